@@ -1,0 +1,40 @@
+"""ensemble_core: combine classifiers' predictions and measure the result.
+
+Pure Python/NumPy; the Streamlit app and the command line sit on top of it.
+"""
+
+from ._validation import EnsembleInputError, check_weights
+from .combine import STRATEGIES, geometric_vote, hard_vote, log_probas, soft_vote
+from .disagreement import DiversityMatrices, diversity_matrices, example_disagreement, vote_entropy
+from .ensemble import EnsembleEvaluator, EnsembleResult
+from .io import LabelsFile, load_prediction_set, read_prediction_table, write_predictions
+from .metrics import ClassifierMetrics, classifier_metrics
+from .predictions import PredictionSet
+from .stacking import META_LEARNERS, StackingModel, cross_fit_stacking, fit_stacker
+
+__all__ = [
+    "META_LEARNERS",
+    "STRATEGIES",
+    "ClassifierMetrics",
+    "DiversityMatrices",
+    "EnsembleEvaluator",
+    "EnsembleInputError",
+    "EnsembleResult",
+    "LabelsFile",
+    "PredictionSet",
+    "StackingModel",
+    "check_weights",
+    "classifier_metrics",
+    "cross_fit_stacking",
+    "diversity_matrices",
+    "example_disagreement",
+    "fit_stacker",
+    "geometric_vote",
+    "hard_vote",
+    "load_prediction_set",
+    "log_probas",
+    "read_prediction_table",
+    "soft_vote",
+    "vote_entropy",
+    "write_predictions",
+]

@@ -1,0 +1,45 @@
+"""Shared checks that raise with a precise, user-facing message."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+
+class EnsembleInputError(ValueError):
+    """A problem with something the user gave: a file, a column, a value.
+
+    The command line prints its message on one line and exits with status 2;
+    the app shows it in an error box. The message names the file, column and
+    row where there is one.
+    """
+
+
+def check_weights(weights: Sequence[float] | np.ndarray | None, n_models: int) -> np.ndarray:
+    """Return weights as float64 normalised to sum 1, or uniform weights for None.
+
+    Raises
+    ------
+    EnsembleInputError
+        On a wrong count, a negative or non-finite weight, or all-zero weights.
+    """
+    if weights is None:
+        return np.full(n_models, 1.0 / n_models)
+    try:
+        w = np.asarray(weights, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise EnsembleInputError(f"weights must be numbers; got {list(weights)!r}") from None
+    if w.ndim != 1 or w.shape[0] != n_models:
+        raise EnsembleInputError(
+            f"number of weights and models must be equal; got {w.size} weights, {n_models} models"
+        )
+    if not np.all(np.isfinite(w)):
+        raise EnsembleInputError(f"weights must be finite; got {w.tolist()}")
+    if np.any(w < 0):
+        bad = int(np.flatnonzero(w < 0)[0])
+        raise EnsembleInputError(f"weights must be >= 0; weight {bad + 1} is {w[bad]:g}")
+    total = w.sum()
+    if total <= 0:
+        raise EnsembleInputError("at least one weight must be > 0; all weights are 0")
+    return w / total

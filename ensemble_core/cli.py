@@ -1,0 +1,219 @@
+"""The ``ensemble-explorer`` command line: the dashboard's numbers without a browser.
+
+Every user error is one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+
+import numpy as np
+
+from ._validation import EnsembleInputError
+from .combine import STRATEGIES
+from .stacking import META_LEARNERS
+
+EXIT_USAGE = 2
+EXIT_INTERNAL = 1
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error on one line (no usage dump) with status 2."""
+
+    def error(self, message: str):  # type: ignore[override]
+        raise EnsembleInputError(f"{message} (see '{self.prog} --help')")
+
+
+def _weights(text: str) -> list[float]:
+    try:
+        return [float(w) for w in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--weights must be comma-separated numbers like 1,2,0.5; got {text!r}"
+        ) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="ensemble-explorer", description="Explore classifier ensembles.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    ev = sub.add_parser("evaluate", help="combine prediction files and report the ensemble's metrics")
+    ev.add_argument("--labels", required=True, help="labels file (CSV or Parquet) with a 'label' column")
+    ev.add_argument("--predictions", required=True, nargs="+", help="one prediction file per model")
+    ev.add_argument("--names", nargs="+", help="model names (default: each file's stem)")
+    ev.add_argument("--strategy", default="soft", choices=STRATEGIES)
+    ev.add_argument("--weights", type=_weights, help="comma-separated, one per model (ignored by stacking)")
+    ev.add_argument("--meta", default="logistic", choices=META_LEARNERS, help="stacking meta-learner")
+    ev.add_argument("--folds", type=int, default=5, help="stacking cross-fitting folds")
+    ev.add_argument("--seed", type=int, default=0, help="stacking fold shuffling seed")
+    ev.add_argument("--json", action="store_true", help="print one JSON object")
+    ev.add_argument("--out", help="write the ensemble's per-example predictions here")
+    ev.add_argument(
+        "--save-meta",
+        help="stacking only: fit the meta-learner on all rows and save it (skops) for new data",
+    )
+    ev.set_defaults(handler=_evaluate)
+
+    ap = sub.add_parser("apply", help="apply a saved stacker to new prediction files")
+    ap.add_argument("--meta-model", required=True, help="a stacker saved with evaluate --save-meta")
+    ap.add_argument("--labels", required=True, help="the new data's labels file (sets classes and row order)")
+    ap.add_argument("--predictions", required=True, nargs="+", help="prediction files, in the stacker's model order")
+    ap.add_argument("--out", required=True, help="where to write the stacked predictions")
+    ap.set_defaults(handler=_apply)
+    _add_model_commands(sub)
+    return parser
+
+
+def _add_model_commands(sub) -> None:
+    """Hook for the model-scoring commands (``score``), registered when available."""
+    try:
+        from .models.cli import add_score_command
+    except ImportError:
+        return
+    add_score_command(sub)
+
+
+def evaluation_report(pset, result, evaluator) -> dict:
+    """The JSON-able report of ``evaluate``."""
+    from .io import label_key
+
+    report = {
+        "strategy": result.strategy,
+        "n_samples": pset.n_samples,
+        "classes": [label_key(c) for c in pset.classes],
+        "weights": None if result.weights is None else [float(w) for w in result.weights],
+        "names": list(pset.names),
+        **result.metrics.to_dict(),
+        "models": {name: m.to_dict() for name, m in evaluator.model_metrics_.items()},
+        "best_single": {"name": evaluator.best_name_, "accuracy": evaluator.best_accuracy_},
+        "gain_over_best": result.gain,
+        "oracle_accuracy": evaluator.oracle_accuracy_,
+        "disagreement_rate": evaluator.disagreement_rate_,
+        "fixes": result.fixes,
+        "breaks": result.breaks,
+        "notes": list(result.notes),
+    }
+    return report
+
+
+def _fmt(x: float | None) -> str:
+    return "—" if x is None else f"{x:.4f}"
+
+
+def _print_table(report: dict) -> None:
+    rows = [("ENSEMBLE (" + report["strategy"] + ")", report)] + list(report["models"].items())
+    width = max(len(name) for name, _ in rows)
+    print(f"{report['n_samples']} examples, {len(report['classes'])} classes, {len(report['models'])} models")
+    print(f"{'':{width}}  accuracy  macro_f1  log_loss     brier       ece")
+    for name, m in rows:
+        print(
+            f"{name:{width}}  {_fmt(m['accuracy']):>8}  {_fmt(m['macro_f1']):>8}  "
+            f"{_fmt(m['log_loss']):>8}  {_fmt(m['brier']):>8}  {_fmt(m['ece']):>8}"
+        )
+    best = report["best_single"]
+    print(
+        f"gain over best single ({best['name']}, {best['accuracy']:.4f}): {report['gain_over_best']:+.4f}; "
+        f"fixes {report['fixes']}, breaks {report['breaks']}"
+    )
+    print(
+        f"oracle accuracy {report['oracle_accuracy']:.4f}; models disagree on "
+        f"{report['disagreement_rate']:.1%} of examples"
+    )
+    if report["weights"]:
+        pairs = zip(report["names"], report["weights"])
+        print("weights: " + ", ".join(f"{k}={v:.3f}" for k, v in pairs))
+    print("confusion matrix (rows = true, columns = predicted): " + ", ".join(report["classes"]))
+    for cls, row in zip(report["classes"], report["confusion_matrix"]):
+        print(f"  {cls:>10} " + " ".join(f"{v:>7}" for v in row))
+    for note in report["notes"]:
+        print(f"note: {note}")
+
+
+def _evaluate(args) -> int:
+    from .ensemble import EnsembleEvaluator
+    from .io import load_prediction_set, write_predictions
+    from .stacking import fit_stacker
+
+    if args.save_meta and args.strategy != "stacking":
+        raise EnsembleInputError("--save-meta needs --strategy stacking")
+    if args.folds < 2:
+        raise EnsembleInputError(f"--folds must be at least 2; got {args.folds}")
+    pset = load_prediction_set(args.labels, args.predictions, args.names)
+    evaluator = EnsembleEvaluator(pset)
+    result = evaluator.evaluate(
+        args.strategy, args.weights, meta=args.meta, folds=args.folds, seed=args.seed
+    )
+    report = evaluation_report(pset, result, evaluator)
+    if args.out:
+        if result.has_probas:
+            write_predictions(args.out, pset.classes, probas=result.probas, ids=pset.ids)
+        else:
+            write_predictions(args.out, pset.classes, labels=result.y_pred, ids=pset.ids)
+    if args.save_meta:
+        fit_stacker(
+            pset.probas, pset.y_true, pset.classes, pset.names, meta=args.meta, seed=args.seed
+        ).save(args.save_meta)
+    if args.json:
+        print(json.dumps(report, allow_nan=False, default=_json_default))
+    else:
+        _print_table(report)
+    return 0
+
+
+def _apply(args) -> int:
+    from .io import load_prediction_set, write_predictions
+    from .stacking import StackingModel
+
+    stacker = StackingModel.load(args.meta_model)
+    pset = load_prediction_set(args.labels, args.predictions)
+    keys = tuple(str(c) for c in pset.classes)
+    if keys != stacker.classes:
+        raise EnsembleInputError(
+            f"{args.labels}: classes {', '.join(keys)} differ from the stacker's {', '.join(stacker.classes)}"
+        )
+    probas = stacker.predict_proba(pset.probas)
+    write_predictions(args.out, pset.classes, probas=probas, ids=pset.ids)
+    acc = float(np.mean(probas.argmax(axis=1) == pset.y_true))
+    print(f"wrote {args.out}: {pset.n_samples} examples, stacked accuracy {acc:.4f}")
+    return 0
+
+
+def _json_default(obj):
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 ok, 2 bad input, 1 internal error)."""
+    try:
+        args = build_parser().parse_args(argv)
+        return args.handler(args)
+    except EnsembleInputError as exc:
+        print(f"ensemble-explorer: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:
+        print(f"ensemble-explorer: error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("ensemble-explorer: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # never a traceback for users; ask for one when debugging
+        if os.environ.get("ENSEMBLE_EXPLORER_DEBUG"):
+            raise
+        print(
+            f"ensemble-explorer: internal error: {type(exc).__name__}: {exc} "
+            "(set ENSEMBLE_EXPLORER_DEBUG=1 for a traceback, and please report it)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

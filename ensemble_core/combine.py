@@ -1,0 +1,128 @@
+"""Hard, soft and geometric combination: pure functions over arrays.
+
+Each takes what does not depend on the weights (labels, probabilities or
+log-probabilities), computed once, and the weights; each costs one pass over
+that array.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+
+Strategy = Literal["hard", "soft", "geometric", "stacking"]
+STRATEGIES: tuple[str, ...] = ("hard", "soft", "geometric", "stacking")
+
+#: Probabilities are clipped here before taking logs (geometric pooling, log loss).
+LOG_EPS = 1e-7
+#: Two vote totals closer than this (relative to the total weight) are a tie.
+TIE_RTOL = 1e-9
+
+
+def model_labels(probas: np.ndarray) -> np.ndarray:
+    """Each model's predicted class index.
+
+    Parameters
+    ----------
+    probas : ndarray of shape (n_models, n_samples, n_classes)
+
+    Returns
+    -------
+    ndarray of shape (n_models, n_samples), int
+    """
+    return probas.argmax(axis=-1)
+
+
+def vote_shares(labels: np.ndarray, weights: np.ndarray, n_classes: int) -> np.ndarray:
+    """Weighted share of votes each class gets.
+
+    Parameters
+    ----------
+    labels : ndarray of shape (n_models, n_samples), int
+        Each model's predicted class index.
+    weights : ndarray of shape (n_models,)
+        Normalised weights (sum 1).
+    n_classes : int
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_classes), float64; rows sum to 1.
+    """
+    n_models, n_samples = labels.shape
+    flat = (np.arange(n_samples)[None, :] * n_classes + labels).ravel()
+    shares = np.bincount(flat, weights=np.repeat(weights, n_samples), minlength=n_samples * n_classes)
+    return shares.reshape(n_samples, n_classes)
+
+
+def argmax_first(scores: np.ndarray, rtol: float = TIE_RTOL) -> np.ndarray:
+    """Row-wise argmax where near-equal maxima go to the lowest index.
+
+    A tie between vote totals must not depend on the order in which floating
+    point weights were added, so totals within ``rtol`` of the row maximum count
+    as tied and the class that sorts first wins (scikit-learn's rule).
+    """
+    top = scores.max(axis=1, keepdims=True)
+    return (scores >= top - rtol * np.abs(top)).argmax(axis=1)
+
+
+def hard_vote(labels: np.ndarray, weights: np.ndarray, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted majority vote; ties go to the class that sorts first.
+
+    Returns
+    -------
+    y_pred : ndarray of shape (n_samples,), int
+    shares : ndarray of shape (n_samples, n_classes)
+        The weighted vote shares, usable as the ensemble's confidence.
+
+    Examples
+    --------
+    >>> labels = np.array([[0, 1], [1, 1], [1, 0]])
+    >>> hard_vote(labels, np.array([0.5, 0.25, 0.25]), 2)[0]
+    array([0, 1])
+    """
+    shares = vote_shares(labels, weights, n_classes)
+    return argmax_first(shares), shares
+
+
+def soft_vote(probas: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Weighted arithmetic mean of the models' probabilities.
+
+    Parameters
+    ----------
+    probas : ndarray of shape (n_models, n_samples, n_classes)
+    weights : ndarray of shape (n_models,), normalised to sum 1.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_classes), float32
+    """
+    n_models = probas.shape[0]
+    w = np.asarray(weights, dtype=probas.dtype)
+    # One matrix-vector product over the flattened array: a single pass in BLAS.
+    return (w @ probas.reshape(n_models, -1)).reshape(probas.shape[1:])
+
+
+def log_probas(probas: np.ndarray, eps: float = LOG_EPS) -> np.ndarray:
+    """log(clip(probas, eps, 1)); computed once, reused by every geometric re-weighting."""
+    return np.log(np.clip(probas, eps, 1.0))
+
+
+def geometric_vote(log_p: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The log-linear pool: weighted mean of log-probabilities, renormalised.
+
+    Parameters
+    ----------
+    log_p : ndarray of shape (n_models, n_samples, n_classes)
+        Clipped log-probabilities (see :func:`log_probas`).
+    weights : ndarray of shape (n_models,), normalised to sum 1.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_classes), float32; rows sum to 1.
+    """
+    z = soft_vote(log_p, weights)
+    z -= z.max(axis=1, keepdims=True)
+    np.exp(z, out=z)
+    z /= z.sum(axis=1, keepdims=True)
+    return z

@@ -1,0 +1,175 @@
+"""The ensemble evaluator: everything that does not depend on the weights is
+computed once; a re-weighting is one pass over the probability array.
+
+Examples
+--------
+>>> import numpy as np
+>>> from ensemble_core import PredictionSet, EnsembleEvaluator
+>>> p = np.array([[[0.9, 0.1], [0.4, 0.6]], [[0.6, 0.4], [0.8, 0.2]]], dtype=np.float32)
+>>> ev = EnsembleEvaluator(PredictionSet(p, np.array([0, 1]), np.array(["a", "b"]), ("m1", "m2")))
+>>> ev.evaluate("soft", [3, 1]).metrics.accuracy
+1.0
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._validation import EnsembleInputError, check_weights
+from .combine import STRATEGIES, geometric_vote, hard_vote, log_probas, model_labels, soft_vote
+from .metrics import ClassifierMetrics, classifier_metrics
+from .predictions import PredictionSet
+from .stacking import META_LEARNERS, cross_fit_stacking
+
+
+@dataclass(frozen=True, eq=False)
+class EnsembleResult:
+    """The ensemble's predictions and metrics for one strategy and set of weights.
+
+    Attributes
+    ----------
+    strategy : str
+    weights : ndarray of shape (n_models,) or None
+        Normalised weights; None for stacking, which ignores weights.
+    y_pred : ndarray of shape (n_samples,), class indices
+    probas : ndarray of shape (n_samples, n_classes)
+        Probabilities (soft, geometric, stacking out-of-fold) or vote shares (hard).
+    has_probas : bool
+        False for hard voting: ``probas`` are vote shares and log loss is None.
+    metrics : ClassifierMetrics
+    gain : float
+        Ensemble accuracy minus the best single model's.
+    fixes, breaks : int
+        Examples the ensemble gets right and the best single model wrong, and the reverse.
+    notes : tuple of str
+        Things the user should know (weights ignored by stacking, say).
+    """
+
+    strategy: str
+    weights: np.ndarray | None
+    y_pred: np.ndarray
+    probas: np.ndarray
+    has_probas: bool
+    metrics: ClassifierMetrics
+    gain: float
+    fixes: int
+    breaks: int
+    notes: tuple[str, ...] = ()
+
+
+class EnsembleEvaluator:
+    """Evaluate strategies and weights over one :class:`PredictionSet`.
+
+    Learned at construction (weights-independent): each model's labels and
+    metrics, the best single model, oracle accuracy and disagreement rate.
+    Log-probabilities (geometric) and stacking predictions are computed on first
+    use and kept.
+    """
+
+    def __init__(self, pset: PredictionSet) -> None:
+        self.pset = pset
+        y = pset.y_true
+        self.labels_ = model_labels(pset.probas)
+        self.correct_ = self.labels_ == y[None, :]
+        self.model_metrics_: dict[str, ClassifierMetrics] = {
+            name: classifier_metrics(y, self.labels_[m], pset.probas[m], has_probas=not pset.hard[m])
+            for m, name in enumerate(pset.names)
+        }
+        acc = self.correct_.mean(axis=1)
+        self.best_index_ = int(np.argmax(acc))
+        self.best_name_ = pset.names[self.best_index_]
+        self.best_accuracy_ = float(acc[self.best_index_])
+        self.oracle_accuracy_ = float(self.correct_.any(axis=0).mean())
+        self.disagreement_rate_ = float((self.labels_ != self.labels_[:1]).any(axis=0).mean())
+        self._log_p: np.ndarray | None = None
+        self._stacked: dict[tuple[str, int, int], np.ndarray] = {}
+
+    @property
+    def log_probas_(self) -> np.ndarray:
+        if self._log_p is None:
+            self._log_p = log_probas(self.pset.probas)
+        return self._log_p
+
+    def stacked_probas(self, *, meta: str = "logistic", folds: int = 5, seed: int = 0) -> np.ndarray:
+        """Out-of-fold stacked probabilities, computed once per (meta, folds, seed)."""
+        key = (meta, folds, seed)
+        if key not in self._stacked:
+            p = self.pset
+            self._stacked[key] = cross_fit_stacking(
+                p.probas, p.y_true, p.classes, meta=meta, folds=folds, seed=seed
+            )
+        return self._stacked[key]
+
+    def combine(
+        self,
+        strategy: str = "soft",
+        weights=None,
+        *,
+        meta: str = "logistic",
+        folds: int = 5,
+        seed: int = 0,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """The ensemble's labels and probabilities (or vote shares).
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        probas : ndarray of shape (n_samples, n_classes)
+        weights : normalised weights, or None for stacking
+        """
+        p = self.pset
+        if strategy not in STRATEGIES:
+            raise EnsembleInputError(
+                f"unknown strategy {strategy!r}; expected one of {', '.join(STRATEGIES)}"
+            )
+        if strategy == "stacking":
+            if meta not in META_LEARNERS:
+                raise EnsembleInputError(
+                    f"unknown meta-learner {meta!r}; expected one of {', '.join(META_LEARNERS)}"
+                )
+            if weights is not None:
+                check_weights(weights, p.n_models)
+            probas = self.stacked_probas(meta=meta, folds=folds, seed=seed)
+            return probas.argmax(axis=1), probas, None
+        w = check_weights(weights, p.n_models)
+        if strategy == "hard":
+            y_pred, shares = hard_vote(self.labels_, w, p.n_classes)
+            return y_pred, shares, w
+        probas = soft_vote(p.probas, w) if strategy == "soft" else geometric_vote(self.log_probas_, w)
+        return probas.argmax(axis=1), probas, w
+
+    def evaluate(
+        self,
+        strategy: str = "soft",
+        weights=None,
+        *,
+        meta: str = "logistic",
+        folds: int = 5,
+        seed: int = 0,
+    ) -> EnsembleResult:
+        """Combine and score. Stacking numbers are out-of-fold (see :mod:`.stacking`)."""
+        y_pred, probas, w = self.combine(strategy, weights, meta=meta, folds=folds, seed=seed)
+        y = self.pset.y_true
+        has_probas = strategy != "hard" and not (strategy == "soft" and self.pset.hard.all())
+        metrics = classifier_metrics(y, y_pred, probas, has_probas=has_probas)
+        correct = y_pred == y
+        best = self.correct_[self.best_index_]
+        notes = []
+        if strategy == "stacking" and weights is not None:
+            notes.append("stacking ignores the weights: the meta-learner learns how to combine the models")
+        if strategy == "stacking":
+            notes.append(f"stacking metrics are out-of-fold ({folds}-fold cross-fitting, seed {seed})")
+        return EnsembleResult(
+            strategy=strategy,
+            weights=w,
+            y_pred=y_pred,
+            probas=probas,
+            has_probas=has_probas,
+            metrics=metrics,
+            gain=metrics.accuracy - self.best_accuracy_,
+            fixes=int(np.count_nonzero(correct & ~best)),
+            breaks=int(np.count_nonzero(~correct & best)),
+            notes=tuple(notes),
+        )

@@ -1,0 +1,159 @@
+"""Accuracy, macro-F1, log loss, Brier score, calibration error, confusion matrix.
+
+Labels are class indices in ``[0, n_classes)``; probabilities have shape
+``(n_samples, n_classes)``. Each function is one vectorised pass and agrees
+with its ``sklearn.metrics`` counterpart (see tests/test_metrics.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Probabilities of the true class are clipped here before the log.
+LOG_LOSS_EPS = 1e-15
+ECE_BINS = 10
+
+
+def accuracy_score(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Share of examples predicted correctly."""
+    return float(np.mean(y_true == y_pred))
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
+    """Counts with rows = true class, columns = predicted class.
+
+    Returns
+    -------
+    ndarray of shape (n_classes, n_classes), int64
+    """
+    flat = np.bincount(y_true * n_classes + y_pred, minlength=n_classes * n_classes)
+    return flat.reshape(n_classes, n_classes)
+
+
+def macro_f1_from_confusion(cm: np.ndarray) -> float:
+    """Unweighted mean F1 over the classes that occur as a true or predicted label."""
+    tp = np.diag(cm).astype(np.float64)
+    fp = cm.sum(axis=0) - tp
+    fn = cm.sum(axis=1) - tp
+    denom = 2 * tp + fp + fn
+    present = denom > 0
+    if not present.any():
+        return 0.0
+    return float(np.mean(2 * tp[present] / denom[present]))
+
+
+def macro_f1_score(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> float:
+    """Macro-averaged F1, as ``sklearn.metrics.f1_score(average="macro")``."""
+    return macro_f1_from_confusion(confusion_matrix(y_true, y_pred, n_classes))
+
+
+def true_class_probas(y_true: np.ndarray, probas: np.ndarray) -> np.ndarray:
+    """The probability each example gives its true class, shape (n_samples,)."""
+    return np.take_along_axis(probas, y_true[:, None], axis=1)[:, 0]
+
+
+def log_loss(y_true: np.ndarray, probas: np.ndarray) -> float:
+    """Mean negative log-probability of the true class (natural log)."""
+    p = true_class_probas(y_true, probas).astype(np.float64)
+    return float(-np.mean(np.log(np.clip(p, LOG_LOSS_EPS, 1.0))))
+
+
+def brier_score_loss(y_true: np.ndarray, probas: np.ndarray) -> float:
+    """Brier score with scikit-learn's convention.
+
+    Multiclass: mean over examples of the squared distance between the
+    probability vector and the one-hot truth (range 0–2). Binary: half of that,
+    i.e. the mean squared error of the positive-class probability (range 0–1).
+    """
+    p = probas.astype(np.float64, copy=False)
+    per_row = np.einsum("ij,ij->i", p, p) - 2.0 * true_class_probas(y_true, p) + 1.0
+    score = float(np.mean(per_row))
+    return score / 2.0 if probas.shape[1] == 2 else score
+
+
+def expected_calibration_error(
+    y_true: np.ndarray, probas: np.ndarray, *, n_bins: int = ECE_BINS
+) -> float:
+    """Top-label expected calibration error over equal-width confidence bins.
+
+    ECE = sum over bins of (share of examples in the bin) × |accuracy − mean confidence|.
+    """
+    conf = probas.max(axis=1).astype(np.float64)
+    correct = (probas.argmax(axis=1) == y_true).astype(np.float64)
+    bins = np.minimum((conf * n_bins).astype(np.intp), n_bins - 1)
+    gap = np.bincount(bins, weights=correct - conf, minlength=n_bins)
+    return float(np.abs(gap).sum() / len(y_true))
+
+
+def calibration_curve(
+    y_true: np.ndarray, probas: np.ndarray, *, n_bins: int = ECE_BINS
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-bin mean confidence, accuracy and count (for reliability diagrams).
+
+    Empty bins hold NaN confidence and accuracy.
+    """
+    conf = probas.max(axis=1).astype(np.float64)
+    correct = (probas.argmax(axis=1) == y_true).astype(np.float64)
+    bins = np.minimum((conf * n_bins).astype(np.intp), n_bins - 1)
+    count = np.bincount(bins, minlength=n_bins)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_conf = np.bincount(bins, weights=conf, minlength=n_bins) / count
+        acc = np.bincount(bins, weights=correct, minlength=n_bins) / count
+    return mean_conf, acc, count
+
+
+@dataclass(frozen=True, eq=False)
+class ClassifierMetrics:
+    """The metrics of one classifier (a model or the ensemble) on the labelled rows.
+
+    ``log_loss`` is None where the classifier gives no probabilities (hard labels,
+    hard voting). Brier score and ECE then use its one-hot predictions or vote shares.
+    """
+
+    accuracy: float
+    macro_f1: float
+    log_loss: float | None
+    brier: float
+    ece: float
+    confusion_matrix: np.ndarray
+
+    def to_dict(self) -> dict:
+        return {
+            "accuracy": self.accuracy,
+            "macro_f1": self.macro_f1,
+            "log_loss": self.log_loss,
+            "brier": self.brier,
+            "ece": self.ece,
+            "confusion_matrix": self.confusion_matrix.tolist(),
+        }
+
+
+def classifier_metrics(
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    probas: np.ndarray,
+    *,
+    has_probas: bool = True,
+) -> ClassifierMetrics:
+    """All metrics of one classifier.
+
+    Parameters
+    ----------
+    y_true, y_pred : ndarray of shape (n_samples,), int
+    probas : ndarray of shape (n_samples, n_classes)
+        Probabilities, or one-hot rows / vote shares when ``has_probas`` is False.
+    has_probas : bool
+        Whether ``probas`` are real probabilities (log loss is reported only then).
+    """
+    n_classes = probas.shape[1]
+    cm = confusion_matrix(y_true, y_pred, n_classes)
+    return ClassifierMetrics(
+        accuracy=float(np.trace(cm) / len(y_true)),
+        macro_f1=macro_f1_from_confusion(cm),
+        log_loss=log_loss(y_true, probas) if has_probas else None,
+        brier=brier_score_loss(y_true, probas),
+        ece=expected_calibration_error(y_true, probas),
+        confusion_matrix=cm,
+    )

@@ -1,0 +1,1 @@
+"""Model loaders (skops, ONNX, transformers, trusted pickle), scoring and its cache."""

@@ -1,0 +1,59 @@
+"""Load skops files, admitting only scikit-learn, SciPy and NumPy types."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import numpy as np
+
+from .._validation import EnsembleInputError
+
+#: Top-level packages whose classes (and NumPy ufuncs) a skops file may contain.
+ALLOWED_PACKAGES: frozenset[str] = frozenset({"sklearn", "numpy", "scipy"})
+
+
+def _is_allowed(type_name: str) -> bool:
+    """A dotted name is allowed if it resolves to a class or NumPy ufunc of an allowed package.
+
+    Functions are refused even from allowed packages: a ``FunctionTransformer``
+    holding ``numpy.save`` could write files when the model is used.
+    """
+    module_name, _, attr = type_name.rpartition(".")
+    if module_name.split(".")[0] not in ALLOWED_PACKAGES:
+        return False
+    try:
+        obj = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError):
+        return False
+    return isinstance(obj, (type, np.ufunc))
+
+
+def load_skops(path: str | Path):
+    """Load a ``.skops`` file after checking every type it holds against the allow-list.
+
+    Raises
+    ------
+    EnsembleInputError
+        If the file is missing, unreadable, or holds a type outside the allow-list
+        (the message names those types).
+    """
+    import skops.io as sio
+
+    path = Path(path)
+    if not path.is_file():
+        raise EnsembleInputError(f"{path}: no such file")
+    try:
+        untrusted = sio.get_untrusted_types(file=path)
+    except Exception as exc:  # skops raises zipfile/json/key errors on corrupt files
+        raise EnsembleInputError(f"{path}: not a valid skops file ({type(exc).__name__}: {exc})") from None
+    refused = [t for t in untrusted if not _is_allowed(t)]
+    if refused:
+        raise EnsembleInputError(
+            f"{path}: refused to load; it holds types outside the scikit-learn/NumPy/SciPy "
+            f"allow-list: {', '.join(refused)}"
+        )
+    try:
+        return sio.load(path, trusted=untrusted)
+    except Exception as exc:
+        raise EnsembleInputError(f"{path}: could not load skops file ({type(exc).__name__}: {exc})") from None
