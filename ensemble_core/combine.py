@@ -34,24 +34,36 @@ def model_labels(probas: np.ndarray) -> np.ndarray:
     return probas.argmax(axis=-1)
 
 
-def vote_shares(labels: np.ndarray, weights: np.ndarray, n_classes: int) -> np.ndarray:
-    """Weighted share of votes each class gets.
+def vote_index(labels: np.ndarray, n_classes: int) -> np.ndarray:
+    """Where each model's vote lands in a flattened (n_samples, n_classes) array.
+
+    Weights-independent: compute once, reuse for every re-weighting.
 
     Parameters
     ----------
     labels : ndarray of shape (n_models, n_samples), int
-        Each model's predicted class index.
-    weights : ndarray of shape (n_models,)
-        Normalised weights (sum 1).
-    n_classes : int
+
+    Returns
+    -------
+    ndarray of shape (n_models * n_samples,), int
+    """
+    n_samples = labels.shape[1]
+    return (np.arange(n_samples)[None, :] * n_classes + labels).ravel()
+
+
+def vote_shares(index: np.ndarray, weights: np.ndarray, n_samples: int, n_classes: int) -> np.ndarray:
+    """Weighted share of votes each class gets.
+
+    Parameters
+    ----------
+    index : ndarray of shape (n_models * n_samples,), from :func:`vote_index`
+    weights : ndarray of shape (n_models,), normalised (sum 1)
 
     Returns
     -------
     ndarray of shape (n_samples, n_classes), float64; rows sum to 1.
     """
-    n_models, n_samples = labels.shape
-    flat = (np.arange(n_samples)[None, :] * n_classes + labels).ravel()
-    shares = np.bincount(flat, weights=np.repeat(weights, n_samples), minlength=n_samples * n_classes)
+    shares = np.bincount(index, weights=np.repeat(weights, n_samples), minlength=n_samples * n_classes)
     return shares.reshape(n_samples, n_classes)
 
 
@@ -66,8 +78,12 @@ def argmax_first(scores: np.ndarray, rtol: float = TIE_RTOL) -> np.ndarray:
     return (scores >= top - rtol * np.abs(top)).argmax(axis=1)
 
 
-def hard_vote(labels: np.ndarray, weights: np.ndarray, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
+def hard_vote(
+    labels: np.ndarray, weights: np.ndarray, n_classes: int, *, index: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Weighted majority vote; ties go to the class that sorts first.
+
+    ``index`` is ``vote_index(labels, n_classes)`` when the caller keeps it.
 
     Returns
     -------
@@ -81,7 +97,9 @@ def hard_vote(labels: np.ndarray, weights: np.ndarray, n_classes: int) -> tuple[
     >>> hard_vote(labels, np.array([0.5, 0.25, 0.25]), 2)[0]
     array([0, 1])
     """
-    shares = vote_shares(labels, weights, n_classes)
+    if index is None:
+        index = vote_index(labels, n_classes)
+    shares = vote_shares(index, weights, labels.shape[1], n_classes)
     return argmax_first(shares), shares
 
 

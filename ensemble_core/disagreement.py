@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .metrics import true_class_probas
+from .combine import vote_index, vote_shares
 from .predictions import PredictionSet
 
 
@@ -21,8 +21,7 @@ def vote_entropy(labels: np.ndarray, n_classes: int) -> np.ndarray:
     labels : ndarray of shape (n_models, n_samples), class indices
     """
     n_models, n_samples = labels.shape
-    flat = (np.arange(n_samples)[None, :] * n_classes + labels).ravel()
-    share = np.bincount(flat, minlength=n_samples * n_classes).reshape(n_samples, n_classes) / n_models
+    share = vote_shares(vote_index(labels, n_classes), np.full(n_models, 1.0 / n_models), n_samples, n_classes)
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(share > 0, share * np.log(share), 0.0)
     return -terms.sum(axis=1)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._validation import EnsembleInputError, check_weights
-from .combine import STRATEGIES, geometric_vote, hard_vote, log_probas, model_labels, soft_vote
+from .combine import STRATEGIES, geometric_vote, hard_vote, log_probas, model_labels, soft_vote, vote_index
 from .metrics import ClassifierMetrics, classifier_metrics
 from .predictions import PredictionSet
 from .stacking import META_LEARNERS, cross_fit_stacking
@@ -72,6 +72,7 @@ class EnsembleEvaluator:
         self.pset = pset
         y = pset.y_true
         self.labels_ = model_labels(pset.probas)
+        self._vote_index = vote_index(self.labels_, pset.n_classes)
         self.correct_ = self.labels_ == y[None, :]
         self.model_metrics_: dict[str, ClassifierMetrics] = {
             name: classifier_metrics(y, self.labels_[m], pset.probas[m], has_probas=not pset.hard[m])
@@ -135,7 +136,7 @@ class EnsembleEvaluator:
             return probas.argmax(axis=1), probas, None
         w = check_weights(weights, p.n_models)
         if strategy == "hard":
-            y_pred, shares = hard_vote(self.labels_, w, p.n_classes)
+            y_pred, shares = hard_vote(self.labels_, w, p.n_classes, index=self._vote_index)
             return y_pred, shares, w
         probas = soft_vote(p.probas, w) if strategy == "soft" else geometric_vote(self.log_probas_, w)
         return probas.argmax(axis=1), probas, w

@@ -138,7 +138,7 @@ class LabelsFile:
             if not np.all(np.mod(values, 1) == 0):
                 row = _missing_rows(np.mod(values, 1) != 0)
                 raise EnsembleInputError(
-                    f"{self.path}: column 'label': row {row}: {values[row - 1]!r} is not a class label; "
+                    f"{self.path}: column 'label': row {row}: {values[row - 1].item()!r} is not a class label; "
                     "labels must be integers or text"
                 )
             values = values.astype(np.int64)
@@ -232,7 +232,7 @@ def read_prediction_table(
         if (idx < 0).any():
             row = _missing_rows(idx < 0)
             raise EnsembleInputError(
-                f"{path}: column 'prediction': row {row}: {pred.iloc[row - 1]!r} is not a known class; "
+                f"{path}: column 'prediction': row {row}: {label_key(pred.iloc[row - 1])!r} is not a known class; "
                 f"classes are {', '.join(keys)}"
             )
         probas = np.zeros((len(df), n_classes), dtype=np.float32)
@@ -263,13 +263,13 @@ def _align(path: Path, labels: LabelsFile, probas: np.ndarray, ids: np.ndarray |
         if (order < 0).any():
             missing = labels.ids[order < 0]
             raise EnsembleInputError(
-                f"{path}: id {missing[0]!r} from {labels.path.name} is missing "
+                f"{path}: id {str(missing[0])!r} from {labels.path.name} is missing "
                 f"({len(missing)} labelled ids have no prediction)"
             )
         if len(ids) != labels.n_samples:
             extra = np.setdiff1d(ids, labels.ids)
             raise EnsembleInputError(
-                f"{path}: id {extra[0]!r} is not in {labels.path.name} "
+                f"{path}: id {str(extra[0])!r} is not in {labels.path.name} "
                 f"({len(extra)} predicted ids have no label)"
             )
         return probas[order]

@@ -54,10 +54,19 @@ def true_class_probas(y_true: np.ndarray, probas: np.ndarray) -> np.ndarray:
     return np.take_along_axis(probas, y_true[:, None], axis=1)[:, 0]
 
 
+def _log_loss_from_rows(p_true: np.ndarray) -> float:
+    return float(-np.mean(np.log(np.clip(p_true.astype(np.float64), LOG_LOSS_EPS, 1.0))))
+
+
 def log_loss(y_true: np.ndarray, probas: np.ndarray) -> float:
     """Mean negative log-probability of the true class (natural log)."""
-    p = true_class_probas(y_true, probas).astype(np.float64)
-    return float(-np.mean(np.log(np.clip(p, LOG_LOSS_EPS, 1.0))))
+    return _log_loss_from_rows(true_class_probas(y_true, probas))
+
+
+def _brier_from_rows(sum_sq: np.ndarray, p_true: np.ndarray, n_classes: int) -> float:
+    """Brier score from each row's sum of squared probabilities and true-class probability."""
+    score = float(np.mean(sum_sq, dtype=np.float64) - 2.0 * np.mean(p_true, dtype=np.float64) + 1.0)
+    return score / 2.0 if n_classes == 2 else score
 
 
 def brier_score_loss(y_true: np.ndarray, probas: np.ndarray) -> float:
@@ -67,10 +76,16 @@ def brier_score_loss(y_true: np.ndarray, probas: np.ndarray) -> float:
     probability vector and the one-hot truth (range 0–2). Binary: half of that,
     i.e. the mean squared error of the positive-class probability (range 0–1).
     """
-    p = probas.astype(np.float64, copy=False)
-    per_row = np.einsum("ij,ij->i", p, p) - 2.0 * true_class_probas(y_true, p) + 1.0
-    score = float(np.mean(per_row))
-    return score / 2.0 if probas.shape[1] == 2 else score
+    sum_sq = np.einsum("ij,ij->i", probas, probas, dtype=np.float64)
+    return _brier_from_rows(sum_sq, true_class_probas(y_true, probas), probas.shape[1])
+
+
+def _ece_from_rows(confidence: np.ndarray, correct: np.ndarray, n_bins: int) -> float:
+    """ECE from each example's top-label confidence and whether that label is right."""
+    conf = confidence.astype(np.float64)
+    bins = np.minimum((conf * n_bins).astype(np.intp), n_bins - 1)
+    gap = np.bincount(bins, weights=correct - conf, minlength=n_bins)
+    return float(np.abs(gap).sum() / len(conf))
 
 
 def expected_calibration_error(
@@ -80,11 +95,8 @@ def expected_calibration_error(
 
     ECE = sum over bins of (share of examples in the bin) × |accuracy − mean confidence|.
     """
-    conf = probas.max(axis=1).astype(np.float64)
-    correct = (probas.argmax(axis=1) == y_true).astype(np.float64)
-    bins = np.minimum((conf * n_bins).astype(np.intp), n_bins - 1)
-    gap = np.bincount(bins, weights=correct - conf, minlength=n_bins)
-    return float(np.abs(gap).sum() / len(y_true))
+    pred = probas.argmax(axis=1)
+    return _ece_from_rows(probas.max(axis=1), pred == y_true, n_bins)
 
 
 def calibration_curve(
@@ -137,7 +149,10 @@ def classifier_metrics(
     *,
     has_probas: bool = True,
 ) -> ClassifierMetrics:
-    """All metrics of one classifier.
+    """All metrics of one classifier, from one pass of row statistics.
+
+    The top-label confidence is read at ``y_pred`` (no second argmax), so ECE
+    uses the classifier's own decisions (a hard vote's tie rule included).
 
     Parameters
     ----------
@@ -147,13 +162,17 @@ def classifier_metrics(
     has_probas : bool
         Whether ``probas`` are real probabilities (log loss is reported only then).
     """
-    n_classes = probas.shape[1]
+    n_samples, n_classes = probas.shape
+    rows = np.arange(n_samples)
+    p_true = probas[rows, y_true]
+    confidence = probas[rows, y_pred]
+    correct = y_pred == y_true
     cm = confusion_matrix(y_true, y_pred, n_classes)
     return ClassifierMetrics(
-        accuracy=float(np.trace(cm) / len(y_true)),
+        accuracy=float(np.trace(cm) / n_samples),
         macro_f1=macro_f1_from_confusion(cm),
-        log_loss=log_loss(y_true, probas) if has_probas else None,
-        brier=brier_score_loss(y_true, probas),
-        ece=expected_calibration_error(y_true, probas),
+        log_loss=_log_loss_from_rows(p_true) if has_probas else None,
+        brier=_brier_from_rows(np.einsum("ij,ij->i", probas, probas), p_true, n_classes),
+        ece=_ece_from_rows(confidence, correct, ECE_BINS),
         confusion_matrix=cm,
     )

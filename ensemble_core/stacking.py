@@ -65,13 +65,13 @@ def _check_stackable(y_true: np.ndarray, n_classes: int, classes: np.ndarray, fo
     if present.size < 2:
         raise EnsembleInputError(
             "stacking needs at least two classes in the labels; "
-            f"the labels hold only {classes[present[0]]!r}"
+            f"the labels hold only {str(classes[present[0]])!r}"
         )
     if counts.min() < folds:
         c = int(counts.argmin())
         raise EnsembleInputError(
             f"stacking with {folds} folds needs at least {folds} examples of each class; "
-            f"class {classes[c]!r} has {counts[c]}"
+            f"class {str(classes[c])!r} has {counts[c]}"
         )
 
 

@@ -1,0 +1,153 @@
+"""The command line: JSON report, table, --out, and exit status 2 with one line for bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn import metrics as skm
+
+from ensemble_core import load_prediction_set, write_predictions
+from ensemble_core.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory, fitted_models):
+    models, X, y = fitted_models["wine-strings"]
+    d = tmp_path_factory.mktemp("cli")
+    ids = np.arange(len(y)) + 100
+    import pandas as pd
+
+    pd.DataFrame({"id": ids, "label": y, "alcohol": X[:, 0]}).to_csv(d / "labels.csv", index=False)
+    paths = []
+    for name, m in zip(["lr", "rf", "nb", "knn"], models):
+        order = np.random.default_rng(len(name)).permutation(len(y))  # rows shuffled: align by id
+        write_predictions(d / f"{name}.csv", m.classes_, probas=m.predict_proba(X)[order], ids=ids[order])
+        paths.append(str(d / f"{name}.csv"))
+    return d, str(d / "labels.csv"), paths
+
+
+def _run_json(capsys, argv):
+    assert main(argv) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("strategy", ["hard", "soft", "geometric", "stacking"])
+def test_json_report_has_the_documented_keys(capsys, files, strategy):
+    _, labels, preds = files
+    report = _run_json(capsys, ["evaluate", "--labels", labels, "--predictions", *preds, "--strategy", strategy, "--json"])
+    for key in ["strategy", "n_samples", "classes", "weights", "accuracy", "macro_f1", "log_loss", "brier", "ece",
+                "confusion_matrix", "models", "best_single", "oracle_accuracy", "disagreement_rate", "fixes", "breaks"]:
+        assert key in report
+    assert report["strategy"] == strategy
+    assert report["classes"] == ["barbera", "barolo", "grignolino"]
+    assert set(report["models"]) == {"lr", "rf", "nb", "knn"}
+    assert (report["log_loss"] is None) == (strategy == "hard")
+    assert (report["weights"] is None) == (strategy == "stacking")
+    assert np.sum(report["confusion_matrix"]) == report["n_samples"]
+
+
+def test_json_numbers_agree_with_sklearn(capsys, files, fitted_models):
+    _, labels, preds = files
+    models, X, y = fitted_models["wine-strings"]
+    report = _run_json(capsys, ["evaluate", "--labels", labels, "--predictions", *preds, "--weights", "1,2,0,1", "--json"])
+    assert report["weights"] == pytest.approx([0.25, 0.5, 0.0, 0.25])
+    avg = np.average([m.predict_proba(X) for m in models], axis=0, weights=[1, 2, 0, 1])
+    pred = models[0].classes_[avg.argmax(axis=1)]
+    assert report["accuracy"] == pytest.approx(skm.accuracy_score(y, pred))
+    assert report["macro_f1"] == pytest.approx(skm.f1_score(y, pred, average="macro"))
+    assert report["log_loss"] == pytest.approx(skm.log_loss(y, avg), rel=1e-4)
+    assert report["confusion_matrix"] == skm.confusion_matrix(y, pred, labels=models[0].classes_).tolist()
+    rf_pred = models[1].predict(X)
+    assert report["models"]["rf"]["accuracy"] == pytest.approx(skm.accuracy_score(y, rf_pred))
+    each = [skm.accuracy_score(y, m.predict(X)) for m in models]
+    assert report["best_single"]["accuracy"] == pytest.approx(max(each))
+    right = np.array([m.predict(X) == y for m in models])
+    assert report["oracle_accuracy"] == pytest.approx(right.any(axis=0).mean())
+    ens_right = pred == y
+    best_right = right[int(np.argmax(each))]
+    assert report["fixes"] == np.sum(ens_right & ~best_right)
+    assert report["breaks"] == np.sum(~ens_right & best_right)
+
+
+def test_table_output_and_out_file(capsys, files, tmp_path):
+    _, labels, preds = files
+    out = tmp_path / "ens.csv"
+    assert main(["evaluate", "--labels", labels, "--predictions", *preds, "--names", "a", "b", "c", "d", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "ENSEMBLE (soft)" in text and "oracle accuracy" in text and "gain over best single" in text
+    ps = load_prediction_set(labels, [out])  # the written file is a valid prediction file
+    assert ps.n_samples == 72 and not ps.hard[0]
+
+
+def test_hard_vote_out_file_holds_labels(files, tmp_path):
+    _, labels, preds = files
+    out = tmp_path / "hard.csv"
+    assert main(["evaluate", "--labels", labels, "--predictions", *preds, "--strategy", "hard", "--out", str(out)]) == 0
+    assert load_prediction_set(labels, [out]).hard[0]
+
+
+def test_stacker_saved_and_applied(capsys, files, tmp_path):
+    _, labels, preds = files
+    meta = tmp_path / "meta.skops"
+    assert main(["evaluate", "--labels", labels, "--predictions", *preds, "--strategy", "stacking", "--save-meta", str(meta)]) == 0
+    out = tmp_path / "stacked.csv"
+    assert main(["apply", "--meta-model", str(meta), "--labels", labels, "--predictions", *preds, "--out", str(out)]) == 0
+    assert "stacked accuracy" in capsys.readouterr().out
+    assert load_prediction_set(labels, [out]).n_samples == 72
+
+
+BAD_ARGS = [
+    ("wrong-weight-count", ["--weights", "1,2"], "got 2 weights, 4 models"),
+    ("negative-weight", ["--weights", "1,-2,1,1"], "weight 2 is -2"),
+    ("zero-weights", ["--weights", "0,0,0,0"], "all weights are 0"),
+    ("weights-not-numbers", ["--weights", "1,x"], "comma-separated numbers"),
+    ("unknown-strategy", ["--strategy", "median"], "invalid choice: 'median'"),
+    ("unknown-meta", ["--strategy", "stacking", "--meta", "xgb"], "invalid choice: 'xgb'"),
+    ("names-count", ["--names", "a"], "got 1 names, 4 files"),
+    ("save-meta-without-stacking", ["--save-meta", "x.skops"], "--save-meta needs --strategy stacking"),
+]
+
+
+@pytest.mark.parametrize("extra, match", [b[1:] for b in BAD_ARGS], ids=[b[0] for b in BAD_ARGS])
+def test_bad_arguments_exit_2_with_one_line(capsys, files, extra, match):
+    _, labels, preds = files
+    assert main(["evaluate", "--labels", labels, "--predictions", *preds, *extra]) == 2
+    err = capsys.readouterr().err
+    assert match in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_missing_file_exit_2(capsys, files):
+    _, labels, preds = files
+    assert main(["evaluate", "--labels", labels, "--predictions", preds[0], "nope.csv"]) == 2
+    assert "nope.csv: no such file" in capsys.readouterr().err
+
+
+def test_single_class_labels_with_stacking_exit_2(capsys, tmp_path):
+    (tmp_path / "l.csv").write_text("label\na\na\na\n")
+    (tmp_path / "p.csv").write_text("a\n1\n1\n1\n")
+    assert main(["evaluate", "--labels", str(tmp_path / "l.csv"), "--predictions", str(tmp_path / "p.csv"), "--strategy", "stacking"]) == 2
+    assert "at least two classes" in capsys.readouterr().err
+
+
+def test_a_bad_file_from_a_real_process_gives_one_line_and_status_2(files, tmp_path):
+    """The installed entry point, end to end: no traceback reaches the user."""
+    _, labels, _ = files
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,barbera,barolo,grignolino\n100,0.5,0.5,0.5\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "ensemble_core.cli", "evaluate", "--labels", labels, "--predictions", str(bad)],
+        capture_output=True, text=True, env=env, timeout=120,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("ensemble-explorer: error: ") and proc.stderr.count("\n") == 1
+    assert "row 1: probabilities sum to 1.5" in proc.stderr

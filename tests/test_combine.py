@@ -1,0 +1,186 @@
+"""Strategies against scikit-learn's VotingClassifier, plus invariants under hypothesis."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from sklearn.ensemble import VotingClassifier
+from sklearn.frozen import FrozenEstimator
+
+from ensemble_core import EnsembleEvaluator, PredictionSet, check_weights, geometric_vote, hard_vote, soft_vote
+from ensemble_core.combine import argmax_first, log_probas, model_labels
+
+DATASETS = ["iris", "wine-strings", "breast_cancer", "digits"]
+
+
+def _pset_from_models(models, X, y):
+    classes = np.unique(y)
+    probas = np.stack([m.predict_proba(X) for m in models]).astype(np.float32)
+    y_idx = np.searchsorted(classes, y)
+    return PredictionSet(probas, y_idx, classes, tuple(f"m{i}" for i in range(len(models))))
+
+
+# VotingClassifier's hard vote bincounts the estimators' raw predictions, so frozen
+# estimators must predict integer labels there; string labels are covered by soft voting.
+@pytest.mark.parametrize(
+    "dataset, voting",
+    [(d, "soft") for d in DATASETS] + [(d, "hard") for d in DATASETS if d != "wine-strings"],
+)
+def test_matches_sklearn_voting_classifier(fitted_models, dataset, voting):
+    models, X, y = fitted_models[dataset]
+    pset = _pset_from_models(models, X, y)
+    ev = EnsembleEvaluator(pset)
+    rng = np.random.default_rng(hash((dataset, voting)) % 2**32)
+    for _ in range(5):
+        weights = rng.uniform(0.05, 3.0, size=len(models))
+        ref = VotingClassifier(
+            [(f"m{i}", FrozenEstimator(m)) for i, m in enumerate(models)], voting=voting, weights=weights
+        ).fit(X, y)
+        result = ev.evaluate(voting, weights)
+        np.testing.assert_array_equal(pset.classes[result.y_pred], ref.predict(X))
+        if voting == "soft":
+            np.testing.assert_allclose(result.probas, ref.predict_proba(X), rtol=1e-5, atol=1e-6)
+
+
+def test_hard_vote_ties_go_to_the_class_that_sorts_first():
+    # Two models, equal weight: sample 0 splits 1 vs 0 (0 wins), sample 1 splits 2 vs 1 (1 wins).
+    y, shares = hard_vote(np.array([[1, 2], [0, 1]]), np.array([0.5, 0.5]), 3)
+    np.testing.assert_array_equal(y, [0, 1])
+    np.testing.assert_allclose(shares.sum(axis=1), 1.0)
+
+
+def test_hard_vote_tie_is_independent_of_float_summation_order():
+    # 0.1 + 0.2 != 0.3 in floating point; the tie rule must still see a tie.
+    labels = np.array([[1], [1], [0]])
+    w = np.array([0.1, 0.2, 0.3]) / 0.6
+    assert hard_vote(labels, w, 2)[0][0] == 0
+    assert hard_vote(labels[::-1], w[::-1], 2)[0][0] == 0
+
+
+def test_argmax_first_prefers_lowest_index_on_ties():
+    scores = np.array([[0.2, 0.4, 0.4], [0.5, 0.5, 0.0], [0.1, 0.2, 0.7]])
+    np.testing.assert_array_equal(argmax_first(scores), [1, 0, 2])
+
+
+def test_geometric_vote_is_the_normalised_weighted_product():
+    rng = np.random.default_rng(0)
+    p = rng.dirichlet(np.ones(4), size=(3, 50)).astype(np.float32)
+    w = np.array([0.5, 0.3, 0.2])
+    got = geometric_vote(log_probas(p), w)
+    expected = np.prod(np.clip(p, 1e-7, 1).astype(np.float64) ** w[:, None, None], axis=0)
+    expected /= expected.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-6)
+
+
+def test_geometric_vote_with_zero_probability_stays_finite():
+    p = np.array([[[1.0, 0.0]], [[0.0, 1.0]]], dtype=np.float32)
+    got = geometric_vote(log_probas(p), np.array([0.5, 0.5]))
+    assert np.all(np.isfinite(got))
+    np.testing.assert_allclose(got, [[0.5, 0.5]], atol=1e-6)
+
+
+def test_hard_label_model_enters_soft_vote_as_one_hot():
+    soft = np.array([[[0.6, 0.4], [0.3, 0.7]]], dtype=np.float32)
+    hard_onehot = np.array([[[0.0, 1.0], [0.0, 1.0]]], dtype=np.float32)
+    p = np.concatenate([soft, hard_onehot])
+    np.testing.assert_allclose(soft_vote(p, np.array([0.5, 0.5])), [[0.3, 0.7], [0.15, 0.85]], atol=1e-6)
+
+
+# --- invariants -------------------------------------------------------------------------
+
+@st.composite
+def prediction_problems(draw):
+    n_models = draw(st.integers(1, 5))
+    n_samples = draw(st.integers(1, 30))
+    n_classes = draw(st.integers(2, 5))
+    raw = draw(
+        arrays(np.float64, (n_models, n_samples, n_classes), elements=st.floats(0.001, 1.0))
+    )
+    probas = (raw / raw.sum(axis=2, keepdims=True)).astype(np.float32)
+    y = draw(arrays(np.int64, n_samples, elements=st.integers(0, n_classes - 1)))
+    weights = draw(arrays(np.float64, n_models, elements=st.floats(0.0, 10.0)))
+    if weights.sum() <= 0:
+        weights[0] = 1.0
+    return PredictionSet(probas, y, np.arange(n_classes), tuple(f"m{i}" for i in range(n_models))), weights
+
+
+def _clear_margin(probas: np.ndarray, tol: float = 1e-4) -> np.ndarray:
+    """Rows whose top two entries differ by more than tol (argmax is numerically stable)."""
+    top2 = np.sort(probas, axis=1)[:, -2:]
+    return (top2[:, 1] - top2[:, 0]) > tol
+
+
+@pytest.mark.parametrize("strategy", ["hard", "soft", "geometric"])
+@settings(max_examples=60, deadline=None)
+@given(problem=prediction_problems(), data=st.data())
+def test_reordering_models_with_their_weights_changes_nothing(strategy, problem, data):
+    pset, w = problem
+    perm = data.draw(st.permutations(range(pset.n_models)))
+    a = EnsembleEvaluator(pset).evaluate(strategy, w)
+    b = EnsembleEvaluator(pset.select(list(perm))).evaluate(strategy, w[list(perm)])
+    np.testing.assert_allclose(a.probas, b.probas, atol=1e-5)
+    stable = _clear_margin(a.probas)
+    np.testing.assert_array_equal(a.y_pred[stable], b.y_pred[stable])
+
+
+@pytest.mark.parametrize("strategy", ["hard", "soft", "geometric"])
+@settings(max_examples=60, deadline=None)
+@given(problem=prediction_problems(), scale=st.floats(1e-3, 1e3))
+def test_scaling_all_weights_changes_nothing(strategy, problem, scale):
+    pset, w = problem
+    ev = EnsembleEvaluator(pset)
+    a, b = ev.evaluate(strategy, w), ev.evaluate(strategy, w * scale)
+    np.testing.assert_allclose(a.probas, b.probas, atol=1e-5)
+    stable = _clear_margin(a.probas)
+    np.testing.assert_array_equal(a.y_pred[stable], b.y_pred[stable])
+
+
+@pytest.mark.parametrize("strategy", ["hard", "soft", "geometric"])
+@settings(max_examples=60, deadline=None)
+@given(problem=prediction_problems(), data=st.data())
+def test_one_model_with_all_the_weight_reproduces_that_model(strategy, problem, data):
+    pset, _ = problem
+    m = data.draw(st.integers(0, pset.n_models - 1))
+    w = np.zeros(pset.n_models)
+    w[m] = 1.0
+    result = EnsembleEvaluator(pset).evaluate(strategy, w)
+    own = pset.probas[m]
+    stable = _clear_margin(own)
+    np.testing.assert_array_equal(result.y_pred[stable], own.argmax(axis=1)[stable])
+    if strategy == "soft":
+        np.testing.assert_allclose(result.probas, own, atol=1e-6)
+    if strategy == "geometric":
+        np.testing.assert_allclose(result.probas, own, atol=1e-5)
+
+
+@pytest.mark.parametrize("strategy", ["hard", "soft", "geometric"])
+@settings(max_examples=60, deadline=None)
+@given(problem=prediction_problems())
+def test_ensemble_probabilities_are_a_distribution(strategy, problem):
+    pset, w = problem
+    result = EnsembleEvaluator(pset).evaluate(strategy, w)
+    assert np.all(result.probas >= 0)
+    np.testing.assert_allclose(result.probas.sum(axis=1), 1.0, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "weights, match",
+    [
+        ([1, 2], "got 2 weights, 3 models"),
+        ([1, -1, 1], "weight 2 is -1"),
+        ([0, 0, 0], "all weights are 0"),
+        ([1, float("nan"), 1], "must be finite"),
+    ],
+    ids=["wrong-count", "negative", "all-zero", "nan"],
+)
+def test_bad_weights_are_rejected(weights, match):
+    with pytest.raises(ValueError, match=match):
+        check_weights(weights, 3)
+
+
+def test_model_labels_is_argmax():
+    p = np.array([[[0.2, 0.8], [0.9, 0.1]]])
+    np.testing.assert_array_equal(model_labels(p), [[1, 0]])

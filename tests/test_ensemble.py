@@ -1,0 +1,80 @@
+"""The evaluator: weights-independent facts, fixes and breaks, and the re-weighting path."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ensemble_core import EnsembleEvaluator, EnsembleInputError, PredictionSet
+
+# Three models on six examples (true labels 0 0 1 1 2 2); each is right where marked.
+Y = np.array([0, 0, 1, 1, 2, 2])
+PREDS = np.array(
+    [
+        [0, 0, 1, 0, 0, 2],  # right on 0,1,2,5  -> 4/6
+        [0, 1, 1, 1, 0, 0],  # right on 0,2,3    -> 3/6
+        [1, 1, 0, 1, 2, 0],  # right on 3,4      -> 2/6
+    ]
+)
+
+
+def _pset(confidence=0.8):
+    probas = np.full((3, 6, 3), (1 - confidence) / 2, dtype=np.float32)
+    for m in range(3):
+        probas[m, np.arange(6), PREDS[m]] = confidence
+    return PredictionSet(probas, Y, np.array(["a", "b", "c"]), ("m1", "m2", "m3"))
+
+
+def test_weights_independent_facts():
+    ev = EnsembleEvaluator(_pset())
+    assert ev.best_name_ == "m1" and ev.best_accuracy_ == pytest.approx(4 / 6)
+    assert ev.oracle_accuracy_ == pytest.approx(1.0)  # every example is right somewhere
+    assert ev.disagreement_rate_ == pytest.approx(1.0)  # no example has all three agreeing
+    assert ev.model_metrics_["m3"].accuracy == pytest.approx(2 / 6)
+
+
+def test_fixes_and_breaks_against_the_best_single_model():
+    ev = EnsembleEvaluator(_pset())
+    result = ev.evaluate("hard")  # majority: [0,1,1,1,0,?]; example 5: 2,0,0 -> 0
+    np.testing.assert_array_equal(result.y_pred, [0, 1, 1, 1, 0, 0])
+    # ensemble right on 0,2,3; m1 right on 0,1,2,5 -> fixes {3}, breaks {1,5}
+    assert (result.fixes, result.breaks) == (1, 2)
+    assert result.gain == pytest.approx(3 / 6 - 4 / 6)
+    assert result.metrics.log_loss is None and not result.has_probas
+
+
+def test_geometric_log_probabilities_are_computed_once():
+    ev = EnsembleEvaluator(_pset())
+    ev.evaluate("geometric", [1, 1, 1])
+    first = ev.log_probas_
+    ev.evaluate("geometric", [1, 2, 3])
+    assert ev.log_probas_ is first
+
+
+def test_stacking_result_is_cached_per_setting():
+    rng = np.random.default_rng(0)
+    probas = rng.dirichlet(np.ones(2), size=(2, 50)).astype(np.float32)
+    ev = EnsembleEvaluator(PredictionSet(probas, np.array([0, 1] * 25), np.arange(2), ("a", "b")))
+    a = ev.stacked_probas(meta="logistic", folds=5, seed=0)
+    assert ev.stacked_probas(meta="logistic", folds=5, seed=0) is a
+    assert ev.stacked_probas(meta="logistic", folds=5, seed=1) is not a
+
+
+def test_soft_vote_of_only_hard_label_models_reports_no_log_loss():
+    p = _pset(confidence=1.0)
+    ps = PredictionSet(np.eye(3, dtype=np.float32)[PREDS], Y, p.classes, p.names, hard=np.ones(3, bool))
+    result = EnsembleEvaluator(ps).evaluate("soft")
+    assert result.metrics.log_loss is None
+
+
+def test_unknown_strategy():
+    with pytest.raises(EnsembleInputError, match="unknown strategy 'median'"):
+        EnsembleEvaluator(_pset()).evaluate("median")
+
+
+def test_reweighting_does_not_touch_the_models_metrics():
+    ev = EnsembleEvaluator(_pset())
+    before = {k: v.accuracy for k, v in ev.model_metrics_.items()}
+    for w in ([1, 0, 0], [0, 1, 0], [1, 2, 3]):
+        ev.evaluate("soft", w)
+    assert {k: v.accuracy for k, v in ev.model_metrics_.items()} == before

@@ -1,0 +1,158 @@
+"""The file format: what is read, how rows align, and every rejected input's message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ensemble_core import EnsembleInputError, LabelsFile, load_prediction_set, write_predictions
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture
+def labels(tmp_path):
+    return _write(tmp_path / "labels.csv", "id,label,text\n1,pos,great\n2,neg,awful\n3,pos,fine\n")
+
+
+def test_reads_probabilities_and_aligns_rows_by_id(tmp_path, labels):
+    pred = _write(tmp_path / "rf.csv", "id,neg,pos\n3,0.2,0.8\n1,0.1,0.9\n2,0.7,0.3\n")
+    ps = load_prediction_set(labels, [pred])
+    assert ps.names == ("rf",)
+    assert list(ps.classes) == ["neg", "pos"]
+    np.testing.assert_array_equal(ps.y_true, [1, 0, 1])
+    np.testing.assert_allclose(ps.probas[0], [[0.1, 0.9], [0.7, 0.3], [0.2, 0.8]])
+    assert list(ps.ids) == ["1", "2", "3"]
+    assert list(ps.content["text"]) == ["great", "awful", "fine"]
+
+
+def test_hard_labels_become_one_hot_rows(tmp_path, labels):
+    pred = _write(tmp_path / "llm.csv", "prediction\npos\npos\nneg\n")
+    ps = load_prediction_set(labels, [pred], names=["an LLM"])
+    assert ps.hard.tolist() == [True]
+    np.testing.assert_array_equal(ps.probas[0], [[0, 1], [0, 1], [1, 0]])
+    assert ps.names == ("an LLM",)
+
+
+def test_integer_labels_match_columns_and_sort_numerically(tmp_path):
+    lab = _write(tmp_path / "l.csv", "label\n10\n2\n2\n")
+    pred = _write(tmp_path / "p.csv", "2,10\n0.9,0.1\n0.8,0.2\n0.3,0.7\n")
+    ps = load_prediction_set(lab, [pred])
+    assert list(ps.classes) == [2, 10]
+    np.testing.assert_array_equal(ps.y_true, [1, 0, 0])
+    np.testing.assert_allclose(ps.probas[0, 0], [0.9, 0.1])
+
+
+def test_integer_hard_labels_read_as_float_still_match(tmp_path):
+    lab = _write(tmp_path / "l.csv", "label\n0\n1\n")
+    pred = _write(tmp_path / "p.csv", "prediction\n1.0\n0.0\n")
+    ps = load_prediction_set(lab, [pred])
+    np.testing.assert_array_equal(ps.probas[0].argmax(axis=1), [1, 0])
+
+
+def test_parquet_round_trip(tmp_path):
+    pd.DataFrame({"id": [5, 6], "label": ["a", "b"]}).to_parquet(tmp_path / "l.parquet")
+    write_predictions(tmp_path / "m.parquet", ["a", "b"], probas=np.array([[0.6, 0.4], [0.1, 0.9]]), ids=[6, 5])
+    ps = load_prediction_set(tmp_path / "l.parquet", [tmp_path / "m.parquet"])
+    np.testing.assert_allclose(ps.probas[0], [[0.1, 0.9], [0.6, 0.4]])
+
+
+def test_written_hard_predictions_read_back(tmp_path, labels):
+    write_predictions(tmp_path / "out.csv", np.array(["neg", "pos"]), labels=np.array([1, 0, 1]), ids=[1, 2, 3])
+    ps = load_prediction_set(labels, [tmp_path / "out.csv"])
+    assert ps.hard[0]
+    np.testing.assert_array_equal(ps.probas[0].argmax(axis=1), [1, 0, 1])
+
+
+def test_upload_file_objects_are_read_like_paths(tmp_path, labels):
+    import io
+
+    lab = LabelsFile("uploaded.csv", source=io.BytesIO(labels.read_bytes()))
+    ps = load_prediction_set(lab, [("up.csv", io.BytesIO(b"neg,pos\n0.5,0.5\n0.5,0.5\n0.2,0.8\n"))])
+    assert ps.names == ("up",) and ps.n_samples == 3
+
+
+LABELS = "id,label\n1,pos\n2,neg\n3,pos\n"
+BAD_PREDICTIONS = [
+    ("nan", "id,neg,pos\n1,0.5,0.5\n2,,0.5\n3,0.5,0.5\n", r"bad\.csv: column 'neg': row 2: probability is missing"),
+    ("inf", "id,neg,pos\n1,0.5,0.5\n2,0.5,0.5\n3,inf,0.5\n", r"column 'neg': row 3: probability is infinite"),
+    ("negative", "id,neg,pos\n1,-0.5,1.5\n2,0.5,0.5\n3,0.5,0.5\n", r"column 'neg': row 1: probability is negative"),
+    ("bad-sum", "id,neg,pos\n1,0.5,0.5\n2,0.3,0.3\n3,0.5,0.5\n", r"row 2: probabilities sum to 0\.6.*normalise"),
+    ("missing-class", "id,pos\n1,1\n2,1\n3,1\n", r"missing probability column for class 'neg'"),
+    ("unknown-class", "id,neg,pos,maybe\n1,0.5,0.5,0\n2,0.5,0.5,0\n3,0.5,0.5,0\n", r"unknown class column 'maybe'"),
+    ("unknown-hard-label", "id,prediction\n1,pos\n2,meh\n3,neg\n", r"column 'prediction': row 2: 'meh' is not a known class"),
+    ("missing-hard-label", "id,prediction\n1,pos\n2,\n3,neg\n", r"column 'prediction': row 2: prediction is missing"),
+    ("both-kinds", "id,prediction,neg,pos\n1,pos,0,1\n2,neg,1,0\n3,pos,0,1\n", r"both a 'prediction' column"),
+    ("duplicate-id", "id,neg,pos\n1,0.5,0.5\n1,0.5,0.5\n3,0.5,0.5\n", r"column 'id': row 2: duplicate id '1'"),
+    ("id-missing-in-predictions", "id,neg,pos\n1,0.5,0.5\n3,0.5,0.5\n", r"id '2' from labels\.csv is missing"),
+    ("extra-id-in-predictions", "id,neg,pos\n1,0.5,0.5\n2,0.5,0.5\n3,0.5,0.5\n4,0.5,0.5\n", r"id '4' is not in labels\.csv"),
+    ("text-in-probability", "id,neg,pos\n1,0.5,0.5\n2,0.5,abc\n3,0.5,0.5\n", r"column 'pos': row 2: 'abc' is not a number"),
+    ("empty-file", "", r"bad\.csv: the file is empty"),
+    ("header-only", "id,neg,pos\n", r"bad\.csv: the file has no rows"),
+    ("not-csv", 'id,neg,pos\n1,"0.5,0.5\n', r"bad\.csv: not a valid CSV file"),
+]
+
+
+@pytest.mark.parametrize("content, match", [c[1:] for c in BAD_PREDICTIONS], ids=[c[0] for c in BAD_PREDICTIONS])
+def test_bad_prediction_files_are_rejected_with_a_precise_message(tmp_path, content, match):
+    lab = _write(tmp_path / "labels.csv", LABELS)
+    bad = _write(tmp_path / "bad.csv", content)
+    with pytest.raises(EnsembleInputError, match=match):
+        load_prediction_set(lab, [bad])
+
+
+def test_row_count_mismatch_without_ids(tmp_path):
+    lab = _write(tmp_path / "labels.csv", "label\npos\nneg\npos\n")
+    bad = _write(tmp_path / "bad.csv", "neg,pos\n0.5,0.5\n0.5,0.5\n")
+    with pytest.raises(EnsembleInputError, match=r"bad\.csv: has 2 rows but labels\.csv has 3"):
+        load_prediction_set(lab, [bad])
+
+
+BAD_LABELS = [
+    ("no-label-column", "id,target\n1,a\n", r"no 'label' column"),
+    ("missing-label", "id,label\n1,a\n2,\n", r"column 'label': row 2: label is missing"),
+    ("duplicate-id", "id,label\n1,a\n1,b\n", r"column 'id': row 2: duplicate id '1'"),
+    ("fractional-label", "label\n0.5\n1\n", r"row 1: 0\.5 is not a class label"),
+    ("empty", "", r"the file is empty"),
+]
+
+
+@pytest.mark.parametrize("content, match", [c[1:] for c in BAD_LABELS], ids=[c[0] for c in BAD_LABELS])
+def test_bad_labels_files_are_rejected(tmp_path, content, match):
+    with pytest.raises(EnsembleInputError, match=match):
+        LabelsFile(_write(tmp_path / "labels.csv", content))
+
+
+def test_not_a_parquet_file(tmp_path):
+    lab = _write(tmp_path / "labels.csv", LABELS)
+    bad = _write(tmp_path / "bad.parquet", "this is not parquet")
+    with pytest.raises(EnsembleInputError, match=r"bad\.parquet: not a valid Parquet file"):
+        load_prediction_set(lab, [bad])
+
+
+@pytest.mark.parametrize(
+    "name, match",
+    [("missing.csv", r"missing\.csv: no such file"), ("model.txt", r"unknown file type")],
+    ids=["missing-file", "unknown-suffix"],
+)
+def test_missing_or_unknown_files(tmp_path, name, match):
+    lab = _write(tmp_path / "labels.csv", LABELS)
+    if name.endswith(".txt"):
+        _write(tmp_path / name, "x")
+    with pytest.raises(EnsembleInputError, match=match):
+        load_prediction_set(lab, [tmp_path / name])
+
+
+def test_duplicate_model_names_are_rejected(tmp_path):
+    lab = _write(tmp_path / "labels.csv", LABELS)
+    (tmp_path / "a").mkdir()
+    p1 = _write(tmp_path / "m.csv", "id,neg,pos\n1,0.5,0.5\n2,0.5,0.5\n3,0.5,0.5\n")
+    p2 = _write(tmp_path / "a" / "m.csv", "id,neg,pos\n1,0.5,0.5\n2,0.5,0.5\n3,0.5,0.5\n")
+    with pytest.raises(EnsembleInputError, match="'m' appears twice"):
+        load_prediction_set(lab, [p1, p2])

@@ -1,0 +1,110 @@
+"""Stacking reports only out-of-fold numbers; the fitted stacker saves and loads safely."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ensemble_core import EnsembleEvaluator, EnsembleInputError, PredictionSet, StackingModel, fit_stacker
+from ensemble_core.stacking import cross_fit_stacking, stacking_features
+from tests.conftest import random_probas
+
+
+def test_noise_models_stay_at_chance():
+    """Many pure-noise models: a leaky stacker would fit the noise and look good."""
+    rng = np.random.default_rng(0)
+    n, n_models = 600, 30
+    probas = random_probas(rng, n_models, n, 2)
+    y = rng.integers(0, 2, size=n)
+    for meta in ("logistic", "gbm"):
+        oof = cross_fit_stacking(probas, y, np.array(["a", "b"]), meta=meta, folds=5, seed=0)
+        acc = np.mean(oof.argmax(axis=1) == y)
+        # chance is 0.5; 3.5 standard errors at n=600 is about 0.07
+        assert acc < 0.57, f"{meta}: out-of-fold accuracy {acc:.3f} on noise"
+    # The same meta-learner scored on its own training rows does look good: the check bites.
+    est = fit_stacker(probas, y, np.array(["a", "b"]), tuple(map(str, range(n_models))), meta="gbm")
+    assert np.mean(est.predict_proba(probas).argmax(axis=1) == y) > 0.75
+
+
+def test_stacking_learns_to_trust_the_informative_model():
+    rng = np.random.default_rng(1)
+    n = 800
+    y = rng.integers(0, 3, size=n)
+    good = np.full((n, 3), 0.1)
+    good[np.arange(n), y] = 0.8
+    flip = rng.random(n) < 0.15
+    good[flip] = np.roll(good[flip], 1, axis=1)
+    probas = np.stack([good, *random_probas(rng, 4, n, 3)]).astype(np.float32)
+    pset = PredictionSet(probas, y, np.array(["x", "y", "z"]), ("good", "n1", "n2", "n3", "n4"))
+    result = EnsembleEvaluator(pset).evaluate("stacking")
+    assert result.metrics.accuracy > 0.8
+    assert result.weights is None
+    assert any("out-of-fold" in note for note in result.notes)
+
+
+@pytest.mark.parametrize("meta", ["logistic", "gbm", "mlp"])
+def test_each_meta_learner_gives_a_distribution(meta):
+    rng = np.random.default_rng(2)
+    probas = random_probas(rng, 3, 200, 3)
+    y = rng.integers(0, 3, size=200)
+    oof = cross_fit_stacking(probas, y, np.arange(3), meta=meta, folds=3, seed=0)
+    assert oof.shape == (200, 3)
+    np.testing.assert_allclose(oof.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_cross_fitting_is_reproducible_with_a_seed():
+    rng = np.random.default_rng(3)
+    probas = random_probas(rng, 3, 150, 2)
+    y = rng.integers(0, 2, size=150)
+    a = cross_fit_stacking(probas, y, np.arange(2), meta="gbm", seed=7)
+    b = cross_fit_stacking(probas, y, np.arange(2), meta="gbm", seed=7)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_binary_features_are_one_column_per_model():
+    probas = np.zeros((3, 5, 2))
+    probas[..., 1] = np.arange(3)[:, None]
+    assert stacking_features(probas).shape == (5, 3)
+    assert stacking_features(np.zeros((3, 5, 4))).shape == (5, 12)
+
+
+@pytest.mark.parametrize(
+    "y, folds, match",
+    [
+        (np.zeros(20, int), 5, "at least two classes.*only 'a'"),
+        (np.array([0] * 18 + [1] * 2), 5, "class 'b' has 2"),
+        (np.array([0, 1] * 10), 1, "at least 2 folds"),
+    ],
+    ids=["single-class", "too-few-of-a-class", "one-fold"],
+)
+def test_unstackable_labels_are_rejected(y, folds, match):
+    probas = random_probas(np.random.default_rng(0), 2, len(y), 2)
+    with pytest.raises(EnsembleInputError, match=match):
+        cross_fit_stacking(probas, y, np.array(["a", "b"]), folds=folds)
+
+
+def test_unknown_meta_learner():
+    ps = PredictionSet(random_probas(np.random.default_rng(0), 2, 20, 2), np.array([0, 1] * 10), np.arange(2), ("a", "b"))
+    with pytest.raises(EnsembleInputError, match="unknown meta-learner 'xgb'"):
+        EnsembleEvaluator(ps).evaluate("stacking", meta="xgb")
+
+
+def test_weights_are_ignored_by_stacking_and_it_says_so():
+    ps = PredictionSet(random_probas(np.random.default_rng(0), 2, 40, 2), np.array([0, 1] * 20), np.arange(2), ("a", "b"))
+    ev = EnsembleEvaluator(ps)
+    with_w = ev.evaluate("stacking", [3, 1])
+    np.testing.assert_array_equal(with_w.probas, ev.evaluate("stacking").probas)
+    assert any("ignores the weights" in note for note in with_w.notes)
+
+
+def test_saved_stacker_loads_and_predicts_the_same(tmp_path):
+    rng = np.random.default_rng(4)
+    probas = random_probas(rng, 3, 100, 3)
+    y = rng.integers(0, 3, size=100)
+    stacker = fit_stacker(probas, y, np.array(["a", "b", "c"]), ("m1", "m2", "m3"))
+    stacker.save(tmp_path / "meta.skops")
+    loaded = StackingModel.load(tmp_path / "meta.skops")
+    assert loaded.names == ("m1", "m2", "m3") and loaded.classes == ("a", "b", "c")
+    np.testing.assert_allclose(loaded.predict_proba(probas), stacker.predict_proba(probas), rtol=1e-6)
+    with pytest.raises(EnsembleInputError, match="fitted on 3 models"):
+        loaded.predict_proba(probas[:2])
