@@ -40,6 +40,8 @@ def check_weights(weights: Sequence[float] | np.ndarray | None, n_models: int) -
         bad = int(np.flatnonzero(w < 0)[0])
         raise EnsembleInputError(f"weights must be >= 0; weight {bad + 1} is {w[bad]:g}")
     total = w.sum()
+    if not np.isfinite(total):
+        raise EnsembleInputError(f"weights are too large to add up; got {w.tolist()}")
     if total <= 0:
         raise EnsembleInputError("at least one weight must be > 0; all weights are 0")
     return w / total

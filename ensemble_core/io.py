@@ -52,7 +52,9 @@ def read_table(path: str | Path, source: object = None) -> pd.DataFrame:
             df = pd.read_csv(
                 target,
                 compression="gzip" if suffix == ".csv.gz" else None,
-                keep_default_na=True,
+                # Only empty cells are missing: a class may well be called "NA" or "None".
+                keep_default_na=False,
+                na_values=[""],
                 skipinitialspace=True,
             )
     except pd.errors.EmptyDataError:

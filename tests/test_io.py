@@ -156,3 +156,11 @@ def test_duplicate_model_names_are_rejected(tmp_path):
     p2 = _write(tmp_path / "a" / "m.csv", "id,neg,pos\n1,0.5,0.5\n2,0.5,0.5\n3,0.5,0.5\n")
     with pytest.raises(EnsembleInputError, match="'m' appears twice"):
         load_prediction_set(lab, [p1, p2])
+
+
+def test_a_class_called_NA_is_a_label_not_a_gap(tmp_path):
+    lab = _write(tmp_path / "l.csv", "label\nNA\nEU\n")
+    pred = _write(tmp_path / "p.csv", "EU,NA\n0.2,0.8\n0.9,0.1\n")
+    ps = load_prediction_set(lab, [pred])
+    assert list(ps.classes) == ["EU", "NA"]
+    np.testing.assert_array_equal(ps.y_true, [1, 0])
