@@ -103,22 +103,38 @@ def hard_vote(
     return argmax_first(shares), shares
 
 
-def soft_vote(probas: np.ndarray, weights: np.ndarray) -> np.ndarray:
+def soft_vote(probas: np.ndarray, weights: np.ndarray, *, out: np.ndarray | None = None) -> np.ndarray:
     """Weighted arithmetic mean of the models' probabilities.
 
     Parameters
     ----------
     probas : ndarray of shape (n_models, n_samples, n_classes)
+        May be a slice of rows (``probas[:, start:stop]``) of a larger array.
     weights : ndarray of shape (n_models,), normalised to sum 1.
+    out : ndarray of shape (n_samples, n_classes), C-contiguous, optional
+        Where to write the result.
 
     Returns
     -------
-    ndarray of shape (n_samples, n_classes), float32
+    ndarray of shape (n_samples, n_classes), of ``probas``' dtype (float32)
     """
     n_models = probas.shape[0]
     w = np.asarray(weights, dtype=probas.dtype)
-    # One matrix-vector product over the flattened array: a single pass in BLAS.
-    return (w @ probas.reshape(n_models, -1)).reshape(probas.shape[1:])
+    if out is None:
+        out = np.empty(probas.shape[1:], dtype=probas.dtype)
+    if probas.flags.c_contiguous:
+        # One matrix-vector product over the flattened array: a single pass in BLAS.
+        np.dot(w, probas.reshape(n_models, -1), out=out.reshape(-1))
+        return out
+    # A row slice (the evaluator's cache-sized blocks): BLAS gemv with the huge
+    # leading dimension of a slice was measured up to 20x slower than the data it
+    # reads, so accumulate model by model while the block stays in cache.
+    np.multiply(probas[0], w[0], out=out)
+    scratch = np.empty_like(out)
+    for m in range(1, n_models):
+        np.multiply(probas[m], w[m], out=scratch)
+        out += scratch
+    return out
 
 
 def log_probas(probas: np.ndarray, eps: float = LOG_EPS) -> np.ndarray:
@@ -126,7 +142,7 @@ def log_probas(probas: np.ndarray, eps: float = LOG_EPS) -> np.ndarray:
     return np.log(np.clip(probas, eps, 1.0))
 
 
-def geometric_vote(log_p: np.ndarray, weights: np.ndarray) -> np.ndarray:
+def geometric_vote(log_p: np.ndarray, weights: np.ndarray, *, out: np.ndarray | None = None) -> np.ndarray:
     """The log-linear pool: weighted mean of log-probabilities, renormalised.
 
     Parameters
@@ -134,12 +150,14 @@ def geometric_vote(log_p: np.ndarray, weights: np.ndarray) -> np.ndarray:
     log_p : ndarray of shape (n_models, n_samples, n_classes)
         Clipped log-probabilities (see :func:`log_probas`).
     weights : ndarray of shape (n_models,), normalised to sum 1.
+    out : ndarray of shape (n_samples, n_classes), C-contiguous, optional
+        Where to write the result.
 
     Returns
     -------
     ndarray of shape (n_samples, n_classes), float32; rows sum to 1.
     """
-    z = soft_vote(log_p, weights)
+    z = soft_vote(log_p, weights, out=out)
     z -= z.max(axis=1, keepdims=True)
     np.exp(z, out=z)
     z /= z.sum(axis=1, keepdims=True)

@@ -18,10 +18,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._validation import EnsembleInputError, check_weights
-from .combine import STRATEGIES, geometric_vote, hard_vote, log_probas, model_labels, soft_vote, vote_index
-from .metrics import ClassifierMetrics, classifier_metrics
+from .combine import STRATEGIES, geometric_vote, hard_vote, log_probas, model_labels, soft_vote
+from .metrics import ClassifierMetrics, classifier_metrics, metrics_from_rows
 from .predictions import PredictionSet
 from .stacking import META_LEARNERS, cross_fit_stacking
+
+#: Rows combined at a time: a block of the ensemble's output (rows × classes) stays in
+#: cache while its per-example statistics are read, so the probability array is the
+#: only thing that streams from memory.
+BLOCK_ROWS = 4096
 
 
 @dataclass(frozen=True, eq=False)
@@ -72,7 +77,6 @@ class EnsembleEvaluator:
         self.pset = pset
         y = pset.y_true
         self.labels_ = model_labels(pset.probas)
-        self._vote_index = vote_index(self.labels_, pset.n_classes)
         self.correct_ = self.labels_ == y[None, :]
         self.model_metrics_: dict[str, ClassifierMetrics] = {
             name: classifier_metrics(y, self.labels_[m], pset.probas[m], has_probas=not pset.hard[m])
@@ -103,6 +107,47 @@ class EnsembleEvaluator:
             )
         return self._stacked[key]
 
+    def _weights_for(self, strategy: str, weights, meta: str) -> np.ndarray | None:
+        """Validate the strategy and weights; normalised weights, or None for stacking."""
+        if strategy not in STRATEGIES:
+            raise EnsembleInputError(
+                f"unknown strategy {strategy!r}; expected one of {', '.join(STRATEGIES)}"
+            )
+        if strategy != "stacking":
+            return check_weights(weights, self.pset.n_models)
+        if meta not in META_LEARNERS:
+            raise EnsembleInputError(
+                f"unknown meta-learner {meta!r}; expected one of {', '.join(META_LEARNERS)}"
+            )
+        if weights is not None:
+            check_weights(weights, self.pset.n_models)
+        return None
+
+    def _combine_blocks(self, strategy: str, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict]:
+        """Hard, soft or geometric combination, block by block, with each example's
+        statistics for the metrics read while its block is in cache."""
+        p = self.pset
+        n, k = p.n_samples, p.n_classes
+        probas = np.empty((n, k), dtype=np.float32)
+        y_pred = np.empty(n, dtype=np.intp)
+        rows_stats = {name: np.empty(n, dtype=np.float32) for name in ("confidence", "p_true", "sum_sq")}
+        for start in range(0, n, BLOCK_ROWS):
+            rows = slice(start, min(start + BLOCK_ROWS, n))
+            out = probas[rows]
+            if strategy == "soft":
+                pred = soft_vote(p.probas[:, rows], w, out=out).argmax(axis=1)
+            elif strategy == "geometric":
+                pred = geometric_vote(self.log_probas_[:, rows], w, out=out).argmax(axis=1)
+            else:
+                pred, shares = hard_vote(self.labels_[:, rows], w, k)
+                out[...] = shares
+            local = np.arange(out.shape[0])
+            y_pred[rows] = pred
+            rows_stats["confidence"][rows] = out[local, pred]
+            rows_stats["p_true"][rows] = out[local, p.y_true[rows]]
+            rows_stats["sum_sq"][rows] = np.einsum("ij,ij->i", out, out)
+        return y_pred, probas, rows_stats
+
     def combine(
         self,
         strategy: str = "soft",
@@ -120,26 +165,12 @@ class EnsembleEvaluator:
         probas : ndarray of shape (n_samples, n_classes)
         weights : normalised weights, or None for stacking
         """
-        p = self.pset
-        if strategy not in STRATEGIES:
-            raise EnsembleInputError(
-                f"unknown strategy {strategy!r}; expected one of {', '.join(STRATEGIES)}"
-            )
+        w = self._weights_for(strategy, weights, meta)
         if strategy == "stacking":
-            if meta not in META_LEARNERS:
-                raise EnsembleInputError(
-                    f"unknown meta-learner {meta!r}; expected one of {', '.join(META_LEARNERS)}"
-                )
-            if weights is not None:
-                check_weights(weights, p.n_models)
             probas = self.stacked_probas(meta=meta, folds=folds, seed=seed)
             return probas.argmax(axis=1), probas, None
-        w = check_weights(weights, p.n_models)
-        if strategy == "hard":
-            y_pred, shares = hard_vote(self.labels_, w, p.n_classes, index=self._vote_index)
-            return y_pred, shares, w
-        probas = soft_vote(p.probas, w) if strategy == "soft" else geometric_vote(self.log_probas_, w)
-        return probas.argmax(axis=1), probas, w
+        y_pred, probas, _ = self._combine_blocks(strategy, w)
+        return y_pred, probas, w
 
     def evaluate(
         self,
@@ -150,11 +181,24 @@ class EnsembleEvaluator:
         folds: int = 5,
         seed: int = 0,
     ) -> EnsembleResult:
-        """Combine and score. Stacking numbers are out-of-fold (see :mod:`.stacking`)."""
-        y_pred, probas, w = self.combine(strategy, weights, meta=meta, folds=folds, seed=seed)
-        y = self.pset.y_true
-        has_probas = strategy != "hard" and not (strategy == "soft" and self.pset.hard.all())
-        metrics = classifier_metrics(y, y_pred, probas, has_probas=has_probas)
+        """Combine and score. Stacking numbers are out-of-fold (see :mod:`.stacking`).
+
+        A re-weighting (hard, soft, geometric) reads the probability array (for
+        hard voting, the models' labels) once.
+        """
+        w = self._weights_for(strategy, weights, meta)
+        p = self.pset
+        y = p.y_true
+        has_probas = strategy != "hard" and not (strategy == "soft" and p.hard.all())
+        if strategy == "stacking":
+            probas = self.stacked_probas(meta=meta, folds=folds, seed=seed)
+            y_pred = probas.argmax(axis=1)
+            metrics = classifier_metrics(y, y_pred, probas, has_probas=True)
+        else:
+            y_pred, probas, rows_stats = self._combine_blocks(strategy, w)
+            metrics = metrics_from_rows(
+                y, y_pred, n_classes=p.n_classes, has_probas=has_probas, **rows_stats
+            )
         correct = y_pred == y
         best = self.correct_[self.best_index_]
         notes = []

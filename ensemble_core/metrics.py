@@ -162,17 +162,53 @@ def classifier_metrics(
     has_probas : bool
         Whether ``probas`` are real probabilities (log loss is reported only then).
     """
-    n_samples, n_classes = probas.shape
-    rows = np.arange(n_samples)
-    p_true = probas[rows, y_true]
-    confidence = probas[rows, y_pred]
-    correct = y_pred == y_true
+    rows = np.arange(probas.shape[0])
+    return metrics_from_rows(
+        y_true,
+        y_pred,
+        confidence=probas[rows, y_pred],
+        p_true=probas[rows, y_true],
+        sum_sq=np.einsum("ij,ij->i", probas, probas),
+        n_classes=probas.shape[1],
+        has_probas=has_probas,
+    )
+
+
+def metrics_from_rows(
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    *,
+    confidence: np.ndarray,
+    p_true: np.ndarray,
+    sum_sq: np.ndarray,
+    n_classes: int,
+    has_probas: bool = True,
+) -> ClassifierMetrics:
+    """All metrics from per-example statistics, without the probability matrix.
+
+    Every metric needs only these four numbers per example, so a caller that
+    produces the probabilities block by block (see :class:`~ensemble_core.EnsembleEvaluator`)
+    can take them while each block is still in cache.
+
+    Parameters
+    ----------
+    y_true, y_pred : ndarray of shape (n_samples,), int
+    confidence : ndarray of shape (n_samples,)
+        The probability (or vote share) of the predicted class.
+    p_true : ndarray of shape (n_samples,)
+        The probability (or vote share) of the true class.
+    sum_sq : ndarray of shape (n_samples,)
+        Each row's sum of squared probabilities (for the Brier score).
+    n_classes : int
+    has_probas : bool
+        Whether these come from real probabilities (log loss is reported only then).
+    """
     cm = confusion_matrix(y_true, y_pred, n_classes)
     return ClassifierMetrics(
-        accuracy=float(np.trace(cm) / n_samples),
+        accuracy=float(np.trace(cm) / len(y_true)),
         macro_f1=macro_f1_from_confusion(cm),
         log_loss=_log_loss_from_rows(p_true) if has_probas else None,
-        brier=_brier_from_rows(np.einsum("ij,ij->i", probas, probas), p_true, n_classes),
-        ece=_ece_from_rows(confidence, correct, ECE_BINS),
+        brier=_brier_from_rows(sum_sq, p_true, n_classes),
+        ece=_ece_from_rows(confidence, y_pred == y_true, ECE_BINS),
         confusion_matrix=cm,
     )

@@ -78,3 +78,37 @@ def test_reweighting_does_not_touch_the_models_metrics():
     for w in ([1, 0, 0], [0, 1, 0], [1, 2, 3]):
         ev.evaluate("soft", w)
     assert {k: v.accuracy for k, v in ev.model_metrics_.items()} == before
+
+
+@pytest.mark.parametrize("block_rows", [1, 7, 64, 10_000], ids=lambda b: f"block={b}")
+@pytest.mark.parametrize("strategy", ["hard", "soft", "geometric"])
+def test_blockwise_evaluation_equals_whole_array_reference(monkeypatch, strategy, block_rows):
+    """Whatever the block size (uneven last block included), evaluate() gives what the
+    pure combination functions and classifier_metrics give on the whole array."""
+    from ensemble_core import ensemble
+    from ensemble_core.combine import geometric_vote, hard_vote, log_probas, soft_vote
+    from ensemble_core.metrics import classifier_metrics
+
+    monkeypatch.setattr(ensemble, "BLOCK_ROWS", block_rows)
+    rng = np.random.default_rng(3)
+    probas = rng.dirichlet(np.ones(4) * 0.5, size=(3, 101)).astype(np.float32)
+    y = rng.integers(0, 4, size=101)
+    w = np.array([0.5, 0.2, 0.3])
+    pset = PredictionSet(probas, y, np.arange(4), ("a", "b", "c"))
+    result = EnsembleEvaluator(pset).evaluate(strategy, w)
+
+    if strategy == "hard":
+        y_ref, p_ref = hard_vote(probas.argmax(axis=2), w, 4)
+    else:
+        p_ref = soft_vote(probas, w) if strategy == "soft" else geometric_vote(log_probas(probas), w)
+        y_ref = p_ref.argmax(axis=1)
+    ref = classifier_metrics(y, y_ref, p_ref, has_probas=strategy != "hard")
+    np.testing.assert_array_equal(result.y_pred, y_ref)
+    np.testing.assert_allclose(result.probas, p_ref, rtol=1e-6, atol=1e-7)
+    np.testing.assert_array_equal(result.metrics.confusion_matrix, ref.confusion_matrix)
+    for name in ("accuracy", "macro_f1", "brier", "ece"):
+        assert getattr(result.metrics, name) == pytest.approx(getattr(ref, name), rel=1e-6), name
+    if strategy == "hard":
+        assert result.metrics.log_loss is None
+    else:
+        assert result.metrics.log_loss == pytest.approx(ref.log_loss, rel=1e-6)
