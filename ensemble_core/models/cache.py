@@ -129,20 +129,47 @@ class PredictionCache:
         buffer = io.BytesIO()
         np.save(buffer, np.ascontiguousarray(probas, dtype=np.float32), allow_pickle=False)
         payload = buffer.getvalue()
-        final = self.path(key)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=final.parent, prefix=f".{key[:16]}.", suffix=".tmp")
+        _atomic_write(self.path(key), _MAGIC + hashlib.sha256(payload).digest() + payload)
+
+    def _info_path(self, content_hash: str) -> Path:
+        return self.root / "models" / f"{content_hash}-v{SCORER_VERSION}.json"
+
+    def get_model_info(self, content_hash: str) -> dict | None:
+        """What an earlier load learnt about the model with this content hash (its
+        classes, input, feature names), or None. Lets :func:`load_model` skip loading
+        a model whose predictions are all cached."""
         try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(_MAGIC + hashlib.sha256(payload).digest() + payload)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, final)
-        except BaseException:
-            # Also on KeyboardInterrupt: never leave the temporary file behind.
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        _fsync_dir(final.parent)
+            info = json.loads(self._info_path(content_hash).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return info if isinstance(info, dict) else None
+
+    def put_model_info(self, content_hash: str, info: dict) -> None:
+        """Store :meth:`get_model_info`'s answer, atomically.
+
+        Raises
+        ------
+        OSError
+            If the folder cannot be written.
+        """
+        _atomic_write(self._info_path(content_hash), json.dumps(info).encode())
+
+
+def _atomic_write(final: Path, content: bytes) -> None:
+    """Write ``content`` to ``final`` so that readers see all of it or nothing."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=final.parent, prefix=f".{final.name[:16]}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(content)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, final)
+    except BaseException:
+        # Also on KeyboardInterrupt: never leave the temporary file behind.
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _fsync_dir(final.parent)
 
 
 def _fsync_dir(folder: Path) -> None:

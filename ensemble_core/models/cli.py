@@ -55,10 +55,10 @@ def _score(args) -> int:
         raise EnsembleInputError(f"--batch-size must be at least 1; got {args.batch_size}")
     started = time.perf_counter()
     content, classes, ids, y_true = _read_data(args.data)
-    model = load_model(args.model, trust_pickle=args.trust_pickle, name=args.name)
+    cache = None if args.no_cache else PredictionCache(args.cache_dir)
+    model = load_model(args.model, trust_pickle=args.trust_pickle, name=args.name, cache=cache)
     if classes is None:
         classes = np.array(model.classes, dtype=object)
-    cache = None if args.no_cache else PredictionCache(args.cache_dir)
     from tqdm.auto import tqdm
 
     # disable=None: a bar on a terminal, nothing when stderr is a file or a pipe.

@@ -80,6 +80,26 @@ def encoder_dir(spec_path: Path, encoder: dict) -> Path:
     return spec_path.parent / encoder["path"]
 
 
+def _locate(folder: Path) -> tuple[dict, Path, Path]:
+    """The checked spec, the encoder directory and the head file of an embedding-head folder."""
+    spec_path = folder / SPEC_FILE
+    spec = read_spec(spec_path)
+    encoder = encoder_dir(spec_path, spec["encoder"])
+    if not encoder.is_dir():
+        raise _spec_error(spec_path, f"the encoder directory {encoder} does not exist")
+    head_path = folder / spec["head"]
+    if not head_path.is_file():
+        raise EnsembleInputError(f"{head_path}: no such file")
+    return spec, encoder, head_path
+
+
+def embedding_head_hash(folder: Path) -> str:
+    """SHA-256 over the spec, the head and every file of the encoder."""
+    _, encoder, head_path = _locate(Path(folder))
+    own = hash_files([Path(folder) / SPEC_FILE, head_path])
+    return hashlib.sha256(f"{own}:{hash_files(directory_files(encoder), encoder)}".encode()).hexdigest()
+
+
 def load_embedding_head(folder: Path, *, name: str) -> LoadedModel:
     """An embedding-head directory as a :class:`LoadedModel` (input: text).
 
@@ -92,13 +112,8 @@ def load_embedding_head(folder: Path, *, name: str) -> LoadedModel:
         the skops allow-list or one whose input width differs from the encoder's.
     """
     folder = Path(folder)
-    spec_path = folder / SPEC_FILE
-    spec = read_spec(spec_path)
-    encoder = encoder_dir(spec_path, spec["encoder"])
-    if not encoder.is_dir():
-        raise _spec_error(spec_path, f"the encoder directory {encoder} does not exist")
+    spec, encoder, head_path = _locate(folder)
     config = check_transformers_dir(encoder, "encoder")
-    head_path = folder / spec["head"]
     head = load_skops(head_path)
     if not hasattr(head, "predict_proba") or not hasattr(head, "classes_"):
         raise EnsembleInputError(f"{head_path}: holds a {type(head).__name__}, not a fitted classifier with predict_proba")
@@ -126,15 +141,13 @@ def load_embedding_head(folder: Path, *, name: str) -> LoadedModel:
                            normalize=spec["normalize"], device=device)
         return head.predict_proba(embeddings)
 
-    own = hash_files([spec_path, head_path])
-    content_hash = hashlib.sha256(f"{own}:{hash_files(directory_files(encoder), encoder)}".encode()).hexdigest()
     return LoadedModel(
         name=name,
         kind="embedding-head",
         classes=classes,
         input="text",
         feature_names=None,
-        content_hash=content_hash,
+        content_hash=embedding_head_hash(folder),
         source=str(folder),
         batch_size=TORCH_BATCH_SIZE,
         _predict=predict,

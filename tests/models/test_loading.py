@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from ensemble_core import EnsembleInputError
@@ -70,3 +71,54 @@ def test_importing_the_package_loads_no_heavy_library():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parents[2])
     assert out.stdout.strip() == "[]"
+
+
+def test_a_model_the_cache_has_seen_loads_on_first_prediction(text_pipelines, text_data, tmp_path):
+    from ensemble_core.models import PredictionCache
+
+    pipe, path = text_pipelines["tfidf_cnb"]
+    cache = PredictionCache(tmp_path)
+    eager = load_model(path, cache=cache)
+    deferred = load_model(path, cache=cache, name="nb")
+    assert deferred._predict is not eager._predict
+    for field in ("kind", "classes", "input", "feature_names", "n_features", "content_hash", "batch_size"):
+        assert getattr(deferred, field) == getattr(eager, field)
+    assert deferred.name == "nb"
+    texts = text_data["text"].tolist()
+    np.testing.assert_allclose(deferred.predict_proba(texts), pipe.predict_proba(texts))
+
+
+def test_cache_hit_in_a_new_process_loads_no_model_library(text_pipelines, text_data, tmp_path):
+    from ensemble_core.models import PredictionCache, score_model
+
+    path = text_pipelines["tfidf_rf"][1]
+    cache = PredictionCache(tmp_path / "cache")
+    text_data.to_csv(tmp_path / "data.csv", index=False)
+    score_model(load_model(path, cache=cache), text_data, classes=["fresh", "rotten"], cache=cache)
+    code = (
+        "import sys\n"
+        "from ensemble_core.io import LabelsFile\n"
+        "from ensemble_core.models import PredictionCache, load_model, score_model\n"
+        f"cache = PredictionCache({str(tmp_path / 'cache')!r})\n"
+        f"labels = LabelsFile({str(tmp_path / 'data.csv')!r})\n"
+        f"score_model(load_model({str(path)!r}, cache=cache), labels.content, classes=labels.classes, cache=cache)\n"
+        "print(cache.hits, sorted(m for m in ('sklearn', 'skops', 'torch') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert out.stdout.strip() == "1 []"
+
+
+def test_deferred_load_still_checks_the_file(text_pipelines, tmp_path):
+    from ensemble_core.models import PredictionCache
+    from ensemble_core.models.loading import _info
+
+    path = text_pipelines["tfidf_lr"][1]
+    cache = PredictionCache(tmp_path)
+    model = load_model(path)
+    # Cached information that disagrees with the file (as if it changed while loading).
+    cache.put_model_info(model.content_hash, {**_info(model), "classes": ["x", "y"]})
+    deferred = load_model(path, cache=cache)
+    assert deferred.classes == ("x", "y")
+    with pytest.raises(EnsembleInputError, match="changed on disk while being loaded"):
+        deferred.predict_proba(["good"])
