@@ -59,7 +59,7 @@ def _score(args) -> int:
     model = load_model(args.model, trust_pickle=args.trust_pickle, name=args.name, cache=cache)
     if classes is None:
         classes = np.array(model.classes, dtype=object)
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     # disable=None: a bar on a terminal, nothing when stderr is a file or a pipe.
     with tqdm(total=len(content), desc=model.name, unit="rows", file=sys.stderr, disable=None) as bar:

@@ -35,7 +35,8 @@ def _graph_classes(model_bytes: bytes, source: str) -> list | None:
         for attr in node.attribute:
             if attr.name == "classlabels_strings":
                 found.append((node.op_type, [s.decode() for s in attr.strings]))
-            elif attr.name == "classlabels_int64s":
+            elif attr.name in ("classlabels_int64s", "classlabels_ints"):
+                # ZipMap and tree ensembles say int64s; LinearClassifier and SVMClassifier ints.
                 found.append((node.op_type, [int(v) for v in attr.ints]))
     zipmaps = [labels for op, labels in found if op == "ZipMap"]
     if zipmaps:

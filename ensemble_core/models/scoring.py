@@ -87,12 +87,18 @@ def _feature_inputs(
     model: LoadedModel, data: pd.DataFrame, columns: Sequence[str] | None
 ) -> tuple[np.ndarray, list[str]]:
     if columns is None:
-        if model.feature_names is None:
-            raise EnsembleInputError(
-                f"{model.name} reads features but does not record their names; give the feature "
-                "columns in the model's order (--feature-columns / feature_columns=)"
-            )
-        columns = list(model.feature_names)
+        if model.feature_names is not None:
+            columns = list(model.feature_names)
+        else:
+            others = [c for c in data.columns if c not in (LABEL_COLUMN, ID_COLUMN)]
+            if model.n_features is None or len(others) != model.n_features:
+                width = "" if model.n_features is None else f" ({model.n_features})"
+                raise EnsembleInputError(
+                    f"{model.name} reads features but does not record their names; give the feature "
+                    f"columns{width} in the model's order (--feature-columns / feature_columns=)"
+                )
+            # As many columns as the model takes: read them all, in the file's order.
+            columns = others
     columns = list(columns)
     if model.feature_names is not None and sorted(columns) == sorted(model.feature_names):
         # The model's own names in another order: read them in the model's order.
@@ -165,8 +171,10 @@ def score_model(
     text_column : for a text model; default the column ``text``, else the only
         text column besides ``label`` and ``id``
     feature_columns : for a features model, in the model's order; default the
-        model's own ``feature_names``. The model's names in another order are
-        reordered by name; other names map by position.
+        model's own ``feature_names``, else (a model that records none) every
+        column but ``label`` and ``id`` in the data's order, if that is as many
+        as the model takes. The model's names in another order are reordered by
+        name; other names map by position.
     batch_size : rows per call; default ``model.batch_size``
     progress : called as ``progress(done, total)`` after each batch (once, with
         ``done == total``, on a cache hit)

@@ -31,16 +31,18 @@ def test_upload_bytes_give_the_same_model(wine_onnx):
     assert (uploaded.name, uploaded.classes) == ("wine_matrix", from_file.classes)
 
 
-def test_integer_classes_from_a_zipmap(fitted_models, tmp_path):
+@pytest.mark.parametrize("which, options", [(1, None), (0, {"zipmap": False})], ids=["forest-zipmap", "linear-matrix"])
+def test_integer_classes(fitted_models, tmp_path, which, options):
+    # Integer labels sit in classlabels_int64s (ZipMap, trees) or classlabels_ints (LinearClassifier).
     from skl2onnx import to_onnx
 
     models, X, _ = fitted_models["iris"]
-    rf = models[1]
-    path = tmp_path / "iris_rf.onnx"
-    path.write_bytes(to_onnx(rf, X[:1].astype(np.float32)).SerializeToString())
+    est = models[which]
+    path = tmp_path / "iris.onnx"
+    path.write_bytes(to_onnx(est, X[:1].astype(np.float32), options=options).SerializeToString())
     model = load_model(path)
     assert model.classes == ("0", "1", "2")
-    np.testing.assert_allclose(model.predict_proba(X), rf.predict_proba(X), atol=1e-5)
+    np.testing.assert_allclose(model.predict_proba(X), est.predict_proba(X), atol=1e-5)
 
 
 def _metadata(path, tmp_path, classes_text):

@@ -125,10 +125,12 @@ def test_unnamed_features_need_their_columns(wine, wine_onnx):
     df, _ = wine
     model = load_model(wine_onnx["matrix"])
     classes = sorted(df["label"].unique())
-    with pytest.raises(EnsembleInputError, match="does not record their names; give the feature columns"):
-        score_model(model, df, classes=classes)
     features = [c for c in df.columns if c != "label"]
-    assert score_model(model, df, classes=classes, feature_columns=features).shape == (len(df), 3)
+    named = score_model(model, df, classes=classes, feature_columns=features)
+    # Exactly as many other columns as the model takes: all of them, in the file's order.
+    np.testing.assert_array_equal(score_model(model, df, classes=classes), named)
+    with pytest.raises(EnsembleInputError, match=r"does not record their names; give the feature columns \(13\)"):
+        score_model(model, df.assign(extra=1.0), classes=classes)
 
 
 def test_outputs_that_are_not_probabilities_are_refused(lr, text_data):
