@@ -32,8 +32,12 @@ MAX_THREADS = 4
 
 
 def thread_count() -> int:
-    """Threads for inference: the CPU count, bounded by :data:`MAX_THREADS`."""
-    return max(1, min(MAX_THREADS, os.cpu_count() or 1))
+    """Threads for inference: the CPUs this process may use, bounded by :data:`MAX_THREADS`."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(MAX_THREADS, cpus))
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,9 @@ def class_order(model: LoadedModel, classes: Sequence[object]) -> np.ndarray:
     extra = [k for k in model.classes if k not in set(keys)]
     if missing or extra:
         parts = []
+        if len(missing) == len(keys):
+            parts.append("no class in common")
+            missing = extra = []
         if missing:
             parts.append(f"the model has no class {', '.join(map(repr, missing))}")
         if extra:

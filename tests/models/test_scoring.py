@@ -86,13 +86,14 @@ def test_text_column_is_found_or_named(lr, text_data):
     [
         ({"classes": ["fresh", "rotten", "meh"]}, None, r"the model has no class 'meh'"),
         ({"classes": ["fresh"]}, None, r"the data has no class 'rotten'"),
+        ({"classes": ["pos", "neg"]}, None, r"\(fresh, rotten\) do not match the data's \(pos, neg\): no class in common"),
         ({"text_column": "nope"}, None, r"no text column 'nope'"),
         ({"feature_columns": ["a"]}, None, "reads text, not feature columns"),
         ({"batch_size": 0}, None, "batch size must be a positive integer"),
         ({}, lambda d: d.head(0), "the dataset has no rows"),
         ({}, lambda d: d.assign(text=d["text"].where(d.index != 4)), r"column 'text': row 5: text is missing"),
     ],
-    ids=["model-lacks-class", "data-lacks-class", "no-text-column", "features-for-text", "batch-size", "empty",
+    ids=["model-lacks-class", "data-lacks-class", "disjoint-classes", "no-text-column", "features-for-text", "batch-size", "empty",
          "missing-text"],
 )
 def test_refused_inputs(lr, text_data, kwargs, data_change, message):
