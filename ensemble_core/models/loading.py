@@ -34,16 +34,16 @@ def _from_bytes(path: Path, data: bytes, name: str) -> LoadedModel:
     return load_onnx(str(path), data, name=name, content_hash=content_hash)
 
 
-def _plan(path: Path, trust_pickle: bool, name: str | None) -> tuple[str, Callable[[], LoadedModel]]:
-    """The model's content hash (cheap: hashing, no parsing) and how to load it fully."""
+def _plan(path: Path, trust_pickle: bool, name: str | None) -> tuple[str, str, Callable[[], LoadedModel]]:
+    """The model's content hash (cheap: hashing, no parsing), its name, and how to load it fully."""
     if not path.exists():
         raise EnsembleInputError(f"{path}: no such file or directory")
     if path.is_dir():
         name = name or path.resolve().name
         if (path / SPEC_FILE).is_file():
-            return embedding_head_hash(path), lambda: load_embedding_head(path, name=name)
+            return embedding_head_hash(path), name, lambda: load_embedding_head(path, name=name)
         if is_transformers_dir(path):
-            return hash_files(directory_files(path), path), lambda: load_transformers(path, name=name)
+            return hash_files(directory_files(path), path), name, lambda: load_transformers(path, name=name)
         raise EnsembleInputError(
             f"{path}: not a model directory; expected a transformers model (config.json, model.safetensors, "
             f"tokenizer files) or {SPEC_FILE}"
@@ -53,11 +53,12 @@ def _plan(path: Path, trust_pickle: bool, name: str | None) -> tuple[str, Callab
     if suffix in PICKLE_SUFFIXES:
         if not trust_pickle:
             raise refuse_pickle(path)
-        return hashlib.sha256(path.read_bytes()).hexdigest(), lambda: load_pickle(path, trust_pickle=True, name=name)
+        content_hash = hashlib.sha256(path.read_bytes()).hexdigest()
+        return content_hash, name, lambda: load_pickle(path, trust_pickle=True, name=name)
     if suffix not in (".skops", ".onnx"):
         raise EnsembleInputError(f"{path}: unknown model format {suffix or '(no suffix)'!r}; expected {SUPPORTED}")
     data = path.read_bytes()
-    return hashlib.sha256(data).hexdigest(), lambda: _from_bytes(path, data, name)
+    return hashlib.sha256(data).hexdigest(), name, lambda: _from_bytes(path, data, name)
 
 
 _INFO_FIELDS = ("kind", "classes", "input", "feature_names", "n_features", "batch_size")
@@ -120,11 +121,11 @@ def load_model(
     (('fresh', 'rotten'), 'text')
     """
     path = Path(path)
-    content_hash, build = _plan(path, trust_pickle, name)
+    content_hash, name, build = _plan(path, trust_pickle, name)
     if cache is not None:
         info = cache.get_model_info(content_hash)
         if info is not None and set(info) == set(_INFO_FIELDS):
-            return _deferred(path, info, content_hash, build, name or (path.resolve().name if path.is_dir() else path.stem))
+            return _deferred(path, info, content_hash, build, name)
     model = build()
     if cache is not None:
         try:
