@@ -112,7 +112,8 @@ def ensemble_view() -> None:
         ev = loaded.evaluator
         m = result.metrics
         cols = st.columns(3)
-        cols[0].metric("Ensemble accuracy" + (" (out-of-fold)" if stacking else ""), percent(m.accuracy))
+        cols[0].metric("Ensemble accuracy", percent(m.accuracy), "out-of-fold" if stacking else None,
+                       delta_color="off", delta_arrow="off")
         cols[1].metric("Gain over the best model", signed_points(result.gain),
                        f"best: {ev.best_name_}, {percent(ev.best_accuracy_)}", delta_color="off", delta_arrow="off")
         cols[2].metric("Oracle headroom", signed_points(ev.oracle_accuracy_ - m.accuracy),

@@ -34,7 +34,7 @@ def test_each_strategy_works(run_page, metric_value, strategy):
     assert not at.error
     assert at.session_state["strategy"] == strategy
     if strategy == "stacking":
-        assert metric_value(at, "Ensemble accuracy (out-of-fold)").endswith("%")
+        assert next(m for m in at.metric if m.label == "Ensemble accuracy").delta == "out-of-fold"
         assert any("out-of-fold" in i.value for i in at.info)
         assert all(s.disabled for s in at.slider)
         assert at.selectbox(key="w_meta").value == "logistic"
