@@ -9,6 +9,7 @@ from .disagreement import DiversityMatrices, diversity_matrices, example_disagre
 from .ensemble import EnsembleEvaluator, EnsembleResult
 from .io import LabelsFile, load_prediction_set, read_prediction_table, write_predictions
 from .metrics import ClassifierMetrics, classifier_metrics
+from .models import LoadedModel, PredictionCache, load_model, load_model_bytes, score_model
 from .predictions import PredictionSet
 from .stacking import META_LEARNERS, StackingModel, cross_fit_stacking, fit_stacker
 
@@ -21,6 +22,8 @@ __all__ = [
     "EnsembleInputError",
     "EnsembleResult",
     "LabelsFile",
+    "LoadedModel",
+    "PredictionCache",
     "PredictionSet",
     "StackingModel",
     "check_weights",
@@ -31,9 +34,12 @@ __all__ = [
     "fit_stacker",
     "geometric_vote",
     "hard_vote",
+    "load_model",
+    "load_model_bytes",
     "load_prediction_set",
     "log_probas",
     "read_prediction_table",
+    "score_model",
     "soft_vote",
     "vote_entropy",
     "write_predictions",

@@ -29,8 +29,13 @@ def _is_allowed(type_name: str) -> bool:
     return isinstance(obj, (type, np.ufunc))
 
 
-def load_skops(path: str | Path):
+def load_skops(path: str | Path, data: bytes | None = None):
     """Load a ``.skops`` file after checking every type it holds against the allow-list.
+
+    Parameters
+    ----------
+    path : the file, or (with ``data``) only the name used in messages
+    data : the file's bytes (an upload), read instead of ``path``
 
     Raises
     ------
@@ -41,10 +46,11 @@ def load_skops(path: str | Path):
     import skops.io as sio
 
     path = Path(path)
-    if not path.is_file():
+    if data is None and not path.is_file():
         raise EnsembleInputError(f"{path}: no such file")
+    source = {"file": path} if data is None else {"data": data}
     try:
-        untrusted = sio.get_untrusted_types(file=path)
+        untrusted = sio.get_untrusted_types(**source)
     except Exception as exc:  # skops raises zipfile/json/key errors on corrupt files
         raise EnsembleInputError(f"{path}: not a valid skops file ({type(exc).__name__}: {exc})") from None
     refused = [t for t in untrusted if not _is_allowed(t)]
@@ -54,6 +60,8 @@ def load_skops(path: str | Path):
             f"allow-list: {', '.join(refused)}"
         )
     try:
-        return sio.load(path, trusted=untrusted)
+        if data is None:
+            return sio.load(path, trusted=untrusted)
+        return sio.loads(data, trusted=untrusted)
     except Exception as exc:
         raise EnsembleInputError(f"{path}: could not load skops file ({type(exc).__name__}: {exc})") from None

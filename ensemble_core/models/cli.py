@@ -1,0 +1,82 @@
+"""``ensemble-explorer score``: run a model over a dataset and write its prediction file."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .._validation import EnsembleInputError
+from ..io import ID_COLUMN, LABEL_COLUMN, LabelsFile, _check_ids, read_table, write_predictions
+
+
+def add_score_command(sub) -> None:
+    """Register ``score`` on the main parser's subcommands."""
+    sc = sub.add_parser(
+        "score",
+        help="run a model over a dataset and write its prediction file (cached)",
+        description=(
+            "Load a model safely (skops, ONNX, transformers directory, embedding-head directory, "
+            "or a trusted pickle), score every row of DATA and write a prediction file."
+        ),
+    )
+    sc.add_argument("--model", required=True, help="a .skops/.onnx file, a model directory, or a .pkl/.joblib with --trust-pickle")
+    sc.add_argument("--data", required=True, help="CSV or Parquet; a labels file ('label' column) or unlabelled rows")
+    columns = sc.add_mutually_exclusive_group()
+    columns.add_argument("--text-column", help="the column of texts (default: 'text', or the only text column)")
+    columns.add_argument("--feature-columns", nargs="+", help="feature columns in the model's order (default: the model's own names)")
+    sc.add_argument("--name", help="the model's name (default: the model file's stem)")
+    sc.add_argument("--out", required=True, help="prediction file to write (.csv, .csv.gz, .parquet); a directory gets NAME.csv")
+    sc.add_argument("--trust-pickle", action="store_true", help="allow a local pickle/joblib file (it can run any code)")
+    sc.add_argument("--batch-size", type=int, help="rows per batch (default: 32 for transformers, 2048 otherwise)")
+    sc.add_argument("--no-cache", action="store_true", help="neither read nor write the prediction cache")
+    sc.add_argument("--cache-dir", help="prediction cache folder (default: $ENSEMBLE_EXPLORER_CACHE or ~/.cache/ensemble-explorer)")
+    sc.set_defaults(handler=_score)
+
+
+def _read_data(path: str):
+    """(content, classes or None, ids or None, y_true or None) of a labelled or unlabelled file."""
+    table = read_table(path)
+    if LABEL_COLUMN in table.columns:
+        labels = LabelsFile(path)
+        return labels.content, labels.classes, labels.ids, labels.y_true
+    ids = _check_ids(Path(path), table[ID_COLUMN]) if ID_COLUMN in table.columns else None
+    return table.drop(columns=[ID_COLUMN], errors="ignore"), None, ids, None
+
+
+def _score(args) -> int:
+    from .cache import PredictionCache
+    from .loading import load_model
+    from .scoring import score_model
+
+    if args.batch_size is not None and args.batch_size < 1:
+        raise EnsembleInputError(f"--batch-size must be at least 1; got {args.batch_size}")
+    started = time.perf_counter()
+    content, classes, ids, y_true = _read_data(args.data)
+    cache = None if args.no_cache else PredictionCache(args.cache_dir)
+    model = load_model(args.model, trust_pickle=args.trust_pickle, name=args.name, cache=cache)
+    if classes is None:
+        classes = np.array(model.classes, dtype=object)
+    from tqdm import tqdm
+
+    # disable=None: a bar on a terminal, nothing when stderr is a file or a pipe.
+    with tqdm(total=len(content), desc=model.name, unit="rows", file=sys.stderr, disable=None) as bar:
+        def progress(done: int, total: int) -> None:
+            bar.update(done - bar.n)
+
+        probas = score_model(
+            model, content, classes=classes, text_column=args.text_column,
+            feature_columns=args.feature_columns, batch_size=args.batch_size,
+            progress=progress, cache=cache,
+        )
+    out = Path(args.out)
+    if out.is_dir():
+        out = out / f"{model.name}.csv"
+    write_predictions(out, classes, probas=probas, ids=ids)
+    seconds = time.perf_counter() - started
+    source = "no cache" if cache is None else ("cache hit" if cache.hits else "cache miss, now cached")
+    accuracy = "" if y_true is None else f", accuracy {np.mean(probas.argmax(axis=1) == y_true):.4f}"
+    print(f"{model.name}: scored {len(content)} rows in {seconds:.2f} s ({source}){accuracy}; wrote {out}")
+    return 0

@@ -1,0 +1,164 @@
+"""load_model: pick the loader from what a path is (file suffix, directory contents)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+from .._validation import EnsembleInputError
+from .base import Lazy, LoadedModel, directory_files, hash_files
+from .cache import PredictionCache
+from .embedding_head import SPEC_FILE, embedding_head_hash, load_embedding_head
+from .estimator import estimator_model
+from .pickle_loader import PICKLE_SUFFIXES, load_pickle, refuse_pickle
+from .skops_loader import load_skops
+from .transformers_loader import is_transformers_dir, load_transformers
+
+SUPPORTED = (
+    "a .skops file, an .onnx file, a transformers model directory (config.json, model.safetensors, "
+    "tokenizer), a directory with ensemble_model.json, or a trusted .pkl/.pickle/.joblib file"
+)
+
+
+def _from_bytes(path: Path, data: bytes, name: str) -> LoadedModel:
+    content_hash = hashlib.sha256(data).hexdigest()
+    suffix = path.suffix.lower()
+    if suffix == ".skops":
+        estimator = load_skops(path, data=data)
+        return estimator_model(estimator, name=name, kind="skops", content_hash=content_hash, source=str(path))
+    from .onnx import load_onnx
+
+    return load_onnx(str(path), data, name=name, content_hash=content_hash)
+
+
+def _plan(path: Path, trust_pickle: bool, name: str | None) -> tuple[str, Callable[[], LoadedModel]]:
+    """The model's content hash (cheap: hashing, no parsing) and how to load it fully."""
+    if not path.exists():
+        raise EnsembleInputError(f"{path}: no such file or directory")
+    if path.is_dir():
+        name = name or path.resolve().name
+        if (path / SPEC_FILE).is_file():
+            return embedding_head_hash(path), lambda: load_embedding_head(path, name=name)
+        if is_transformers_dir(path):
+            return hash_files(directory_files(path), path), lambda: load_transformers(path, name=name)
+        raise EnsembleInputError(
+            f"{path}: not a model directory; expected a transformers model (config.json, model.safetensors, "
+            f"tokenizer files) or {SPEC_FILE}"
+        )
+    name = name or path.stem
+    suffix = path.suffix.lower()
+    if suffix in PICKLE_SUFFIXES:
+        if not trust_pickle:
+            raise refuse_pickle(path)
+        return hashlib.sha256(path.read_bytes()).hexdigest(), lambda: load_pickle(path, trust_pickle=True, name=name)
+    if suffix not in (".skops", ".onnx"):
+        raise EnsembleInputError(f"{path}: unknown model format {suffix or '(no suffix)'!r}; expected {SUPPORTED}")
+    data = path.read_bytes()
+    return hashlib.sha256(data).hexdigest(), lambda: _from_bytes(path, data, name)
+
+
+_INFO_FIELDS = ("kind", "classes", "input", "feature_names", "n_features", "batch_size")
+
+
+def _info(model: LoadedModel) -> dict:
+    """The model's description as JSON keeps it (tuples become lists)."""
+    return json.loads(json.dumps({f: getattr(model, f) for f in _INFO_FIELDS}))
+
+
+def _deferred(path: Path, info: dict, content_hash: str, build: Callable[[], LoadedModel], name: str) -> LoadedModel:
+    """A model described by cached info, loaded (with every safety check) on its first prediction."""
+    def load_and_check() -> LoadedModel:
+        model = build()
+        if model.content_hash != content_hash or _info(model) != info:
+            raise EnsembleInputError(f"{path}: the model changed on disk while being loaded; load it again")
+        return model
+
+    full = Lazy(load_and_check)
+    tuples = {k: tuple(v) if isinstance(v, list) else v for k, v in info.items()}
+    return LoadedModel(
+        name=name, content_hash=content_hash, source=str(path),
+        _predict=lambda batch: full.get().predict_proba(batch), **tuples,
+    )
+
+
+def load_model(
+    path: str | Path,
+    *,
+    trust_pickle: bool = False,
+    name: str | None = None,
+    cache: PredictionCache | None = None,
+) -> LoadedModel:
+    """Load a classifier from a local file or directory, safely.
+
+    Parameters
+    ----------
+    path : a ``.skops`` or ``.onnx`` file; a transformers sequence-classifier
+        directory; a directory with ``ensemble_model.json`` (sentence embeddings
+        + a skops head); or a ``.pkl``/``.pickle``/``.joblib`` file
+    trust_pickle : load a pickle/joblib file (runs any code it contains); only
+        for a local file the user made or trusts
+    name : the model's name; defaults to the file's stem or the directory's name
+    cache : when given, a model this cache has seen (same content hash) is only
+        hashed now and loaded, with all its checks, on its first prediction, so
+        scoring that hits the prediction cache never pays for loading
+        (scikit-learn, torch); a model seen for the first time is loaded now and
+        described in the cache
+
+    Raises
+    ------
+    EnsembleInputError
+        On a missing path, an unknown format, an untrusted pickle, a skops file
+        with types outside the allow-list, or a directory that is not a model.
+
+    Examples
+    --------
+    >>> model = load_model("models/tfidf_lr.skops")  # doctest: +SKIP
+    >>> model.classes, model.input  # doctest: +SKIP
+    (('fresh', 'rotten'), 'text')
+    """
+    path = Path(path)
+    content_hash, build = _plan(path, trust_pickle, name)
+    if cache is not None:
+        info = cache.get_model_info(content_hash)
+        if info is not None and set(info) == set(_INFO_FIELDS):
+            return _deferred(path, info, content_hash, build, name or (path.resolve().name if path.is_dir() else path.stem))
+    model = build()
+    if cache is not None:
+        try:
+            cache.put_model_info(content_hash, _info(model))
+        except OSError as exc:
+            warnings.warn(f"prediction cache not written ({cache.root}): {exc}", stacklevel=2)
+    return model
+
+
+def load_model_bytes(name: str, data: bytes) -> LoadedModel:
+    """Load an uploaded model from its bytes: ``.skops`` or ``.onnx`` only.
+
+    Parameters
+    ----------
+    name : the upload's file name (its suffix picks the format; its stem names the model)
+    data : the file's content
+
+    Raises
+    ------
+    EnsembleInputError
+        For a pickle/joblib upload (always refused: it could run code on the
+        server), an unknown suffix, or an invalid or disallowed model.
+    """
+    path = Path(name)
+    suffix = path.suffix.lower()
+    if suffix in PICKLE_SUFFIXES:
+        raise EnsembleInputError(
+            f"{name}: uploaded pickle/joblib files are never loaded (unpickling runs any code the file "
+            "contains); save the model with skops, or score it locally with "
+            "'ensemble-explorer score --trust-pickle' and upload the prediction file"
+        )
+    if suffix not in (".skops", ".onnx"):
+        raise EnsembleInputError(
+            f"{name}: unknown model format {suffix or '(no suffix)'!r}; uploads may be .skops or .onnx "
+            "(score other models with 'ensemble-explorer score' and upload the prediction file)"
+        )
+    return _from_bytes(path, data, path.stem)

@@ -1,0 +1,60 @@
+"""skops: the demo's three TF-IDF pipelines load under the allow-list; anything else is refused."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import skops.io as sio
+
+from ensemble_core import EnsembleInputError
+from ensemble_core.models import load_model
+from ensemble_core.models.skops_loader import load_skops
+
+
+@pytest.mark.parametrize("name", ["tfidf_lr", "tfidf_cnb", "tfidf_rf"])
+def test_text_pipelines_load_and_agree_with_sklearn(text_pipelines, text_data, name):
+    pipe, path = text_pipelines[name]
+    model = load_model(path)
+    assert (model.kind, model.input, model.name) == ("skops", "text", name)
+    assert model.classes == ("fresh", "rotten")
+    texts = text_data["text"].tolist()
+    np.testing.assert_allclose(model.predict_proba(texts), pipe.predict_proba(texts), rtol=1e-12)
+
+
+def test_rf_pipeline_holds_only_allowed_untrusted_types(text_pipelines):
+    # Trees are stored as sklearn.tree._tree.Tree, which skops does not trust by default.
+    untrusted = sio.get_untrusted_types(file=text_pipelines["tfidf_rf"][1])
+    assert untrusted == ["sklearn.tree._tree.Tree"]
+
+
+def test_loading_from_bytes_matches_loading_from_file(text_pipelines):
+    _, path = text_pipelines["tfidf_lr"]
+    from_file = load_skops(path)
+    from_bytes = load_skops(path, data=path.read_bytes())
+    texts = ["a clever film", "boring"]
+    np.testing.assert_array_equal(from_file.predict_proba(texts), from_bytes.predict_proba(texts))
+
+
+def test_function_outside_allow_list_is_refused(tmp_path):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+    from sklearn.linear_model import LogisticRegression
+
+    # numpy.save could write files when the model runs: a function, never allowed.
+    pipe = make_pipeline(FunctionTransformer(np.save), LogisticRegression())
+    path = tmp_path / "sneaky.skops"
+    sio.dump(pipe, path)
+    with pytest.raises(EnsembleInputError, match=r"sneaky\.skops: refused to load.*numpy\.save"):
+        load_model(path)
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [(b"", "not a valid skops file"), (b"PK\x03\x04 not really a zip", "not a valid skops file")],
+    ids=["empty", "corrupt"],
+)
+def test_invalid_skops_file_is_one_clear_error(tmp_path, content, message):
+    path = tmp_path / "bad.skops"
+    path.write_bytes(content)
+    with pytest.raises(EnsembleInputError, match=message):
+        load_model(path)
