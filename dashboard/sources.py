@@ -89,9 +89,7 @@ def load_source(source: DataSource) -> PredictionSet:
     EnsembleInputError
         Naming the file, column and row of the first problem.
     """
-    lab = source.labels
-    labels = LabelsFile(lab.path or lab.name, None if lab.data is None else io.BytesIO(lab.data))
-    return load_prediction_set(labels, [entry.reader() for entry in source.predictions])
+    return load_prediction_set(read_labels(source), [entry.reader() for entry in source.predictions])
 
 
 def demo_source(name: str) -> DataSource:
@@ -164,3 +162,24 @@ def folder_source(labels_path: str, predictions_folder: str) -> DataSource:
         FileEntry(labels.name, path=str(labels)),
         tuple(FileEntry(p.name, path=str(p)) for p in files),
     )
+
+
+def read_labels(source: DataSource) -> LabelsFile:
+    """The source's labels file, read again (for scoring models on its examples)."""
+    lab = source.labels
+    return LabelsFile(lab.path or lab.name, None if lab.data is None else io.BytesIO(lab.data))
+
+
+def scored_entry(name: str, probas, labels: LabelsFile) -> FileEntry:
+    """A model's scores on the labelled examples as an in-memory prediction file.
+
+    Parameters
+    ----------
+    probas : ndarray of shape (n_samples, n_classes), in ``labels.classes`` order
+    """
+    import pandas as pd
+
+    frame = pd.DataFrame(probas, columns=labels.keys)
+    if labels.ids is not None:
+        frame.insert(0, "id", labels.ids)
+    return FileEntry(f"{name}.csv", data=frame.to_csv(index=False, float_format="%.8g").encode())

@@ -335,3 +335,46 @@ def switch_demo(name: str) -> None:
         set_source(demo_source(name))
     except EnsembleInputError as exc:
         _ss()[K.LOAD_ERROR] = str(exc)
+
+
+def score_models(
+    uploads: list[Upload],
+    local_path: str,
+    *,
+    trust_pickle: bool = False,
+    text_column: str | None = None,
+    feature_columns: list[str] | None = None,
+) -> bool:
+    """Load model files (uploads: skops/ONNX; a local path: also transformers
+    directories, and pickle only when trusted), score them on the loaded examples
+    with a progress bar, and add their predictions as models. Errors shown in the page."""
+    from ensemble_core.models import PredictionCache, load_model, load_model_bytes, score_model
+
+    from .sources import read_labels, scored_entry
+
+    source = _ss().get(K.SOURCE)
+
+    def scored() -> DataSource:
+        if source is None:
+            raise EnsembleInputError("load a labelled dataset first; models are scored on its examples")
+        loaders = [(up.name, lambda up=up: load_model_bytes(up.name, up.getvalue())) for up in uploads]
+        if local_path.strip():
+            loaders.append((local_path.strip(), lambda: load_model(local_path.strip(), trust_pickle=trust_pickle)))
+        if not loaders:
+            raise EnsembleInputError("choose a model file to upload or give a local model path")
+        labels = read_labels(source)
+        cache = PredictionCache()
+        entries = []
+        for i, (label, load) in enumerate(loaders):
+            bar = st.progress(0.0, text=f"Loading {label} ({i + 1} of {len(loaders)})…")
+            model = load()
+
+            def progress(done: int, total: int, bar=bar, name=model.name) -> None:
+                bar.progress(done / max(total, 1), text=f"Scoring {name}: {done:,} of {total:,} examples")
+
+            probas = score_model(model, labels.content, classes=labels.classes, text_column=text_column,
+                                 feature_columns=feature_columns or None, progress=progress, cache=cache)
+            entries.append(scored_entry(model.name, probas, labels))
+        return source.with_predictions(entries)
+
+    return load_and_report(scored)

@@ -4,7 +4,15 @@ choose the ensemble's members."""
 import streamlit as st
 
 from dashboard import keys as K
-from dashboard.state import add_uploaded_predictions, current, load_folder, load_uploads, mirror, set_view, sync_url
+from dashboard.state import (
+    add_uploaded_predictions,
+    load_folder,
+    load_uploads,
+    mirror,
+    score_models,
+    set_view,
+    sync_url,
+)
 from dashboard.ui import setup_page
 from ensemble_core import figures
 from ensemble_core.explore import model_table, model_warnings
@@ -20,8 +28,8 @@ loaded = setup_page(
 )
 
 st.header("Load data", divider="gray")
-upload_tab, add_tab, disk_tab, format_tab = st.tabs(
-    ["Upload files", "Add models to the loaded data", "Files on this machine", "File formats"]
+upload_tab, add_tab, score_tab, disk_tab, format_tab = st.tabs(
+    ["Upload files", "Add models to the loaded data", "Score model files", "Files on this machine", "File formats"]
 )
 with upload_tab:
     with st.form("upload_form", border=False):
@@ -49,6 +57,27 @@ with add_tab:
     if added:
         if add_uploaded_predictions(extra_files):
             st.rerun()
+with score_tab:
+    st.caption(
+        "Run trained models on the loaded examples and add their predictions. Uploads: scikit-learn models "
+        "saved with skops (`.skops`, checked against an allow-list) or ONNX (`.onnx`); pickle uploads are "
+        "refused. A local path may also be a transformers model directory (safetensors, no remote code)."
+    )
+    columns = [] if loaded is None else list(loaded.full.pset.content.columns)
+    with st.form("score_form", border=False):
+        model_files = st.file_uploader("Model files", type=["skops", "onnx"], accept_multiple_files=True,
+                                       key="up_models")
+        model_path = st.text_input("Or a model on this machine (file or transformers directory)", key="path_model")
+        trust = st.checkbox("I made or trust this local pickle/joblib file (it can run any code)", key="trust_pickle")
+        left, right = st.columns(2)
+        text_col = left.selectbox("Text column (text models)", ["(automatic)", *columns], key="score_text")
+        feature_cols = right.multiselect("Feature columns (default: the model's own names)", columns,
+                                         key="score_features")
+        score = st.form_submit_button("Score and add", icon=":material/play_arrow:")
+    if score and score_models(model_files, model_path, trust_pickle=trust,
+                              text_column=None if text_col == "(automatic)" else text_col,
+                              feature_columns=feature_cols):
+        st.rerun()
 with disk_tab:
     st.caption(
         "For large files: read them where they are. Every CSV/Parquet file in the folder is one model."

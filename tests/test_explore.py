@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 from sklearn.metrics import accuracy_score, confusion_matrix
 
-from conftest import random_probas
 from ensemble_core import EnsembleEvaluator, EnsembleInputError, PredictionSet, load_prediction_set
 from ensemble_core import explore
 
@@ -17,7 +16,7 @@ def evaluator():
     rng = np.random.default_rng(3)
     n, k = 300, 3
     y = rng.integers(0, k, n)
-    probas = random_probas(rng, 4, n, k)
+    probas = rng.dirichlet(np.ones(k), size=(4, n)).astype(np.float32)
     # Model "good" is mostly right and confident; "weak" is the raw Dirichlet noise.
     probas[0] = 0.1 / (k - 1)
     probas[0, np.arange(n), y] = 0.9

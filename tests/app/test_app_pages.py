@@ -6,6 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 pytestmark = pytest.mark.xdist_group("app")
+FOLDER_SUBMIT = "FormSubmitter:folder_form-Read these files"
 
 
 def test_start_page_loads_default_demo(run_page):
@@ -45,7 +46,7 @@ def test_data_page_bad_folder_shows_error_and_keeps_data(run_page, tmp_path):
     at = run_page("pages/1_Data_and_models.py")
     at.text_input(key="path_labels").input(str(broken))
     at.text_input(key="path_predictions").input(str(tmp_path / "preds"))
-    at.button[2].click().run()  # the "Files on this machine" form's submit
+    at.button(key=FOLDER_SUBMIT).click().run()
     assert not at.exception
     assert any("row 2: label is missing" in e.value for e in at.error)
     assert at.session_state["source"].demo == "digits"
@@ -56,7 +57,7 @@ def test_data_page_loads_a_folder(run_page, small_set_files):
     at = run_page("pages/1_Data_and_models.py")
     at.text_input(key="path_labels").input(str(labels))
     at.text_input(key="path_predictions").input(str(folder))
-    at.button[2].click().run()
+    at.button(key=FOLDER_SUBMIT).click().run()
     assert not at.exception
     assert at.session_state["source"].kind == "folder"
     assert at.session_state["included"] == ["alpha", "beta", "gamma"]
@@ -141,3 +142,40 @@ def test_learn_step_sets_the_live_controls(run_page):
     assert at.session_state["weights"]["naive_bayes"] == 0.0
     at.switch_page("pages/2_Ensemble.py").run()
     assert at.slider(key="w_weight::naive_bayes").value == 0.0
+
+
+def _score_script(model_name: str, model_bytes: bytes) -> None:
+    import io as _io
+
+    import streamlit as st
+
+    from dashboard.state import init_session, score_models
+
+    class Up(_io.BytesIO):
+        def __init__(self, name, data):
+            super().__init__(data)
+            self.name = name
+
+    init_session()
+    st.session_state["ok"] = score_models([Up(model_name, model_bytes)], "")
+
+
+def test_scoring_an_uploaded_model_adds_it(tmp_path, monkeypatch):
+    from ensemble_core.demo import DEMOS
+
+    monkeypatch.setenv("ENSEMBLE_EXPLORER_CACHE", str(tmp_path))
+    data = (DEMOS["digits"].models_folder / "logreg.skops").read_bytes()
+    at = AppTest.from_function(_score_script, args=("logreg_again.skops", data))
+    at.run(timeout=60)
+    assert not at.exception
+    assert at.session_state["ok"] is True
+    assert at.session_state["included"][-1] == "logreg_again"
+
+
+def test_scoring_a_pickle_upload_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv("ENSEMBLE_EXPLORER_CACHE", str(tmp_path))
+    at = AppTest.from_function(_score_script, args=("evil.pkl", b"\x80\x04N."))
+    at.run(timeout=60)
+    assert not at.exception
+    assert at.session_state["ok"] is False
+    assert at.error and "evil.pkl" in at.error[0].value
