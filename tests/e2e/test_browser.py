@@ -51,7 +51,7 @@ def test_moving_a_slider_changes_accuracy(page: Page):
     page.keyboard.press("End")
     expect(value).not_to_have_text(before)
     expect(thumb).to_have_value("3")
-    assert "naive_bayes%3A3" in page.url
+    expect(page).to_have_url(re.compile("naive_bayes%3A3"))
     no_exception(page)
     page.screenshot(path=ARTIFACTS / "ensemble.png", full_page=True)
 
