@@ -1,0 +1,25 @@
+"""Session-state keys, in one place so pages never spell them twice.
+
+Canonical state (what the user chose) lives under these keys; widgets have their
+own keys (``WIDGET_*``) and mirror the canonical values, because Streamlit drops a
+widget's state on pages where the widget is not drawn.
+"""
+
+SOURCE = "source"  # DataSource: what is loaded
+INCLUDED = "included"  # list[str]: models in the ensemble, in the set's order
+STRATEGY = "strategy"  # "hard" | "soft" | "geometric" | "stacking"
+META = "meta"  # stacking's meta-learner
+WEIGHTS = "weights"  # dict[str, float]: raw slider weight by model name
+COMPARE = "compare"  # str: the model whose confusion matrix sits beside the ensemble's
+EXAMPLE = "example"  # int | None: selected example's row in the prediction set
+START_VIEW = "start_view"  # dict: strategy/meta/weights when the session began, for "Reset"
+SESSION_READY = "session_ready"  # bool: URL read and defaults set
+URL_NOTES = "url_notes"  # list[str]: parts of a shared link that could not be applied
+FLASH = "flash"  # str | None: a success message to show once after a rerun
+LOAD_ERROR = "load_error"  # str | None: the last data-loading error, shown on the Start page
+
+WIDGET_STRATEGY = "w_strategy"
+WIDGET_META = "w_meta"
+WIDGET_COMPARE = "w_compare"
+WIDGET_INCLUDED = "w_included"
+WIDGET_WEIGHT_PREFIX = "w_weight::"

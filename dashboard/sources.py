@@ -1,0 +1,185 @@
+"""Where the loaded data comes from: a bundled demo, uploaded files, or files on
+this machine. A :class:`DataSource` is small and hashable by its content key, so
+the prediction set built from it is cached once (no Streamlit here)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from pathlib import Path
+from typing import Literal, Protocol
+
+from ensemble_core import LabelsFile, PredictionSet, load_prediction_set
+from ensemble_core._validation import EnsembleInputError
+from ensemble_core.demo import DEMOS
+
+#: Suffixes accepted for labels and prediction files.
+TABLE_SUFFIXES: tuple[str, ...] = (".csv", ".csv.gz", ".parquet", ".pq")
+
+
+class Upload(Protocol):
+    """What Streamlit's ``UploadedFile`` offers (and a test's stand-in)."""
+
+    name: str
+
+    def getvalue(self) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """One labels or prediction file: on disk (``path``) or in memory (``data``).
+
+    ``name`` is the file name; it decides the format and, for a prediction file,
+    the model's name (its stem).
+    """
+
+    name: str
+    path: str | None = None
+    data: bytes | None = field(default=None, repr=False)
+
+    @cached_property
+    def digest(self) -> str:
+        h = hashlib.blake2b(digest_size=16)
+        h.update(self.name.encode())
+        if self.data is not None:
+            h.update(self.data)
+        else:
+            st = Path(self.path).stat()
+            h.update(f"{Path(self.path).resolve()}|{st.st_size}|{st.st_mtime_ns}".encode())
+        return h.hexdigest()
+
+    def reader(self) -> tuple[str, object] | str:
+        """What :func:`ensemble_core.load_prediction_set` takes for this file."""
+        return self.path if self.data is None else (self.name, io.BytesIO(self.data))
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """A labels file and one prediction file per model, with a title for the UI."""
+
+    kind: Literal["demo", "upload", "folder"]
+    title: str
+    labels: FileEntry
+    predictions: tuple[FileEntry, ...]
+    demo: str | None = None
+
+    @cached_property
+    def key(self) -> str:
+        """A content key (file digests; size and mtime for files on disk), computed once."""
+        h = hashlib.blake2b(digest_size=16)
+        h.update(self.labels.digest.encode())
+        for entry in self.predictions:
+            h.update(entry.digest.encode())
+        return h.hexdigest()
+
+    def with_predictions(self, extra: list[FileEntry]) -> DataSource:
+        """The same labels with more prediction files (a model added to the set)."""
+        kind = "upload" if self.kind == "demo" else self.kind
+        title = self.title if self.kind != "demo" else f"{self.title} + your models"
+        return replace(self, kind=kind, title=title, predictions=self.predictions + tuple(extra))
+
+
+def load_source(source: DataSource) -> PredictionSet:
+    """Read and validate a source's files into a prediction set.
+
+    Raises
+    ------
+    EnsembleInputError
+        Naming the file, column and row of the first problem.
+    """
+    return load_prediction_set(read_labels(source), [entry.reader() for entry in source.predictions])
+
+
+def demo_source(name: str) -> DataSource:
+    """A bundled demo's test split."""
+    if name not in DEMOS:
+        raise EnsembleInputError(f"unknown demo {name!r}; expected one of {', '.join(DEMOS)}")
+    demo = DEMOS[name]
+    if not demo.available():
+        raise EnsembleInputError(f"the {name} demo is not built: its files are missing under {demo.folder}")
+    return DataSource(
+        "demo",
+        demo.title,
+        FileEntry(demo.labels_path.name, path=str(demo.labels_path)),
+        tuple(FileEntry(p.name, path=str(p)) for p in demo.prediction_paths()),
+        demo=name,
+    )
+
+
+def available_demos() -> list[str]:
+    """Names of the bundled demos whose files exist, in :data:`DEMOS` order."""
+    return [name for name, demo in DEMOS.items() if demo.available()]
+
+
+def _check_suffix(name: str, what: str) -> None:
+    if not name.lower().endswith(TABLE_SUFFIXES):
+        raise EnsembleInputError(f"{name}: {what} must be CSV or Parquet ({', '.join(TABLE_SUFFIXES)})")
+
+
+def upload_entries(uploads: list[Upload], what: str = "a prediction file") -> list[FileEntry]:
+    """In-memory entries for uploaded files, with the format checked by name."""
+    entries = []
+    for up in uploads:
+        _check_suffix(up.name, what)
+        entries.append(FileEntry(up.name, data=up.getvalue()))
+    return entries
+
+
+def upload_source(labels: Upload | None, predictions: list[Upload]) -> DataSource:
+    """A source from an uploaded labels file and prediction files."""
+    if labels is None:
+        raise EnsembleInputError("upload a labels file (CSV or Parquet with a 'label' column)")
+    if not predictions:
+        raise EnsembleInputError("upload at least one prediction file (one per model)")
+    (lab,) = upload_entries([labels], "the labels file")
+    return DataSource("upload", f"Your data: {labels.name}", lab, tuple(upload_entries(predictions)))
+
+
+def folder_source(labels_path: str, predictions_folder: str) -> DataSource:
+    """A source from files on this machine: a labels file and a folder of prediction files.
+
+    Every ``.csv``, ``.csv.gz``, ``.parquet`` and ``.pq`` file in the folder (not
+    its subfolders) is one model, in name order.
+    """
+    labels = Path(labels_path.strip()).expanduser()
+    folder = Path(predictions_folder.strip()).expanduser()
+    if not labels_path.strip():
+        raise EnsembleInputError("give the path of a labels file")
+    if not labels.is_file():
+        raise EnsembleInputError(f"{labels}: no such file")
+    _check_suffix(labels.name, "the labels file")
+    if not folder.is_dir():
+        raise EnsembleInputError(f"{folder}: no such folder")
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.name.lower().endswith(TABLE_SUFFIXES)
+                   and p.resolve() != labels.resolve())
+    if not files:
+        raise EnsembleInputError(f"{folder}: no prediction files (.csv, .csv.gz, .parquet, .pq) in this folder")
+    return DataSource(
+        "folder",
+        f"Files in {folder}",
+        FileEntry(labels.name, path=str(labels)),
+        tuple(FileEntry(p.name, path=str(p)) for p in files),
+    )
+
+
+def read_labels(source: DataSource) -> LabelsFile:
+    """The source's labels file, read again (for scoring models on its examples)."""
+    lab = source.labels
+    return LabelsFile(lab.path or lab.name, None if lab.data is None else io.BytesIO(lab.data))
+
+
+def scored_entry(name: str, probas, labels: LabelsFile) -> FileEntry:
+    """A model's scores on the labelled examples as an in-memory prediction file.
+
+    Parameters
+    ----------
+    probas : ndarray of shape (n_samples, n_classes), in ``labels.classes`` order
+    """
+    import pandas as pd
+
+    frame = pd.DataFrame(probas, columns=labels.keys)
+    if labels.ids is not None:
+        frame.insert(0, "id", labels.ids)
+    return FileEntry(f"{name}.csv", data=frame.to_csv(index=False, float_format="%.8g").encode())

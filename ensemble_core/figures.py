@@ -1,0 +1,252 @@
+"""Plotly figures for the dashboard: plain data in, a ``go.Figure`` out (no Streamlit).
+
+Confusion matrices are drawn as square markers in a scatter, not as a heatmap,
+because Streamlit returns click (selection) events for scatter points but not for
+heatmap cells; each marker's ``customdata`` is ``[true_index, predicted_index]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from .io import label_key
+
+#: Plotly's default font colour on light cells, and white on dark ones.
+_DARK_TEXT = "#262730"
+_LIGHT_TEXT = "#ffffff"
+_CONFUSION_HEIGHT = 420
+
+
+def _class_ticks(classes: Sequence) -> dict:
+    return {"tickmode": "array", "tickvals": list(range(len(classes))), "ticktext": [label_key(c) for c in classes]}
+
+
+def confusion_figure(
+    cm: np.ndarray,
+    classes: Sequence,
+    *,
+    title: str,
+    difference: bool = False,
+    height: int = _CONFUSION_HEIGHT,
+) -> go.Figure:
+    """A confusion matrix as clickable square markers.
+
+    Parameters
+    ----------
+    cm : ndarray of shape (n_classes, n_classes)
+        Counts, rows = true class, columns = predicted class (or a difference of two
+        such matrices when ``difference``).
+    classes : class labels, in index order (axis tick labels)
+    title : figure title
+    difference : colour on a diverging scale centred at 0 (red = more, blue = fewer)
+    height : figure height in pixels; the markers fill their cells at this height
+    """
+    n = len(classes)
+    cm = np.asarray(cm)
+    true_idx, pred_idx = np.indices((n, n))
+    true_idx, pred_idx, values = true_idx.ravel(), pred_idx.ravel(), cm.ravel()
+    plot_px = height - 130  # margins, title and axis labels
+    size = max(6.0, 0.92 * plot_px / n)
+    if difference:
+        bound = max(1, int(np.abs(values).max()))
+        marker = {"color": values, "colorscale": "RdBu_r", "cmin": -bound, "cmax": bound, "cmid": 0}
+        strong = np.abs(values) > 0.6 * bound
+        text = [f"{v:+d}" if v else "0" for v in values.astype(int)]
+    else:
+        # Square-root scale: the diagonal dwarfs the off-diagonal counts people look for.
+        shown = np.sqrt(values.astype(float))
+        top = max(1.0, float(shown.max()))
+        marker = {"color": shown, "colorscale": "Blues", "cmin": 0, "cmax": top}
+        strong = shown > 0.55 * top
+        text = [str(int(v)) for v in values]
+    marker.update({"symbol": "square", "size": size, "line": {"width": 0}})
+    customdata = np.column_stack([true_idx, pred_idx])
+    labels = [label_key(c) for c in classes]
+    hover = [
+        f"true {labels[i]}, predicted {labels[j]}: {t}<extra></extra>" for i, j, t in zip(true_idx, pred_idx, text)
+    ]
+    fig = go.Figure(
+        go.Scatter(
+            x=pred_idx,
+            y=true_idx,
+            mode="markers+text" if n <= 15 else "markers",
+            marker=marker,
+            text=text,
+            textfont={"color": [_LIGHT_TEXT if s else _DARK_TEXT for s in strong], "size": 12 if n <= 10 else 9},
+            customdata=customdata,
+            hovertemplate=hover,
+        )
+    )
+    fig.update_layout(
+        title={"text": title, "font": {"size": 15}},
+        height=height,
+        margin={"l": 60, "r": 10, "t": 50, "b": 60},
+        plot_bgcolor="white",
+        showlegend=False,
+        clickmode="event+select",
+        dragmode=False,
+    )
+    fig.update_xaxes(title="predicted", range=[-0.5, n - 0.5], showgrid=False, zeroline=False, **_class_ticks(classes))
+    fig.update_yaxes(
+        title="true",
+        range=[n - 0.5, -0.5],
+        showgrid=False,
+        zeroline=False,
+        scaleanchor="x",
+        constrain="domain",
+        **_class_ticks(classes),
+    )
+    return fig
+
+
+def diversity_heatmap(
+    matrix: np.ndarray,
+    names: Sequence[str],
+    *,
+    title: str,
+    zmin: float,
+    zmax: float,
+    colorscale: str = "Viridis",
+) -> go.Figure:
+    """A model-by-model heatmap with each cell's value written in it.
+
+    Parameters
+    ----------
+    matrix : ndarray of shape (n_models, n_models); NaN cells are left blank
+    names : model names (both axes)
+    """
+    fig = go.Figure(
+        go.Heatmap(
+            z=matrix,
+            x=list(names),
+            y=list(names),
+            zmin=zmin,
+            zmax=zmax,
+            colorscale=colorscale,
+            texttemplate="%{z:.2f}",
+            hovertemplate="%{y} × %{x}: %{z:.3f}<extra></extra>",
+        )
+    )
+    fig.update_layout(title={"text": title, "font": {"size": 15}}, height=380, margin={"l": 10, "r": 10, "t": 50, "b": 10})
+    fig.update_yaxes(autorange="reversed")
+    return fig
+
+
+def model_accuracy_figure(
+    names: Sequence[str], accuracy: Sequence[float], *, ensemble: float, oracle: float
+) -> go.Figure:
+    """Each model's accuracy as a bar, with the ensemble's and the oracle's as lines."""
+    fig = go.Figure(
+        go.Bar(x=list(names), y=list(accuracy), marker_color="#8fb3d9", hovertemplate="%{x}: %{y:.2%}<extra></extra>",
+               text=[f"{a:.1%}" for a in accuracy], textposition="outside")
+    )
+    fig.add_hline(y=ensemble, line={"color": "#d62728", "width": 2}, annotation_text=f"ensemble {ensemble:.1%}",
+                  annotation_position="top left")
+    fig.add_hline(y=oracle, line={"color": "#2ca02c", "width": 1, "dash": "dot"},
+                  annotation_text=f"oracle {oracle:.1%}", annotation_position="top right")
+    low = min(min(accuracy), ensemble)
+    fig.update_layout(
+        title={"text": "Each model's accuracy, the ensemble's and the oracle's", "font": {"size": 15}},
+        height=320,
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        yaxis={"tickformat": ".0%", "range": [max(0.0, low - 0.1), 1.02], "title": "accuracy"},
+    )
+    return fig
+
+
+def calibration_figure(curves: dict[str, tuple[np.ndarray, np.ndarray]]) -> go.Figure:
+    """A reliability diagram: per model, accuracy against mean confidence per bin.
+
+    Parameters
+    ----------
+    curves : model name -> (mean confidence per bin, accuracy per bin); NaN bins are skipped
+    """
+    fig = go.Figure(
+        go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line={"color": "#999", "dash": "dash"}, name="perfectly calibrated")
+    )
+    for name, (conf, acc) in curves.items():
+        keep = ~(np.isnan(conf) | np.isnan(acc))
+        fig.add_trace(go.Scatter(x=conf[keep], y=acc[keep], mode="lines+markers", name=name))
+    fig.update_layout(
+        title={"text": "Calibration: how often a model is right at each confidence", "font": {"size": 15}},
+        height=380,
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        xaxis={"title": "mean confidence (top label)", "range": [0, 1.02]},
+        yaxis={"title": "accuracy", "range": [0, 1.02]},
+    )
+    return fig
+
+
+def example_probabilities_figure(
+    probas: np.ndarray, rows: Sequence[str], classes: Sequence, *, true_index: int
+) -> go.Figure:
+    """One example's probabilities, a row per model (and the ensemble), a column per class.
+
+    Parameters
+    ----------
+    probas : ndarray of shape (n_rows, n_classes)
+    rows : row labels (model names, then "ensemble")
+    true_index : the example's true class; its column label is marked
+    """
+    labels = [label_key(c) for c in classes]
+    labels[true_index] = f"{labels[true_index]} (true)"
+    fig = go.Figure(
+        go.Heatmap(
+            z=probas,
+            x=labels,
+            y=list(rows),
+            zmin=0,
+            zmax=1,
+            colorscale="Blues",
+            texttemplate="%{z:.2f}",
+            hovertemplate="%{y}: P(%{x}) = %{z:.3f}<extra></extra>",
+            colorbar={"title": "probability"},
+        )
+    )
+    fig.update_layout(
+        title={"text": "Each model's probabilities for this example", "font": {"size": 15}},
+        height=90 + 34 * len(rows),
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+    )
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(type="category", title="class")
+    return fig
+
+
+def digit_figure(pixels: np.ndarray, shape: tuple[int, int], *, title: str) -> go.Figure:
+    """A grey-scale image of one example's pixel values (dark = high)."""
+    img = np.asarray(pixels, dtype=float).reshape(shape)
+    fig = go.Figure(go.Heatmap(z=img, colorscale="Greys", showscale=False, hovertemplate="%{z}<extra></extra>"))
+    fig.update_layout(title={"text": title, "font": {"size": 15}}, height=260, width=260,
+                      margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
+    return fig
+
+
+def disagreement_scatter(
+    correct_share: np.ndarray, confidence: np.ndarray, ensemble_correct: np.ndarray, *, seed: int = 0
+) -> go.Figure:
+    """Every example as a point: share of models right (jittered) against the
+    ensemble's confidence, coloured by whether the ensemble is right (WebGL)."""
+    rng = np.random.default_rng(seed)
+    x = np.asarray(correct_share, dtype=float) + rng.uniform(-0.03, 0.03, len(correct_share))
+    fig = go.Figure()
+    for ok, name, color in ((True, "ensemble right", "#1f77b4"), (False, "ensemble wrong", "#d62728")):
+        keep = np.asarray(ensemble_correct) == ok
+        fig.add_trace(
+            go.Scattergl(x=x[keep], y=np.asarray(confidence)[keep], mode="markers", name=name,
+                         marker={"color": color, "size": 5, "opacity": 0.5},
+                         hovertemplate="models right: %{x:.0%}<br>ensemble confidence: %{y:.2f}<extra></extra>")
+        )
+    fig.update_layout(
+        title={"text": "Every example: how many models are right, how sure the ensemble is", "font": {"size": 15}},
+        height=360,
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        xaxis={"title": "share of models right", "tickformat": ".0%"},
+        yaxis={"title": "ensemble confidence", "range": [0, 1.02]},
+    )
+    return fig

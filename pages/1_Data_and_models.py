@@ -1,0 +1,171 @@
+"""Data & models: load a labelled dataset and prediction files, check each model,
+choose the ensemble's members."""
+
+import streamlit as st
+
+from dashboard import keys as K
+from dashboard.state import (
+    add_uploaded_predictions,
+    load_folder,
+    load_uploads,
+    mirror,
+    score_models,
+    set_view,
+    sync_url,
+)
+from dashboard.ui import setup_page
+from ensemble_core import figures
+from ensemble_core.explore import model_table, model_warnings
+from ensemble_core.metrics import calibration_curve
+
+UPLOAD_TYPES = ["csv", "gz", "parquet", "pq"]
+
+loaded = setup_page(
+    "Data & models",
+    "Load a labelled dataset and one prediction file per model, check how good and how well calibrated "
+    "each model is, and choose which models join the ensemble.",
+    icon=":material/upload_file:",
+)
+
+st.header("Load data", divider="gray")
+upload_tab, add_tab, score_tab, disk_tab, format_tab = st.tabs(
+    ["Upload files", "Add models to the loaded data", "Score model files", "Files on this machine", "File formats"]
+)
+with upload_tab:
+    with st.form("upload_form", border=False):
+        left, right = st.columns(2)
+        labels_file = left.file_uploader(
+            "Labelled dataset (CSV or Parquet with a `label` column)", type=UPLOAD_TYPES, key="up_labels"
+        )
+        prediction_files = right.file_uploader(
+            "Prediction files, one per model", type=UPLOAD_TYPES, accept_multiple_files=True, key="up_predictions"
+        )
+        submitted = st.form_submit_button("Load these files", type="primary", icon=":material/upload:")
+    if submitted:
+        if load_uploads(labels_file, prediction_files):
+            st.rerun()
+with add_tab:
+    st.caption(
+        "Prediction files for the examples already loaded (same rows, or matching `id`s). "
+        "Each file becomes one more model, named by its file name."
+    )
+    with st.form("add_form", border=False):
+        extra_files = st.file_uploader(
+            "More prediction files", type=UPLOAD_TYPES, accept_multiple_files=True, key="up_extra"
+        )
+        added = st.form_submit_button("Add to the loaded data", icon=":material/add:")
+    if added:
+        if add_uploaded_predictions(extra_files):
+            st.rerun()
+with score_tab:
+    st.caption(
+        "Run trained models on the loaded examples and add their predictions. Uploads: scikit-learn models "
+        "saved with skops (`.skops`, checked against an allow-list) or ONNX (`.onnx`); pickle uploads are "
+        "refused. A local path may also be a transformers model directory (safetensors, no remote code)."
+    )
+    columns = [] if loaded is None else list(loaded.full.pset.content.columns)
+    with st.form("score_form", border=False):
+        model_files = st.file_uploader("Model files", type=["skops", "onnx"], accept_multiple_files=True,
+                                       key="up_models")
+        model_path = st.text_input("Or a model on this machine (file or transformers directory)", key="path_model")
+        trust = st.checkbox("I made or trust this local pickle/joblib file (it can run any code)", key="trust_pickle")
+        left, right = st.columns(2)
+        text_col = left.selectbox("Text column (text models)", ["(automatic)", *columns], key="score_text")
+        feature_cols = right.multiselect("Feature columns (default: the model's own names)", columns,
+                                         key="score_features")
+        score = st.form_submit_button("Score and add", icon=":material/play_arrow:")
+    if score and score_models(model_files, model_path, trust_pickle=trust,
+                              text_column=None if text_col == "(automatic)" else text_col,
+                              feature_columns=feature_cols):
+        st.rerun()
+with disk_tab:
+    st.caption(
+        "For large files: read them where they are. Every CSV/Parquet file in the folder is one model."
+    )
+    with st.form("folder_form", border=False):
+        labels_path = st.text_input("Labels file path", key="path_labels", placeholder="/data/test.csv")
+        folder_path = st.text_input("Folder of prediction files", key="path_predictions",
+                                    placeholder="/data/predictions")
+        read = st.form_submit_button("Read these files", icon=":material/folder_open:")
+    if read:
+        if load_folder(labels_path, folder_path):
+            st.rerun()
+with format_tab:
+    st.markdown(
+        """
+**Labels file**: a `label` column (text or integers), an optional `id` column, and any other
+columns (review text, pixel values) shown as the example's content.
+
+**Prediction file**, one per model, named after the model: an optional `id` column, then
+either one probability column per class, named exactly by the class label, or a single
+`prediction` column of hard labels.
+
+```
+id,fresh,rotten          id,prediction
+r1,0.91,0.09             r1,fresh
+r2,0.22,0.78             r2,rotten
+```
+Rows align by `id` when both files have it, else by row order. Anything wrong is reported with
+the file, column and row.
+"""
+    )
+
+st.header("Models", divider="gray")
+if loaded is None:
+    st.info("Load data above, or pick a demo on the Start page.", icon=":material/info:")
+    sync_url(None)
+    st.stop()
+
+full = loaded.full
+pset = full.pset
+st.markdown(
+    f"**{loaded.source.title}**: {pset.n_samples:,} examples, {pset.n_classes} classes, {pset.n_models} models. "
+    "Metrics are each model's own, on all labelled examples."
+)
+table = model_table(full)
+table.insert(0, "in ensemble", [n in loaded.pset.names for n in table["model"]])
+st.dataframe(
+    table.style.format({"accuracy": "{:.2%}"}, na_rep="—"),
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "in ensemble": st.column_config.CheckboxColumn("in ensemble"),
+        "macro_f1": st.column_config.NumberColumn("macro-F1", format="%.3f"),
+        "log_loss": st.column_config.NumberColumn("log loss", format="%.3f", help="Empty for labels-only models."),
+        "brier": st.column_config.NumberColumn("Brier", format="%.3f"),
+        "ece": st.column_config.NumberColumn("ECE", format="%.3f", help="Expected calibration error (10 bins)."),
+    },
+)
+for warning in model_warnings(full):
+    st.warning(warning, icon=":material/warning:")
+
+
+def _on_members_change() -> None:
+    chosen = st.session_state[K.WIDGET_INCLUDED]
+    if chosen:
+        set_view(included=[n for n in pset.names if n in chosen])
+
+
+mirror(K.WIDGET_INCLUDED, list(loaded.pset.names))
+members = st.pills(
+    "Models in the ensemble (click to include or leave out)",
+    options=list(pset.names),
+    selection_mode="multi",
+    key=K.WIDGET_INCLUDED,
+    on_change=_on_members_change,
+)
+if not members:
+    st.error("Keep at least one model in the ensemble; the last one stays in.", icon=":material/error:")
+
+with st.expander("Calibration of each model", icon=":material/show_chart:"):
+    curves = {}
+    for m, name in enumerate(pset.names):
+        if not pset.hard[m]:
+            conf, acc, _ = calibration_curve(pset.y_true, pset.probas[m])
+            curves[name] = (conf, acc)
+    if curves:
+        st.plotly_chart(figures.calibration_figure(curves), width="stretch")
+    else:
+        st.caption("Every model gives labels only: there is no confidence to calibrate.")
+
+sync_url(loaded)

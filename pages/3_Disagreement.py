@@ -1,0 +1,110 @@
+"""Disagreement: the examples the models argue about, filterable, one by one."""
+
+import numpy as np
+import streamlit as st
+
+from dashboard import keys as K
+from dashboard.state import evaluate, sync_url
+from dashboard.ui import image_columns, percent, require_data, setup_page, text_column, user_errors
+from ensemble_core import figures
+from ensemble_core.explore import EXAMPLE_FILTERS, STRATEGY_LABELS, examples_table
+from ensemble_core.io import label_key
+
+#: Rows shown in the table; the filters narrow it down.
+MAX_ROWS = 2000
+
+loaded = require_data(
+    setup_page(
+        "Disagreement",
+        "Every example the models do not all agree on, most contested first. Filter them, pick one, "
+        "and see what each model and the ensemble said.",
+        icon=":material/call_split:",
+    )
+)
+ss = st.session_state
+result = None
+with user_errors():
+    result = evaluate(loaded)
+if result is None:
+    sync_url(loaded)
+    st.stop()
+
+ev, pset = loaded.evaluator, loaded.pset
+st.caption(f"Ensemble: {STRATEGY_LABELS[result.strategy].lower()} of {pset.n_models} models "
+           f"(set on the Ensemble page), accuracy {percent(result.metrics.accuracy)}. "
+           f"Fixes and breaks compare it with the best single model, {ev.best_name_}.")
+
+classes = [label_key(c) for c in pset.classes]
+left, mid, right = st.columns([2, 1.5, 1.5])
+kind = left.selectbox("Show", list(EXAMPLE_FILTERS), format_func=EXAMPLE_FILTERS.get, index=1, key="dis_filter")
+true_sel = mid.multiselect("True class", classes, key="dis_true", placeholder="any")
+pred_sel = right.multiselect("Ensemble's prediction", classes, key="dis_pred", placeholder="any")
+
+with user_errors():
+    table = examples_table(ev, result, kind=kind, true_classes=true_sel, predicted_classes=pred_sel)
+    st.markdown(f"**{len(table):,} examples** match" + (f" (showing the first {MAX_ROWS:,})" if len(table) > MAX_ROWS else ""))
+    shown = table.head(MAX_ROWS)
+    model_cols = list(pset.names)
+    columns = (["id"] if pset.ids is not None else []) + ["true", "ensemble", "ensemble_confidence", "n_correct",
+                                                           "vote_entropy", *model_cols]
+    event = st.dataframe(
+        shown[columns],
+        hide_index=True,
+        width="stretch",
+        height=320,
+        on_select="rerun",
+        selection_mode="single-row",
+        key="dis_table",
+        column_config={
+            "ensemble_confidence": st.column_config.ProgressColumn("ensemble confidence", min_value=0, max_value=1,
+                                                                   format="%.2f"),
+            "n_correct": st.column_config.NumberColumn("models right", help=f"Of {pset.n_models}"),
+            "vote_entropy": st.column_config.NumberColumn("vote entropy", format="%.2f",
+                                                          help="0 when all models agree; higher = more split."),
+        },
+    )
+    picked = event.selection.rows
+    if picked:
+        ss[K.EXAMPLE] = int(shown.index[picked[0]])
+    elif ss.get(K.EXAMPLE) is None and len(shown):
+        ss[K.EXAMPLE] = int(shown.index[0])
+
+row = ss.get(K.EXAMPLE)
+if row is not None and row < pset.n_samples:
+    st.subheader("The example", divider="gray")
+    label = pset.ids[row] if pset.ids is not None else f"row {row + 1}"
+    y_i = int(pset.y_true[row])
+    verdict = "right" if result.y_pred[row] == y_i else "wrong"
+    st.markdown(f"**{label}**: true class `{classes[y_i]}`; the ensemble says `{classes[result.y_pred[row]]}` "
+                f"({verdict}); {int(ev.correct_[:, row].sum())} of {pset.n_models} models are right.")
+    content_col, proba_col = st.columns([1, 2.2], gap="large")
+    with content_col:
+        text = text_column(loaded)
+        image = image_columns(loaded)
+        if text is not None:
+            st.markdown(f"> {pset.content[text].iloc[row]}")
+        elif image is not None:
+            cols, shape = image
+            st.plotly_chart(figures.digit_figure(pset.content.loc[row, cols].to_numpy(), shape,
+                                                 title=f"{label} (true {classes[y_i]})"),
+                            config={"displayModeBar": False})
+        elif pset.content is not None and len(pset.content.columns):
+            st.dataframe(pset.content.iloc[[row]].T.rename(columns={row: "value"}), width="stretch")
+        else:
+            st.caption("The labels file has no content columns to show for this example.")
+    with proba_col:
+        stack = np.vstack([pset.probas[:, row, :], result.probas[row][None, :]])
+        rows = [*pset.names, "ensemble" + (" (vote shares)" if not result.has_probas else "")]
+        st.plotly_chart(figures.example_probabilities_figure(stack, rows, pset.classes, true_index=y_i),
+                        width="stretch", config={"displayModeBar": False})
+
+with st.expander("Overview: every example at once", icon=":material/scatter_plot:"):
+    st.plotly_chart(
+        figures.disagreement_scatter(ev.correct_.mean(axis=0), result.probas[np.arange(pset.n_samples), result.y_pred],
+                                     result.y_pred == pset.y_true),
+        width="stretch",
+    )
+    st.caption("Bottom right: the ensemble is unsure although most models are right. "
+               "Red points on the right are the ensemble's breaks; blue points on the left its rescues.")
+
+sync_url(loaded)

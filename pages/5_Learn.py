@@ -1,0 +1,140 @@
+"""Learn: a guided walk through voting, averaging and stacking on the loaded data."""
+
+import numpy as np
+import streamlit as st
+
+from dashboard.state import set_view, sync_url
+from dashboard.ui import page_link, percent, require_data, setup_page, signed_points, user_errors
+from ensemble_core import figures
+
+#: Above this many examples, stacking is fitted only when asked (it takes a while).
+STACKING_AUTO_LIMIT = 20_000
+
+loaded = require_data(
+    setup_page(
+        "Learn",
+        "Six short steps through the ways to combine classifiers, with numbers from the data loaded now. "
+        "Each step's button sets the live controls, so the Ensemble page shows exactly that step.",
+        icon=":material/school:",
+    )
+)
+ev, pset = loaded.evaluator, loaded.pset
+names = pset.names
+equal = {n: 1.0 for n in names}
+acc = {n: ev.model_metrics_[n].accuracy for n in names}
+weakest = min(names, key=acc.get)
+
+
+def step(number: int, title: str) -> st.delta_generator.DeltaGenerator:
+    box = st.container(border=True)
+    box.subheader(f"{number} · {title}")
+    return box
+
+
+def try_button(box, label: str, key: str, **view) -> None:
+    box.button(label, key=key, on_click=set_view, kwargs=view, icon=":material/tune:")
+
+
+def outcome(box, result, label: str) -> None:
+    cols = box.columns(3)
+    cols[0].metric(label, percent(result.metrics.accuracy))
+    cols[1].metric("Gain over the best model", signed_points(result.gain))
+    cols[2].metric("Fixes / breaks", f"{result.fixes} / {result.breaks}")
+
+
+with user_errors():
+    hard = ev.evaluate("hard", list(equal.values()))
+    soft = ev.evaluate("soft", list(equal.values()))
+    geo = ev.evaluate("geometric", list(equal.values()))
+    reweighted = ev.evaluate("soft", [0.0 if n == weakest else 1.0 for n in names]) if len(names) > 1 else soft
+
+    box = step(1, "The members, and the ceiling")
+    box.markdown(
+        f"{len(names)} models. The best alone is **{ev.best_name_}** at {percent(ev.best_accuracy_)}. "
+        f"The *oracle*, which counts an example as right when **any** model is, reaches "
+        f"{percent(ev.oracle_accuracy_)}: no way of combining these models can do better, and the gap "
+        f"({signed_points(ev.oracle_accuracy_ - ev.best_accuracy_)}) is what combining could gain at most. "
+        f"The models disagree on {percent(ev.disagreement_rate_, 1)} of the examples; without disagreement, "
+        "there is nothing to gain."
+    )
+    box.plotly_chart(figures.model_accuracy_figure(names, [acc[n] for n in names], ensemble=soft.metrics.accuracy,
+                                                   oracle=ev.oracle_accuracy_),
+                     width="stretch", config={"displayModeBar": False})
+
+    box = step(2, "Hard voting: one model, one vote")
+    box.markdown(
+        "Each model names its top class; the class with most votes wins (a tie goes to the class that sorts "
+        "first). It ignores how sure each model is: a 51 % guess counts as much as a 99 % certainty."
+    )
+    outcome(box, hard, "Hard vote accuracy")
+    try_button(box, "Set the controls: hard vote, equal weights", "learn_hard", strategy="hard", weights=equal)
+
+    box = step(3, "Soft averaging: confidence counts")
+    change = soft.metrics.accuracy - hard.metrics.accuracy
+    box.markdown(
+        "Average the models' probabilities and take the top class. A model that is sure can outvote two that "
+        f"hesitate. Here that changes accuracy by {signed_points(change)} against hard voting. Averaging also "
+        "gives probabilities, so it has a log loss "
+        f"({soft.metrics.log_loss:.3f}); a badly calibrated member can pull it off course."
+    )
+    outcome(box, soft, "Soft average accuracy")
+    try_button(box, "Set the controls: soft average, equal weights", "learn_soft", strategy="soft", weights=equal)
+
+    box = step(4, "Weights: trust some models more")
+    if len(names) > 1:
+        box.markdown(
+            f"The weakest model is **{weakest}** ({percent(acc[weakest])}). Giving it weight 0 leaves it out of the "
+            f"average: accuracy {percent(reweighted.metrics.accuracy)} "
+            f"({signed_points(reweighted.metrics.accuracy - soft.metrics.accuracy)} against equal weights). "
+            "A weak model can still help when its mistakes differ from the others' — the Diversity page shows "
+            "which do. Weights tuned on the same examples you score them on flatter the result; tune on a "
+            "validation split."
+        )
+        outcome(box, reweighted, f"Soft average without {weakest}")
+        try_button(box, f"Set the controls: soft average, {weakest} at weight 0", "learn_weights", strategy="soft",
+                   weights={**equal, weakest: 0.0})
+    else:
+        box.markdown("With one model there is nothing to weigh; include more on Data & models.")
+
+    box = step(5, "Geometric mean: a model can veto")
+    box.markdown(
+        "Multiply the probabilities (average their logarithms) and renormalise. A class that any model "
+        "thinks nearly impossible stays unlikely, so the ensemble is more cautious than the plain average. "
+        f"Here: {signed_points(geo.metrics.accuracy - soft.metrics.accuracy)} against soft averaging."
+    )
+    outcome(box, geo, "Geometric mean accuracy")
+    try_button(box, "Set the controls: geometric mean, equal weights", "learn_geo", strategy="geometric",
+               weights=equal)
+
+    box = step(6, "Stacking: learn how to combine")
+    box.markdown(
+        "A second model — the *meta-learner* — takes every model's probabilities as input and learns "
+        "which model to trust for which class. It must never be scored on the examples it learned from, so "
+        "the examples are split into 5 folds and each fold is predicted by a meta-learner fitted on the other "
+        "four: every number below is **out-of-fold**. Stacking ignores the weight sliders."
+    )
+    run_stacking = pset.n_samples <= STACKING_AUTO_LIMIT or box.button("Fit the meta-learner", key="learn_fit")
+    if run_stacking:
+        with st.spinner("Fitting logistic regression out-of-fold…"):
+            stacked = ev.evaluate("stacking", meta="logistic")
+        outcome(box, stacked, "Stacking accuracy (out-of-fold)")
+    try_button(box, "Set the controls: stacking with logistic regression", "learn_stack", strategy="stacking",
+               meta="logistic")
+
+    st.subheader("All together", divider="gray")
+    summary = {"hard vote": hard, "soft average": soft, f"soft average without {weakest}": reweighted,
+               "geometric mean": geo}
+    if run_stacking:
+        summary["stacking (logistic, out-of-fold)"] = stacked
+    st.dataframe(
+        {"strategy": list(summary), "accuracy": [r.metrics.accuracy for r in summary.values()],
+         "gain over best": [r.gain for r in summary.values()],
+         "log loss": [np.nan if r.metrics.log_loss is None else r.metrics.log_loss for r in summary.values()]},
+        hide_index=True,
+        column_config={"accuracy": st.column_config.NumberColumn(format="percent"),
+                       "gain over best": st.column_config.NumberColumn(format="%+.4f"),
+                       "log loss": st.column_config.NumberColumn(format="%.4f")},
+    )
+    page_link("pages/2_Ensemble.py", "Open the Ensemble page with the controls you set", ":material/tune:")
+
+sync_url(loaded)

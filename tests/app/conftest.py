@@ -1,0 +1,68 @@
+"""AppTest fixtures: the app's entry point and a small prediction set on disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from ensemble_core import write_predictions
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = str(ROOT / "app.py")
+#: Generous: the first run of a session imports scikit-learn and plotly.
+TIMEOUT = 60
+
+
+def _run_page(page: str | None = None, query: dict[str, str | list[str]] | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    at.run()
+    if page is not None:
+        at.switch_page(page).run()
+    return at
+
+
+def _metric_value(at: AppTest, label_start: str) -> str:
+    return next(m.value for m in at.metric if m.label.startswith(label_start))
+
+
+@pytest.fixture
+def run_page():
+    """``run_page(page=None, query=None)``: run the Start page (with an optional
+    shared-link query), then switch to ``page`` (e.g. "pages/2_Ensemble.py")."""
+    return _run_page
+
+
+@pytest.fixture
+def metric_value():
+    """``metric_value(at, label_start)``: the value of the first metric whose label starts so."""
+    return _metric_value
+
+
+@pytest.fixture(scope="session")
+def small_set_files(tmp_path_factory) -> tuple[Path, Path]:
+    """A labels file (with a text column) and a folder of three models' prediction files.
+
+    Returns (labels path, predictions folder).
+    """
+    rng = np.random.default_rng(7)
+    root = tmp_path_factory.mktemp("small_set")
+    classes = np.array(["cat", "dog", "owl"])
+    n = 60
+    y = np.repeat(np.arange(3), n // 3)
+    ids = [f"ex{i:03d}" for i in range(n)]
+    pd.DataFrame({"id": ids, "label": classes[y], "text": [f"example {i}" for i in range(n)]}).to_csv(
+        root / "labels.csv", index=False
+    )
+    folder = root / "predictions"
+    for name, skill in [("alpha", 2.5), ("beta", 1.5), ("gamma", 0.5)]:
+        logits = rng.normal(size=(n, 3))
+        logits[np.arange(n), y] += skill
+        p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        write_predictions(folder / f"{name}.csv", classes, probas=p, ids=ids)
+    return root / "labels.csv", folder

@@ -1,0 +1,91 @@
+"""AppTest: the Ensemble page (strategies, sliders, buttons, errors, the URL)."""
+
+import pytest
+
+from ensemble_core.combine import STRATEGIES
+
+PAGE = "pages/2_Ensemble.py"
+pytestmark = pytest.mark.xdist_group("app")
+
+
+def test_loads_with_demo_metrics(run_page, metric_value):
+    at = run_page(PAGE)
+    assert not at.exception
+    assert metric_value(at, "Ensemble accuracy").endswith("%")
+    assert len(at.slider) == 5
+    assert at.session_state["compare"] == "knn"
+
+
+def test_slider_change_changes_accuracy(run_page, metric_value):
+    at = run_page(PAGE)
+    before = metric_value(at, "Ensemble accuracy")
+    at.slider(key="w_weight::naive_bayes").set_value(3.0).run()
+    assert not at.exception
+    assert metric_value(at, "Ensemble accuracy") != before
+    assert at.session_state["weights"]["naive_bayes"] == 3.0
+    assert "naive_bayes:3" in at.query_params["w"]
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_each_strategy_works(run_page, metric_value, strategy):
+    at = run_page(PAGE)
+    at.radio(key="w_strategy").set_value(strategy).run()
+    assert not at.exception
+    assert not at.error
+    assert at.session_state["strategy"] == strategy
+    if strategy == "stacking":
+        assert next(m for m in at.metric if m.label == "Ensemble accuracy").delta == "out-of-fold"
+        assert any("out-of-fold" in i.value for i in at.info)
+        assert all(s.disabled for s in at.slider)
+        assert at.selectbox(key="w_meta").value == "logistic"
+    else:
+        assert metric_value(at, "Ensemble accuracy").endswith("%")
+    if strategy == "hard":
+        assert metric_value(at, "Log loss") == "—"
+
+
+def test_stacking_meta_learner_changes(run_page, metric_value):
+    at = run_page(PAGE, query={"strategy": "stacking"})
+    at.selectbox(key="w_meta").set_value("mlp").run()
+    assert not at.exception
+    assert at.query_params["meta"] in ("mlp", ["mlp"])
+
+
+def test_all_weights_zero_shows_error_not_exception(run_page):
+    at = run_page(PAGE)
+    for slider in at.slider:
+        slider.set_value(0.0)
+    at.run()
+    assert not at.exception
+    assert any("at least one weight must be > 0" in e.value for e in at.error)
+
+
+def test_equal_weights_and_reset(run_page):
+    at = run_page(PAGE, query={"w": ["knn:2.5"]})
+    assert at.slider(key="w_weight::knn").value == 2.5
+    at.slider(key="w_weight::mlp").set_value(0.5).run()
+    at.button[0].click().run()  # Equal
+    assert {s.value for s in at.slider} == {1.0}
+    at.button[1].click().run()  # Reset: back to the link's view
+    assert at.slider(key="w_weight::knn").value == 2.5
+    assert at.slider(key="w_weight::mlp").value == 1.0
+
+
+def test_shared_url_restores_view(run_page, metric_value):
+    query = {"data": "digits", "strategy": "hard", "w": ["naive_bayes:0", "knn:2"], "off": ["forest"], "vs": "mlp"}
+    at = run_page(PAGE, query=query)
+    assert not at.exception
+    assert at.radio(key="w_strategy").value == "hard"
+    assert [s.label for s in at.slider] == ["knn", "logreg", "mlp", "naive_bayes"]
+    assert at.slider(key="w_weight::naive_bayes").value == 0.0
+    assert at.selectbox(key="w_compare").value == "mlp"
+    assert at.query_params["off"] in ("forest", ["forest"])
+
+
+def test_bad_url_parts_are_reported_not_raised(run_page):
+    at = run_page(query={"strategy": "magic", "w": ["nosuch:1", "knn:abc", "mlp:99"], "data": "nope"})
+    assert not at.exception
+    notes = " ".join(w.value for w in at.warning)
+    for fragment in ("unknown strategy 'magic'", "'nosuch', which is not loaded", "not name:number",
+                     "outside 0–3", "not a bundled demo"):
+        assert fragment in notes

@@ -1,0 +1,181 @@
+"""AppTest: Start, Data & models, Disagreement, Diversity and Learn."""
+
+import io
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+pytestmark = pytest.mark.xdist_group("app")
+FOLDER_SUBMIT = "FormSubmitter:folder_form-Read these files"
+
+
+def test_start_page_loads_default_demo(run_page):
+    at = run_page()
+    assert not at.exception
+    assert at.session_state["source"].demo == "digits"
+    assert [m.label for m in at.metric][:2] == ["Best single model", "Ensemble (soft average)"]
+    assert at.query_params["data"] in ("digits", ["digits"])
+
+
+@pytest.mark.parametrize(
+    "page",
+    ["pages/1_Data_and_models.py", "pages/3_Disagreement.py", "pages/4_Diversity.py", "pages/5_Learn.py"],
+)
+def test_page_loads_without_exception(run_page, page):
+    at = run_page(page)
+    assert not at.exception
+    assert not at.error
+    assert at.title[0].value
+
+
+def test_data_page_warns_about_weak_member_and_excludes_with_one_click(run_page):
+    at = run_page("pages/1_Data_and_models.py")
+    assert any("naive_bayes is much weaker" in w.value for w in at.warning)
+    at.button_group(key="w_included").set_value(["forest", "knn", "logreg", "mlp"]).run()
+    assert not at.exception
+    assert at.session_state["included"] == ["forest", "knn", "logreg", "mlp"]
+    at.switch_page("pages/2_Ensemble.py").run()
+    assert [s.label for s in at.slider] == ["forest", "knn", "logreg", "mlp"]
+
+
+def test_data_page_bad_folder_shows_error_and_keeps_data(run_page, tmp_path):
+    broken = tmp_path / "labels.csv"
+    broken.write_text("id,label\n1,cat\n2,\n")
+    (tmp_path / "preds").mkdir()
+    (tmp_path / "preds" / "m.csv").write_text("id,cat\n1,1.0\n2,1.0\n")
+    at = run_page("pages/1_Data_and_models.py")
+    at.text_input(key="path_labels").input(str(broken))
+    at.text_input(key="path_predictions").input(str(tmp_path / "preds"))
+    at.button(key=FOLDER_SUBMIT).click().run()
+    assert not at.exception
+    assert any("row 2: label is missing" in e.value for e in at.error)
+    assert at.session_state["source"].demo == "digits"
+
+
+def test_data_page_loads_a_folder(run_page, small_set_files):
+    labels, folder = small_set_files
+    at = run_page("pages/1_Data_and_models.py")
+    at.text_input(key="path_labels").input(str(labels))
+    at.text_input(key="path_predictions").input(str(folder))
+    at.button(key=FOLDER_SUBMIT).click().run()
+    assert not at.exception
+    assert at.session_state["source"].kind == "folder"
+    assert at.session_state["included"] == ["alpha", "beta", "gamma"]
+    assert any("Loaded 60 examples, 3 classes and 3 models" in s.value for s in at.success)
+    at.switch_page("pages/3_Disagreement.py").run()
+    assert not at.exception
+    assert any("example" in m.value for m in at.markdown)  # the text content is shown
+
+
+class _Upload(io.BytesIO):
+    """What the page's upload handler reads from Streamlit's UploadedFile."""
+
+    def __init__(self, name: str, data: bytes) -> None:
+        super().__init__(data)
+        self.name = name
+
+
+def _upload_script(labels_bytes: bytes, pred_name: str, pred_bytes: bytes) -> None:
+    import io as _io
+
+    import streamlit as st
+
+    from dashboard.state import load_uploads
+
+    class Up(_io.BytesIO):
+        def __init__(self, name, data):
+            super().__init__(data)
+            self.name = name
+
+    st.session_state["ok"] = load_uploads(Up("labels.csv", labels_bytes), [Up(pred_name, pred_bytes)])
+
+
+@pytest.mark.parametrize(
+    ("pred_name", "pred_bytes", "message"),
+    [
+        ("m.csv", b"id,cat,dog\n1,0.5,0.4\n2,0.1,0.9\n", "row 1: probabilities sum to 0.9"),
+        ("m.csv", b"id,cat,bird\n1,0.5,0.5\n2,0.1,0.9\n", "unknown class column 'bird'"),
+        ("m.txt", b"id,cat,dog\n1,0.5,0.5\n2,0.1,0.9\n", "must be CSV or Parquet"),
+        ("m.parquet", b"not parquet at all", "not a valid Parquet file"),
+    ],
+)
+def test_bad_upload_shows_error_and_no_exception(pred_name, pred_bytes, message):
+    at = AppTest.from_function(_upload_script, args=(b"id,label\n1,cat\n2,dog\n", pred_name, pred_bytes))
+    at.run(timeout=30)
+    assert not at.exception
+    assert at.session_state["ok"] is False
+    assert message in at.error[0].value
+
+
+def test_good_upload_loads():
+    at = AppTest.from_function(_upload_script, args=(b"id,label\n1,cat\n2,dog\n", "m.csv",
+                                                     b"id,cat,dog\n1,0.6,0.4\n2,0.1,0.9\n"))
+    at.run(timeout=30)
+    assert not at.exception
+    assert at.session_state["ok"] is True
+    assert at.session_state["source"].kind == "upload"
+
+
+def test_disagreement_filters_and_selection(run_page):
+    at = run_page("pages/3_Disagreement.py")
+    for kind in ("all", "fixes", "breaks", "ensemble_wrong", "all_wrong", "split"):
+        at.selectbox(key="dis_filter").set_value(kind).run()
+        assert not at.exception
+    at.selectbox(key="dis_filter").set_value("split").run()
+    at.multiselect(key="dis_true").set_value(["8"]).run()
+    assert not at.exception
+    assert at.session_state["example"] is not None
+
+
+def test_shared_example_is_selected(run_page):
+    at = run_page("pages/3_Disagreement.py", query={"data": "digits", "example": "digit0843"})
+    assert not at.exception
+    assert any("digit0843" in m.value for m in at.markdown)
+
+
+def test_learn_step_sets_the_live_controls(run_page):
+    at = run_page("pages/5_Learn.py")
+    at.button(key="learn_hard").click().run()
+    assert at.session_state["strategy"] == "hard"
+    at.button(key="learn_weights").click().run()
+    assert at.session_state["strategy"] == "soft"
+    assert at.session_state["weights"]["naive_bayes"] == 0.0
+    at.switch_page("pages/2_Ensemble.py").run()
+    assert at.slider(key="w_weight::naive_bayes").value == 0.0
+
+
+def _score_script(model_name: str, model_bytes: bytes) -> None:
+    import io as _io
+
+    import streamlit as st
+
+    from dashboard.state import init_session, score_models
+
+    class Up(_io.BytesIO):
+        def __init__(self, name, data):
+            super().__init__(data)
+            self.name = name
+
+    init_session()
+    st.session_state["ok"] = score_models([Up(model_name, model_bytes)], "")
+
+
+def test_scoring_an_uploaded_model_adds_it(tmp_path, monkeypatch):
+    from ensemble_core.demo import DEMOS
+
+    monkeypatch.setenv("ENSEMBLE_EXPLORER_CACHE", str(tmp_path))
+    data = (DEMOS["digits"].models_folder / "logreg.skops").read_bytes()
+    at = AppTest.from_function(_score_script, args=("logreg_again.skops", data))
+    at.run(timeout=60)
+    assert not at.exception
+    assert at.session_state["ok"] is True
+    assert at.session_state["included"][-1] == "logreg_again"
+
+
+def test_scoring_a_pickle_upload_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv("ENSEMBLE_EXPLORER_CACHE", str(tmp_path))
+    at = AppTest.from_function(_score_script, args=("evil.pkl", b"\x80\x04N."))
+    at.run(timeout=60)
+    assert not at.exception
+    assert at.session_state["ok"] is False
+    assert at.error and "evil.pkl" in at.error[0].value

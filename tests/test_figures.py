@@ -1,0 +1,83 @@
+"""ensemble_core.figures: plain data in, plotly figures out (no UI needed)."""
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+from ensemble_core import figures
+
+
+def test_confusion_figure_is_a_clickable_scatter_of_cells():
+    cm = np.array([[5, 1, 0], [2, 7, 0], [0, 0, 9]])
+    fig = figures.confusion_figure(cm, ["a", "b", 3], title="Ensemble")
+    (trace,) = fig.data
+    assert isinstance(trace, go.Scatter)
+    assert trace.marker.symbol == "square"
+    # one marker per cell, customdata = [true, predicted], text = the count there
+    assert len(trace.x) == 9
+    for (i, j), count in zip(trace.customdata, trace.text):
+        assert int(count) == cm[i, j]
+    assert list(fig.layout.xaxis.ticktext) == ["a", "b", "3"]
+    assert fig.layout.yaxis.title.text == "true" and fig.layout.xaxis.title.text == "predicted"
+    assert fig.layout.title.text == "Ensemble"
+    assert fig.layout.yaxis.range == (2.5, -0.5)  # first class on top
+
+
+def test_confusion_difference_is_centred_and_signed():
+    diff = np.array([[2, -1], [-3, 0]])
+    fig = figures.confusion_figure(diff, ["x", "y"], title="d", difference=True)
+    trace = fig.data[0]
+    assert trace.marker.cmid == 0
+    assert trace.marker.cmin == -3 and trace.marker.cmax == 3
+    assert list(trace.text) == ["+2", "-1", "-3", "0"]
+
+
+def test_many_classes_drop_the_cell_text():
+    fig = figures.confusion_figure(np.eye(20, dtype=int), list(range(20)), title="big")
+    assert fig.data[0].mode == "markers"
+
+
+def test_diversity_heatmap_keeps_names_and_range():
+    m = np.array([[0.0, 0.3], [0.3, 0.0]])
+    fig = figures.diversity_heatmap(m, ["p", "q"], title="Disagreement", zmin=0, zmax=1)
+    (trace,) = fig.data
+    assert isinstance(trace, go.Heatmap)
+    assert list(trace.x) == ["p", "q"] and list(trace.y) == ["p", "q"]
+    assert (trace.zmin, trace.zmax) == (0, 1)
+
+
+def test_calibration_figure_skips_empty_bins():
+    conf = np.array([0.15, np.nan, 0.9])
+    acc = np.array([0.2, np.nan, 0.8])
+    fig = figures.calibration_figure({"m": (conf, acc)})
+    assert fig.data[1].name == "m"
+    assert list(fig.data[1].x) == [0.15, 0.9]
+
+
+def test_example_probabilities_marks_true_class():
+    p = np.array([[0.7, 0.3], [0.4, 0.6], [0.55, 0.45]])
+    fig = figures.example_probabilities_figure(p, ["a", "b", "ensemble"], ["neg", "pos"], true_index=1)
+    assert list(fig.data[0].x) == ["neg", "pos (true)"]
+    assert np.allclose(fig.data[0].z, p)
+
+
+def test_digit_figure_reshapes_pixels():
+    fig = figures.digit_figure(np.arange(64), (8, 8), title="d")
+    z = np.asarray(fig.data[0].z)
+    assert z.shape == (8, 8) and z[1, 0] == 8
+
+
+def test_model_accuracy_figure_draws_ensemble_and_oracle_lines():
+    fig = figures.model_accuracy_figure(["a", "b"], [0.8, 0.9], ensemble=0.92, oracle=0.97)
+    assert list(fig.data[0].y) == [0.8, 0.9]
+    assert sorted(s.y0 for s in fig.layout.shapes) == [0.92, 0.97]
+
+
+@pytest.mark.parametrize("n", [10, 100_000])
+def test_disagreement_scatter_uses_webgl(n):
+    rng = np.random.default_rng(0)
+    ok = rng.random(n) < 0.8
+    fig = figures.disagreement_scatter(rng.random(n), rng.random(n), ok)
+    assert all(isinstance(t, go.Scattergl) for t in fig.data)
+    assert len(fig.data[0].x) + len(fig.data[1].x) == n
+    assert len(fig.data[1].x) == int((~ok).sum())
