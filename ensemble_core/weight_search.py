@@ -126,7 +126,7 @@ def correct_class_major(scores: np.ndarray, y_true: np.ndarray) -> np.ndarray:
     -------
     bool ndarray of shape (n_samples,) or (n_sets, n_samples)
     """
-    s = scores.reshape((-1,) + scores.shape[-2:])
+    s = scores if scores.ndim == 3 else scores[None]
     n = y_true.shape[0]
     s_true = s[:, y_true, np.arange(n)]
     top = s.max(axis=1)
