@@ -330,7 +330,8 @@ class WeightSuggestion:
     fold_weights : ndarray of shape (n_folds, n_models)
     best_single_names : tuple of str, the model chosen as best single in each fold
     path : tuple of SelectionStep
-        The final fit's selection path (empty for ``logloss``).
+        The final fit's selection path (empty for ``logloss``); the weights come from its
+        first ``n_kept`` picks (the best prefix on all rows).
     temperatures : ndarray of shape (n_models,) or None
         With calibration: the all-rows temperatures the weights apply to.
     folds, seed : int
@@ -346,6 +347,7 @@ class WeightSuggestion:
     fold_weights: np.ndarray
     best_single_names: tuple[str, ...]
     path: tuple[SelectionStep, ...]
+    n_kept: int
     temperatures: np.ndarray | None
     folds: int
     seed: int
@@ -362,6 +364,7 @@ class WeightSuggestion:
             "path": [
                 {"model": self.names[s.model], "accuracy": s.accuracy, "log_loss": s.log_loss} for s in self.path
             ],
+            "path_kept": self.n_kept,
             "calibrated": self.temperatures is not None,
             "temperatures": None if self.temperatures is None
             else {n: float(t) for n, t in zip(self.names, self.temperatures)},
@@ -379,16 +382,23 @@ def fit_weights(
     init_size: int = 1,
     bags: int = 1,
     seed: int = 0,
-) -> tuple[np.ndarray, tuple[SelectionStep, ...]]:
-    """Weights by one method on the given rows (no held-out evaluation), and the selection path."""
+) -> tuple[np.ndarray, tuple[SelectionStep, ...], int]:
+    """Weights by one method on the given rows (no held-out evaluation).
+
+    Returns
+    -------
+    weights : ndarray of shape (n_models,)
+    path : tuple of SelectionStep (empty for ``logloss``)
+    n_kept : int, picks of ``path`` the weights come from (0 for ``logloss``)
+    """
     if method == "logloss":
-        return log_loss_weights(probas, y_true), ()
+        return log_loss_weights(probas, y_true), (), 0
     if method in ("caruana", "accuracy"):
         sel = caruana_selection(
             probas, y_true, rounds=rounds, metric="accuracy" if method == "accuracy" else "log_loss",
             init_size=init_size, bags=bags, seed=seed,
         )
-        return sel.weights, sel.path
+        return sel.weights, sel.path, sel.n_kept
     raise EnsembleInputError(f"unknown optimisation method {method!r}; expected one of {', '.join(METHODS)}")
 
 
@@ -444,7 +454,7 @@ def suggest_weights(
         if calibrate:
             t = fit_temperatures(p_train, y[train], pset.hard)
             p_train, p_test = apply_temperatures(p_train, t), apply_temperatures(p_test, t)
-        fold_weights[f], _ = fit_weights(p_train, y[train], method, rounds=rounds, init_size=init_size,
+        fold_weights[f], _, _ = fit_weights(p_train, y[train], method, rounds=rounds, init_size=init_size,
                                          bags=bags, seed=seed)
         oof[test] = soft_vote(p_test, fold_weights[f])
         raw_train = probas[:, train]
@@ -457,7 +467,7 @@ def suggest_weights(
         best_oof[test] = probas[b, test]
     temperatures = fit_temperatures(probas, y, pset.hard) if calibrate else None
     p_all = apply_temperatures(probas, temperatures) if calibrate else probas
-    weights, path = fit_weights(p_all, y, method, rounds=rounds, init_size=init_size, bags=bags, seed=seed)
+    weights, path, n_kept = fit_weights(p_all, y, method, rounds=rounds, init_size=init_size, bags=bags, seed=seed)
     return WeightSuggestion(
         method=method,
         names=pset.names,
@@ -469,6 +479,7 @@ def suggest_weights(
         fold_weights=fold_weights,
         best_single_names=tuple(best_names),
         path=path,
+        n_kept=n_kept,
         temperatures=temperatures,
         folds=len(tests),
         seed=seed,

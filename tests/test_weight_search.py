@@ -137,9 +137,9 @@ def test_weights_are_on_the_simplex_and_never_worse_than_uniform_or_single(seed,
     rng = np.random.default_rng(seed)
     y = rng.integers(0, n_classes, size=120)
     probas = random_probas(rng, n_models, 120, n_classes)
-    w, path = ws.fit_weights(probas, y, method)
+    w, path, n_kept = ws.fit_weights(probas, y, method)
     assert w.shape == (n_models,) and np.all(w >= 0) and w.sum() == pytest.approx(1.0)
-    assert (len(path) == 0) == (method == "logloss")
+    assert (len(path) == 0) == (n_kept == 0) == (method == "logloss")
     if method == "logloss":
         loss = _soft_log_loss(probas, y, w)
         assert loss <= _soft_log_loss(probas, y, np.full(n_models, 1 / n_models)) + 1e-12
