@@ -1,20 +1,27 @@
 """The bundled demos: where their files live, and loading them as a PredictionSet.
 
-Layout, for each demo NAME under ``demo_data/NAME/``: ``test.csv`` (the labels
-file of the test split) and ``predictions/test/<model>.csv`` (one prediction file
-per model), written by ``demo_data/build_demo.py``.
+Layout, for each demo NAME under ``demo_data/NAME/``, written by
+``demo_data/build_demo.py``: ``train.csv``, ``val.csv`` and ``test.csv`` (the labels
+files of a fixed stratified split), ``predictions/val/<model>.csv`` and
+``predictions/test/<model>.csv`` (one prediction file per model), and ``models/``
+(the trained models: skops pipelines, an ONNX export, transformers directories).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from ._validation import EnsembleInputError
 from .io import load_prediction_set
 from .predictions import PredictionSet
 
 DEMO_ROOT = Path(__file__).resolve().parent.parent / "demo_data"
+
+#: The splits that have prediction files (the models were trained on ``train``).
+Split = Literal["val", "test"]
+SPLITS: tuple[str, ...] = ("val", "test")
 
 
 @dataclass(frozen=True)
@@ -31,13 +38,20 @@ class Demo:
 
     @property
     def labels_path(self) -> Path:
-        return self.folder / "test.csv"
+        return self.split_labels_path("test")
 
-    def prediction_paths(self) -> list[Path]:
-        return sorted((self.folder / "predictions" / "test").glob("*.csv"))
+    @property
+    def models_folder(self) -> Path:
+        return self.folder / "models"
 
-    def available(self) -> bool:
-        return self.labels_path.is_file() and bool(self.prediction_paths())
+    def split_labels_path(self, split: Split = "test") -> Path:
+        return self.folder / f"{split}.csv"
+
+    def prediction_paths(self, split: Split = "test") -> list[Path]:
+        return sorted((self.folder / "predictions" / split).glob("*.csv"))
+
+    def available(self, split: Split = "test") -> bool:
+        return self.split_labels_path(split).is_file() and bool(self.prediction_paths(split))
 
 
 DEMOS: dict[str, Demo] = {
@@ -56,14 +70,22 @@ DEMOS: dict[str, Demo] = {
 }
 
 
-def load_demo(name: str) -> PredictionSet:
-    """The demo's test split and its models' predictions."""
+def load_demo(name: str, split: Split = "test") -> PredictionSet:
+    """A demo's split (``"test"`` or ``"val"``) and its models' predictions on it.
+
+    Examples
+    --------
+    >>> load_demo("digits").n_classes  # doctest: +SKIP
+    10
+    """
     if name not in DEMOS:
         raise EnsembleInputError(f"unknown demo {name!r}; expected one of {', '.join(DEMOS)}")
+    if split not in SPLITS:
+        raise EnsembleInputError(f"unknown split {split!r}; expected one of {', '.join(SPLITS)}")
     demo = DEMOS[name]
-    if not demo.available():
+    if not demo.available(split):
         raise EnsembleInputError(
             f"the {name} demo's files are missing under {demo.folder}; build them with "
             "'python demo_data/build_demo.py'"
         )
-    return load_prediction_set(demo.labels_path, demo.prediction_paths())
+    return load_prediction_set(demo.split_labels_path(split), demo.prediction_paths(split))
