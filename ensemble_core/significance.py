@@ -139,6 +139,42 @@ def bootstrap_gain_ci(
     return _percentile_interval((counts[:, 0] - counts[:, 1]) / n, level)
 
 
+def bootstrap_mean_ci(
+    values: np.ndarray,
+    *,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    level: float = 0.95,
+    seed: int = 0,
+    chunk_elements: int = 10_000_000,
+) -> tuple[float, float]:
+    """Percentile row-bootstrap interval for the mean of per-row values.
+
+    For any per-row quantity, e.g. the log-loss difference of two combiners on the same
+    rows (a paired interval). Resamples are drawn as index matrices in chunks of at most
+    ``chunk_elements`` entries, so memory stays bounded at any number of rows.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n_samples,)
+
+    Returns
+    -------
+    (low, high)
+    """
+    _check_level(level, n_resamples)
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim != 1 or values.size == 0:
+        raise EnsembleInputError(f"values must be a non-empty vector; got shape {values.shape}")
+    n = values.size
+    rng = np.random.default_rng(seed)
+    per_chunk = max(1, chunk_elements // n)
+    means = np.empty(n_resamples)
+    for start in range(0, n_resamples, per_chunk):
+        stop = min(n_resamples, start + per_chunk)
+        means[start:stop] = values[rng.integers(0, n, size=(stop - start, n))].mean(axis=1)
+    return _percentile_interval(means, level)
+
+
 @dataclass(frozen=True)
 class GainStatistics:
     """The ensemble against the best single model, with uncertainty.

@@ -327,6 +327,9 @@ class WeightSuggestion:
         soft voting and of the best single model (chosen on the other folds), same folds.
     in_sample : HeldOutScores
         The final weights scored on the rows they were fitted on (optimistic; for contrast).
+    heldout_probas : ndarray of shape (n_samples, n_classes), float32
+        The out-of-fold soft vote behind ``heldout``: each row combined with weights chosen
+        without it (for per-example comparisons and intervals).
     fold_weights : ndarray of shape (n_folds, n_models)
     best_single_names : tuple of str, the model chosen as best single in each fold
     path : tuple of SelectionStep
@@ -344,6 +347,7 @@ class WeightSuggestion:
     uniform: HeldOutScores
     best_single: HeldOutScores
     in_sample: HeldOutScores
+    heldout_probas: np.ndarray
     fold_weights: np.ndarray
     best_single_names: tuple[str, ...]
     path: tuple[SelectionStep, ...]
@@ -476,6 +480,7 @@ def suggest_weights(
         uniform=_scores(y, soft_vote(probas, np.full(n_models, 1.0 / n_models))),
         best_single=_scores(y, best_oof),
         in_sample=_scores(y, soft_vote(p_all, weights)),
+        heldout_probas=oof,
         fold_weights=fold_weights,
         best_single_names=tuple(best_names),
         path=path,
