@@ -232,17 +232,24 @@ class _LinearDecisions:
 
 
 def _log_loss_grid(probas: np.ndarray, y_true: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Soft-vote log loss at each weight vector: only the true-class probabilities matter."""
+    """Soft-vote log loss at each weight vector: only the true-class probabilities matter.
+
+    One (points × examples) block at a time, examples along rows so the product, the log
+    and the sum each run over contiguous memory.
+    """
     n = y_true.shape[0]
-    q = probas[:, np.arange(n), y_true].T.astype(np.float32)  # (n_samples, n_models)
-    w = weights.T.astype(np.float32)
+    q = np.ascontiguousarray(probas[:, np.arange(n), y_true], dtype=np.float32)  # (n_models, n_samples)
+    w = weights.astype(np.float32)
+    # A mixture is at least its smallest member, so the clip is needed only if some q is below it.
+    needs_clip = bool(q.min() < LOG_LOSS_EPS)
     out = np.empty(weights.shape[0])
     block = max(1, _BLOCK_ELEMENTS // n)
     for start in range(0, weights.shape[0], block):
-        mix = q @ w[:, start : start + block]
-        np.maximum(mix, LOG_LOSS_EPS, out=mix)
+        mix = w[start : start + block] @ q
+        if needs_clip:
+            np.maximum(mix, LOG_LOSS_EPS, out=mix)
         np.log(mix, out=mix)
-        out[start : start + block] = -mix.mean(axis=0, dtype=np.float64)
+        out[start : start + block] = -mix.sum(axis=1, dtype=np.float64) / n
     return out
 
 
