@@ -12,8 +12,27 @@ from .metrics import ClassifierMetrics, classifier_metrics
 from .models import LoadedModel, PredictionCache, load_model, load_model_bytes, score_model
 from .predictions import PredictionSet
 from .stacking import META_LEARNERS, StackingModel, cross_fit_stacking, fit_stacker
+from .calibration import CalibrationResult, cross_fit_temperatures
+from .landscape import Landscape, WeightSweeps, simplex_landscape, weight_sweeps
+from .significance import GainStatistics, describe_gain, gain_statistics, mcnemar_test
+from .weight_search import METHODS, WeightSuggestion, caruana_selection, log_loss_weights, suggest_weights
 
 __all__ = [
+    "METHODS",
+    "CalibrationResult",
+    "GainStatistics",
+    "Landscape",
+    "WeightSuggestion",
+    "WeightSweeps",
+    "caruana_selection",
+    "cross_fit_temperatures",
+    "describe_gain",
+    "gain_statistics",
+    "log_loss_weights",
+    "mcnemar_test",
+    "simplex_landscape",
+    "suggest_weights",
+    "weight_sweeps",
     "META_LEARNERS",
     "STRATEGIES",
     "ClassifierMetrics",

@@ -48,8 +48,16 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--strategy", default="soft", choices=STRATEGIES)
     ev.add_argument("--weights", type=_weights, help="comma-separated, one per model (ignored by stacking)")
     ev.add_argument("--meta", default="logistic", choices=META_LEARNERS, help="stacking meta-learner")
-    ev.add_argument("--folds", type=int, default=5, help="stacking cross-fitting folds")
-    ev.add_argument("--seed", type=int, default=0, help="stacking fold shuffling seed")
+    ev.add_argument("--folds", type=int, default=5, help="cross-fitting folds (stacking, --optimize)")
+    ev.add_argument("--seed", type=int, default=0, help="fold shuffling and bootstrap seed")
+    ev.add_argument(
+        "--optimize",
+        choices=("caruana", "logloss", "accuracy"),
+        help="also suggest soft-voting weights, with held-out (nested-CV) metrics",
+    )
+    ev.add_argument(
+        "--calibrate", action="store_true", help="with --optimize: temperature-scale each model first"
+    )
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.add_argument("--out", help="write the ensemble's per-example predictions here")
     ev.add_argument(
@@ -77,9 +85,14 @@ def _add_model_commands(sub) -> None:
     add_score_command(sub)
 
 
-def evaluation_report(pset, result, evaluator) -> dict:
+def evaluation_report(pset, result, evaluator, *, seed: int = 0) -> dict:
     """The JSON-able report of ``evaluate``."""
     from .io import label_key
+    from .significance import describe_gain, gain_statistics
+
+    stats = gain_statistics(
+        result.y_pred == pset.y_true, evaluator.correct_[evaluator.best_index_], seed=seed
+    )
 
     report = {
         "strategy": result.strategy,
@@ -91,6 +104,10 @@ def evaluation_report(pset, result, evaluator) -> dict:
         "models": {name: m.to_dict() for name, m in evaluator.model_metrics_.items()},
         "best_single": {"name": evaluator.best_name_, "accuracy": evaluator.best_accuracy_},
         "gain_over_best": result.gain,
+        "accuracy_ci": list(stats.accuracy_ci),
+        "gain_ci": list(stats.gain_ci),
+        "mcnemar_p": stats.mcnemar.p_value,
+        "gain_summary": describe_gain(stats, baseline=evaluator.best_name_),
         "oracle_accuracy": evaluator.oracle_accuracy_,
         "disagreement_rate": evaluator.disagreement_rate_,
         "fixes": result.fixes,
@@ -119,6 +136,7 @@ def _print_table(report: dict) -> None:
         f"gain over best single ({best['name']}, {best['accuracy']:.4f}): {report['gain_over_best']:+.4f}; "
         f"fixes {report['fixes']}, breaks {report['breaks']}"
     )
+    print(f"  {report['gain_summary']} (accuracy 95% CI {report['accuracy_ci'][0]:.4f} to {report['accuracy_ci'][1]:.4f})")
     print(
         f"oracle accuracy {report['oracle_accuracy']:.4f}; models disagree on "
         f"{report['disagreement_rate']:.1%} of examples"
@@ -131,6 +149,25 @@ def _print_table(report: dict) -> None:
         print(f"  {cls:>10} " + " ".join(f"{v:>7}" for v in row))
     for note in report["notes"]:
         print(f"note: {note}")
+    if "suggestion" in report:
+        _print_suggestion(report["suggestion"])
+
+
+def _print_suggestion(s: dict) -> None:
+    calibrated = ", members temperature-scaled" if s["calibrated"] else ""
+    print(f"\nsuggested soft-voting weights ({s['method']}{calibrated}; fitted on all rows):")
+    print("  " + ", ".join(f"{k}={v:.3f}" for k, v in s["weights"].items()))
+    if s["temperatures"]:
+        print("  temperatures: " + ", ".join(f"{k}={v:.2f}" for k, v in s["temperatures"].items()))
+    print(f"held-out ({s['folds']}-fold nested CV: weights chosen without the rows they are scored on):")
+    print("                       accuracy  log_loss")
+    for label, key in [("suggested weights", "heldout"), ("uniform soft vote", "uniform"),
+                       ("best single model", "best_single"), ("(in-sample, optimistic)", "in_sample")]:
+        print(f"  {label:<23} {_fmt(s[key]['accuracy']):>8}  {_fmt(s[key]['log_loss']):>8}")
+    if s["path"]:
+        kept = s["path_kept"]
+        print(f"selection path (weights from the first {kept} of {len(s['path'])} picks): "
+              + " → ".join(step["model"] for step in s["path"]))
 
 
 def _evaluate(args) -> int:
@@ -142,12 +179,20 @@ def _evaluate(args) -> int:
         raise EnsembleInputError("--save-meta needs --strategy stacking")
     if args.folds < 2:
         raise EnsembleInputError(f"--folds must be at least 2; got {args.folds}")
+    if args.calibrate and not args.optimize:
+        raise EnsembleInputError("--calibrate needs --optimize (it calibrates the models the weights are chosen for)")
     pset = load_prediction_set(args.labels, args.predictions, args.names)
     evaluator = EnsembleEvaluator(pset)
     result = evaluator.evaluate(
         args.strategy, args.weights, meta=args.meta, folds=args.folds, seed=args.seed
     )
-    report = evaluation_report(pset, result, evaluator)
+    report = evaluation_report(pset, result, evaluator, seed=args.seed)
+    if args.optimize:
+        from .weight_search import suggest_weights
+
+        report["suggestion"] = suggest_weights(
+            pset, args.optimize, folds=args.folds, seed=args.seed, calibrate=args.calibrate
+        ).to_dict()
     if args.out:
         if result.has_probas:
             write_predictions(args.out, pset.classes, probas=result.probas, ids=pset.ids)

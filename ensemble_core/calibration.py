@@ -1,0 +1,201 @@
+"""Per-model temperature scaling, cross-fitted, with reliability data before and after.
+
+Each model's log-probabilities are treated as logits and divided by one
+temperature ``T`` fitted by minimising log loss: ``p_T ∝ p ** (1 / T)``. ``T > 1``
+softens an over-confident model, ``T < 1`` sharpens a timid one; the argmax never
+changes. Calibrated members make soft averaging behave: an over-confident model
+otherwise dominates every average it is in.
+
+Cross-fitting keeps the reported numbers honest: each example's calibrated
+probability comes from a temperature fitted on the other folds.
+
+Examples
+--------
+>>> import numpy as np
+>>> rng = np.random.default_rng(0)
+>>> y = rng.integers(0, 3, size=600)
+>>> logits = rng.normal(size=(1, 600, 3)); logits[0, np.arange(600), y] += 1.0
+>>> p = np.exp(4 * logits); p /= p.sum(axis=2, keepdims=True)  # over-confident
+>>> cal = cross_fit_temperatures(p.astype(np.float32), y)
+>>> bool(cal.temperatures[0] > 2)
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._folds import kfold_test_indices
+from .combine import log_probas
+from .metrics import calibration_curve, expected_calibration_error
+
+#: Inverse temperatures are kept inside this range (T from 0.001 to 1000).
+_BETA_RANGE = (1e-3, 1e3)
+
+
+@dataclass(frozen=True, eq=False)
+class ReliabilityCurve:
+    """One model's reliability diagram: per confidence bin, mean confidence, accuracy and count.
+
+    Arrays have shape (n_bins,); empty bins hold NaN confidence and accuracy.
+    """
+
+    mean_confidence: np.ndarray
+    accuracy: np.ndarray
+    count: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class CalibrationResult:
+    """Cross-fitted temperature scaling of every model.
+
+    Attributes
+    ----------
+    probas : ndarray of shape (n_models, n_samples, n_classes), float32
+        Calibrated probabilities; each row from a temperature fitted without it.
+    temperatures : ndarray of shape (n_models,)
+        Temperatures fitted on all rows, for new data (1 for hard-label models).
+    fold_temperatures : ndarray of shape (n_folds, n_models)
+        The temperature each fold's rows were calibrated with.
+    ece_before, ece_after : ndarray of shape (n_models,)
+        Expected calibration error (top label, 10 bins) before and after (cross-fitted).
+    before, after : tuple of ReliabilityCurve, one per model
+    """
+
+    probas: np.ndarray
+    temperatures: np.ndarray
+    fold_temperatures: np.ndarray
+    ece_before: np.ndarray
+    ece_after: np.ndarray
+    before: tuple[ReliabilityCurve, ...]
+    after: tuple[ReliabilityCurve, ...]
+
+
+def _loss_and_derivatives(beta: float, z: np.ndarray, z_true: np.ndarray) -> tuple[float, float, float]:
+    """Mean log loss of softmax(beta * z) and its first two derivatives in beta."""
+    s = beta * z
+    s -= s.max(axis=1, keepdims=True)
+    e = np.exp(s)
+    total = e.sum(axis=1)
+    p = e / total[:, None]
+    mean_z = np.einsum("ij,ij->i", p, z)
+    mean_z2 = np.einsum("ij,ij->i", p, z * z)
+    # log-sum-exp of beta*z minus beta*z_true, written with the shift removed above.
+    loss = np.mean(np.log(total) + (beta * z).max(axis=1) - beta * z_true)
+    return float(loss), float(np.mean(mean_z - z_true)), float(np.mean(mean_z2 - mean_z * mean_z))
+
+
+def fit_temperature(log_p: np.ndarray, y_true: np.ndarray, *, max_iter: int = 50) -> float:
+    """The temperature minimising the log loss of ``softmax(log_p / T)``.
+
+    The loss is convex in ``beta = 1 / T``; damped Newton steps on ``beta`` converge in
+    a handful of passes over the array (a bracketing search would take ~30).
+
+    Parameters
+    ----------
+    log_p : ndarray of shape (n_samples, n_classes)
+        Clipped log-probabilities of one model.
+    y_true : ndarray of shape (n_samples,), class indices
+
+    Returns
+    -------
+    float, the temperature ``T`` (> 0).
+    """
+    z = log_p.astype(np.float64)
+    z_true = z[np.arange(z.shape[0]), y_true]
+    lo, hi = _BETA_RANGE
+    beta = 1.0
+    loss, grad, hess = _loss_and_derivatives(beta, z, z_true)
+    for _ in range(max_iter):
+        step = grad / hess if hess > 1e-12 else np.sign(grad) * beta
+        while True:
+            new_beta = float(np.clip(beta - step, lo, hi))
+            new_loss, new_grad, new_hess = _loss_and_derivatives(new_beta, z, z_true)
+            if new_loss <= loss or abs(step) < 1e-10:
+                break
+            step /= 2.0
+        converged = abs(new_beta - beta) <= 1e-7 * beta
+        beta, loss, grad, hess = new_beta, new_loss, new_grad, new_hess
+        if converged:
+            break
+    return 1.0 / beta
+
+
+def apply_temperatures(probas: np.ndarray, temperatures: np.ndarray) -> np.ndarray:
+    """Each model's probabilities raised to ``1 / T`` and renormalised.
+
+    Parameters
+    ----------
+    probas : ndarray of shape (n_models, n_samples, n_classes)
+    temperatures : ndarray of shape (n_models,)
+
+    Returns
+    -------
+    ndarray of shape (n_models, n_samples, n_classes), float32
+    """
+    z = log_probas(probas.astype(np.float32)) / np.asarray(temperatures, np.float32)[:, None, None]
+    z -= z.max(axis=2, keepdims=True)
+    np.exp(z, out=z)
+    z /= z.sum(axis=2, keepdims=True)
+    return z
+
+
+def fit_temperatures(probas: np.ndarray, y_true: np.ndarray, hard: np.ndarray | None = None) -> np.ndarray:
+    """One temperature per model fitted on the given rows; 1 for hard-label models.
+
+    A hard-label model's one-hot rows carry no confidence to rescale, so it is left as is.
+
+    Returns
+    -------
+    ndarray of shape (n_models,)
+    """
+    hard = np.zeros(probas.shape[0], bool) if hard is None else np.asarray(hard, bool)
+    return np.array(
+        [1.0 if hard[m] else fit_temperature(log_probas(probas[m]), y_true) for m in range(probas.shape[0])]
+    )
+
+
+def _curves(probas: np.ndarray, y_true: np.ndarray) -> tuple[ReliabilityCurve, ...]:
+    return tuple(ReliabilityCurve(*calibration_curve(y_true, p)) for p in probas)
+
+
+def cross_fit_temperatures(
+    probas: np.ndarray,
+    y_true: np.ndarray,
+    *,
+    hard: np.ndarray | None = None,
+    folds: int = 5,
+    seed: int = 0,
+) -> CalibrationResult:
+    """Cross-fitted per-model temperature scaling.
+
+    Parameters
+    ----------
+    probas : ndarray of shape (n_models, n_samples, n_classes)
+    y_true : ndarray of shape (n_samples,), class indices
+    hard : ndarray of shape (n_models,), bool, optional
+        Hard-label models, left uncalibrated (temperature 1).
+    folds, seed : the k-fold split (stratified where possible), shuffled with ``seed``.
+
+    Returns
+    -------
+    CalibrationResult
+    """
+    calibrated = np.empty(probas.shape, dtype=np.float32)
+    tests = kfold_test_indices(y_true, folds, seed)
+    fold_t = np.empty((len(tests), probas.shape[0]))
+    for f, test in enumerate(tests):
+        train = np.setdiff1d(np.arange(y_true.shape[0]), test, assume_unique=True)
+        fold_t[f] = fit_temperatures(probas[:, train], y_true[train], hard)
+        calibrated[:, test] = apply_temperatures(probas[:, test], fold_t[f])
+    return CalibrationResult(
+        probas=calibrated,
+        temperatures=fit_temperatures(probas, y_true, hard),
+        fold_temperatures=fold_t,
+        ece_before=np.array([expected_calibration_error(y_true, p) for p in probas]),
+        ece_after=np.array([expected_calibration_error(y_true, p) for p in calibrated]),
+        before=_curves(probas, y_true),
+        after=_curves(calibrated, y_true),
+    )

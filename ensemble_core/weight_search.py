@@ -1,0 +1,491 @@
+"""Suggested soft-voting weights: Caruana ensemble selection and continuous log-loss
+weights, both scored by nested cross-validation so the claimed gain is honest.
+
+Three methods (the ``method`` of :func:`suggest_weights`):
+
+- ``"caruana"``: greedy forward selection with replacement (Caruana et al., 2004;
+  AutoGluon's weighted ensemble), 25 rounds, minimising log loss; weight = share of picks.
+- ``"accuracy"``: the same selection maximising accuracy. Accuracy is a step function
+  of the weights, so a gradient method (or a smooth surrogate, which optimises
+  something else) is the wrong tool; greedy selection works on the metric itself.
+  Ties in accuracy, frequent on small data, are broken by log loss.
+- ``"logloss"``: continuous weights minimising the log loss of the soft vote over the
+  whole simplex (softmax parametrisation, L-BFGS with the analytic gradient, started
+  from uniform). Log loss is convex in the weights, so this finds the optimum.
+
+Honesty: :func:`suggest_weights` splits the labelled rows into k folds; for each
+fold the weights are chosen on the other folds only and the fold is scored with
+them. The held-out numbers (and those of uniform soft voting and of the best single
+model, itself chosen on the other folds) come only from these out-of-fold
+predictions. The suggested weights are then fitted once more on all rows.
+
+Examples
+--------
+>>> import numpy as np
+>>> from ensemble_core import PredictionSet
+>>> rng = np.random.default_rng(0)
+>>> y = rng.integers(0, 2, size=400)
+>>> good = np.where(rng.random(400) < 0.9, y, 1 - y)
+>>> p = np.stack([np.eye(2)[good] * 0.8 + 0.1, rng.dirichlet([1, 1], size=400)]).astype(np.float32)
+>>> s = suggest_weights(PredictionSet(p, y, np.array([0, 1]), ("good", "noise")), "logloss")
+>>> bool(s.weights[0] > 0.9), s.heldout.log_loss < s.uniform.log_loss
+(True, True)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from ._folds import kfold_test_indices
+from ._validation import EnsembleInputError
+from .calibration import apply_temperatures, fit_temperatures
+from .combine import soft_vote
+from .metrics import LOG_LOSS_EPS
+from .predictions import PredictionSet
+
+Method = Literal["caruana", "logloss", "accuracy"]
+METHODS: tuple[str, ...] = ("caruana", "logloss", "accuracy")
+SelectionMetric = Literal["log_loss", "accuracy"]
+#: AutoGluon's default number of selection rounds.
+DEFAULT_ROUNDS = 25
+#: Two log losses closer than this count as equal (then the least-picked model wins).
+_LOSS_TOL = 1e-12
+
+
+@dataclass(frozen=True)
+class SelectionStep:
+    """One round of ensemble selection: the model added and the ensemble's metrics after it."""
+
+    model: int
+    accuracy: float
+    log_loss: float
+
+
+@dataclass(frozen=True, eq=False)
+class SelectionResult:
+    """Caruana ensemble selection.
+
+    Attributes
+    ----------
+    weights : ndarray of shape (n_models,)
+        Share of picks in the kept prefix (averaged over bags when bagged).
+    path : tuple of SelectionStep
+        Every round of the (first) run, the sorted initialisation included.
+    n_kept : int
+        How many picks of ``path`` make the weights: the best prefix on the selection
+        rows (earliest among equals), so extra rounds never make them worse there.
+    metric : str
+    bag_weights : ndarray of shape (n_bags, n_models)
+    """
+
+    weights: np.ndarray
+    path: tuple[SelectionStep, ...]
+    n_kept: int
+    metric: str
+    bag_weights: np.ndarray
+
+
+def true_class_matrix(probas: np.ndarray, y_true: np.ndarray) -> np.ndarray:
+    """Each model's probability of the true class, shape (n_samples, n_models), float64.
+
+    The soft vote's log loss depends on the weights only through this matrix.
+    """
+    return np.take_along_axis(probas, y_true[None, :, None], axis=2)[:, :, 0].T.astype(np.float64)
+
+
+def _mean_nll(p_true: np.ndarray, axis: int = 0) -> np.ndarray:
+    return -np.mean(np.log(np.maximum(p_true, LOG_LOSS_EPS)), axis=axis)
+
+
+def _choose(primary: np.ndarray, secondary: np.ndarray, picks: np.ndarray, tol: float) -> int:
+    """Index of the best candidate: highest primary, then highest secondary, then fewest picks.
+
+    Ties go to the least-picked model, so identical models share the picks rather than
+    the first one taking them all; then to the lowest index.
+    """
+    ok = primary >= primary.max() - tol
+    ok &= secondary >= secondary[ok].max() - _LOSS_TOL
+    fewest = picks[ok].min()
+    return int(np.flatnonzero(ok & (picks == fewest))[0])
+
+
+def correct_class_major(scores: np.ndarray, y_true: np.ndarray) -> np.ndarray:
+    """Whether each column's top class (first on ties, as ``argmax``) is the true class.
+
+    Parameters
+    ----------
+    scores : ndarray of shape (n_classes, n_samples) or (n_sets, n_classes, n_samples)
+        Class-major, so the max over classes is an element-wise pass (an ``argmax`` over
+        a short last axis is several times slower).
+    y_true : ndarray of shape (n_samples,)
+
+    Returns
+    -------
+    bool ndarray of shape (n_samples,) or (n_sets, n_samples)
+    """
+    s = scores if scores.ndim == 3 else scores[None]
+    n = y_true.shape[0]
+    s_true = s[:, y_true, np.arange(n)]
+    top = s.max(axis=1)
+    correct = s_true >= top
+    # A tie for the top goes to the lower class: recheck the (rare) tied columns exactly.
+    tied = correct & ((s == top[:, None, :]).sum(axis=1) > 1)
+    if tied.any():
+        b, j = np.nonzero(tied)
+        correct[b, j] = s[b, :, j].argmax(axis=1) == y_true[j]
+    return correct.reshape(scores.shape[:-2] + (n,))
+
+
+def _select_once(
+    scores: np.ndarray,
+    q: np.ndarray,
+    y_true: np.ndarray,
+    candidates: np.ndarray,
+    *,
+    rounds: int,
+    metric: SelectionMetric,
+    init_size: int,
+) -> tuple[np.ndarray, tuple[SelectionStep, ...], int]:
+    """One selection run over ``candidates``; ``scores`` are class-major probabilities."""
+    n_models, _, n = scores.shape
+    picks = np.zeros(n_models, np.intp)
+    sums = np.zeros(scores.shape[1:], np.float32)
+    s_true = np.zeros(n)
+    q_cand = q[:, candidates]
+    scores_cand = scores if len(candidates) == n_models else scores[candidates]
+    path: list[SelectionStep] = []
+    keys: list[tuple[float, float]] = []
+    single_ll = _mean_nll(q_cand)
+    single_acc = correct_class_major(scores_cand, y_true).mean(axis=1)
+    order = np.lexsort((single_ll, -single_acc) if metric == "accuracy" else (-single_acc, single_ll))
+    init = candidates[order[: max(0, min(init_size, rounds))]]
+    for t in range(rounds):
+        if t < len(init):
+            m = int(init[t])
+        else:
+            mix = s_true[:, None] + q_cand
+            mix /= t + 1
+            ll = _mean_nll(mix)
+            if metric == "accuracy":
+                # A column whose top-two gap exceeds 1 keeps its top class whatever is
+                # added (each class gains at most 1), so only contested rows are recounted.
+                top2 = np.partition(sums, -2, axis=0)[-2:] if sums.shape[0] > 1 else None
+                contested = np.ones(n, bool) if top2 is None else top2[1] - top2[0] <= 1.0
+                settled = int(np.count_nonzero(correct_class_major(sums, y_true) & ~contested))
+                rows = np.flatnonzero(contested)
+                cand = scores_cand[:, :, rows] + sums[:, rows]
+                acc = (settled + correct_class_major(cand, y_true[rows]).sum(axis=1)) / n
+                m = int(candidates[_choose(acc, -ll, picks[candidates], 0.5 / n)])
+            else:
+                m = int(candidates[_choose(-ll, np.zeros_like(ll), picks[candidates], _LOSS_TOL)])
+        picks[m] += 1
+        sums += scores[m]
+        s_true += q[:, m]
+        step = SelectionStep(
+            m, float(np.mean(correct_class_major(sums, y_true))), float(_mean_nll(s_true / (t + 1)))
+        )
+        path.append(step)
+        keys.append((step.accuracy, -step.log_loss) if metric == "accuracy" else (-step.log_loss, 0.0))
+    best = max(keys)
+    n_kept = next(i for i, k in enumerate(keys) if k[0] >= best[0] - _LOSS_TOL and k[1] >= best[1] - _LOSS_TOL) + 1
+    kept = np.bincount([s.model for s in path[:n_kept]], minlength=n_models)
+    return kept / n_kept, tuple(path), n_kept
+
+
+def caruana_selection(
+    probas: np.ndarray,
+    y_true: np.ndarray,
+    *,
+    rounds: int = DEFAULT_ROUNDS,
+    metric: SelectionMetric = "log_loss",
+    init_size: int = 1,
+    bags: int = 1,
+    bag_fraction: float = 0.5,
+    seed: int = 0,
+) -> SelectionResult:
+    """Greedy forward ensemble selection with replacement (Caruana et al., 2004).
+
+    Starts from the ``init_size`` best single models (sorted initialisation; 1 is plain
+    greedy, whose first pick is the best single model anyway), then each round adds the
+    model — possibly one already in — whose addition gives the best soft-vote metric on
+    these rows. Weights are each model's share of the picks in the best prefix of the path.
+    Bagged selection (``bags`` > 1) repeats this on random subsets of ``bag_fraction`` of
+    the models and averages the weights, which damps overfitting to the selection rows.
+
+    Parameters
+    ----------
+    probas : ndarray of shape (n_models, n_samples, n_classes)
+    y_true : ndarray of shape (n_samples,), class indices
+    rounds : int, total picks per run
+    metric : {"log_loss", "accuracy"}
+        Accuracy ties are broken by log loss; metric ties by the least-picked model.
+
+    Returns
+    -------
+    SelectionResult
+    """
+    if rounds < 1:
+        raise EnsembleInputError(f"rounds must be at least 1; got {rounds}")
+    if metric not in ("log_loss", "accuracy"):
+        raise EnsembleInputError(f"unknown selection metric {metric!r}; expected log_loss or accuracy")
+    if bags < 1 or not 0 < bag_fraction <= 1:
+        raise EnsembleInputError(f"bags must be >= 1 and bag_fraction in (0, 1]; got {bags}, {bag_fraction}")
+    n_models = probas.shape[0]
+    q = true_class_matrix(probas, y_true)
+    scores = np.ascontiguousarray(probas.transpose(0, 2, 1))
+    rng = np.random.default_rng(seed)
+    bag_weights = np.empty((bags, n_models))
+    path: tuple[SelectionStep, ...] = ()
+    n_kept = 0
+    for b in range(bags):
+        if bags == 1:
+            candidates = np.arange(n_models)
+        else:
+            size = max(1, int(round(bag_fraction * n_models)))
+            candidates = np.sort(rng.choice(n_models, size=size, replace=False))
+        w, bag_path, kept = _select_once(
+            scores, q, y_true, candidates, rounds=rounds, metric=metric, init_size=init_size
+        )
+        bag_weights[b] = w
+        if b == 0:
+            path, n_kept = bag_path, kept
+    return SelectionResult(bag_weights.mean(axis=0), path, n_kept, metric, bag_weights)
+
+
+def log_loss_weights(probas: np.ndarray, y_true: np.ndarray, *, max_iter: int = 500) -> np.ndarray:
+    """Soft-voting weights minimising log loss over the simplex.
+
+    ``w = softmax(theta)``, minimised by L-BFGS from uniform with the analytic gradient
+    ``dL/dtheta = w * (g - w.g)``, ``g_m = -mean(q_im / (q w)_i)``, where ``q`` holds each
+    model's probability of the true class. The result is never worse on these rows than
+    uniform weights or any single model (the best of the three is returned).
+
+    Parameters
+    ----------
+    probas : ndarray of shape (n_models, n_samples, n_classes)
+    y_true : ndarray of shape (n_samples,), class indices
+
+    Returns
+    -------
+    ndarray of shape (n_models,), non-negative, sums to 1.
+    """
+    from scipy.optimize import minimize
+    from threadpoolctl import threadpool_limits
+
+    q = true_class_matrix(probas, y_true)
+    n_models = q.shape[1]
+    q_rows = np.ascontiguousarray(q.T)  # (n_models, n_samples): both products run along rows
+
+    def loss_and_grad(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        w = np.exp(theta - theta.max())
+        w /= w.sum()
+        mix = w @ q_rows
+        clipped = mix < LOG_LOSS_EPS
+        np.maximum(mix, LOG_LOSS_EPS, out=mix)
+        loss = float(-np.mean(np.log(mix)))
+        inv = np.reciprocal(mix, out=mix)
+        inv[clipped] = 0.0  # the clip is flat there
+        g = -(q_rows @ inv) / inv.shape[0]
+        return loss, w * (g - w @ g)
+
+    # Products this small gain nothing from BLAS threads, and on a busy machine the
+    # threads' hand-offs cost 10-30x the arithmetic (measured): run single-threaded.
+    with threadpool_limits(limits=1, user_api="blas"):
+        res = minimize(loss_and_grad, np.zeros(n_models), jac=True, method="L-BFGS-B",
+                       options={"maxiter": max_iter, "gtol": 1e-8, "ftol": 1e-12})
+    w_opt = np.exp(res.x - res.x.max())
+    candidates = np.vstack([w_opt / w_opt.sum(), np.full(n_models, 1.0 / n_models), np.eye(n_models)])
+    return candidates[int(np.argmin(_mean_nll(q @ candidates.T)))]
+
+
+@dataclass(frozen=True)
+class HeldOutScores:
+    """Accuracy and log loss of one way of combining, on out-of-fold predictions."""
+
+    accuracy: float
+    log_loss: float
+
+    def to_dict(self) -> dict:
+        return {"accuracy": self.accuracy, "log_loss": self.log_loss}
+
+
+@dataclass(frozen=True, eq=False)
+class WeightSuggestion:
+    """Suggested weights with honest (nested cross-validated) evidence.
+
+    Attributes
+    ----------
+    method : str
+    names : tuple of str
+    weights : ndarray of shape (n_models,)
+        Fitted on all rows: the suggestion to apply.
+    heldout, uniform, best_single : HeldOutScores
+        Out-of-fold scores of the suggestion (weights chosen without the fold), of uniform
+        soft voting and of the best single model (chosen on the other folds), same folds.
+    in_sample : HeldOutScores
+        The final weights scored on the rows they were fitted on (optimistic; for contrast).
+    heldout_probas : ndarray of shape (n_samples, n_classes), float32
+        The out-of-fold soft vote behind ``heldout``: each row combined with weights chosen
+        without it (for per-example comparisons and intervals).
+    fold_weights : ndarray of shape (n_folds, n_models)
+    best_single_names : tuple of str, the model chosen as best single in each fold
+    path : tuple of SelectionStep
+        The final fit's selection path (empty for ``logloss``); the weights come from its
+        first ``n_kept`` picks (the best prefix on all rows).
+    temperatures : ndarray of shape (n_models,) or None
+        With calibration: the all-rows temperatures the weights apply to.
+    folds, seed : int
+    """
+
+    method: str
+    names: tuple[str, ...]
+    weights: np.ndarray
+    heldout: HeldOutScores
+    uniform: HeldOutScores
+    best_single: HeldOutScores
+    in_sample: HeldOutScores
+    heldout_probas: np.ndarray
+    fold_weights: np.ndarray
+    best_single_names: tuple[str, ...]
+    path: tuple[SelectionStep, ...]
+    n_kept: int
+    temperatures: np.ndarray | None
+    folds: int
+    seed: int
+
+    def to_dict(self) -> dict:
+        """JSON-able form, weights and temperatures keyed by model name."""
+        return {
+            "method": self.method,
+            "weights": {n: float(w) for n, w in zip(self.names, self.weights)},
+            "heldout": self.heldout.to_dict(),
+            "uniform": self.uniform.to_dict(),
+            "best_single": {**self.best_single.to_dict(), "chosen_per_fold": list(self.best_single_names)},
+            "in_sample": self.in_sample.to_dict(),
+            "path": [
+                {"model": self.names[s.model], "accuracy": s.accuracy, "log_loss": s.log_loss} for s in self.path
+            ],
+            "path_kept": self.n_kept,
+            "calibrated": self.temperatures is not None,
+            "temperatures": None if self.temperatures is None
+            else {n: float(t) for n, t in zip(self.names, self.temperatures)},
+            "folds": self.folds,
+            "seed": self.seed,
+        }
+
+
+def fit_weights(
+    probas: np.ndarray,
+    y_true: np.ndarray,
+    method: Method = "logloss",
+    *,
+    rounds: int = DEFAULT_ROUNDS,
+    init_size: int = 1,
+    bags: int = 1,
+    seed: int = 0,
+) -> tuple[np.ndarray, tuple[SelectionStep, ...], int]:
+    """Weights by one method on the given rows (no held-out evaluation).
+
+    Returns
+    -------
+    weights : ndarray of shape (n_models,)
+    path : tuple of SelectionStep (empty for ``logloss``)
+    n_kept : int, picks of ``path`` the weights come from (0 for ``logloss``)
+    """
+    if method == "logloss":
+        return log_loss_weights(probas, y_true), (), 0
+    if method in ("caruana", "accuracy"):
+        sel = caruana_selection(
+            probas, y_true, rounds=rounds, metric="accuracy" if method == "accuracy" else "log_loss",
+            init_size=init_size, bags=bags, seed=seed,
+        )
+        return sel.weights, sel.path, sel.n_kept
+    raise EnsembleInputError(f"unknown optimisation method {method!r}; expected one of {', '.join(METHODS)}")
+
+
+def _scores(y_true: np.ndarray, probas: np.ndarray) -> HeldOutScores:
+    p_true = probas[np.arange(y_true.shape[0]), y_true].astype(np.float64)
+    return HeldOutScores(float(np.mean(probas.argmax(axis=1) == y_true)), float(_mean_nll(p_true)))
+
+
+def suggest_weights(
+    pset: PredictionSet,
+    method: Method = "logloss",
+    *,
+    folds: int = 5,
+    seed: int = 0,
+    calibrate: bool = False,
+    rounds: int = DEFAULT_ROUNDS,
+    init_size: int = 1,
+    bags: int = 1,
+) -> WeightSuggestion:
+    """Suggest soft-voting weights and measure them honestly by nested k-fold.
+
+    For each of ``folds`` folds (stratified where possible, shuffled with ``seed``):
+    temperatures (with ``calibrate``) and weights are fitted on the other folds only,
+    and the fold is predicted with them. The held-out scores of the suggestion, of
+    uniform soft voting and of the best single model (picked on the other folds by the
+    method's metric) come from these out-of-fold predictions. The returned weights are
+    then fitted on all rows.
+
+    Parameters
+    ----------
+    pset : PredictionSet
+    method : {"logloss", "caruana", "accuracy"}
+    calibrate : bool
+        Temperature-scale each model before combining (weights then apply to the
+        calibrated models; baselines stay on the models as given).
+
+    Returns
+    -------
+    WeightSuggestion
+    """
+    if method not in METHODS:
+        raise EnsembleInputError(f"unknown optimisation method {method!r}; expected one of {', '.join(METHODS)}")
+    probas, y = pset.probas, pset.y_true
+    n_models, n, n_classes = probas.shape
+    tests = kfold_test_indices(y, folds, seed)
+    oof = np.empty((n, n_classes), np.float32)
+    best_oof = np.empty((n, n_classes), np.float32)
+    fold_weights = np.empty((len(tests), n_models))
+    best_names = []
+    for f, test in enumerate(tests):
+        train = np.setdiff1d(np.arange(n), test, assume_unique=True)
+        p_train, p_test = probas[:, train], probas[:, test]
+        if calibrate:
+            t = fit_temperatures(p_train, y[train], pset.hard)
+            p_train, p_test = apply_temperatures(p_train, t), apply_temperatures(p_test, t)
+        fold_weights[f], _, _ = fit_weights(p_train, y[train], method, rounds=rounds, init_size=init_size,
+                                         bags=bags, seed=seed)
+        oof[test] = soft_vote(p_test, fold_weights[f])
+        raw_train = probas[:, train]
+        if method == "accuracy":
+            per_model = -(raw_train.argmax(axis=2) == y[train]).mean(axis=1)
+        else:
+            per_model = _mean_nll(true_class_matrix(raw_train, y[train]))
+        b = int(np.argmin(per_model))
+        best_names.append(pset.names[b])
+        best_oof[test] = probas[b, test]
+    temperatures = fit_temperatures(probas, y, pset.hard) if calibrate else None
+    p_all = apply_temperatures(probas, temperatures) if calibrate else probas
+    weights, path, n_kept = fit_weights(p_all, y, method, rounds=rounds, init_size=init_size, bags=bags, seed=seed)
+    return WeightSuggestion(
+        method=method,
+        names=pset.names,
+        weights=weights,
+        heldout=_scores(y, oof),
+        uniform=_scores(y, soft_vote(probas, np.full(n_models, 1.0 / n_models))),
+        best_single=_scores(y, best_oof),
+        in_sample=_scores(y, soft_vote(p_all, weights)),
+        heldout_probas=oof,
+        fold_weights=fold_weights,
+        best_single_names=tuple(best_names),
+        path=path,
+        n_kept=n_kept,
+        temperatures=temperatures,
+        folds=len(tests),
+        seed=seed,
+    )

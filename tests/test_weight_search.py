@@ -1,0 +1,239 @@
+"""Weight search: Caruana selection on known cases, planted weights recovered, honest nested CV."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import ensemble_core.weight_search as ws
+from ensemble_core import EnsembleEvaluator, EnsembleInputError, PredictionSet
+from ensemble_core._folds import kfold_test_indices
+from ensemble_core.weight_search import (
+    caruana_selection,
+    log_loss_weights,
+    suggest_weights,
+    true_class_matrix,
+)
+from tests.conftest import random_probas
+
+
+def _pset(probas, y) -> PredictionSet:
+    return PredictionSet(probas, y, np.arange(probas.shape[2]), tuple(f"m{i}" for i in range(probas.shape[0])))
+
+
+def _soft_log_loss(probas, y, w) -> float:
+    return float(-np.mean(np.log(np.maximum(true_class_matrix(probas, y) @ w, 1e-15))))
+
+
+@pytest.fixture(scope="module")
+def complementary():
+    """Two-class rows of two kinds: model A knows the first kind, B the second (each 0.5 elsewhere)."""
+    rng = np.random.default_rng(0)
+    n = 2000
+    y = rng.integers(0, 2, size=n)
+    kind = rng.random(n) < 0.6
+    sure = np.where(rng.random(n) < 0.9, y, 1 - y)
+    informed = np.eye(2)[sure] * 0.8 + 0.1
+    a = np.where(kind[:, None], informed, 0.5)
+    b = np.where(~kind[:, None], informed, 0.5)
+    return np.stack([a, b]).astype(np.float32), y
+
+
+@pytest.mark.parametrize("metric", ["log_loss", "accuracy"])
+def test_a_dominant_model_gets_all_picks(metric):
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 3, size=500)
+    noise = random_probas(rng, 3, 500, 3)
+    oracle = np.full((1, 500, 3), 0.05, np.float32)
+    oracle[0, np.arange(500), y] = 0.9
+    probas = np.concatenate([noise[:1], oracle, noise[1:]])
+    sel = caruana_selection(probas, y, metric=metric)
+    np.testing.assert_array_equal(sel.weights, [0, 1, 0, 0])
+    assert sel.path[0].model == 1 and sel.n_kept == 1
+    assert len(sel.path) == 25
+
+
+def test_identical_models_share_the_picks(complementary):
+    probas, y = complementary
+    alone = caruana_selection(probas, y)
+    dup = caruana_selection(np.stack([probas[0], probas[0], probas[1]]), y)
+    assert 0.3 < alone.weights[0] < 0.9  # the optimum needs both models
+    assert dup.weights[0] + dup.weights[1] == pytest.approx(alone.weights[0])
+    assert abs(dup.weights[0] - dup.weights[1]) <= 1 / dup.n_kept + 1e-12
+    assert dup.weights[2] == pytest.approx(alone.weights[1])
+
+
+@pytest.mark.parametrize("metric", ["log_loss", "accuracy"])
+def test_each_round_is_the_greedy_choice_and_the_path_metrics_are_real(metric):
+    rng = np.random.default_rng(2)
+    y = rng.integers(0, 3, size=300)
+    probas = random_probas(rng, 5, 300, 3)
+    probas[:, np.arange(300), y] += rng.uniform(0.2, 1.0, size=(5, 1)).astype(np.float32)
+    probas /= probas.sum(axis=2, keepdims=True)
+    sel = caruana_selection(probas, y, rounds=12, metric=metric)
+    ev = EnsembleEvaluator(_pset(probas, y))
+    picks = np.zeros(5)
+    for t, step in enumerate(sel.path):
+        options = []
+        for m in range(5):
+            cand = picks.copy()
+            cand[m] += 1
+            r = ev.evaluate("soft", cand).metrics
+            options.append((r.accuracy, -r.log_loss) if metric == "accuracy" else (-r.log_loss,))
+        if t > 0:  # round 0 is the sorted initialisation: the best single model
+            assert options[step.model] >= tuple(o - 1e-6 for o in max(options))
+        picks[step.model] += 1
+        direct = ev.evaluate("soft", picks).metrics
+        assert step.accuracy == pytest.approx(direct.accuracy)
+        assert step.log_loss == pytest.approx(direct.log_loss, rel=1e-5)
+    kept = [(s.accuracy, -s.log_loss) if metric == "accuracy" else (-s.log_loss,) for s in sel.path]
+    best_so_far = np.maximum.accumulate([k[0] for k in kept])
+    assert np.all(np.diff(best_so_far) >= 0)
+    assert kept[sel.n_kept - 1] >= tuple(k - 1e-12 for k in max(kept))
+    counts = np.bincount([s.model for s in sel.path[: sel.n_kept]], minlength=5)
+    np.testing.assert_allclose(sel.weights, counts / sel.n_kept)
+
+
+def test_sorted_initialisation_starts_with_the_best_singles(complementary):
+    rng = np.random.default_rng(3)
+    probas, y = complementary
+    probas = np.concatenate([probas, random_probas(rng, 2, len(y), 2)])
+    single = [_soft_log_loss(probas[m : m + 1], y, np.ones(1)) for m in range(4)]
+    sel = caruana_selection(probas, y, init_size=3)
+    assert [s.model for s in sel.path[:3]] == list(np.argsort(single)[:3])
+
+
+def test_bagged_selection_averages_runs_over_model_subsets(complementary):
+    rng = np.random.default_rng(4)
+    probas, y = complementary
+    probas = np.concatenate([probas, random_probas(rng, 4, len(y), 2)])
+    sel = caruana_selection(probas, y, bags=8, bag_fraction=0.5, seed=1)
+    assert sel.bag_weights.shape == (8, 6)
+    assert np.all((sel.bag_weights > 0).sum(axis=1) <= 3)
+    np.testing.assert_allclose(sel.weights, sel.bag_weights.mean(axis=0))
+    np.testing.assert_allclose(sel.weights.sum(), 1.0)
+
+
+def test_continuous_weights_recover_a_planted_mixture():
+    rng = np.random.default_rng(5)
+    n, planted = 30_000, np.array([0.6, 0.3, 0.1])
+    probas = random_probas(rng, 3, n, 4)
+    mixture = np.tensordot(planted, probas.astype(np.float64), axes=1)
+    y = (mixture.cumsum(axis=1) > rng.random((n, 1))).argmax(axis=1)  # labels drawn from the mixture
+    w = log_loss_weights(probas, y)
+    np.testing.assert_allclose(w, planted, atol=0.04)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    n_models=st.integers(1, 6),
+    n_classes=st.integers(2, 5),
+    method=st.sampled_from(["logloss", "caruana", "accuracy"]),
+)
+def test_weights_are_on_the_simplex_and_never_worse_than_uniform_or_single(seed, n_models, n_classes, method):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, n_classes, size=120)
+    probas = random_probas(rng, n_models, 120, n_classes)
+    w, path, n_kept = ws.fit_weights(probas, y, method)
+    assert w.shape == (n_models,) and np.all(w >= 0) and w.sum() == pytest.approx(1.0)
+    assert (len(path) == 0) == (n_kept == 0) == (method == "logloss")
+    if method == "logloss":
+        loss = _soft_log_loss(probas, y, w)
+        assert loss <= _soft_log_loss(probas, y, np.full(n_models, 1 / n_models)) + 1e-12
+        assert all(loss <= _soft_log_loss(probas, y, e) + 1e-12 for e in np.eye(n_models))
+
+
+@pytest.fixture(scope="module")
+def noise_problem():
+    """20 pure-noise models and random labels: no weights can truly help."""
+    rng = np.random.default_rng(6)
+    y = rng.integers(0, 3, size=600)
+    probas = rng.dirichlet(np.full(3, 0.5), size=(20, 600)).astype(np.float32)
+    return _pset(probas, y)
+
+
+@pytest.mark.parametrize("method", ["logloss", "caruana"])
+def test_nested_cv_gain_on_noise_stays_near_zero_while_in_sample_looks_positive(noise_problem, method):
+    s = suggest_weights(noise_problem, method)
+    in_sample_gain = s.uniform.log_loss - s.in_sample.log_loss
+    heldout_gain = s.uniform.log_loss - s.heldout.log_loss
+    assert in_sample_gain > 0.005  # fitting to noise looks like progress on the fitting rows
+    assert heldout_gain < 0.002  # ...and none of it survives on rows the weights never saw
+    assert s.best_single.log_loss > s.uniform.log_loss  # a noise model alone is worse than the average
+
+
+def test_accuracy_search_on_noise_gains_nothing_held_out(noise_problem):
+    s = suggest_weights(noise_problem, "accuracy")
+    assert s.in_sample.accuracy - s.uniform.accuracy > 0.02
+    assert abs(s.heldout.accuracy - 1 / 3) < 0.06  # chance level, whatever it did in sample
+
+
+def test_weights_are_never_chosen_with_the_rows_they_are_scored_on(noise_problem, monkeypatch):
+    rng = np.random.default_rng(7)
+    probas = noise_problem.probas.copy()
+    probas[0, :, 0] = rng.permutation(600) / 1000 + 0.0005  # a row tag
+    probas[0, :, 1:] = (1 - probas[0, :, :1]) / 2
+    pset = _pset(probas, noise_problem.y_true)
+    seen = []
+    real = ws.fit_weights
+
+    def spy(p, y, method, **kw):
+        seen.append(set(np.round(p[0, :, 0], 6).tolist()))
+        return real(p, y, method, **kw)
+
+    monkeypatch.setattr(ws, "fit_weights", spy)
+    s = suggest_weights(pset, "logloss", folds=4, seed=3)
+    tags = np.round(probas[0, :, 0], 6)
+    tests = kfold_test_indices(pset.y_true, 4, 3)
+    assert len(seen) == 5
+    for f, test in enumerate(tests):
+        assert seen[f].isdisjoint(tags[test].tolist())
+        assert len(seen[f]) == 600 - len(test)
+    assert seen[4] == set(tags.tolist())  # the final fit uses all rows
+    oof = np.empty((600, 3), np.float32)
+    for f, test in enumerate(tests):
+        oof[test] = np.tensordot(s.fold_weights[f], probas[:, test], axes=1)
+    assert s.heldout.accuracy == pytest.approx(np.mean(oof.argmax(axis=1) == pset.y_true))
+
+
+def test_suggestion_beats_uniform_and_best_single_where_a_mixture_helps(complementary):
+    probas, y = complementary
+    rng = np.random.default_rng(8)
+    probas = np.concatenate([probas, random_probas(rng, 2, len(y), 2)])
+    for method in ("logloss", "caruana"):
+        s = suggest_weights(_pset(probas, y), method, calibrate=(method == "logloss"))
+        assert s.heldout.log_loss < s.uniform.log_loss
+        assert s.heldout.log_loss < s.best_single.log_loss
+        assert s.weights[2:].sum() < 0.05
+    d = s.to_dict()
+    assert set(d["weights"]) == {"m0", "m1", "m2", "m3"}
+    assert d["path"][0]["model"] in {"m0", "m1"} and len(d["path"]) == 25
+    assert d["calibrated"] is False and d["temperatures"] is None
+
+
+def test_calibrated_suggestion_reports_temperatures(complementary):
+    probas, y = complementary
+    s = suggest_weights(_pset(probas, y), "logloss", calibrate=True)
+    assert s.temperatures.shape == (2,) and np.all(s.temperatures > 0)
+    assert s.to_dict()["calibrated"] is True
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda p: suggest_weights(p, "magic"), "unknown optimisation method 'magic'"),
+        (lambda p: suggest_weights(p, folds=1), "folds must be at least 2; got 1"),
+        (lambda p: caruana_selection(p.probas, p.y_true, rounds=0), "rounds must be at least 1; got 0"),
+        (lambda p: caruana_selection(p.probas, p.y_true, metric="f1"), "unknown selection metric 'f1'"),
+        (lambda p: caruana_selection(p.probas, p.y_true, bags=0), "bags must be >= 1"),
+        (lambda p: suggest_weights(p.select([0]).__class__(p.probas[:, :3], p.y_true[:3], p.classes, p.names),
+                                   folds=5), "needs at least 5 examples; got 3"),
+    ],
+    ids=["method", "folds", "rounds", "metric", "bags", "too-few-rows"],
+)
+def test_rejected_inputs(noise_problem, call, match):
+    with pytest.raises(EnsembleInputError, match=match):
+        call(noise_problem)
