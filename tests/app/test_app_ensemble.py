@@ -2,28 +2,31 @@
 
 import pytest
 
+from ensemble_core import EnsembleEvaluator
 from ensemble_core.combine import STRATEGIES
+from ensemble_core.demo import load_demo
 
 PAGE = "pages/2_Ensemble.py"
 pytestmark = pytest.mark.xdist_group("app")
 
 
 def test_loads_with_demo_metrics(run_page, metric_value):
-    at = run_page(PAGE)
+    at = run_page(PAGE)  # the default demo: movie-review sentiment
     assert not at.exception
     assert metric_value(at, "Ensemble accuracy").endswith("%")
     assert len(at.slider) == 5
-    assert at.session_state["compare"] == "knn"
+    # The ensemble is compared with the best single model by default.
+    assert at.session_state["compare"] == EnsembleEvaluator(load_demo("sentiment")).best_name_
 
 
 def test_slider_change_changes_accuracy(run_page, metric_value):
     at = run_page(PAGE)
     before = metric_value(at, "Ensemble accuracy")
-    at.slider(key="w_weight::naive_bayes").set_value(3.0).run()
+    at.slider(key="w_weight::tfidf_forest").set_value(3.0).run()
     assert not at.exception
     assert metric_value(at, "Ensemble accuracy") != before
-    assert at.session_state["weights"]["naive_bayes"] == 3.0
-    assert "naive_bayes:3" in at.query_params["w"]
+    assert at.session_state["weights"]["tfidf_forest"] == 3.0
+    assert "tfidf_forest:3" in at.query_params["w"]
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
@@ -61,14 +64,14 @@ def test_all_weights_zero_shows_error_not_exception(run_page):
 
 
 def test_equal_weights_and_reset(run_page):
-    at = run_page(PAGE, query={"w": ["knn:2.5"]})
-    assert at.slider(key="w_weight::knn").value == 2.5
-    at.slider(key="w_weight::mlp").set_value(0.5).run()
+    at = run_page(PAGE, query={"w": ["tfidf_nb:2.5"]})
+    assert at.slider(key="w_weight::tfidf_nb").value == 2.5
+    at.slider(key="w_weight::tiny_bert").set_value(0.5).run()
     at.button[0].click().run()  # Equal
     assert {s.value for s in at.slider} == {1.0}
     at.button[1].click().run()  # Reset: back to the link's view
-    assert at.slider(key="w_weight::knn").value == 2.5
-    assert at.slider(key="w_weight::mlp").value == 1.0
+    assert at.slider(key="w_weight::tfidf_nb").value == 2.5
+    assert at.slider(key="w_weight::tiny_bert").value == 1.0
 
 
 def test_shared_url_restores_view(run_page, metric_value):
@@ -83,7 +86,7 @@ def test_shared_url_restores_view(run_page, metric_value):
 
 
 def test_bad_url_parts_are_reported_not_raised(run_page):
-    at = run_page(query={"strategy": "magic", "w": ["nosuch:1", "knn:abc", "mlp:99"], "data": "nope"})
+    at = run_page(query={"strategy": "magic", "w": ["nosuch:1", "tfidf_nb:abc", "tiny_bert:99"], "data": "nope"})
     assert not at.exception
     notes = " ".join(w.value for w in at.warning)
     for fragment in ("unknown strategy 'magic'", "'nosuch', which is not loaded", "not name:number",

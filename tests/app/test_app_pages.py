@@ -12,8 +12,17 @@ FOLDER_SUBMIT = "FormSubmitter:folder_form-Read these files"
 def test_start_page_loads_default_demo(run_page):
     at = run_page()
     assert not at.exception
-    assert at.session_state["source"].demo == "digits"
+    # Movie-review sentiment comes first in DEMOS, so it is what a fresh session shows.
+    assert at.session_state["source"].demo == "sentiment"
     assert [m.label for m in at.metric][:2] == ["Best single model", "Ensemble (soft average)"]
+    assert at.query_params["data"] in ("sentiment", ["sentiment"])
+
+
+def test_start_page_switches_to_the_digits_demo(run_page):
+    at = run_page()
+    at.button(key="demo::digits").click().run()
+    assert not at.exception
+    assert at.session_state["source"].demo == "digits"
     assert at.query_params["data"] in ("digits", ["digits"])
 
 
@@ -29,7 +38,7 @@ def test_page_loads_without_exception(run_page, page):
 
 
 def test_data_page_warns_about_weak_member_and_excludes_with_one_click(run_page):
-    at = run_page("pages/1_Data_and_models.py")
+    at = run_page("pages/1_Data_and_models.py", query={"data": "digits"})
     assert any("naive_bayes is much weaker" in w.value for w in at.warning)
     at.button_group(key="w_included").set_value(["forest", "knn", "logreg", "mlp"]).run()
     assert not at.exception
@@ -49,7 +58,7 @@ def test_data_page_bad_folder_shows_error_and_keeps_data(run_page, tmp_path):
     at.button(key=FOLDER_SUBMIT).click().run()
     assert not at.exception
     assert any("row 2: label is missing" in e.value for e in at.error)
-    assert at.session_state["source"].demo == "digits"
+    assert at.session_state["source"].demo == "sentiment"
 
 
 def test_data_page_loads_a_folder(run_page, small_set_files):
@@ -122,7 +131,7 @@ def test_disagreement_filters_and_selection(run_page):
         at.selectbox(key="dis_filter").set_value(kind).run()
         assert not at.exception
     at.selectbox(key="dis_filter").set_value("split").run()
-    at.multiselect(key="dis_true").set_value(["8"]).run()
+    at.multiselect(key="dis_true").set_value(["rotten"]).run()
     assert not at.exception
     assert at.session_state["example"] is not None
 
@@ -134,7 +143,7 @@ def test_shared_example_is_selected(run_page):
 
 
 def test_learn_step_sets_the_live_controls(run_page):
-    at = run_page("pages/5_Learn.py")
+    at = run_page("pages/5_Learn.py", query={"data": "digits"})
     at.button(key="learn_hard").click().run()
     assert at.session_state["strategy"] == "hard"
     at.button(key="learn_weights").click().run()
@@ -164,12 +173,13 @@ def test_scoring_an_uploaded_model_adds_it(tmp_path, monkeypatch):
     from ensemble_core.demo import DEMOS
 
     monkeypatch.setenv("ENSEMBLE_EXPLORER_CACHE", str(tmp_path))
-    data = (DEMOS["digits"].models_folder / "logreg.skops").read_bytes()
-    at = AppTest.from_function(_score_script, args=("logreg_again.skops", data))
+    # The session starts on the sentiment demo: a TF-IDF pipeline scores its reviews.
+    data = (DEMOS["sentiment"].models_folder / "tfidf_logreg.skops").read_bytes()
+    at = AppTest.from_function(_score_script, args=("tfidf_logreg_again.skops", data))
     at.run(timeout=60)
     assert not at.exception
     assert at.session_state["ok"] is True
-    assert at.session_state["included"][-1] == "logreg_again"
+    assert at.session_state["included"][-1] == "tfidf_logreg_again"
 
 
 def test_scoring_a_pickle_upload_is_refused(tmp_path, monkeypatch):

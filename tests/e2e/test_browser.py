@@ -35,7 +35,9 @@ def test_demo_loads_on_start(page: Page):
     page.goto("/")
     expect(page.get_by_text("Best single model")).to_be_visible()
     settle(page)
-    expect(page.get_by_text(DEMOS["digits"].title).first).to_be_visible()
+    expect(page.get_by_text(DEMOS["sentiment"].title).first).to_be_visible()
+    # The default demo is movie-review sentiment: its button says it is loaded.
+    expect(page.get_by_role("button", name="Loaded")).to_have_count(1)
     no_exception(page)
     page.screenshot(path=ARTIFACTS / "start.png", full_page=True)
 
@@ -46,12 +48,12 @@ def test_moving_a_slider_changes_accuracy(page: Page):
     expect(value).to_have_text(re.compile(r"%$"))
     settle(page)
     before = value.inner_text()
-    thumb = slider(page, "naive_bayes")
+    thumb = slider(page, "tfidf_forest")
     thumb.focus()
     page.keyboard.press("End")
     expect(value).not_to_have_text(before)
     expect(thumb).to_have_value("3")
-    expect(page).to_have_url(re.compile("naive_bayes%3A3"))
+    expect(page).to_have_url(re.compile("tfidf_forest%3A3"))
     no_exception(page)
     page.screenshot(path=ARTIFACTS / "ensemble.png", full_page=True)
 
@@ -64,7 +66,7 @@ def test_switching_to_stacking(page: Page):
     metric = page.locator('[data-testid="stMetric"]').filter(has_text="Ensemble accuracy")
     expect(metric.locator('[data-testid="stMetricDelta"]')).to_have_text("out-of-fold", timeout=60_000)
     expect(page.get_by_text(re.compile("stacking metrics are out-of-fold", re.I))).to_be_visible()
-    expect(slider(page, "knn")).to_be_disabled()
+    expect(slider(page, "tfidf_nb")).to_be_disabled()
     no_exception(page)
     page.screenshot(path=ARTIFACTS / "ensemble-stacking.png", full_page=True)
 
@@ -78,7 +80,7 @@ def test_uploading_a_good_and_a_broken_prediction_file(page: Page, tmp_path):
     first[1] = "0.9"  # this row now sums to more than 1
     broken.write_text("\n".join([header, ",".join(first), *lines[2:]]) + "\n")
 
-    page.goto("/Data_and_models")
+    page.goto("/Data_and_models?data=digits")
     settle(page)
     page.get_by_role("tab", name="Add models to the loaded data").click()
     form = page.locator('[data-testid="stForm"]').filter(has_text="More prediction files")
