@@ -36,7 +36,8 @@ TORCH_TOL = 1e-4
 SLICE = 50
 
 
-def build_script():
+@pytest.fixture(scope="module")
+def build():
     """demo_data/build_demo.py as a module (it is a script, not a package)."""
     spec = importlib.util.spec_from_file_location("build_demo", DEMO_ROOT / "build_demo.py")
     module = importlib.util.module_from_spec(spec)
@@ -88,8 +89,7 @@ def test_sentiment_soft_vote_beats_the_best_model_and_the_oracle_beats_both(sent
     assert np.mean(ev.labels_[tfidf] != ev.labels_[minilm]) > 0.15
 
 
-def test_sentiment_split_is_the_seeded_split_of_the_deduplicated_corpus():
-    build = build_script()
+def test_sentiment_split_is_the_seeded_split_of_the_deduplicated_corpus(build):
     corpus = build.load_rotten_tomatoes()
     assert not corpus["text"].duplicated().any()
     assert set(corpus["label"]) == {"fresh", "rotten"}
@@ -102,9 +102,8 @@ def test_sentiment_split_is_the_seeded_split_of_the_deduplicated_corpus():
     assert set(other["test"]) != set(parts["test"])
 
 
-def test_tiny_bert_vocabulary_is_rebuilt_exactly_from_the_train_split():
+def test_tiny_bert_vocabulary_is_rebuilt_exactly_from_the_train_split(build):
     """The tokenizer is learnt deterministically (tokenizers' own trainer is not)."""
-    build = build_script()
     train = LabelsFile(DEMOS["sentiment"].split_labels_path("train")).content["text"].tolist()
     committed = json.loads((DEMOS["sentiment"].models_folder / "tiny_bert" / "tokenizer.json").read_text())
     assert build.train_wordpiece(train).get_vocab() == committed["model"]["vocab"]
