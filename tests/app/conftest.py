@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,16 @@ ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 #: Generous: the first run of a session imports scikit-learn and plotly.
 TIMEOUT = 60
+
+
+@pytest.fixture(autouse=True)
+def _restore_main_module():
+    """Streamlit's script runner installs the app script as ``sys.modules["__main__"]``
+    and leaves it there; a later test in the same worker that starts a ``spawn``
+    process would then re-run that script in the child. Put the real one back."""
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main
 
 
 def _run_page(page: str | None = None, query: dict[str, str | list[str]] | None = None) -> AppTest:
