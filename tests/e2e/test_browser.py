@@ -18,6 +18,17 @@ def settle(page: Page) -> None:
     expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=60_000)
 
 
+def drawn(page: Page) -> None:
+    """Wait until the visible tables and charts have drawn (after the run ends they
+    still render for a moment; a screenshot then shows empty placeholders)."""
+    # Streamlit draws a skeleton while it fetches a widget's code (data grid, plotly).
+    expect(page.locator('[data-testid="stSkeleton"]')).to_have_count(0, timeout=30_000)
+    for frame in page.locator('[data-testid="stDataFrame"]:visible').all():
+        expect(frame.locator("canvas").first).to_be_visible(timeout=30_000)
+    for chart in page.locator('[data-testid="stPlotlyChart"]:visible').all():
+        expect(chart.locator(".main-svg").first).to_be_visible(timeout=30_000)
+
+
 def accuracy(page: Page):
     return page.locator('[data-testid="stMetric"]').filter(has_text="Ensemble accuracy").locator(
         '[data-testid="stMetricValue"]')
@@ -37,6 +48,7 @@ def test_demo_loads_on_start(page: Page):
     settle(page)
     expect(page.get_by_text(DEMOS["digits"].title).first).to_be_visible()
     no_exception(page)
+    drawn(page)
     page.screenshot(path=ARTIFACTS / "start.png", full_page=True)
 
 
@@ -53,6 +65,7 @@ def test_moving_a_slider_changes_accuracy(page: Page):
     expect(thumb).to_have_value("3")
     expect(page).to_have_url(re.compile("naive_bayes%3A3"))
     no_exception(page)
+    drawn(page)
     page.screenshot(path=ARTIFACTS / "ensemble.png", full_page=True)
 
 
@@ -121,5 +134,6 @@ def test_other_pages_render(page: Page):
         page.goto(path)
         expect(page.get_by_text(marker).first).to_be_visible(timeout=60_000)
         settle(page)
+        drawn(page)
         no_exception(page)
         page.screenshot(path=ARTIFACTS / f"{path.strip('/').lower()}.png", full_page=True)
