@@ -73,7 +73,11 @@ def server() -> str:
 
 @pytest.fixture(scope="session")
 def browser():
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # A fresh server's first page imports scikit-learn and plotly and reads the demo:
+    # on a busy 2-core machine that takes longer than Playwright's 5 s default.
+    expect.set_options(timeout=30_000)
 
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
