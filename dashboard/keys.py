@@ -17,9 +17,16 @@ SESSION_READY = "session_ready"  # bool: URL read and defaults set
 URL_NOTES = "url_notes"  # list[str]: parts of a shared link that could not be applied
 FLASH = "flash"  # str | None: a success message to show once after a rerun
 LOAD_ERROR = "load_error"  # str | None: the last data-loading error, shown on the Start page
+SUGGEST_REQUEST = "suggest_request"  # bool: "Suggest weights" pressed; the Ensemble view computes and applies it
+SUGGESTED = "suggested"  # AppliedSuggestion | None: the last suggestion put on the sliders
+BEFORE_SUGGESTION = "before_suggestion"  # dict | None: strategy and weights before it, for "Restore my weights"
+SWEEPS = "sweeps"  # (params, WeightSweeps) | None: sweeps computed on request for large data
 
 WIDGET_STRATEGY = "w_strategy"
 WIDGET_META = "w_meta"
 WIDGET_COMPARE = "w_compare"
 WIDGET_INCLUDED = "w_included"
 WIDGET_WEIGHT_PREFIX = "w_weight::"
+WIDGET_SUGGEST_METHOD = "w_suggest_method"
+WIDGET_SUGGEST_CALIBRATE = "w_suggest_calibrate"
+WIDGET_LANDSCAPE_METRIC = "w_landscape_metric"

@@ -13,6 +13,7 @@ from dashboard.state import (
     set_view,
     sync_url,
 )
+from dashboard.tuning import reliability_panel
 from dashboard.ui import setup_page
 from ensemble_core import figures
 from ensemble_core.explore import model_table, model_warnings
@@ -167,5 +168,9 @@ with st.expander("Calibration of each model", icon=":material/show_chart:"):
         st.plotly_chart(figures.calibration_figure(curves), width="stretch")
     else:
         st.caption("Every model gives labels only: there is no confidence to calibrate.")
+    if curves and st.toggle("Temperature scaling: each model before and after", key="w_data_temperature",
+                            help="Fit one temperature per model, cross-fitted, and compare its reliability "
+                            "diagram and ECE before and after."):
+        reliability_panel(loaded.key, pset, widget_key="w_reliability_data")
 
 sync_url(loaded)

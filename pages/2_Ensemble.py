@@ -16,6 +16,13 @@ from dashboard.state import (
     sync_url,
     weight_key,
 )
+from dashboard.tuning import (
+    apply_requested_suggestion,
+    gain_sentence,
+    landscape_panel,
+    suggest_controls,
+    suggestion_panel,
+)
 from dashboard.ui import percent, require_data, setup_page, signed_points, text_column, user_errors
 from ensemble_core import figures
 from ensemble_core.combine import STRATEGIES
@@ -75,6 +82,7 @@ def _on_cell_click(chart: str) -> None:
 def ensemble_view() -> None:
     """Everything the weights drive: a slider move reruns only this."""
     loaded = current()
+    apply_requested_suggestion(loaded)
     names = loaded.pset.names
     stacking = ss[K.STRATEGY] == "stacking"
     controls, results = st.columns([1.25, 2.4], gap="large")
@@ -101,6 +109,7 @@ def ensemble_view() -> None:
                     icon=":material/balance:", width="stretch", help="Give every model weight 1.")
         right.button("Reset", on_click=_reset, icon=":material/restart_alt:", width="stretch",
                      help="Back to the strategy and weights this session started with (a shared link's, or equal).")
+        suggest_controls(loaded)
 
     with results:
         result = None
@@ -120,6 +129,11 @@ def ensemble_view() -> None:
                        f"oracle: {percent(ev.oracle_accuracy_)}", delta_color="off", delta_arrow="off",
                        help=f"The oracle ({percent(ev.oracle_accuracy_)}) counts an example as right when any "
                        "included model is: what a perfect combiner could still gain.")
+        st.markdown(f"**Is the gain real?** {gain_sentence(loaded, result)}.",
+                    help="95% bootstrap interval of the gain (2,000 resamples of the examples, paired) and McNemar's "
+                    f"test of the ensemble against {ev.best_name_} on the same examples. Weights tuned while looking "
+                    "at these examples make any gain look better than it will be on new ones; a suggestion's "
+                    "held-out numbers do not.")
         cols = st.columns(3)
         cols[0].metric("Macro-F1", f"{m.macro_f1:.4f}")
         cols[1].metric("Log loss", "—" if m.log_loss is None else f"{m.log_loss:.4f}",
@@ -133,6 +147,9 @@ def ensemble_view() -> None:
         st.latex(formula_latex(result.strategy, names, result.weights, meta=ss[K.META]))
         if result.strategy == "geometric":
             st.caption("Z(x) renormalises the weighted product so the probabilities sum to 1.")
+
+    suggestion_panel(loaded)
+    landscape_panel(loaded)
 
     st.subheader("Confusion matrices", divider="gray")
     compare_options = list(names)

@@ -1,0 +1,331 @@
+"""The Ensemble page's tuning tools: suggested weights and the way back, the weight
+landscape, the gain over the best model in words, and calibration before/after.
+
+Heavy results are cached with ``st.cache_resource``, keyed by the data's content hash,
+the included models and the options: a suggestion (nested cross-validation), the 2- and
+3-model landscape grid (the same for every slider position: only its markers move) and
+the cross-fitted temperatures. What a slider drives stays cheap: the gain's bootstrap
+draws multinomial counts (under a millisecond at 100,000 examples), and per-weight
+sweeps are recomputed on every move only on data small enough for that to be quick.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from ensemble_core import (
+    CalibrationResult,
+    EnsembleResult,
+    Landscape,
+    PredictionSet,
+    WeightSuggestion,
+    WeightSweeps,
+    cross_fit_temperatures,
+    describe_gain,
+    gain_statistics,
+    simplex_landscape,
+    suggest_weights,
+    weight_sweeps,
+)
+from ensemble_core import landscape_figures as lf
+from ensemble_core.weight_search import METHODS
+
+from . import keys as K
+from .state import WEIGHT_MAX, WEIGHT_STEP, Loaded, set_view, snapshot, weights_for
+from .ui import percent, user_errors
+
+METHOD_LABELS = {
+    "logloss": "Log loss (continuous weights)",
+    "caruana": "Caruana selection (25 rounds, log loss)",
+    "accuracy": "Caruana selection on accuracy",
+}
+METHOD_HELP = (
+    "Log loss: the weights that minimise the soft vote's log loss over all weightings. "
+    "Caruana: greedy selection with replacement (AutoGluon's weighted ensemble), weight = share of picks. "
+    "On accuracy: the same selection judged by accuracy (ties broken by log loss)."
+)
+#: The nested cross-validation behind a suggestion's held-out numbers (the CLI's defaults).
+FOLDS = 5
+SEED = 0
+LINE_RESOLUTION = 100
+TERNARY_RESOLUTION = 50
+SWEEP_RESOLUTION = 20
+#: Sweeps follow every slider move up to this many (model, example) pairs. A sweep costs
+#: about 1.3 µs per pair (measured: 1.3 s for 10 models × 100,000 examples), so this
+#: keeps a move's sweep near 0.1 s; above it the sweep is computed when asked.
+LIVE_SWEEP_PAIRS = 100_000
+LANDSCAPE_METRICS = {"accuracy": "Accuracy", "log_loss": "Log loss"}
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _cached_suggestion(key: str, included: tuple[str, ...], method: str, calibrate: bool,
+                       _pset: PredictionSet) -> WeightSuggestion:
+    """``key`` is the data's content hash; ``_pset`` holds the ``included`` models."""
+    return suggest_weights(_pset, method, folds=FOLDS, seed=SEED, calibrate=calibrate)
+
+
+@st.cache_resource(max_entries=12, show_spinner=False)
+def _cached_landscape(key: str, included: tuple[str, ...], strategy: str, _pset: PredictionSet) -> Landscape:
+    resolution = LINE_RESOLUTION if _pset.n_models == 2 else TERNARY_RESOLUTION
+    return simplex_landscape(_pset.probas, _pset.y_true, strategy=strategy, resolution=resolution,
+                             names=_pset.names)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _cached_calibration(key: str, models: tuple[str, ...], _pset: PredictionSet) -> CalibrationResult:
+    return cross_fit_temperatures(_pset.probas, _pset.y_true, hard=_pset.hard, folds=FOLDS, seed=SEED)
+
+
+@dataclass(frozen=True, eq=False)
+class AppliedSuggestion:
+    """The last suggestion put on the sliders: for which data and models, how, and the slider values."""
+
+    data_key: str
+    included: tuple[str, ...]
+    method: str
+    calibrate: bool
+    slider_weights: dict[str, float]
+
+
+def slider_weights(names: tuple[str, ...], weights) -> dict[str, float]:
+    """Suggested weights (summing to 1) as slider positions: the largest at the
+    sliders' maximum, every one rounded to the sliders' step (only ratios matter)."""
+    top = max(float(w) for w in weights)
+    steps = WEIGHT_MAX / WEIGHT_STEP
+    return {n: round(round(float(w) / top * steps) * WEIGHT_STEP, 10) for n, w in zip(names, weights)}
+
+
+def suggestion_for(loaded: Loaded, method: str, calibrate: bool) -> WeightSuggestion:
+    return _cached_suggestion(loaded.key, loaded.pset.names, method, calibrate, loaded.pset)
+
+
+def current_suggestion(loaded: Loaded) -> tuple[AppliedSuggestion, WeightSuggestion] | None:
+    """The last applied suggestion and its evidence, if it was made for the data and models shown now."""
+    applied = st.session_state.get(K.SUGGESTED)
+    if applied is None or applied.data_key != loaded.key or applied.included != loaded.pset.names:
+        return None
+    return applied, suggestion_for(loaded, applied.method, applied.calibrate)
+
+
+def request_suggestion() -> None:
+    """The "Suggest weights" button: the Ensemble view computes and applies it before drawing the sliders."""
+    st.session_state[K.SUGGEST_REQUEST] = True
+
+
+def apply_requested_suggestion(loaded: Loaded) -> None:
+    """If "Suggest weights" was pressed: compute the suggestion (cached), remember the
+    weights to go back to, and put the suggested weights (soft voting) on the sliders.
+
+    Runs before the sliders are drawn, so they show the new values; the URL follows
+    because it is written from the same state at the end of the run.
+    """
+    ss = st.session_state
+    if not ss.pop(K.SUGGEST_REQUEST, False):
+        return
+    method = ss.get(K.WIDGET_SUGGEST_METHOD, METHODS[0])
+    calibrate = bool(ss.get(K.WIDGET_SUGGEST_CALIBRATE, False))
+    suggestion = None
+    with user_errors(), st.spinner(f"Choosing weights ({METHOD_LABELS[method].lower()}) and checking them by "
+                                   f"{FOLDS}-fold nested cross-validation…", show_time=True):
+        suggestion = suggestion_for(loaded, method, calibrate)
+    if suggestion is None:
+        return
+    applied = AppliedSuggestion(loaded.key, loaded.pset.names, method, calibrate,
+                                slider_weights(suggestion.names, suggestion.weights))
+    previous = current_suggestion(loaded)
+    # Suggesting again without touching the sliders keeps the way back to the user's own weights.
+    on_a_suggestion = (previous is not None and ss[K.STRATEGY] == "soft"
+                       and all(ss[K.WEIGHTS].get(n) == w for n, w in previous[0].slider_weights.items()))
+    if not (on_a_suggestion and ss.get(K.BEFORE_SUGGESTION)):
+        ss[K.BEFORE_SUGGESTION] = snapshot()
+    ss[K.SUGGESTED] = applied
+    set_view(strategy="soft", weights=applied.slider_weights)
+
+
+def restore_weights() -> None:
+    """The "Restore my weights" button: the strategy and weights from before the suggestion."""
+    before = st.session_state.pop(K.BEFORE_SUGGESTION, None)
+    if before:
+        set_view(strategy=before["strategy"], meta=before["meta"], weights=before["weights"])
+
+
+def suggest_controls(loaded: Loaded) -> None:
+    """Method, calibration, "Suggest weights" and (after one) "Restore my weights"."""
+    ss = st.session_state
+    st.markdown("**Suggest weights**")
+    st.selectbox("Method", METHODS, index=0, format_func=METHOD_LABELS.get, key=K.WIDGET_SUGGEST_METHOD,
+                 help=METHOD_HELP)
+    st.checkbox("Calibrate each model first (temperature scaling)", key=K.WIDGET_SUGGEST_CALIBRATE,
+                help="Fit one temperature per model (cross-fitted) before choosing weights; the evidence "
+                "below then shows each model's reliability before and after.")
+    too_few = loaded.pset.n_models < 2
+    left, right = st.columns(2)
+    left.button("Suggest weights", key="suggest_weights", on_click=request_suggestion, type="primary",
+                icon=":material/auto_fix_high:", width="stretch", disabled=too_few,
+                help="Choose soft-voting weights on your labelled examples, check them by nested "
+                f"{FOLDS}-fold cross-validation, and move the sliders there.")
+    can_restore = ss.get(K.BEFORE_SUGGESTION) is not None and current_suggestion(loaded) is not None
+    right.button("Restore my weights", key="restore_weights", on_click=restore_weights, disabled=not can_restore,
+                 icon=":material/undo:", width="stretch",
+                 help="Back to the strategy and weights you had before the suggestion.")
+
+
+def gain_sentence(loaded: Loaded, result: EnsembleResult) -> str:
+    """The gain over the best single model with its bootstrap interval and McNemar's p, in words."""
+    ev = loaded.evaluator
+    stats = gain_statistics(result.y_pred == loaded.pset.y_true, ev.correct_[ev.best_index_], seed=SEED)
+    return describe_gain(stats, baseline=ev.best_name_)
+
+
+def _evidence_table(s: WeightSuggestion) -> pd.DataFrame:
+    rows = [
+        ("Suggested weights", s.heldout),
+        ("Equal weights (soft vote)", s.uniform),
+        ("Best single model, chosen on the other folds", s.best_single),
+        ("Suggested weights on the rows they were fitted on (optimistic)", s.in_sample),
+    ]
+    return pd.DataFrame({"combination": [r[0] for r in rows], "accuracy": [r[1].accuracy for r in rows],
+                         "log loss": [r[1].log_loss for r in rows]})
+
+
+def suggestion_panel(loaded: Loaded) -> None:
+    """What the last suggestion expects on new data, its weights, and how it was chosen."""
+    found = current_suggestion(loaded)
+    if found is None:
+        return
+    applied, s = found
+    st.subheader("Suggested weights: what to expect", divider="gray")
+    calibrated = " on temperature-scaled models" if applied.calibrate else ""
+    st.markdown(
+        f"**{METHOD_LABELS[s.method]}**{calibrated}. Held-out numbers: {s.folds}-fold nested cross-validation, "
+        "each fold scored with weights chosen without it, so the expected gain is not flattered by tuning."
+    )
+    cols = st.columns(3)
+    cols[0].metric("Held-out log loss", f"{s.heldout.log_loss:.4f}",
+                   f"{s.heldout.log_loss - s.uniform.log_loss:+.4f} vs equal weights", delta_color="inverse")
+    cols[1].metric("Held-out accuracy", percent(s.heldout.accuracy),
+                   f"{100 * (s.heldout.accuracy - s.uniform.accuracy):+.2f} pts vs equal weights")
+    cols[2].metric("Vs the best single model", f"{s.heldout.log_loss - s.best_single.log_loss:+.4f} log loss",
+                   f"{100 * (s.heldout.accuracy - s.best_single.accuracy):+.2f} pts accuracy",
+                   help="The best single model is chosen on the other folds, as the weights are.")
+    left, right = st.columns([1.4, 1])
+    left.dataframe(_evidence_table(s), hide_index=True, width="stretch",
+                   column_config={"accuracy": st.column_config.NumberColumn(format="percent"),
+                                  "log loss": st.column_config.NumberColumn(format="%.4f")})
+    weights = pd.DataFrame({"model": s.names, "suggested share": s.weights,
+                            "slider": [applied.slider_weights[n] for n in s.names]})
+    if s.temperatures is not None:
+        weights["temperature"] = s.temperatures
+    right.dataframe(weights, hide_index=True, width="stretch",
+                    column_config={"suggested share": st.column_config.NumberColumn(format="%.3f"),
+                                   "temperature": st.column_config.NumberColumn(format="%.2f")})
+    st.caption(
+        f"The sliders hold the shares scaled so the largest is {WEIGHT_MAX:g}, rounded to steps of {WEIGHT_STEP:g}; "
+        "the live numbers above are for those slider weights on all examples (in-sample)."
+        + (" The weights were chosen for temperature-scaled models, while the sliders combine the models as "
+           "loaded: the held-out numbers here are for the calibrated ensemble." if applied.calibrate else "")
+    )
+    if s.path:
+        st.plotly_chart(lf.selection_path_figure(s.path, s.names, n_kept=s.n_kept), key="selection_path",
+                        width="stretch", config={"displayModeBar": False})
+        st.caption(f"Selection on all examples, one model added per round; the weights are the shares of the "
+                   f"first {s.n_kept} picks (the best prefix).")
+    if applied.calibrate:
+        with st.expander("Calibration: each model's reliability before and after temperature scaling",
+                         icon=":material/show_chart:", expanded=True):
+            reliability_panel(loaded.key, loaded.pset, widget_key="w_reliability_suggest")
+
+
+def _sweeps(loaded: Loaded, strategy: str, weights: list[float]) -> WeightSweeps | None:
+    """Per-weight sweeps around the current point: live on small data, on request on large data."""
+    pset = loaded.pset
+    if pset.n_models * pset.n_samples <= LIVE_SWEEP_PAIRS:
+        return weight_sweeps(pset.probas, pset.y_true, weights, strategy=strategy, resolution=SWEEP_RESOLUTION,
+                             names=pset.names)
+    ss = st.session_state
+    params = (loaded.key, pset.names, strategy, tuple(weights))
+    stored = ss.get(K.SWEEPS)
+    if stored is not None and stored[0] == params:
+        return stored[1]
+    st.caption(f"With {pset.n_samples:,} examples × {pset.n_models} models a sweep takes about a second, so it "
+               "is computed when you ask rather than on every slider move.")
+    if not st.button("Sweep each weight around the current point", key="sweep_now", icon=":material/query_stats:"):
+        return None
+    with st.spinner("Sweeping each weight…", show_time=True):
+        sweeps = weight_sweeps(pset.probas, pset.y_true, weights, strategy=strategy, resolution=SWEEP_RESOLUTION,
+                               names=pset.names)
+    ss[K.SWEEPS] = (params, sweeps)
+    return sweeps
+
+
+def landscape_panel(loaded: Loaded) -> None:
+    """Accuracy (and log loss) over the weights around the sliders' point: a line for two
+    models, a ternary heatmap for three, per-weight sweeps for more."""
+    ss = st.session_state
+    strategy = ss[K.STRATEGY]
+    names = loaded.pset.names
+    st.subheader("The landscape around your weights", divider="gray")
+    if strategy == "stacking":
+        st.caption("Stacking learns its own combination and ignores the weights: there is no weight landscape.")
+        return
+    if len(names) < 2:
+        st.caption("Include at least two models to see how the ensemble changes with their weights.")
+        return
+    weights = weights_for(loaded)
+    found = current_suggestion(loaded)
+    # The suggestion is for soft voting; marking it on another strategy's landscape would mislead.
+    suggested = list(found[1].weights) if found is not None and strategy == "soft" else None
+    metric = "accuracy"
+    if len(names) != 2 and strategy == "soft":
+        metric = st.radio("Colour by", list(LANDSCAPE_METRICS), format_func=LANDSCAPE_METRICS.get,
+                          key=K.WIDGET_LANDSCAPE_METRIC, horizontal=True)
+    if len(names) <= 3:
+        with st.spinner("Computing the landscape over every weighting…"):
+            land = _cached_landscape(loaded.key, names, strategy, loaded.pset)
+        if len(names) == 2:
+            fig = lf.line_figure(land, current=weights[0] / sum(weights),
+                                 suggested=None if suggested is None else suggested[0])
+            note = (f"Accuracy{' and log loss' if land.log_loss is not None else ''} as the weight moves from "
+                    f"{names[1]} (left) to {names[0]} (right); the solid line is the sliders' point.")
+        else:
+            fig = lf.ternary_figure(land, metric=metric, current=weights, suggested=suggested)
+            note = (f"Every weighting of the three models in steps of 1/{land.resolution}; the circle is the "
+                    "sliders' point, the diamond the best on the grid"
+                    + (", the star the suggestion." if suggested is not None else "."))
+    else:
+        sweeps = _sweeps(loaded, strategy, weights)
+        if sweeps is None:
+            return
+        fig = lf.sweep_figure(sweeps, metric=metric)
+        note = ("Each curve moves one model's weight from 0 to 1 while the others keep their shares; all curves "
+                "pass through the sliders' point (the dots).")
+    st.plotly_chart(fig, key="landscape", width="stretch", config={"displayModeBar": False})
+    st.caption(note + " Computed on all labelled examples (in-sample).")
+
+
+def reliability_panel(key: str, pset: PredictionSet, *, widget_key: str) -> None:
+    """Temperatures, ECE before/after (cross-fitted) and one model's reliability diagram."""
+    with st.spinner("Fitting a temperature per model (cross-fitted)…"):
+        cal = _cached_calibration(key, pset.names, pset)
+    soft = [m for m in range(pset.n_models) if not pset.hard[m]]
+    if not soft:
+        st.caption("Every model gives labels only: there is no confidence to calibrate.")
+        return
+    st.dataframe(
+        pd.DataFrame({"model": [pset.names[m] for m in soft], "temperature": cal.temperatures[soft],
+                      "ECE before": cal.ece_before[soft], "ECE after": cal.ece_after[soft]}),
+        hide_index=True, width="stretch",
+        column_config={c: st.column_config.NumberColumn(format="%.3f")
+                       for c in ("temperature", "ECE before", "ECE after")},
+    )
+    worst = max(soft, key=lambda m: cal.ece_before[m])
+    model = st.selectbox("Reliability diagram of", soft, index=soft.index(worst), format_func=pset.names.__getitem__,
+                         key=widget_key)
+    st.plotly_chart(lf.reliability_figure(cal, pset.names, model), key=f"{widget_key}::figure", width="stretch",
+                    config={"displayModeBar": False})
+    st.caption(f"T > 1 softens an over-confident model, T < 1 sharpens a timid one; the predicted class never "
+               f"changes. 'After' is cross-fitted ({FOLDS} folds): each example is calibrated with a temperature "
+               "fitted without it.")
