@@ -162,15 +162,14 @@ def suggest_controls(loaded: Loaded) -> None:
                 help="Fit one temperature per model (cross-fitted) before choosing weights; the evidence "
                 "below then shows each model's reliability before and after.")
     too_few = loaded.pset.n_models < 2
-    left, right = st.columns(2)
-    left.button("Suggest weights", key="suggest_weights", on_click=request_suggestion, type="primary",
-                icon=":material/auto_fix_high:", width="stretch", disabled=too_few,
-                help="Choose soft-voting weights on your labelled examples, check them by nested "
-                f"{FOLDS}-fold cross-validation, and move the sliders there.")
+    st.button("Suggest weights", key="suggest_weights", on_click=request_suggestion, type="primary",
+              icon=":material/auto_fix_high:", width="stretch", disabled=too_few,
+              help="Choose soft-voting weights on your labelled examples, check them by nested "
+              f"{FOLDS}-fold cross-validation, and move the sliders there.")
     can_restore = ss.get(K.BEFORE_SUGGESTION) is not None and current_suggestion(loaded) is not None
-    right.button("Restore my weights", key="restore_weights", on_click=restore_weights, disabled=not can_restore,
-                 icon=":material/undo:", width="stretch",
-                 help="Back to the strategy and weights you had before the suggestion.")
+    st.button("Restore my weights", key="restore_weights", on_click=restore_weights, disabled=not can_restore,
+              icon=":material/undo:", width="stretch",
+              help="Back to the strategy and weights you had before the suggestion.")
 
 
 def gain_sentence(loaded: Loaded, result: EnsembleResult) -> str:

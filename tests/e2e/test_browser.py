@@ -123,3 +123,28 @@ def test_other_pages_render(page: Page):
         settle(page)
         no_exception(page)
         page.screenshot(path=ARTIFACTS / f"{path.strip('/').lower()}.png", full_page=True)
+
+
+def test_suggest_weights_moves_the_sliders_and_the_url(page: Page):
+    page.goto("/Ensemble")
+    expect(accuracy(page)).to_be_visible()
+    settle(page)
+    thumbs = page.locator('[data-testid="stSlider"]').get_by_role("slider")
+    expect(thumbs).to_have_count(5)
+    before = [t.input_value() for t in thumbs.all()]
+    url = page.url
+    page.get_by_role("button", name="Suggest weights").click()
+    expect(page.get_by_text("Held-out log loss")).to_be_visible(timeout=60_000)
+    expect(page).not_to_have_url(url)
+    settle(page)
+    after = [t.input_value() for t in thumbs.all()]
+    assert after != before and "3" in after
+    assert all(f"{name}%3A{value}" in page.url for name, value in zip(["forest", "knn", "logreg", "mlp", "naive_bayes"],
+                                                                      after))
+    expect(page.locator('[data-testid="stPlotlyChart"]').first).to_be_visible()
+    no_exception(page)
+    page.screenshot(path=ARTIFACTS / "ensemble-suggested.png", full_page=True)
+    page.get_by_role("button", name="Restore my weights").click()
+    expect(page).to_have_url(re.compile("knn%3A1&"))
+    settle(page)
+    assert [t.input_value() for t in thumbs.all()] == before
