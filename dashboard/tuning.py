@@ -17,13 +17,11 @@ import pandas as pd
 import streamlit as st
 
 from ensemble_core import (
-    CalibrationResult,
     EnsembleResult,
     Landscape,
     PredictionSet,
     WeightSuggestion,
     WeightSweeps,
-    cross_fit_temperatures,
     describe_gain,
     gain_statistics,
     simplex_landscape,
@@ -34,7 +32,17 @@ from ensemble_core import landscape_figures as lf
 from ensemble_core.weight_search import METHODS
 
 from . import keys as K
-from .state import WEIGHT_MAX, WEIGHT_STEP, Loaded, set_view, snapshot, weights_for
+from .state import (
+    CALIBRATION_FOLDS,
+    CALIBRATION_SEED,
+    WEIGHT_MAX,
+    WEIGHT_STEP,
+    Loaded,
+    cached_calibration,
+    set_view,
+    snapshot,
+    weights_for,
+)
 from .ui import percent, user_errors
 
 METHOD_LABELS = {
@@ -48,8 +56,8 @@ METHOD_HELP = (
     "On accuracy: the same selection judged by accuracy (ties broken by log loss)."
 )
 #: The nested cross-validation behind a suggestion's held-out numbers (the CLI's defaults).
-FOLDS = 5
-SEED = 0
+FOLDS = CALIBRATION_FOLDS
+SEED = CALIBRATION_SEED
 LINE_RESOLUTION = 100
 TERNARY_RESOLUTION = 50
 SWEEP_RESOLUTION = 20
@@ -74,14 +82,10 @@ def _cached_landscape(key: str, included: tuple[str, ...], strategy: str, _pset:
                              names=_pset.names)
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)
-def _cached_calibration(key: str, models: tuple[str, ...], _pset: PredictionSet) -> CalibrationResult:
-    return cross_fit_temperatures(_pset.probas, _pset.y_true, hard=_pset.hard, folds=FOLDS, seed=SEED)
-
-
 @dataclass(frozen=True, eq=False)
 class AppliedSuggestion:
-    """The last suggestion put on the sliders: for which data and models, how, and the slider values."""
+    """The last suggestion put on the sliders: for which data (the models as loaded) and
+    models, how (``calibrate``: for temperature-scaled members), and the slider values."""
 
     data_key: str
     included: tuple[str, ...]
@@ -99,13 +103,16 @@ def slider_weights(names: tuple[str, ...], weights) -> dict[str, float]:
 
 
 def suggestion_for(loaded: Loaded, method: str, calibrate: bool) -> WeightSuggestion:
-    return _cached_suggestion(loaded.key, loaded.pset.names, method, calibrate, loaded.pset)
+    """The (cached) suggestion for the included models as loaded; with ``calibrate`` the core
+    fits the temperatures itself, inside the nested cross-validation."""
+    raw = loaded.as_loaded
+    return _cached_suggestion(raw.key, raw.pset.names, method, calibrate, raw.pset)
 
 
 def current_suggestion(loaded: Loaded) -> tuple[AppliedSuggestion, WeightSuggestion] | None:
     """The last applied suggestion and its evidence, if it was made for the data and models shown now."""
     applied = st.session_state.get(K.SUGGESTED)
-    if applied is None or applied.data_key != loaded.key or applied.included != loaded.pset.names:
+    if applied is None or applied.data_key != loaded.as_loaded.key or applied.included != loaded.pset.names:
         return None
     return applied, suggestion_for(loaded, applied.method, applied.calibrate)
 
@@ -117,7 +124,8 @@ def request_suggestion() -> None:
 
 def apply_requested_suggestion(loaded: Loaded) -> None:
     """If "Suggest weights" was pressed: compute the suggestion (cached), remember the
-    weights to go back to, and put the suggested weights (soft voting) on the sliders.
+    view to go back to, and put the suggested weights (soft voting) on the sliders, with
+    temperature-scaled members on exactly when the suggestion was made for them.
 
     Runs before the sliders are drawn, so they show the new values; the URL follows
     because it is written from the same state at the end of the run.
@@ -133,23 +141,25 @@ def apply_requested_suggestion(loaded: Loaded) -> None:
         suggestion = suggestion_for(loaded, method, calibrate)
     if suggestion is None:
         return
-    applied = AppliedSuggestion(loaded.key, loaded.pset.names, method, calibrate,
+    applied = AppliedSuggestion(loaded.as_loaded.key, loaded.pset.names, method, calibrate,
                                 slider_weights(suggestion.names, suggestion.weights))
     previous = current_suggestion(loaded)
     # Suggesting again without touching the sliders keeps the way back to the user's own weights.
     on_a_suggestion = (previous is not None and ss[K.STRATEGY] == "soft"
+                       and bool(ss.get(K.CALIBRATED)) == previous[0].calibrate
                        and all(ss[K.WEIGHTS].get(n) == w for n, w in previous[0].slider_weights.items()))
     if not (on_a_suggestion and ss.get(K.BEFORE_SUGGESTION)):
         ss[K.BEFORE_SUGGESTION] = snapshot()
     ss[K.SUGGESTED] = applied
-    set_view(strategy="soft", weights=applied.slider_weights)
+    set_view(strategy="soft", weights=applied.slider_weights, calibrated=calibrate)
 
 
 def restore_weights() -> None:
-    """The "Restore my weights" button: the strategy and weights from before the suggestion."""
+    """The "Restore my weights" button: the strategy, weights and calibration from before the suggestion."""
     before = st.session_state.pop(K.BEFORE_SUGGESTION, None)
     if before:
-        set_view(strategy=before["strategy"], meta=before["meta"], weights=before["weights"])
+        set_view(strategy=before["strategy"], meta=before["meta"], weights=before["weights"],
+                 calibrated=before["calibrated"])
 
 
 def suggest_controls(loaded: Loaded) -> None:
@@ -159,8 +169,9 @@ def suggest_controls(loaded: Loaded) -> None:
     st.selectbox("Method", METHODS, index=0, format_func=METHOD_LABELS.get, key=K.WIDGET_SUGGEST_METHOD,
                  help=METHOD_HELP)
     st.checkbox("Calibrate each model first (temperature scaling)", key=K.WIDGET_SUGGEST_CALIBRATE,
-                help="Fit one temperature per model (cross-fitted) before choosing weights; the evidence "
-                "below then shows each model's reliability before and after.")
+                help="Fit one temperature per model before choosing weights (inside the cross-validation), and "
+                "combine temperature-scaled members when the weights are applied. The evidence below then shows "
+                "each model's reliability before and after.")
     too_few = loaded.pset.n_models < 2
     st.button("Suggest weights", key="suggest_weights", on_click=request_suggestion, type="primary",
               icon=":material/auto_fix_high:", width="stretch", disabled=too_few,
@@ -224,8 +235,7 @@ def suggestion_panel(loaded: Loaded) -> None:
     st.caption(
         f"The sliders hold the shares scaled so the largest is {WEIGHT_MAX:g}, rounded to steps of {WEIGHT_STEP:g}; "
         "the live numbers above are for those slider weights on all examples (in-sample)."
-        + (" The weights were chosen for temperature-scaled models, while the sliders combine the models as "
-           "loaded: the held-out numbers here are for the calibrated ensemble." if applied.calibrate else "")
+        + _calibration_note(applied.calibrate, loaded.calibrated)
     )
     if s.path:
         st.plotly_chart(lf.selection_path_figure(s.path, s.names, n_kept=s.n_kept), key="selection_path",
@@ -235,7 +245,20 @@ def suggestion_panel(loaded: Loaded) -> None:
     if applied.calibrate:
         with st.expander("Calibration: each model's reliability before and after temperature scaling",
                          icon=":material/show_chart:", expanded=True):
-            reliability_panel(loaded.key, loaded.pset, widget_key="w_reliability_suggest")
+            reliability_panel(loaded, widget_key="w_reliability_suggest")
+
+
+def _calibration_note(for_calibrated: bool, calibrated_now: bool) -> str:
+    if for_calibrated and calibrated_now:
+        return (" The weights were chosen for temperature-scaled models, and the sliders now combine those "
+                "(each example scaled with temperatures fitted without it).")
+    if for_calibrated:
+        return (" The weights were chosen for temperature-scaled models, but temperature-scaled members are off "
+                "now: the sliders combine the models as loaded.")
+    if calibrated_now:
+        return (" The weights were chosen for the models as loaded, but temperature-scaled members are on now: "
+                "the sliders combine calibrated models.")
+    return ""
 
 
 def _sweeps(loaded: Loaded, strategy: str, weights: list[float]) -> WeightSweeps | None:
@@ -275,8 +298,9 @@ def landscape_panel(loaded: Loaded) -> None:
         return
     weights = weights_for(loaded)
     found = current_suggestion(loaded)
-    # The suggestion is for soft voting; marking it on another strategy's landscape would mislead.
-    suggested = list(found[1].weights) if found is not None and strategy == "soft" else None
+    # The suggestion is for soft voting of the members it was made for; marked elsewhere it would mislead.
+    suggested = (list(found[1].weights)
+                 if found is not None and strategy == "soft" and found[0].calibrate == loaded.calibrated else None)
     metric = "accuracy"
     if len(names) != 2 and strategy == "soft":
         metric = st.radio("Colour by", list(LANDSCAPE_METRICS), format_func=LANDSCAPE_METRICS.get,
@@ -305,11 +329,14 @@ def landscape_panel(loaded: Loaded) -> None:
     st.caption(note + " Computed on all labelled examples (in-sample).")
 
 
-def reliability_panel(key: str, pset: PredictionSet, *, widget_key: str) -> None:
-    """Temperatures, ECE before/after (cross-fitted) and one model's reliability diagram."""
-    with st.spinner("Fitting a temperature per model (cross-fitted)…"):
-        cal = _cached_calibration(key, pset.names, pset)
-    soft = [m for m in range(pset.n_models) if not pset.hard[m]]
+def reliability_panel(loaded: Loaded, *, widget_key: str, included_only: bool = True) -> None:
+    """Temperatures, ECE before/after (cross-fitted) and one model's reliability diagram,
+    for the included models (or all), as loaded."""
+    raw = loaded.as_loaded
+    pset = raw.full.pset
+    cal = cached_calibration(raw.key, pset)
+    shown = set(loaded.pset.names if included_only else pset.names)
+    soft = [m for m in range(pset.n_models) if not pset.hard[m] and pset.names[m] in shown]
     if not soft:
         st.caption("Every model gives labels only: there is no confidence to calibrate.")
         return

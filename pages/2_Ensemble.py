@@ -9,6 +9,7 @@ from dashboard import keys as K
 from dashboard.state import (
     WEIGHT_MAX,
     WEIGHT_STEP,
+    cached_calibration,
     current,
     evaluate,
     mirror,
@@ -69,7 +70,7 @@ def _equal_weights(names: tuple[str, ...]) -> None:
 
 def _reset() -> None:
     start = ss[K.START_VIEW]
-    set_view(strategy=start["strategy"], meta=start["meta"],
+    set_view(strategy=start["strategy"], meta=start["meta"], calibrated=start["calibrated"],
              weights={n: start["weights"].get(n, 1.0) for n in ss[K.WEIGHTS]})
 
 
@@ -81,8 +82,8 @@ def _on_cell_click(chart: str) -> None:
 @st.fragment
 def ensemble_view() -> None:
     """Everything the weights drive: a slider move reruns only this."""
+    apply_requested_suggestion(current())
     loaded = current()
-    apply_requested_suggestion(loaded)
     names = loaded.pset.names
     stacking = ss[K.STRATEGY] == "stacking"
     controls, results = st.columns([1.25, 2.4], gap="large")
@@ -96,6 +97,12 @@ def ensemble_view() -> None:
             mirror(K.WIDGET_META, ss[K.META])
             st.selectbox("Meta-learner", META_LEARNERS, format_func=META_LABELS.get, key=K.WIDGET_META,
                          on_change=_copy, args=(K.WIDGET_META, K.META))
+        mirror(K.WIDGET_CALIBRATED, bool(ss[K.CALIBRATED]))
+        st.toggle("Temperature-scaled members", key=K.WIDGET_CALIBRATED, on_change=_copy,
+                  args=(K.WIDGET_CALIBRATED, K.CALIBRATED),
+                  help="Combine each model's probabilities after temperature scaling (one temperature per model, "
+                  "cross-fitted: each example scaled with a temperature fitted without it). The predicted classes "
+                  "of the models do not change; their confidence does.")
         st.markdown("**Weights**")
         if stacking:
             st.caption("Stacking ignores these weights: its meta-learner learns how much each model counts.")
@@ -186,6 +193,10 @@ def ensemble_view() -> None:
     st.subheader("Share and export", divider="gray")
     st.caption("The address bar holds this view (data, strategy, weights, models): copy it to share the view.")
     config = ensemble_config(result.strategy, names, ss[K.WEIGHTS], meta=ss[K.META], excluded=loaded.excluded)
+    if loaded.calibrated:
+        raw = loaded.as_loaded
+        temperatures = cached_calibration(raw.key, raw.full.pset).temperatures
+        config["temperatures"] = {n: float(t) for n, t in zip(raw.full.pset.names, temperatures) if n in names}
     left, right = st.columns(2)
     left.download_button("Ensemble config (JSON)", json.dumps(config, indent=2), file_name="ensemble-config.json",
                          mime="application/json", icon=":material/data_object:", on_click="ignore")

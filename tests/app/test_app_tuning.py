@@ -105,15 +105,29 @@ def test_sweeps_wait_for_a_click_on_large_data(run_page, monkeypatch):
     assert _chart(at, "landscape") is None and at.button(key="sweep_now")
 
 
-def test_calibrated_suggestion_shows_reliability(run_page):
+def test_calibrated_suggestion_combines_temperature_scaled_members(run_page, metric_value):
     at = run_page(ENSEMBLE)
+    assert not at.toggle(key="w_calibrated").value
     at.checkbox(key="w_suggest_calibrate").check()
     at.selectbox(key="w_suggest_method").set_value("logloss")
     at.button(key="suggest_weights").click().run()
     assert not at.exception and not at.error
+    assert at.toggle(key="w_calibrated").value and at.query_params["cal"] in ("1", ["1"])
     figure = _chart(at, "w_reliability_suggest::figure")
     assert figure["layout"]["title"]["text"] == "reliability of forest"  # the worst calibrated (ECE 0.24) first
-    assert any("temperature-scaled" in c.value for c in at.caption)
+    calibrated_loss = metric_value(at, "Log loss")
+    at.toggle(key="w_calibrated").set_value(False).run()
+    assert metric_value(at, "Log loss") != calibrated_loss  # same weights, the models as loaded
+    assert any("temperature-scaled members are off now" in c.value for c in at.caption)
+    at.button(key="restore_weights").click().run()
+    assert not at.toggle(key="w_calibrated").value and "cal" not in at.query_params
+
+
+def test_shared_link_with_temperature_scaled_members(run_page, metric_value):
+    plain = metric_value(run_page(ENSEMBLE), "Log loss")
+    at = run_page(ENSEMBLE, query={"cal": "1"})
+    assert not at.exception and at.toggle(key="w_calibrated").value
+    assert metric_value(at, "Log loss") != plain
 
 
 def test_data_page_shows_temperature_scaling_on_request(run_page):
