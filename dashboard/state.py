@@ -1,14 +1,15 @@
 """Session state, cached loaders and the shareable URL.
 
 The canonical choices (data source, included models, strategy, meta-learner,
-weights, compared model, selected example) live in ``st.session_state`` under the
+weights, temperature-scaled members or not, compared model, selected example) live in ``st.session_state`` under the
 keys in :mod:`dashboard.keys`. Every page calls :func:`init_session` first; the
 first page of a session reads the URL (a shared link) into that state, and every
 page writes the state back to the URL with :func:`sync_url`.
 
 Heavy objects are cached with ``st.cache_resource`` keyed by content-hash
 strings: the prediction set by its source's file digests, the
-:class:`~ensemble_core.EnsembleEvaluator` by that key and the included models.
+:class:`~ensemble_core.EnsembleEvaluator` by that key and the included models,
+the cross-fitted temperature scaling by the data's key.
 """
 
 from __future__ import annotations

@@ -73,7 +73,11 @@ def server() -> str:
 
 @pytest.fixture(scope="session")
 def browser():
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # A page's first run takes 3-6 s on the shared 2-core machine (measured with the load average
+    # at 6); Playwright's 5 s default for expect() then fails at random.
+    expect.set_options(timeout=20_000)
 
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
