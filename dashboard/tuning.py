@@ -221,6 +221,12 @@ def suggestion_panel(loaded: Loaded) -> None:
     cols[2].metric("Vs the best single model", f"{s.heldout.log_loss - s.best_single.log_loss:+.4f} log loss",
                    f"{100 * (s.heldout.accuracy - s.best_single.accuracy):+.2f} pts accuracy",
                    help="The best single model is chosen on the other folds, as the weights are.")
+    worse_than = [name for name, other in [("equal weights", s.uniform), ("the best single model", s.best_single)]
+                  if s.heldout.log_loss > other.log_loss]
+    if worse_than:
+        st.warning(f"On held-out examples the suggestion has a higher log loss than {' and than '.join(worse_than)}: "
+                   "on this data it does not generalise, and the simpler choice is the safer one.",
+                   icon=":material/warning:")
     left, right = st.columns([1.4, 1])
     left.dataframe(_evidence_table(s), hide_index=True, width="stretch",
                    column_config={"accuracy": st.column_config.NumberColumn(format="percent"),

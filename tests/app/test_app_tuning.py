@@ -113,6 +113,9 @@ def test_calibrated_suggestion_combines_temperature_scaled_members(run_page, met
     at.button(key="suggest_weights").click().run()
     assert not at.exception and not at.error
     assert at.toggle(key="w_calibrated").value and at.query_params["cal"] in ("1", ["1"])
+    # The page warns exactly when the suggestion's held-out log loss is worse than a simpler choice's.
+    heldout, uniform, best = at.dataframe[0].value["log loss"][:3]
+    assert any("higher log loss" in w.value for w in at.warning) == (heldout > min(uniform, best))
     figure = _chart(at, "w_reliability_suggest::figure")
     assert figure["layout"]["title"]["text"] == "reliability of forest"  # the worst calibrated (ECE 0.24) first
     calibrated_loss = metric_value(at, "Log loss")
