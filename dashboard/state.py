@@ -1,10 +1,11 @@
 """Session state, cached loaders and the shareable URL.
 
 The canonical choices (data source, included models, strategy, meta-learner,
-weights, temperature-scaled members or not, compared model, selected example) live in ``st.session_state`` under the
-keys in :mod:`dashboard.keys`. Every page calls :func:`init_session` first; the
-first page of a session reads the URL (a shared link) into that state, and every
-page writes the state back to the URL with :func:`sync_url`.
+weights, temperature-scaled members or not, compared model, selected example)
+live in ``st.session_state`` under the keys in :mod:`dashboard.keys`. Every page
+calls :func:`init_session` first; the first page of a session reads the URL (a
+shared link) into that state, and every page writes the state back to the URL
+with :func:`sync_url`.
 
 Heavy objects are cached with ``st.cache_resource`` keyed by content-hash
 strings: the prediction set by its source's file digests, the
@@ -65,8 +66,7 @@ def _cached_diversity(key: str, included: tuple[str, ...], _evaluator: EnsembleE
 
 @st.cache_resource(max_entries=8, show_spinner="Temperature-scaling each model (cross-fitted)…")
 def cached_calibration(key: str, _pset: PredictionSet) -> CalibrationResult:
-    """Cross-fitted temperature scaling of every model of ``_pset``; ``key`` is its
-    content key (the data's, plus the models when they are a subset)."""
+    """Cross-fitted temperature scaling of every model of ``_pset`` (as loaded); ``key`` is its content key."""
     return cross_fit_temperatures(_pset.probas, _pset.y_true, hard=_pset.hard, folds=CALIBRATION_FOLDS,
                                   seed=CALIBRATION_SEED)
 
