@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 from playwright.sync_api import Page, expect
 
@@ -137,3 +138,32 @@ def test_other_pages_render(page: Page):
         drawn(page)
         no_exception(page)
         page.screenshot(path=ARTIFACTS / f"{path.strip('/').lower()}.png", full_page=True)
+
+
+def _url_weights(page: Page) -> dict[str, str]:
+    query = parse_qs(urlparse(page.url).query)
+    return dict(item.rpartition(":")[::2] for item in query["w"])
+
+
+def test_suggest_weights_moves_the_sliders_and_the_url(page: Page):
+    page.goto("/Ensemble")
+    expect(accuracy(page)).to_be_visible()
+    settle(page)
+    expect(page).to_have_url(re.compile(r"[?&]w=.*vs="))  # the app has written the view into the URL
+    url, before = page.url, _url_weights(page)
+    assert set(before.values()) == {"1"}
+    page.get_by_role("button", name="Suggest weights").click()
+    expect(page.get_by_text("Held-out log loss")).to_be_visible(timeout=60_000)
+    expect(page).not_to_have_url(url)
+    settle(page)
+    after = _url_weights(page)
+    assert after != before and "3" in after.values()  # the largest suggested weight goes to the slider's end
+    for name, value in after.items():
+        expect(slider(page, name)).to_have_value(value)
+    no_exception(page)
+    page.screenshot(path=ARTIFACTS / "ensemble-suggested.png", full_page=True)
+    page.get_by_role("button", name="Restore my weights").click()
+    expect(page).to_have_url(url)
+    settle(page)
+    for name in before:
+        expect(slider(page, name)).to_have_value("1")
