@@ -43,8 +43,11 @@ class _Replay(ClassifierMixin, BaseEstimator):
         return self
 
     def predict_proba(self, X):
-        # float64, as a fitted scikit-learn model returns (and as sklearn.metrics expects)
-        return self.probas[np.asarray(X)[:, 0]].astype(np.float64)
+        # float64 rows that sum to 1 in float64, as a fitted scikit-learn model returns
+        # (sklearn.metrics warns about float32-normalised rows)
+        p = self.probas[np.asarray(X)[:, 0]].astype(np.float64)
+        p /= p.sum(axis=1, keepdims=True)
+        return p
 
     def predict(self, X):
         return self.predict_proba(X).argmax(axis=1)

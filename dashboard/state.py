@@ -1,14 +1,16 @@
 """Session state, cached loaders and the shareable URL.
 
 The canonical choices (data source, included models, strategy, meta-learner,
-weights, compared model, selected example) live in ``st.session_state`` under the
-keys in :mod:`dashboard.keys`. Every page calls :func:`init_session` first; the
-first page of a session reads the URL (a shared link) into that state, and every
-page writes the state back to the URL with :func:`sync_url`.
+weights, temperature-scaled members or not, compared model, selected example)
+live in ``st.session_state`` under the keys in :mod:`dashboard.keys`. Every page
+calls :func:`init_session` first; the first page of a session reads the URL (a
+shared link) into that state, and every page writes the state back to the URL
+with :func:`sync_url`.
 
 Heavy objects are cached with ``st.cache_resource`` keyed by content-hash
 strings: the prediction set by its source's file digests, the
-:class:`~ensemble_core.EnsembleEvaluator` by that key and the included models.
+:class:`~ensemble_core.EnsembleEvaluator` by that key and the included models,
+the cross-fitted temperature scaling by the data's key.
 """
 
 from __future__ import annotations
@@ -17,7 +19,15 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from ensemble_core import DiversityMatrices, EnsembleEvaluator, EnsembleResult, PredictionSet, diversity_matrices
+from ensemble_core import (
+    CalibrationResult,
+    DiversityMatrices,
+    EnsembleEvaluator,
+    EnsembleResult,
+    PredictionSet,
+    cross_fit_temperatures,
+    diversity_matrices,
+)
 from ensemble_core._validation import EnsembleInputError
 from ensemble_core.combine import STRATEGIES
 from ensemble_core.demo import DEMOS
@@ -31,6 +41,9 @@ DEFAULT_META = "logistic"
 DEFAULT_WEIGHT = 1.0
 WEIGHT_MAX = 3.0
 WEIGHT_STEP = 0.1
+#: The k-fold split behind cross-fitted temperatures (and the dashboard's suggestions).
+CALIBRATION_FOLDS = 5
+CALIBRATION_SEED = 0
 
 
 @st.cache_resource(max_entries=6, show_spinner="Reading and checking the files…")
@@ -51,15 +64,44 @@ def _cached_diversity(key: str, included: tuple[str, ...], _evaluator: EnsembleE
     return diversity_matrices(_evaluator.pset, _evaluator.labels_)
 
 
+@st.cache_resource(max_entries=8, show_spinner="Temperature-scaling each model (cross-fitted)…")
+def cached_calibration(key: str, _pset: PredictionSet) -> CalibrationResult:
+    """Cross-fitted temperature scaling of every model of ``_pset`` (as loaded); ``key`` is its content key."""
+    return cross_fit_temperatures(_pset.probas, _pset.y_true, hard=_pset.hard, folds=CALIBRATION_FOLDS,
+                                  seed=CALIBRATION_SEED)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _cached_calibrated_set(key: str, _full: PredictionSet) -> PredictionSet:
+    """The set with every model temperature-scaled, each example with a temperature fitted without it."""
+    cal = cached_calibration(key, _full)
+    return PredictionSet(cal.probas, _full.y_true, _full.classes, _full.names, hard=_full.hard, ids=_full.ids,
+                         content=_full.content)
+
+
 @dataclass(frozen=True, eq=False)
 class Loaded:
     """What is loaded now: the source, an evaluator over all its models, and one
-    over the models included in the ensemble."""
+    over the models included in the ensemble.
+
+    With temperature-scaled members on, both evaluators see the calibrated
+    probabilities, ``key`` says so, and ``raw`` is the same view of the models as loaded.
+    """
 
     source: DataSource
     key: str
     full: EnsembleEvaluator
     evaluator: EnsembleEvaluator
+    raw: Loaded | None = None
+
+    @property
+    def calibrated(self) -> bool:
+        return self.raw is not None
+
+    @property
+    def as_loaded(self) -> Loaded:
+        """This view with the models' probabilities as loaded (itself when not calibrated)."""
+        return self.raw or self
 
     @property
     def pset(self) -> PredictionSet:
@@ -144,12 +186,18 @@ def current() -> Loaded | None:
     key = source.key
     full = _cached_set(key, source)
     included = tuple(n for n in full.names if n in set(ss.get(K.INCLUDED) or full.names)) or full.names
-    return Loaded(
+    loaded = Loaded(
         source=source,
         key=key,
         full=_cached_evaluator(key, full.names, full),
         evaluator=_cached_evaluator(key, included, full),
     )
+    if not ss.get(K.CALIBRATED):
+        return loaded
+    calibrated = _cached_calibrated_set(key, full)
+    cal_key = f"{key}|temperature-scaled"
+    return Loaded(source=source, key=cal_key, full=_cached_evaluator(cal_key, full.names, calibrated),
+                  evaluator=_cached_evaluator(cal_key, included, calibrated), raw=loaded)
 
 
 def weights_for(loaded: Loaded) -> list[float]:
@@ -173,9 +221,11 @@ def evaluate(loaded: Loaded) -> EnsembleResult:
 
 
 def set_view(*, strategy: str | None = None, meta: str | None = None, weights: dict[str, float] | None = None,
-             included: list[str] | None = None) -> None:
+             included: list[str] | None = None, calibrated: bool | None = None) -> None:
     """Change the canonical controls (used by buttons and the Learn page's steps)."""
     ss = _ss()
+    if calibrated is not None:
+        ss[K.CALIBRATED] = calibrated
     if strategy is not None:
         ss[K.STRATEGY] = strategy
     if meta is not None:
@@ -209,7 +259,8 @@ def _example_param(loaded: Loaded | None, row: int | None) -> str | None:
 def view_params(loaded: Loaded | None = None) -> dict[str, str | list[str]]:
     """The current view as query parameters: ``data`` (a demo), ``strategy``,
     ``meta`` (stacking), ``w`` (``name:weight``, repeated), ``off`` (excluded
-    models, repeated), ``vs`` (compared model), ``example`` (id or row number)."""
+    models, repeated), ``vs`` (compared model), ``example`` (id or row number),
+    ``cal=1`` (temperature-scaled members)."""
     ss = _ss()
     source = ss.get(K.SOURCE)
     params: dict[str, str | list[str]] = {}
@@ -218,6 +269,8 @@ def view_params(loaded: Loaded | None = None) -> dict[str, str | list[str]]:
     params["strategy"] = ss[K.STRATEGY]
     if ss[K.STRATEGY] == "stacking":
         params["meta"] = ss[K.META]
+    if ss.get(K.CALIBRATED):
+        params["cal"] = "1"
     if loaded is not None:
         params["w"] = [f"{n}:{ss[K.WEIGHTS].get(n, DEFAULT_WEIGHT):g}" for n in loaded.pset.names]
         if loaded.excluded:
@@ -254,6 +307,12 @@ def _apply_url(notes: list[str]) -> None:
             ss[K.META] = meta
         else:
             notes.append(f"unknown meta-learner {meta!r} in the link; using {DEFAULT_META}")
+    cal = qp.get("cal")
+    if cal is not None:
+        if cal in ("0", "1"):
+            ss[K.CALIBRATED] = cal == "1"
+        else:
+            notes.append(f"cal={cal!r} in the link is not 0 or 1; the models are used as loaded")
     loaded = current()
     if loaded is None:
         return
@@ -292,7 +351,8 @@ def _apply_url(notes: list[str]) -> None:
 def snapshot() -> dict:
     """The controls as they are now (for the Reset button)."""
     ss = _ss()
-    return {"strategy": ss[K.STRATEGY], "meta": ss[K.META], "weights": dict(ss[K.WEIGHTS])}
+    return {"strategy": ss[K.STRATEGY], "meta": ss[K.META], "weights": dict(ss[K.WEIGHTS]),
+            "calibrated": bool(ss.get(K.CALIBRATED))}
 
 
 def init_session() -> None:
@@ -303,6 +363,7 @@ def init_session() -> None:
         return
     ss[K.STRATEGY] = DEFAULT_STRATEGY
     ss[K.META] = DEFAULT_META
+    ss[K.CALIBRATED] = False
     ss[K.WEIGHTS] = {}
     ss[K.INCLUDED] = None
     ss[K.COMPARE] = None

@@ -67,6 +67,7 @@ def sidebar_summary(loaded: Loaded | None) -> None:
         f"{pset.n_models} of {full.n_models} models in the ensemble  \n"
         f"Strategy: {STRATEGY_LABELS[ss[K.STRATEGY]]}"
         + (f" ({ss[K.META]})" if ss[K.STRATEGY] == "stacking" else "")
+        + ("  \nMembers temperature-scaled" if loaded.calibrated else "")
     )
     if loaded.excluded:
         st.caption("Left out: " + ", ".join(loaded.excluded))

@@ -139,7 +139,8 @@ def soft_vote(probas: np.ndarray, weights: np.ndarray, *, out: np.ndarray | None
 
 def log_probas(probas: np.ndarray, eps: float = LOG_EPS) -> np.ndarray:
     """log(clip(probas, eps, 1)); computed once, reused by every geometric re-weighting."""
-    return np.log(np.clip(probas, eps, 1.0))
+    out = np.clip(probas, eps, 1.0)
+    return np.log(out, out=out)  # in place: one array the size of probas, not two
 
 
 def geometric_vote(log_p: np.ndarray, weights: np.ndarray, *, out: np.ndarray | None = None) -> np.ndarray:

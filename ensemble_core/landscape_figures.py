@@ -65,7 +65,8 @@ def ternary_figure(
                            f"{land.names[2]} %{{c:.2f}}<br>{_TITLES[metric]} %{{marker.color:.4f}}<extra></extra>"),
         )
     )
-    marks = [("best on the grid", land.weights[best], "diamond-open", "white")]
+    # Black: a white marker vanishes on the bright end of Viridis, which is where the best point lies.
+    marks = [("best on the grid", land.weights[best], "diamond-open", "black")]
     for label, w, symbol in [("current", current, "circle-open"), ("suggested", suggested, "star")]:
         p = _point(w, 3)
         if p is not None:

@@ -13,6 +13,7 @@ from dashboard.state import (
     set_view,
     sync_url,
 )
+from dashboard.tuning import reliability_panel
 from dashboard.ui import setup_page
 from ensemble_core import figures
 from ensemble_core.explore import model_table, model_warnings
@@ -116,12 +117,15 @@ if loaded is None:
     sync_url(None)
     st.stop()
 
-full = loaded.full
+full = loaded.as_loaded.full
 pset = full.pset
 st.markdown(
     f"**{loaded.source.title}**: {pset.n_samples:,} examples, {pset.n_classes} classes, {pset.n_models} models. "
     "Metrics are each model's own, on all labelled examples."
 )
+if loaded.calibrated:
+    st.info("The ensemble combines temperature-scaled members (switched on the Ensemble page); this page shows "
+            "the models as loaded.", icon=":material/thermostat:")
 table = model_table(full)
 table.insert(0, "in ensemble", [n in loaded.pset.names for n in table["model"]])
 st.dataframe(
@@ -167,5 +171,9 @@ with st.expander("Calibration of each model", icon=":material/show_chart:"):
         st.plotly_chart(figures.calibration_figure(curves), width="stretch")
     else:
         st.caption("Every model gives labels only: there is no confidence to calibrate.")
+    if curves and st.toggle("Temperature scaling: each model before and after", key="w_data_temperature",
+                            help="Fit one temperature per model, cross-fitted, and compare its reliability "
+                            "diagram and ECE before and after."):
+        reliability_panel(loaded, widget_key="w_reliability_data", included_only=False)
 
 sync_url(loaded)

@@ -9,12 +9,20 @@ from dashboard import keys as K
 from dashboard.state import (
     WEIGHT_MAX,
     WEIGHT_STEP,
+    cached_calibration,
     current,
     evaluate,
     mirror,
     set_view,
     sync_url,
     weight_key,
+)
+from dashboard.tuning import (
+    apply_requested_suggestion,
+    gain_sentence,
+    landscape_panel,
+    suggest_controls,
+    suggestion_panel,
 )
 from dashboard.ui import percent, require_data, setup_page, signed_points, text_column, user_errors
 from ensemble_core import figures
@@ -62,7 +70,7 @@ def _equal_weights(names: tuple[str, ...]) -> None:
 
 def _reset() -> None:
     start = ss[K.START_VIEW]
-    set_view(strategy=start["strategy"], meta=start["meta"],
+    set_view(strategy=start["strategy"], meta=start["meta"], calibrated=start["calibrated"],
              weights={n: start["weights"].get(n, 1.0) for n in ss[K.WEIGHTS]})
 
 
@@ -74,6 +82,7 @@ def _on_cell_click(chart: str) -> None:
 @st.fragment
 def ensemble_view() -> None:
     """Everything the weights drive: a slider move reruns only this."""
+    apply_requested_suggestion(current())
     loaded = current()
     names = loaded.pset.names
     stacking = ss[K.STRATEGY] == "stacking"
@@ -88,6 +97,12 @@ def ensemble_view() -> None:
             mirror(K.WIDGET_META, ss[K.META])
             st.selectbox("Meta-learner", META_LEARNERS, format_func=META_LABELS.get, key=K.WIDGET_META,
                          on_change=_copy, args=(K.WIDGET_META, K.META))
+        mirror(K.WIDGET_CALIBRATED, bool(ss[K.CALIBRATED]))
+        st.toggle("Temperature-scaled members", key=K.WIDGET_CALIBRATED, on_change=_copy,
+                  args=(K.WIDGET_CALIBRATED, K.CALIBRATED),
+                  help="Combine each model's probabilities after temperature scaling (one temperature per model, "
+                  "cross-fitted: each example scaled with a temperature fitted without it). The predicted classes "
+                  "of the models do not change; their confidence does.")
         st.markdown("**Weights**")
         if stacking:
             st.caption("Stacking ignores these weights: its meta-learner learns how much each model counts.")
@@ -101,6 +116,7 @@ def ensemble_view() -> None:
                     icon=":material/balance:", width="stretch", help="Give every model weight 1.")
         right.button("Reset", on_click=_reset, icon=":material/restart_alt:", width="stretch",
                      help="Back to the strategy and weights this session started with (a shared link's, or equal).")
+        suggest_controls(loaded)
 
     with results:
         result = None
@@ -120,6 +136,11 @@ def ensemble_view() -> None:
                        f"oracle: {percent(ev.oracle_accuracy_)}", delta_color="off", delta_arrow="off",
                        help=f"The oracle ({percent(ev.oracle_accuracy_)}) counts an example as right when any "
                        "included model is: what a perfect combiner could still gain.")
+        st.markdown(f"**Is the gain real?** {gain_sentence(loaded, result)}.",
+                    help="95% bootstrap interval of the gain (2,000 resamples of the examples, paired) and McNemar's "
+                    f"test of the ensemble against {ev.best_name_} on the same examples. Weights tuned while looking "
+                    "at these examples make any gain look better than it will be on new ones; a suggestion's "
+                    "held-out numbers do not.")
         cols = st.columns(3)
         cols[0].metric("Macro-F1", f"{m.macro_f1:.4f}")
         cols[1].metric("Log loss", "—" if m.log_loss is None else f"{m.log_loss:.4f}",
@@ -133,6 +154,9 @@ def ensemble_view() -> None:
         st.latex(formula_latex(result.strategy, names, result.weights, meta=ss[K.META]))
         if result.strategy == "geometric":
             st.caption("Z(x) renormalises the weighted product so the probabilities sum to 1.")
+
+    suggestion_panel(loaded)
+    landscape_panel(loaded)
 
     st.subheader("Confusion matrices", divider="gray")
     compare_options = list(names)
@@ -169,6 +193,10 @@ def ensemble_view() -> None:
     st.subheader("Share and export", divider="gray")
     st.caption("The address bar holds this view (data, strategy, weights, models): copy it to share the view.")
     config = ensemble_config(result.strategy, names, ss[K.WEIGHTS], meta=ss[K.META], excluded=loaded.excluded)
+    if loaded.calibrated:
+        raw = loaded.as_loaded
+        temperatures = cached_calibration(raw.key, raw.full.pset).temperatures
+        config["temperatures"] = {n: float(t) for n, t in zip(raw.full.pset.names, temperatures) if n in names}
     left, right = st.columns(2)
     left.download_button("Ensemble config (JSON)", json.dumps(config, indent=2), file_name="ensemble-config.json",
                          mime="application/json", icon=":material/data_object:", on_click="ignore")

@@ -18,6 +18,16 @@ APP = str(ROOT / "app.py")
 TIMEOUT = 60
 
 
+@pytest.fixture(autouse=True)
+def _restore_main_module():
+    """Streamlit's script runner installs the app script as ``sys.modules["__main__"]``
+    and leaves it there; a later test in the same worker that starts a ``spawn``
+    process would then re-run that script in the child. Put the real one back."""
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main
+
+
 def _run_page(page: str | None = None, query: dict[str, str | list[str]] | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     for key, value in (query or {}).items():

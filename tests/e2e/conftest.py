@@ -73,7 +73,12 @@ def server() -> str:
 
 @pytest.fixture(scope="session")
 def browser():
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # A fresh server's first page imports scikit-learn and plotly and reads the demo:
+    # 3-6 s on a busy 2-core machine, and more from a clean clone; Playwright's 5 s
+    # default for expect() then fails at random.
+    expect.set_options(timeout=30_000)
 
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

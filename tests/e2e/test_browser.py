@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 from playwright.sync_api import Page, expect
 
@@ -19,6 +20,17 @@ def settle(page: Page) -> None:
     """Wait until the script run is over (the "running" indicator is gone)."""
     page.wait_for_selector('[data-testid="stMain"]')
     expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=60_000)
+
+
+def drawn(page: Page) -> None:
+    """Wait until the visible tables and charts have drawn (after the run ends they
+    still render for a moment; a screenshot then shows empty placeholders)."""
+    # Streamlit draws a skeleton while it fetches a widget's code (data grid, plotly).
+    expect(page.locator('[data-testid="stSkeleton"]')).to_have_count(0, timeout=30_000)
+    for frame in page.locator('[data-testid="stDataFrame"]:visible').all():
+        expect(frame.locator("canvas").first).to_be_visible(timeout=30_000)
+    for chart in page.locator('[data-testid="stPlotlyChart"]:visible').all():
+        expect(chart.locator(".main-svg").first).to_be_visible(timeout=30_000)
 
 
 def accuracy(page: Page):
@@ -42,6 +54,7 @@ def test_demo_loads_on_start(page: Page):
     # The default demo is movie-review sentiment: its button says it is loaded.
     expect(page.get_by_role("button", name="Loaded")).to_have_count(1)
     no_exception(page)
+    drawn(page)
     page.screenshot(path=ARTIFACTS / "start.png", full_page=True)
 
 
@@ -58,6 +71,7 @@ def test_moving_a_slider_changes_accuracy(page: Page):
     expect(thumb).to_have_value("3")
     expect(page).to_have_url(re.compile("tfidf_forest%3A3"))
     no_exception(page)
+    drawn(page)
     page.screenshot(path=ARTIFACTS / "ensemble.png", full_page=True)
 
 
@@ -126,5 +140,35 @@ def test_other_pages_render(page: Page):
         page.goto(path)
         expect(page.get_by_text(marker).first).to_be_visible(timeout=60_000)
         settle(page)
+        drawn(page)
         no_exception(page)
         page.screenshot(path=ARTIFACTS / f"{path.strip('/').lower()}.png", full_page=True)
+
+
+def _url_weights(page: Page) -> dict[str, str]:
+    query = parse_qs(urlparse(page.url).query)
+    return dict(item.rpartition(":")[::2] for item in query["w"])
+
+
+def test_suggest_weights_moves_the_sliders_and_the_url(page: Page):
+    page.goto("/Ensemble")
+    expect(accuracy(page)).to_be_visible()
+    settle(page)
+    expect(page).to_have_url(re.compile(r"[?&]w=.*vs="))  # the app has written the view into the URL
+    url, before = page.url, _url_weights(page)
+    assert set(before.values()) == {"1"}
+    page.get_by_role("button", name="Suggest weights").click()
+    expect(page.get_by_text("Held-out log loss")).to_be_visible(timeout=60_000)
+    expect(page).not_to_have_url(url)
+    settle(page)
+    after = _url_weights(page)
+    assert after != before and "3" in after.values()  # the largest suggested weight goes to the slider's end
+    for name, value in after.items():
+        expect(slider(page, name)).to_have_value(value)
+    no_exception(page)
+    page.screenshot(path=ARTIFACTS / "ensemble-suggested.png", full_page=True)
+    page.get_by_role("button", name="Restore my weights").click()
+    expect(page).to_have_url(url)
+    settle(page)
+    for name in before:
+        expect(slider(page, name)).to_have_value("1")

@@ -1,0 +1,363 @@
+"""The Ensemble page's tuning tools: suggested weights and the way back, the weight
+landscape, the gain over the best model in words, and calibration before/after.
+
+Heavy results are cached with ``st.cache_resource``, keyed by the data's content hash,
+the included models and the options: a suggestion (nested cross-validation), the 2- and
+3-model landscape grid (the same for every slider position: only its markers move) and
+the cross-fitted temperatures. What a slider drives stays cheap: the gain's bootstrap
+draws multinomial counts (under a millisecond at 100,000 examples), and per-weight
+sweeps are recomputed on every move only on data small enough for that to be quick.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from ensemble_core import (
+    EnsembleResult,
+    Landscape,
+    PredictionSet,
+    WeightSuggestion,
+    WeightSweeps,
+    describe_gain,
+    gain_statistics,
+    simplex_landscape,
+    suggest_weights,
+    weight_sweeps,
+)
+from ensemble_core import landscape_figures as lf
+from ensemble_core.weight_search import METHODS
+
+from . import keys as K
+from .state import (
+    CALIBRATION_FOLDS,
+    CALIBRATION_SEED,
+    WEIGHT_MAX,
+    WEIGHT_STEP,
+    Loaded,
+    cached_calibration,
+    set_view,
+    snapshot,
+    weights_for,
+)
+from .ui import percent, user_errors
+
+METHOD_LABELS = {
+    "logloss": "Log loss (continuous weights)",
+    "caruana": "Caruana selection (25 rounds, log loss)",
+    "accuracy": "Caruana selection on accuracy",
+}
+METHOD_HELP = (
+    "Log loss: the weights that minimise the soft vote's log loss over all weightings. "
+    "Caruana: greedy selection with replacement (AutoGluon's weighted ensemble), weight = share of picks. "
+    "On accuracy: the same selection judged by accuracy (ties broken by log loss)."
+)
+#: The nested cross-validation behind a suggestion's held-out numbers (the CLI's defaults).
+FOLDS = CALIBRATION_FOLDS
+SEED = CALIBRATION_SEED
+LINE_RESOLUTION = 100
+TERNARY_RESOLUTION = 50
+SWEEP_RESOLUTION = 20
+#: Sweeps follow every slider move up to this many (model, example) pairs. A sweep costs
+#: about 1.3 µs per pair (measured: 1.3 s for 10 models × 100,000 examples), so this
+#: keeps a move's sweep near 0.1 s; above it the sweep is computed when asked.
+LIVE_SWEEP_PAIRS = 100_000
+LANDSCAPE_METRICS = {"accuracy": "Accuracy", "log_loss": "Log loss"}
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _cached_suggestion(key: str, included: tuple[str, ...], method: str, calibrate: bool,
+                       _pset: PredictionSet) -> WeightSuggestion:
+    """``key`` is the data's content hash; ``_pset`` holds the ``included`` models."""
+    return suggest_weights(_pset, method, folds=FOLDS, seed=SEED, calibrate=calibrate)
+
+
+@st.cache_resource(max_entries=12, show_spinner=False)
+def _cached_landscape(key: str, included: tuple[str, ...], strategy: str, _pset: PredictionSet) -> Landscape:
+    resolution = LINE_RESOLUTION if _pset.n_models == 2 else TERNARY_RESOLUTION
+    return simplex_landscape(_pset.probas, _pset.y_true, strategy=strategy, resolution=resolution,
+                             names=_pset.names)
+
+
+@dataclass(frozen=True, eq=False)
+class AppliedSuggestion:
+    """The last suggestion put on the sliders: for which data (the models as loaded) and
+    models, how (``calibrate``: for temperature-scaled members), and the slider values."""
+
+    data_key: str
+    included: tuple[str, ...]
+    method: str
+    calibrate: bool
+    slider_weights: dict[str, float]
+
+
+def slider_weights(names: tuple[str, ...], weights) -> dict[str, float]:
+    """Suggested weights (summing to 1) as slider positions: the largest at the
+    sliders' maximum, every one rounded to the sliders' step (only ratios matter)."""
+    top = max(float(w) for w in weights)
+    steps = WEIGHT_MAX / WEIGHT_STEP
+    return {n: round(round(float(w) / top * steps) * WEIGHT_STEP, 10) for n, w in zip(names, weights)}
+
+
+def suggestion_for(loaded: Loaded, method: str, calibrate: bool) -> WeightSuggestion:
+    """The (cached) suggestion for the included models as loaded; with ``calibrate`` the core
+    fits the temperatures itself, inside the nested cross-validation."""
+    raw = loaded.as_loaded
+    return _cached_suggestion(raw.key, raw.pset.names, method, calibrate, raw.pset)
+
+
+def current_suggestion(loaded: Loaded) -> tuple[AppliedSuggestion, WeightSuggestion] | None:
+    """The last applied suggestion and its evidence, if it was made for the data and models shown now."""
+    applied = st.session_state.get(K.SUGGESTED)
+    if applied is None or applied.data_key != loaded.as_loaded.key or applied.included != loaded.pset.names:
+        return None
+    return applied, suggestion_for(loaded, applied.method, applied.calibrate)
+
+
+def request_suggestion() -> None:
+    """The "Suggest weights" button: the Ensemble view computes and applies it before drawing the sliders."""
+    st.session_state[K.SUGGEST_REQUEST] = True
+
+
+def apply_requested_suggestion(loaded: Loaded) -> None:
+    """If "Suggest weights" was pressed: compute the suggestion (cached), remember the
+    view to go back to, and put the suggested weights (soft voting) on the sliders, with
+    temperature-scaled members on exactly when the suggestion was made for them.
+
+    Runs before the sliders are drawn, so they show the new values; the URL follows
+    because it is written from the same state at the end of the run.
+    """
+    ss = st.session_state
+    if not ss.pop(K.SUGGEST_REQUEST, False):
+        return
+    method = ss.get(K.WIDGET_SUGGEST_METHOD, METHODS[0])
+    calibrate = bool(ss.get(K.WIDGET_SUGGEST_CALIBRATE, False))
+    suggestion = None
+    with user_errors(), st.spinner(f"Choosing weights ({METHOD_LABELS[method].lower()}) and checking them by "
+                                   f"{FOLDS}-fold nested cross-validation…", show_time=True):
+        suggestion = suggestion_for(loaded, method, calibrate)
+    if suggestion is None:
+        return
+    applied = AppliedSuggestion(loaded.as_loaded.key, loaded.pset.names, method, calibrate,
+                                slider_weights(suggestion.names, suggestion.weights))
+    previous = current_suggestion(loaded)
+    # Suggesting again without touching the sliders keeps the way back to the user's own weights.
+    on_a_suggestion = (previous is not None and ss[K.STRATEGY] == "soft"
+                       and bool(ss.get(K.CALIBRATED)) == previous[0].calibrate
+                       and all(ss[K.WEIGHTS].get(n) == w for n, w in previous[0].slider_weights.items()))
+    if not (on_a_suggestion and ss.get(K.BEFORE_SUGGESTION)):
+        ss[K.BEFORE_SUGGESTION] = snapshot()
+    ss[K.SUGGESTED] = applied
+    set_view(strategy="soft", weights=applied.slider_weights, calibrated=calibrate)
+
+
+def restore_weights() -> None:
+    """The "Restore my weights" button: the strategy, weights and calibration from before the suggestion."""
+    before = st.session_state.pop(K.BEFORE_SUGGESTION, None)
+    if before:
+        set_view(strategy=before["strategy"], meta=before["meta"], weights=before["weights"],
+                 calibrated=before["calibrated"])
+
+
+def suggest_controls(loaded: Loaded) -> None:
+    """Method, calibration, "Suggest weights" and (after one) "Restore my weights"."""
+    ss = st.session_state
+    st.markdown("**Suggest weights**")
+    st.selectbox("Method", METHODS, index=0, format_func=METHOD_LABELS.get, key=K.WIDGET_SUGGEST_METHOD,
+                 help=METHOD_HELP)
+    st.checkbox("Calibrate each model first (temperature scaling)", key=K.WIDGET_SUGGEST_CALIBRATE,
+                help="Fit one temperature per model before choosing weights (inside the cross-validation), and "
+                "combine temperature-scaled members when the weights are applied. The evidence below then shows "
+                "each model's reliability before and after.")
+    too_few = loaded.pset.n_models < 2
+    st.button("Suggest weights", key="suggest_weights", on_click=request_suggestion, type="primary",
+              icon=":material/auto_fix_high:", width="stretch", disabled=too_few,
+              help="Choose soft-voting weights on your labelled examples, check them by nested "
+              f"{FOLDS}-fold cross-validation, and move the sliders there.")
+    can_restore = ss.get(K.BEFORE_SUGGESTION) is not None and current_suggestion(loaded) is not None
+    st.button("Restore my weights", key="restore_weights", on_click=restore_weights, disabled=not can_restore,
+              icon=":material/undo:", width="stretch",
+              help="Back to the strategy and weights you had before the suggestion.")
+
+
+def gain_sentence(loaded: Loaded, result: EnsembleResult) -> str:
+    """The gain over the best single model with its bootstrap interval and McNemar's p, in words."""
+    ev = loaded.evaluator
+    stats = gain_statistics(result.y_pred == loaded.pset.y_true, ev.correct_[ev.best_index_], seed=SEED)
+    return describe_gain(stats, baseline=ev.best_name_)
+
+
+def _evidence_table(s: WeightSuggestion) -> pd.DataFrame:
+    rows = [
+        ("Suggested weights", s.heldout),
+        ("Equal weights (soft vote)", s.uniform),
+        ("Best single model, chosen on the other folds", s.best_single),
+        ("Suggested weights on the rows they were fitted on (optimistic)", s.in_sample),
+    ]
+    return pd.DataFrame({"combination": [r[0] for r in rows], "accuracy": [r[1].accuracy for r in rows],
+                         "log loss": [r[1].log_loss for r in rows]})
+
+
+def suggestion_panel(loaded: Loaded) -> None:
+    """What the last suggestion expects on new data, its weights, and how it was chosen."""
+    found = current_suggestion(loaded)
+    if found is None:
+        return
+    applied, s = found
+    st.subheader("Suggested weights: what to expect", divider="gray")
+    calibrated = " on temperature-scaled models" if applied.calibrate else ""
+    st.markdown(
+        f"**{METHOD_LABELS[s.method]}**{calibrated}. Held-out numbers: {s.folds}-fold nested cross-validation, "
+        "each fold scored with weights chosen without it, so the expected gain is not flattered by tuning."
+    )
+    cols = st.columns(3)
+    cols[0].metric("Held-out log loss", f"{s.heldout.log_loss:.4f}",
+                   f"{s.heldout.log_loss - s.uniform.log_loss:+.4f} vs equal weights", delta_color="inverse")
+    cols[1].metric("Held-out accuracy", percent(s.heldout.accuracy),
+                   f"{100 * (s.heldout.accuracy - s.uniform.accuracy):+.2f} pts vs equal weights")
+    cols[2].metric("Vs the best single model", f"{s.heldout.log_loss - s.best_single.log_loss:+.4f} log loss",
+                   f"{100 * (s.heldout.accuracy - s.best_single.accuracy):+.2f} pts accuracy",
+                   help="The best single model is chosen on the other folds, as the weights are.")
+    worse_than = [name for name, other in [("equal weights", s.uniform), ("the best single model", s.best_single)]
+                  if s.heldout.log_loss > other.log_loss]
+    if worse_than:
+        st.warning(f"On held-out examples the suggestion has a higher log loss than {' and than '.join(worse_than)}: "
+                   "on this data it does not generalise, and the simpler choice is the safer one.",
+                   icon=":material/warning:")
+    left, right = st.columns([1.4, 1])
+    left.dataframe(_evidence_table(s), hide_index=True, width="stretch",
+                   column_config={"accuracy": st.column_config.NumberColumn(format="percent"),
+                                  "log loss": st.column_config.NumberColumn(format="%.4f")})
+    weights = pd.DataFrame({"model": s.names, "suggested share": s.weights,
+                            "slider": [applied.slider_weights[n] for n in s.names]})
+    if s.temperatures is not None:
+        weights["temperature"] = s.temperatures
+    right.dataframe(weights, hide_index=True, width="stretch",
+                    column_config={"suggested share": st.column_config.NumberColumn(format="%.3f"),
+                                   "temperature": st.column_config.NumberColumn(format="%.2f")})
+    st.caption(
+        f"The sliders hold the shares scaled so the largest is {WEIGHT_MAX:g}, rounded to steps of {WEIGHT_STEP:g}; "
+        "the live numbers above are for those slider weights on all examples (in-sample)."
+        + _calibration_note(applied.calibrate, loaded.calibrated)
+    )
+    if s.path:
+        st.plotly_chart(lf.selection_path_figure(s.path, s.names, n_kept=s.n_kept), key="selection_path",
+                        width="stretch", config={"displayModeBar": False})
+        st.caption(f"Selection on all examples, one model added per round; the weights are the shares of the "
+                   f"first {s.n_kept} picks (the best prefix).")
+    if applied.calibrate:
+        with st.expander("Calibration: each model's reliability before and after temperature scaling",
+                         icon=":material/show_chart:", expanded=True):
+            reliability_panel(loaded, widget_key="w_reliability_suggest")
+
+
+def _calibration_note(for_calibrated: bool, calibrated_now: bool) -> str:
+    if for_calibrated and calibrated_now:
+        return (" The weights were chosen for temperature-scaled models, and the sliders now combine those "
+                "(each example scaled with temperatures fitted without it).")
+    if for_calibrated:
+        return (" The weights were chosen for temperature-scaled models, but temperature-scaled members are off "
+                "now: the sliders combine the models as loaded.")
+    if calibrated_now:
+        return (" The weights were chosen for the models as loaded, but temperature-scaled members are on now: "
+                "the sliders combine calibrated models.")
+    return ""
+
+
+def _sweeps(loaded: Loaded, strategy: str, weights: list[float]) -> WeightSweeps | None:
+    """Per-weight sweeps around the current point: live on small data, on request on large data."""
+    pset = loaded.pset
+    if pset.n_models * pset.n_samples <= LIVE_SWEEP_PAIRS:
+        return weight_sweeps(pset.probas, pset.y_true, weights, strategy=strategy, resolution=SWEEP_RESOLUTION,
+                             names=pset.names)
+    ss = st.session_state
+    params = (loaded.key, pset.names, strategy, tuple(weights))
+    stored = ss.get(K.SWEEPS)
+    if stored is not None and stored[0] == params:
+        return stored[1]
+    st.caption(f"With {pset.n_samples:,} examples × {pset.n_models} models a sweep takes about a second, so it "
+               "is computed when you ask rather than on every slider move.")
+    if not st.button("Sweep each weight around the current point", key="sweep_now", icon=":material/query_stats:"):
+        return None
+    with st.spinner("Sweeping each weight…", show_time=True):
+        sweeps = weight_sweeps(pset.probas, pset.y_true, weights, strategy=strategy, resolution=SWEEP_RESOLUTION,
+                               names=pset.names)
+    ss[K.SWEEPS] = (params, sweeps)
+    return sweeps
+
+
+def landscape_panel(loaded: Loaded) -> None:
+    """Accuracy (and log loss) over the weights around the sliders' point: a line for two
+    models, a ternary heatmap for three, per-weight sweeps for more."""
+    ss = st.session_state
+    strategy = ss[K.STRATEGY]
+    names = loaded.pset.names
+    st.subheader("The landscape around your weights", divider="gray")
+    if strategy == "stacking":
+        st.caption("Stacking learns its own combination and ignores the weights: there is no weight landscape.")
+        return
+    if len(names) < 2:
+        st.caption("Include at least two models to see how the ensemble changes with their weights.")
+        return
+    weights = weights_for(loaded)
+    found = current_suggestion(loaded)
+    # The suggestion is for soft voting of the members it was made for; marked elsewhere it would mislead.
+    suggested = (list(found[1].weights)
+                 if found is not None and strategy == "soft" and found[0].calibrate == loaded.calibrated else None)
+    metric = "accuracy"
+    if len(names) != 2 and strategy == "soft":
+        metric = st.radio("Colour by", list(LANDSCAPE_METRICS), format_func=LANDSCAPE_METRICS.get,
+                          key=K.WIDGET_LANDSCAPE_METRIC, horizontal=True)
+    if len(names) <= 3:
+        with st.spinner("Computing the landscape over every weighting…"):
+            land = _cached_landscape(loaded.key, names, strategy, loaded.pset)
+        if len(names) == 2:
+            fig = lf.line_figure(land, current=weights[0] / sum(weights),
+                                 suggested=None if suggested is None else suggested[0])
+            note = (f"Accuracy{' and log loss' if land.log_loss is not None else ''} as the weight moves from "
+                    f"{names[1]} (left) to {names[0]} (right); the solid line is the sliders' point.")
+        else:
+            fig = lf.ternary_figure(land, metric=metric, current=weights, suggested=suggested)
+            note = (f"Every weighting of the three models in steps of 1/{land.resolution}; the circle is the "
+                    "sliders' point, the diamond the best on the grid"
+                    + (", the star the suggestion." if suggested is not None else "."))
+    else:
+        sweeps = _sweeps(loaded, strategy, weights)
+        if sweeps is None:
+            return
+        fig = lf.sweep_figure(sweeps, metric=metric)
+        note = ("Each curve moves one model's weight from 0 to 1 while the others keep their shares; all curves "
+                "pass through the sliders' point (the dots).")
+    st.plotly_chart(fig, key="landscape", width="stretch", config={"displayModeBar": False})
+    st.caption(note + " Computed on all labelled examples (in-sample).")
+
+
+def reliability_panel(loaded: Loaded, *, widget_key: str, included_only: bool = True) -> None:
+    """Temperatures, ECE before/after (cross-fitted) and one model's reliability diagram,
+    for the included models (or all), as loaded."""
+    raw = loaded.as_loaded
+    pset = raw.full.pset
+    cal = cached_calibration(raw.key, pset)
+    shown = set(loaded.pset.names if included_only else pset.names)
+    soft = [m for m in range(pset.n_models) if not pset.hard[m] and pset.names[m] in shown]
+    if not soft:
+        st.caption("Every model gives labels only: there is no confidence to calibrate.")
+        return
+    st.dataframe(
+        pd.DataFrame({"model": [pset.names[m] for m in soft], "temperature": cal.temperatures[soft],
+                      "ECE before": cal.ece_before[soft], "ECE after": cal.ece_after[soft]}),
+        hide_index=True, width="stretch",
+        column_config={c: st.column_config.NumberColumn(format="%.3f")
+                       for c in ("temperature", "ECE before", "ECE after")},
+    )
+    worst = max(soft, key=lambda m: cal.ece_before[m])
+    model = st.selectbox("Reliability diagram of", soft, index=soft.index(worst), format_func=pset.names.__getitem__,
+                         key=widget_key)
+    st.plotly_chart(lf.reliability_figure(cal, pset.names, model), key=f"{widget_key}::figure", width="stretch",
+                    config={"displayModeBar": False})
+    st.caption(f"T > 1 softens an over-confident model, T < 1 sharpens a timid one; the predicted class never "
+               f"changes. 'After' is cross-fitted ({FOLDS} folds): each example is calibrated with a temperature "
+               "fitted without it.")
