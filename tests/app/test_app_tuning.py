@@ -12,6 +12,17 @@ DATA = "pages/1_Data_and_models.py"
 pytestmark = pytest.mark.xdist_group("app")
 
 
+@pytest.fixture
+def run_digits(run_page):
+    """``run_page`` on the digits demo: these checks name its models (a fresh session
+    opens on the sentiment demo)."""
+
+    def run(page: str, query: dict | None = None):
+        return run_page(page, query={"data": "digits", **(query or {})})
+
+    return run
+
+
 def _chart(at, key: str) -> dict | None:
     """The plotly figure drawn with ``key`` (its JSON spec), or None."""
     for element in at.get("plotly_chart"):
@@ -24,8 +35,8 @@ def _sliders(at) -> dict[str, float]:
     return {s.label: s.value for s in at.slider}
 
 
-def test_suggest_moves_the_sliders_and_restore_brings_them_back(run_page, metric_value):
-    at = run_page(ENSEMBLE, query={"strategy": "hard", "w": ["knn:0.5", "naive_bayes:2.5"]})
+def test_suggest_moves_the_sliders_and_restore_brings_them_back(run_digits, metric_value):
+    at = run_digits(ENSEMBLE, query={"strategy": "hard", "w": ["knn:0.5", "naive_bayes:2.5"]})
     before_sliders, before_accuracy, before_url = _sliders(at), metric_value(at, "Ensemble accuracy"), at.query_params["w"]
     assert at.button(key="restore_weights").disabled
 
@@ -49,8 +60,8 @@ def test_suggest_moves_the_sliders_and_restore_brings_them_back(run_page, metric
     assert at.button(key="restore_weights").disabled
 
 
-def test_suggesting_twice_keeps_the_way_back_to_your_weights(run_page):
-    at = run_page(ENSEMBLE, query={"w": ["mlp:2"]})
+def test_suggesting_twice_keeps_the_way_back_to_your_weights(run_digits):
+    at = run_digits(ENSEMBLE, query={"w": ["mlp:2"]})
     before = _sliders(at)
     at.button(key="suggest_weights").click().run()
     at.selectbox(key="w_suggest_method").set_value("logloss")
@@ -66,8 +77,8 @@ def test_suggesting_twice_keeps_the_way_back_to_your_weights(run_page):
     [(["forest", "logreg", "naive_bayes"], "line"), (["forest", "logreg"], "ternary"), ([], "sweeps")],
     ids=["2 models", "3 models", "5 models"],
 )
-def test_landscape_follows_the_sliders(run_page, off, kind):
-    at = run_page(ENSEMBLE, query={"off": off} if off else None)
+def test_landscape_follows_the_sliders(run_digits, off, kind):
+    at = run_digits(ENSEMBLE, query={"off": off} if off else None)
     assert len(at.slider) == 5 - len(off)
     first = _chart(at, "landscape")
     assert first is not None and not at.exception
@@ -89,15 +100,15 @@ def test_landscape_follows_the_sliders(run_page, off, kind):
     assert not at.exception and _chart(at, "landscape") is None
 
 
-def test_gain_is_shown_with_interval_and_mcnemar(run_page):
-    at = run_page(ENSEMBLE)
+def test_gain_is_shown_with_interval_and_mcnemar(run_digits):
+    at = run_digits(ENSEMBLE)
     sentence = next(m.value for m in at.markdown if m.value.startswith("**Is the gain real?**"))
     assert "points over knn, 95% CI" in sentence and "McNemar p" in sentence
 
 
-def test_sweeps_wait_for_a_click_on_large_data(run_page, monkeypatch):
+def test_sweeps_wait_for_a_click_on_large_data(run_digits, monkeypatch):
     monkeypatch.setattr(dashboard.tuning, "LIVE_SWEEP_PAIRS", 100)
-    at = run_page(ENSEMBLE)
+    at = run_digits(ENSEMBLE)
     assert _chart(at, "landscape") is None
     at.button(key="sweep_now").click().run()
     assert not at.exception and _chart(at, "landscape") is not None
@@ -105,8 +116,8 @@ def test_sweeps_wait_for_a_click_on_large_data(run_page, monkeypatch):
     assert _chart(at, "landscape") is None and at.button(key="sweep_now")
 
 
-def test_calibrated_suggestion_combines_temperature_scaled_members(run_page, metric_value):
-    at = run_page(ENSEMBLE)
+def test_calibrated_suggestion_combines_temperature_scaled_members(run_digits, metric_value):
+    at = run_digits(ENSEMBLE)
     assert not at.toggle(key="w_calibrated").value
     at.checkbox(key="w_suggest_calibrate").check()
     at.selectbox(key="w_suggest_method").set_value("logloss")
@@ -126,15 +137,15 @@ def test_calibrated_suggestion_combines_temperature_scaled_members(run_page, met
     assert not at.toggle(key="w_calibrated").value and "cal" not in at.query_params
 
 
-def test_shared_link_with_temperature_scaled_members(run_page, metric_value):
-    plain = metric_value(run_page(ENSEMBLE), "Log loss")
-    at = run_page(ENSEMBLE, query={"cal": "1"})
+def test_shared_link_with_temperature_scaled_members(run_digits, metric_value):
+    plain = metric_value(run_digits(ENSEMBLE), "Log loss")
+    at = run_digits(ENSEMBLE, query={"cal": "1"})
     assert not at.exception and at.toggle(key="w_calibrated").value
     assert metric_value(at, "Log loss") != plain
 
 
-def test_data_page_shows_temperature_scaling_on_request(run_page):
-    at = run_page(DATA)
+def test_data_page_shows_temperature_scaling_on_request(run_digits):
+    at = run_digits(DATA)
     at.toggle(key="w_data_temperature").set_value(True).run()
     assert not at.exception
     figure = _chart(at, "w_reliability_data::figure")

@@ -152,7 +152,7 @@ def _url_weights(page: Page) -> dict[str, str]:
 
 def test_suggest_weights_moves_the_sliders_and_the_url(page: Page):
     page.goto("/Ensemble")
-    expect(accuracy(page)).to_be_visible()
+    expect(accuracy(page)).to_be_visible(timeout=FIRST_RENDER_MS)
     settle(page)
     expect(page).to_have_url(re.compile(r"[?&]w=.*vs="))  # the app has written the view into the URL
     url, before = page.url, _url_weights(page)
