@@ -42,19 +42,6 @@ def _metric_value(at: AppTest, label_start: str) -> str:
     return next(m.value for m in at.metric if m.label.startswith(label_start))
 
 
-@pytest.fixture(autouse=True)
-def _restore_main_module():
-    """Put the real ``__main__`` back after each test.
-
-    ``AppTest.from_function`` leaves its generated script in ``sys.modules["__main__"]``;
-    a later test in the same worker that starts a "spawn" process (the cache's crash and
-    concurrency tests) then re-runs that script in the child, which dies on a NameError.
-    """
-    main = sys.modules["__main__"]
-    yield
-    sys.modules["__main__"] = main
-
-
 @pytest.fixture
 def run_page():
     """``run_page(page=None, query=None)``: run the Start page (with an optional
