@@ -99,3 +99,15 @@ def test_corrupt_weights_are_one_clear_error(bert_copy):
     model = load_model(bert_copy)
     with pytest.raises(EnsembleInputError, match="could not load the model"):
         model.predict_proba(["hello"])
+
+
+def test_weights_without_the_classification_head_are_refused(bert_copy):
+    # A base model saved with an id2label: transformers would initialise the head at random.
+    from safetensors.torch import load_file, save_file
+
+    weights = load_file(bert_copy / "model.safetensors")
+    save_file({k: v for k, v in weights.items() if not k.startswith("classifier.")},
+              bert_copy / "model.safetensors", metadata={"format": "pt"})
+    model = load_model(bert_copy)
+    with pytest.raises(EnsembleInputError, match=r"lacks weights the model needs \(classifier\.bias, classifier\.weight\)"):
+        model.predict_proba(["hello"])
