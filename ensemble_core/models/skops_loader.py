@@ -14,7 +14,7 @@ ALLOWED_PACKAGES: frozenset[str] = frozenset({"sklearn", "numpy", "scipy"})
 
 
 def _is_allowed(type_name: str) -> bool:
-    """A dotted name is allowed if it resolves to a class or NumPy ufunc of an allowed package.
+    """A dotted name is allowed if it resolves to a class defined in an allowed package, or a ufunc.
 
     Functions are refused even from allowed packages: a ``FunctionTransformer``
     holding ``numpy.save`` could write files when the model is used. The name is
@@ -27,7 +27,12 @@ def _is_allowed(type_name: str) -> bool:
     if module_name.split(".")[0] not in ALLOWED_PACKAGES:
         return False
     obj = getattr(sys.modules.get(module_name), attr, None)
-    return isinstance(obj, (type, np.ufunc))
+    if isinstance(obj, np.ufunc):
+        return True
+    # A class is judged by where it is defined, not by the name the file gives it: these
+    # packages' modules import hundreds of foreign classes (``sklearn.datasets._lfw.Memory``
+    # is joblib's Memory, which creates folders; ``...Listener`` opens sockets).
+    return isinstance(obj, type) and obj.__module__.split(".")[0] in ALLOWED_PACKAGES
 
 
 def load_skops(path: str | Path, data: bytes | None = None):

@@ -112,3 +112,17 @@ def test_checking_a_type_never_imports_the_module_the_file_names(tmp_path):
     assert done.returncode == 2, done.stderr
     assert "refused to load" in done.stderr and "numpy.f2py.__main__.main" in done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.csv", "evil.skops"]
+
+
+@pytest.mark.parametrize(
+    "module, name",
+    [("sklearn.datasets._lfw", "Memory"), ("sklearn.callback._transport", "Listener")],
+    ids=["joblib-Memory", "multiprocessing-Listener"],
+)
+def test_a_foreign_class_imported_into_sklearn_is_refused(tmp_path, module, name):
+    # joblib's Memory creates a folder per call and multiprocessing's Listener binds a
+    # socket; both are reachable under scikit-learn module names.
+    path = tmp_path / "reexport.skops"
+    path.write_bytes(_skops_naming(module, name))
+    with pytest.raises(EnsembleInputError, match=rf"refused to load.*allow-list: {module}\.{name}$"):
+        load_model(path)
