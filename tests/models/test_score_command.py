@@ -53,6 +53,15 @@ def test_second_run_is_a_cache_hit(capsys, files, text_pipelines, tmp_path):
     assert status == 0 and "(no cache)" in stdout
 
 
+def test_an_unwritable_cache_is_not_reported_as_written(capsys, files, text_pipelines, tmp_path):
+    not_a_folder = tmp_path / "cache"
+    not_a_folder.write_text("")
+    with pytest.warns(UserWarning, match="prediction cache not written"):
+        status, stdout, _ = _score(capsys, "--model", text_pipelines["tfidf_lr"][1], "--data", files / "reviews.csv",
+                                   "--out", tmp_path / "p.csv", "--cache-dir", not_a_folder)
+    assert status == 0 and "(cache miss, not cached)" in stdout
+
+
 def test_features_model_with_name_and_output_folder(capsys, files, wine_onnx, tmp_path):
     features = [c for c in pd.read_csv(files / "wine.csv").columns if c != "label"]
     status, stdout, _ = _score(capsys, "--model", wine_onnx["zipmap"], "--data", files / "wine.csv",
