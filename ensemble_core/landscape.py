@@ -331,7 +331,9 @@ def weight_sweeps(
             rest = np.delete(current, m)
             rest = rest / rest.sum() if rest.sum() > 0 else np.full(n_models - 1, 1.0 / (n_models - 1))
             others = np.delete(np.arange(n_models), m)
-            pair = np.stack([scores[m], np.tensordot(rest, scores[others], axes=1).astype(np.float32)])
+            # The others pooled in float64: in float32 a share such as 1/3 is off by ~1e-8,
+            # more than TIE_TOL, and hard-vote ties on the curve then went the wrong way.
+            pair = np.stack([scores[m], np.tensordot(rest, scores[others], axes=1)])
             accuracy[m] = _LinearDecisions(pair, y_true).line_accuracy(resolution)
             if ll is not None:
                 pair_p = np.stack([probas[m], np.tensordot(rest, probas[others], axes=1).astype(np.float32)])

@@ -80,6 +80,17 @@ def _percentile_interval(samples: np.ndarray, level: float) -> tuple[float, floa
     return float(lo), float(hi)
 
 
+def _outcomes(*vectors: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The right/wrong vectors as bool arrays, checked to be 1-D, non-empty and of one length."""
+    out = tuple(np.asarray(v, bool) for v in vectors)
+    shapes = [v.shape for v in out]
+    if any(v.ndim != 1 or v.size == 0 for v in out) or len(set(shapes)) > 1:
+        raise EnsembleInputError(
+            f"outcome vectors must be non-empty and of equal length; got {' and '.join(map(str, shapes))}"
+        )
+    return out
+
+
 def _check_level(level: float, n_resamples: int) -> None:
     if not 0 < level < 1:
         raise EnsembleInputError(f"confidence level must be in (0, 1); got {level}")
@@ -101,7 +112,7 @@ def bootstrap_accuracy_ci(
     (low, high)
     """
     _check_level(level, n_resamples)
-    correct = np.asarray(correct, bool)
+    (correct,) = _outcomes(correct)
     n = correct.shape[0]
     # The number right in a row-resample is Binomial(n, observed accuracy).
     hits = np.random.default_rng(seed).binomial(n, np.count_nonzero(correct) / n, size=n_resamples)
@@ -130,7 +141,7 @@ def bootstrap_gain_ci(
     (low, high)
     """
     _check_level(level, n_resamples)
-    a, base = np.asarray(correct, bool), np.asarray(correct_baseline, bool)
+    a, base = _outcomes(correct, correct_baseline)
     n = a.shape[0]
     b = np.count_nonzero(a & ~base)
     c = np.count_nonzero(~a & base)
@@ -221,11 +232,7 @@ def gain_statistics(
     correct_best : bool ndarray of shape (n_samples,), the best single model's
     oracle_correct : bool ndarray of shape (n_samples,), optional; any model right
     """
-    correct, correct_best = np.asarray(correct, bool), np.asarray(correct_best, bool)
-    if correct.shape != correct_best.shape or correct.ndim != 1 or correct.size == 0:
-        raise EnsembleInputError(
-            f"outcome vectors must be non-empty and of equal length; got {correct.shape} and {correct_best.shape}"
-        )
+    correct, correct_best = _outcomes(correct, correct_best)
     acc, best = float(correct.mean()), float(correct_best.mean())
     return GainStatistics(
         accuracy=acc,

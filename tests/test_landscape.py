@@ -107,3 +107,16 @@ def test_rejected_inputs(call, match):
     pset = _pset(4, 3, n=50)
     with pytest.raises(EnsembleInputError, match=match):
         call(pset.probas, pset.y_true)
+
+
+def test_hard_sweeps_keep_exact_ties_where_the_others_share_thirds():
+    # Models a and c always agree against b; at (0.25, 0.5, 0.25) every row is a tie, won
+    # by class 0. Sweeping a (or c), the others' shares are 2/3 and 1/3.
+    labels = np.array([[0, 1, 0, 1], [1, 0, 1, 0], [0, 1, 0, 1]])
+    y = np.zeros(4, dtype=int)
+    p = np.eye(2, dtype=np.float32)[labels]
+    current = np.array([0.25, 0.5, 0.25])
+    direct = EnsembleEvaluator(PredictionSet(p, y, np.arange(2), ("a", "b", "c"))).evaluate("hard", current)
+    sw = weight_sweeps(p, y, current, strategy="hard", resolution=4)
+    assert direct.metrics.accuracy == 1.0
+    assert sw.accuracy[[0, 1, 2], [1, 2, 1]].tolist() == [1.0, 1.0, 1.0]  # each curve at its current weight

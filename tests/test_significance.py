@@ -114,11 +114,14 @@ def test_gain_statistics_and_words():
     [
         (lambda: mcnemar_test(np.ones(3, bool), np.ones(4, bool)), "equal-length"),
         (lambda: gain_statistics(np.ones(0, bool), np.ones(0, bool)), "non-empty"),
+        (lambda: bootstrap_accuracy_ci(np.ones(0, bool)), r"non-empty .*; got \(0,\)"),
+        (lambda: bootstrap_gain_ci(np.ones(0, bool), np.ones(0, bool)), r"non-empty .*; got \(0,\) and \(0,\)"),
+        (lambda: bootstrap_gain_ci(np.ones(3, bool), np.ones(4, bool)), r"equal length; got \(3,\) and \(4,\)"),
         (lambda: bootstrap_accuracy_ci(np.ones(5, bool), level=1.5), r"level must be in \(0, 1\); got 1.5"),
         (lambda: bootstrap_gain_ci(np.ones(5, bool), np.ones(5, bool), n_resamples=0), "at least 1; got 0"),
         (lambda: bootstrap_mean_ci(np.ones((2, 2))), r"non-empty vector; got shape \(2, 2\)"),
     ],
-    ids=["mcnemar-length", "empty", "level", "resamples", "mean-shape"],
+    ids=["mcnemar-length", "empty", "accuracy-empty", "gain-empty", "gain-length", "level", "resamples", "mean-shape"],
 )
 def test_rejected_inputs(call, match):
     with pytest.raises(EnsembleInputError, match=match):

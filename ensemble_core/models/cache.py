@@ -48,6 +48,8 @@ class PredictionCache:
     ----------
     hits, misses : int
         Lookups answered from disk, and not, since this object was made.
+    stored : int
+        Entries written since this object was made.
 
     Examples
     --------
@@ -59,6 +61,7 @@ class PredictionCache:
         self.root = Path(root) if root is not None else default_cache_dir()
         self.hits = 0
         self.misses = 0
+        self.stored = 0
 
     @staticmethod
     def key(
@@ -130,6 +133,7 @@ class PredictionCache:
         np.save(buffer, np.ascontiguousarray(probas, dtype=np.float32), allow_pickle=False)
         payload = buffer.getvalue()
         _atomic_write(self.path(key), _MAGIC + hashlib.sha256(payload).digest() + payload)
+        self.stored += 1
 
     def _info_path(self, content_hash: str) -> Path:
         return self.root / "models" / f"{content_hash}-v{SCORER_VERSION}.json"

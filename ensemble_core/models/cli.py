@@ -76,7 +76,13 @@ def _score(args) -> int:
         out = out / f"{model.name}.csv"
     write_predictions(out, classes, probas=probas, ids=ids)
     seconds = time.perf_counter() - started
-    source = "no cache" if cache is None else ("cache hit" if cache.hits else "cache miss, now cached")
+    if cache is None:
+        source = "no cache"
+    elif cache.hits:
+        source = "cache hit"
+    else:
+        # A cache folder that cannot be written only warns: say so rather than claim it cached.
+        source = "cache miss, now cached" if cache.stored else "cache miss, not cached"
     accuracy = "" if y_true is None else f", accuracy {np.mean(probas.argmax(axis=1) == y_true):.4f}"
     print(f"{model.name}: scored {len(content)} rows in {seconds:.2f} s ({source}){accuracy}; wrote {out}")
     return 0

@@ -118,14 +118,20 @@ def _feature_inputs(
         )
     matrix = np.empty((len(data), len(columns)), dtype=np.float64)
     for j, col in enumerate(columns):
-        values = pd.to_numeric(data[col], errors="coerce")
-        bad = values.isna().to_numpy()
+        values = pd.to_numeric(data[col], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        # inf passes to_numeric; scikit-learn then fails with a bare ValueError, ONNX returns NaN.
+        bad = ~np.isfinite(values)
         if bad.any():
             row = _first_bad_row(bad)
             raw = data[col].iloc[row - 1]
-            what = "value is missing" if pd.isna(raw) else f"{raw!r} is not a number"
+            if pd.isna(raw):
+                what = "value is missing"
+            elif np.isinf(values[row - 1]):
+                what = f"{raw!r} is not a finite number" if isinstance(raw, str) else f"{raw} is not a finite number"
+            else:
+                what = f"{raw!r} is not a number"
             raise EnsembleInputError(f"column {col!r}: row {row}: {what}")
-        matrix[:, j] = values.to_numpy(dtype=np.float64)
+        matrix[:, j] = values
     return matrix, columns
 
 

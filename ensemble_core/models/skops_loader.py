@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,19 +14,25 @@ ALLOWED_PACKAGES: frozenset[str] = frozenset({"sklearn", "numpy", "scipy"})
 
 
 def _is_allowed(type_name: str) -> bool:
-    """A dotted name is allowed if it resolves to a class or NumPy ufunc of an allowed package.
+    """A dotted name is allowed if it resolves to a class defined in an allowed package, or a ufunc.
 
     Functions are refused even from allowed packages: a ``FunctionTransformer``
-    holding ``numpy.save`` could write files when the model is used.
+    holding ``numpy.save`` could write files when the model is used. The name is
+    resolved only in modules already imported: importing a module the file names
+    runs that module's code (``numpy.f2py.__main__`` runs f2py on the process's
+    arguments). ``import skops.io`` has already imported every scikit-learn
+    estimator's module (its default trusted types come from ``all_estimators``).
     """
     module_name, _, attr = type_name.rpartition(".")
     if module_name.split(".")[0] not in ALLOWED_PACKAGES:
         return False
-    try:
-        obj = getattr(importlib.import_module(module_name), attr)
-    except (ImportError, AttributeError):
-        return False
-    return isinstance(obj, (type, np.ufunc))
+    obj = getattr(sys.modules.get(module_name), attr, None)
+    if isinstance(obj, np.ufunc):
+        return True
+    # A class is judged by where it is defined, not by the name the file gives it: these
+    # packages' modules import hundreds of foreign classes (``sklearn.datasets._lfw.Memory``
+    # is joblib's Memory, which creates folders; ``...Listener`` opens sockets).
+    return isinstance(obj, type) and obj.__module__.split(".")[0] in ALLOWED_PACKAGES
 
 
 def load_skops(path: str | Path, data: bytes | None = None):

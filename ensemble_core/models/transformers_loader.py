@@ -92,14 +92,33 @@ def load_tokenizer(folder: Path):
 
 
 def load_pretrained(auto_class, folder: Path):
-    """``auto_class.from_pretrained`` with the safety options, errors as one line."""
+    """``auto_class.from_pretrained`` with the safety options, errors as one line.
+
+    Raises
+    ------
+    EnsembleInputError
+        If loading fails, or the checkpoint lacks weights the model needs.
+    """
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     try:
-        return auto_class.from_pretrained(
-            folder, local_files_only=True, use_safetensors=True, trust_remote_code=False
+        model, info = auto_class.from_pretrained(
+            folder, local_files_only=True, use_safetensors=True, trust_remote_code=False,
+            output_loading_info=True,
         )
     except Exception as exc:
         raise EnsembleInputError(f"{folder}: could not load the model ({type(exc).__name__}: {_first_line(exc)})") from None
+    # transformers fills weights the checkpoint lacks (a classification head saved
+    # from a base model) with random values and only logs it: every load would
+    # then give different, meaningless probabilities.
+    absent = [*info.get("missing_keys", ()), *info.get("mismatched_keys", ())]
+    if absent:
+        names = sorted(k if isinstance(k, str) else k[0] for k in absent)
+        raise EnsembleInputError(
+            f"{folder}: model.safetensors lacks weights the model needs ({', '.join(names[:5])}"
+            f"{', ...' if len(names) > 5 else ''}); they would be random. Save the trained model with "
+            "save_pretrained (a base model saved without its classification head cannot classify)"
+        )
+    return model
 
 
 def _first_line(exc: Exception) -> str:

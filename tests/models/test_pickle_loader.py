@@ -32,6 +32,22 @@ def test_untrusted_pickle_runs_no_code(tmp_path, suffix):
     assert not marker.exists()
 
 
+@pytest.mark.parametrize(
+    "suffix, message", [(".skops", "not a valid skops file"), (".onnx", "not a valid ONNX model")]
+)
+@pytest.mark.parametrize("trust_pickle", [False, True], ids=["untrusted", "trusted"])
+def test_pickle_under_another_suffix_is_never_unpickled(tmp_path, suffix, message, trust_pickle):
+    # The suffix picks the loader; no other loader falls back to unpickling, trusted or not.
+    marker = tmp_path / "pwned"
+    path = tmp_path / f"model{suffix}"
+    path.write_bytes(pickle.dumps(_TouchOnLoad(str(marker))))
+    with pytest.raises(EnsembleInputError, match=message):
+        load_model(path, trust_pickle=trust_pickle)
+    with pytest.raises(EnsembleInputError, match=message):
+        load_model_bytes(path.name, path.read_bytes())
+    assert not marker.exists()
+
+
 def test_trusting_the_same_pickle_does_run_its_code(tmp_path):
     # The control for the test above: this payload really acts when unpickled.
     marker = tmp_path / "pwned"

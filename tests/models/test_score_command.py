@@ -53,6 +53,15 @@ def test_second_run_is_a_cache_hit(capsys, files, text_pipelines, tmp_path):
     assert status == 0 and "(no cache)" in stdout
 
 
+def test_an_unwritable_cache_is_not_reported_as_written(capsys, files, text_pipelines, tmp_path):
+    not_a_folder = tmp_path / "cache"
+    not_a_folder.write_text("")
+    with pytest.warns(UserWarning, match="prediction cache not written"):
+        status, stdout, _ = _score(capsys, "--model", text_pipelines["tfidf_lr"][1], "--data", files / "reviews.csv",
+                                   "--out", tmp_path / "p.csv", "--cache-dir", not_a_folder)
+    assert status == 0 and "(cache miss, not cached)" in stdout
+
+
 def test_features_model_with_name_and_output_folder(capsys, files, wine_onnx, tmp_path):
     features = [c for c in pd.read_csv(files / "wine.csv").columns if c != "label"]
     status, stdout, _ = _score(capsys, "--model", wine_onnx["zipmap"], "--data", files / "wine.csv",
@@ -77,7 +86,7 @@ def test_trusted_pickle(capsys, files, text_pipelines, tmp_path):
     assert _score(capsys, *args, "--trust-pickle")[0] == 0
 
 
-def _bad_inputs(d, text_pipelines, tiny_bert):
+def _bad_inputs(d, text_pipelines, tiny_bert, wine_skops):
     lr = text_pipelines["tfidf_lr"][1]
     reviews = d / "reviews.csv"
     (d / "empty.csv").write_text("id,text,label\n")
@@ -86,6 +95,12 @@ def _bad_inputs(d, text_pipelines, tiny_bert):
     (d / "not_a_model").mkdir(exist_ok=True)
     (d / "disallowed.skops").write_bytes(_disallowed_skops())
     (d / "other_classes.csv").write_text("text,label\ngood,pos\nbad,neg\n")
+    (d / "missing_text.csv").write_text("text,label\ngood,fresh\n,rotten\n")
+    (d / "binary.csv").write_bytes(bytes(range(256)) * 4)
+    (d / "csv.parquet").write_text("text,label\ngood,fresh\n")
+    wine_inf = pd.read_csv(d / "wine.csv")
+    wine_inf.loc[3, "alcohol"] = np.inf
+    wine_inf.to_csv(d / "wine_inf.csv", index=False)
     return [
         ("missing-model", ["--model", d / "nope.skops", "--data", reviews], "nope.skops: no such file"),
         ("missing-data", ["--model", lr, "--data", d / "nope.csv"], "nope.csv: no such file"),
@@ -97,6 +112,11 @@ def _bad_inputs(d, text_pipelines, tiny_bert):
         ("refused-pickle", ["--model", d / "model.pkl", "--data", reviews], "refused to load a pickle"),
         ("disallowed-skops", ["--model", d / "disallowed.skops", "--data", reviews], "outside the scikit-learn"),
         ("empty-data", ["--model", lr, "--data", d / "empty.csv"], "has no rows"),
+        ("missing-text", ["--model", lr, "--data", d / "missing_text.csv"], "column 'text': row 2: text is missing"),
+        ("not-csv-content", ["--model", lr, "--data", d / "binary.csv"], "binary.csv: not a valid CSV file"),
+        ("not-parquet-content", ["--model", lr, "--data", d / "csv.parquet"], "csv.parquet: not a valid Parquet file"),
+        ("infinite-feature", ["--model", wine_skops, "--data", d / "wine_inf.csv"],
+         "column 'alcohol': row 4: inf is not a finite number"),
         ("bad-batch-size", ["--model", lr, "--data", reviews, "--batch-size", "0"], "--batch-size must be at least 1"),
         ("both-column-kinds", ["--model", lr, "--data", reviews, "--text-column", "text", "--feature-columns", "a"],
          "not allowed with argument"),
@@ -114,17 +134,18 @@ def _disallowed_skops() -> bytes:
 
 
 @pytest.fixture(scope="module")
-def bad_inputs(files, text_pipelines, tiny_bert, tmp_path_factory):
+def bad_inputs(files, text_pipelines, tiny_bert, wine_skops, tmp_path_factory):
     import shutil
 
     bert = shutil.copytree(tiny_bert[2], tmp_path_factory.mktemp("bad") / "bert")
     (bert / "model.safetensors").rename(bert / "pytorch_model.bin")
-    return {case[0]: case for case in _bad_inputs(files, text_pipelines, bert)}
+    return {case[0]: case for case in _bad_inputs(files, text_pipelines, bert, wine_skops)}
 
 
 BAD_CASES = [
     "missing-model", "missing-data", "unknown-data-format", "unknown-model-format", "not-a-model-dir",
-    "missing-column", "class-mismatch", "refused-pickle", "disallowed-skops", "empty-data", "bad-batch-size",
+    "missing-column", "class-mismatch", "refused-pickle", "disallowed-skops", "empty-data", "missing-text",
+    "not-csv-content", "not-parquet-content", "infinite-feature", "bad-batch-size",
     "both-column-kinds", "bert-pickled-weights",
 ]
 

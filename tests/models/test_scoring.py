@@ -111,8 +111,11 @@ def test_refused_inputs(lr, text_data, kwargs, data_change, message):
          r"column 'ash': row 3: 'n/a' is not a number"),
         ({"feature_columns": ["alcohol", "ash"]}, None, "takes 13 features; got 2 feature columns"),
         ({"text_column": "alcohol"}, None, "reads feature columns, not text"),
+        ({}, lambda d: d.assign(ash=d["ash"].where(d.index != 4, np.inf)), r"column 'ash': row 5: inf is not a finite number"),
+        ({}, lambda d: d.assign(ash=d["ash"].astype(object).where(d.index != 4, "-inf")),
+         r"column 'ash': row 5: '-inf' is not a finite number"),
     ],
-    ids=["missing-feature", "not-a-number", "wrong-count", "text-for-features"],
+    ids=["missing-feature", "not-a-number", "wrong-count", "text-for-features", "infinite", "infinite-text"],
 )
 def test_refused_feature_inputs(wine, wine_skops, kwargs, data_change, message):
     df, _ = wine

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 import skops.io as sio
@@ -57,4 +59,70 @@ def test_invalid_skops_file_is_one_clear_error(tmp_path, content, message):
     path = tmp_path / "bad.skops"
     path.write_bytes(content)
     with pytest.raises(EnsembleInputError, match=message):
+        load_model(path)
+
+
+def _skops_naming(module: str, name: str) -> bytes:
+    """A skops file whose FunctionTransformer holds ``module.name`` where it held numpy.log1p."""
+    import io
+    import json
+    import zipfile
+
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    pipe = make_pipeline(FunctionTransformer(np.log1p), LogisticRegression()).fit(np.eye(4), [0, 1, 0, 1])
+    original = zipfile.ZipFile(io.BytesIO(sio.dumps(pipe)))
+
+    def rename(node):
+        if isinstance(node, dict):
+            if node.get("__class__") == "log1p":
+                node.update({"__class__": name, "__module__": module})
+            for value in node.values():
+                rename(value)
+        elif isinstance(node, list):
+            for value in node:
+                rename(value)
+        return node
+
+    schema = json.dumps(rename(json.loads(original.read("schema.json"))))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for item in original.namelist():
+            z.writestr(item, schema if item == "schema.json" else original.read(item))
+    return out.getvalue()
+
+
+def test_checking_a_type_never_imports_the_module_the_file_names(tmp_path):
+    # Importing numpy.f2py.__main__ runs f2py on the process's arguments (and exits):
+    # deciding whether to trust a name must not run code the file chose.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    (tmp_path / "evil.skops").write_bytes(_skops_naming("numpy.f2py.__main__", "main"))
+    (tmp_path / "d.csv").write_text("text,label\na,0\nb,1\n")
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-m", "ensemble_core.cli", "score", "--model", "evil.skops", "--data", "d.csv",
+         "--out", "p.csv", "--no-cache"],
+        cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(root)}, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "refused to load" in done.stderr and "numpy.f2py.__main__.main" in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.csv", "evil.skops"]
+
+
+@pytest.mark.parametrize(
+    "module, name",
+    [("sklearn.datasets._lfw", "Memory"), ("sklearn.callback._transport", "Listener")],
+    ids=["joblib-Memory", "multiprocessing-Listener"],
+)
+def test_a_foreign_class_imported_into_sklearn_is_refused(tmp_path, module, name):
+    # joblib's Memory creates a folder per call and multiprocessing's Listener binds a
+    # socket; both are reachable under scikit-learn module names.
+    path = tmp_path / "reexport.skops"
+    path.write_bytes(_skops_naming(module, name))
+    with pytest.raises(EnsembleInputError, match=rf"refused to load.*allow-list: {module}\.{name}$"):
         load_model(path)

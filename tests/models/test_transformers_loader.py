@@ -99,3 +99,30 @@ def test_corrupt_weights_are_one_clear_error(bert_copy):
     model = load_model(bert_copy)
     with pytest.raises(EnsembleInputError, match="could not load the model"):
         model.predict_proba(["hello"])
+
+
+def test_weights_without_the_classification_head_are_refused(bert_copy):
+    # A base model saved with an id2label: transformers would initialise the head at random.
+    from safetensors.torch import load_file, save_file
+
+    weights = load_file(bert_copy / "model.safetensors")
+    save_file({k: v for k, v in weights.items() if not k.startswith("classifier.")},
+              bert_copy / "model.safetensors", metadata={"format": "pt"})
+    model = load_model(bert_copy)
+    with pytest.raises(EnsembleInputError, match=r"lacks weights the model needs \(classifier\.bias, classifier\.weight\)"):
+        model.predict_proba(["hello"])
+
+
+def test_remote_code_in_the_folder_never_runs(bert_copy, tmp_path):
+    # auto_map names code shipped in the folder; loading must use transformers' own BERT.
+    marker = tmp_path / "ran"
+    (bert_copy / "evil.py").write_text(
+        f"import os\nos.mkdir({str(marker)!r})\n"
+        "from transformers import BertConfig as C, BertForSequenceClassification as M, PreTrainedTokenizerFast as T\n"
+    )
+    _edit_config(bert_copy, auto_map={"AutoConfig": "evil.C", "AutoModelForSequenceClassification": "evil.M"})
+    tokenizer_config = json.loads((bert_copy / "tokenizer_config.json").read_text())
+    tokenizer_config["auto_map"] = {"AutoTokenizer": [None, "evil.T"]}
+    (bert_copy / "tokenizer_config.json").write_text(json.dumps(tokenizer_config))
+    probas = load_model(bert_copy).predict_proba(["a great film"])
+    assert probas.shape == (1, 2) and not marker.exists()
