@@ -158,7 +158,11 @@ def geometric_vote(log_p: np.ndarray, weights: np.ndarray, *, out: np.ndarray | 
     -------
     ndarray of shape (n_samples, n_classes), float32; rows sum to 1.
     """
-    z = soft_vote(log_p, weights, out=out)
+    return normalise_log_pool(soft_vote(log_p, weights, out=out))
+
+
+def normalise_log_pool(z: np.ndarray) -> np.ndarray:
+    """Weighted mean log-probabilities (n_samples, n_classes) → probabilities, in place."""
     z -= z.max(axis=1, keepdims=True)
     np.exp(z, out=z)
     z /= z.sum(axis=1, keepdims=True)

@@ -18,14 +18,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._validation import EnsembleInputError, check_weights
-from .combine import STRATEGIES, geometric_vote, hard_vote, log_probas, model_labels, soft_vote
+from .combine import STRATEGIES, hard_vote, log_probas, model_labels, normalise_log_pool, soft_vote
 from .metrics import ClassifierMetrics, classifier_metrics, metrics_from_rows
 from .predictions import PredictionSet
 from .stacking import META_LEARNERS, cross_fit_stacking
 
-#: Rows combined at a time: a block of the ensemble's output (rows × classes) stays in
-#: cache while its per-example statistics are read, so the probability array is the
-#: only thing that streams from memory.
+#: Rows of the ensemble's output (rows × classes) finished at a time: each block stays
+#: in cache while it is normalised (geometric) and its per-example statistics are read.
 BLOCK_ROWS = 4096
 
 
@@ -124,20 +123,30 @@ class EnsembleEvaluator:
         return None
 
     def _combine_blocks(self, strategy: str, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict]:
-        """Hard, soft or geometric combination, block by block, with each example's
-        statistics for the metrics read while its block is in cache."""
+        """Hard, soft or geometric combination, with each example's statistics for the
+        metrics read block by block while the block is in cache.
+
+        Soft and geometric first take the weighted sum over the whole (C-contiguous)
+        array in one BLAS matrix-vector product: on an idle machine that reads the
+        array as fast as ``probas.sum()`` does, twice as fast as summing model by model
+        per block (measured at 1M × 10 × 10: 26 ms against 55 ms, the sum 25 ms).
+        """
         p = self.pset
         n, k = p.n_samples, p.n_classes
         probas = np.empty((n, k), dtype=np.float32)
+        if strategy == "soft":
+            soft_vote(p.probas, w, out=probas)
+        elif strategy == "geometric":
+            soft_vote(self.log_probas_, w, out=probas)  # weighted mean log-probabilities
         y_pred = np.empty(n, dtype=np.intp)
         rows_stats = {name: np.empty(n, dtype=np.float32) for name in ("confidence", "p_true", "sum_sq")}
         for start in range(0, n, BLOCK_ROWS):
             rows = slice(start, min(start + BLOCK_ROWS, n))
             out = probas[rows]
             if strategy == "soft":
-                pred = soft_vote(p.probas[:, rows], w, out=out).argmax(axis=1)
+                pred = out.argmax(axis=1)
             elif strategy == "geometric":
-                pred = geometric_vote(self.log_probas_[:, rows], w, out=out).argmax(axis=1)
+                pred = normalise_log_pool(out).argmax(axis=1)
             else:
                 pred, shares = hard_vote(self.labels_[:, rows], w, k)
                 out[...] = shares
