@@ -1,8 +1,8 @@
 """Slider latency of the dashboard in a real Chromium: key press on a focused weight
 slider -> the Ensemble page's accuracy text changes.
 
-Two data sets: the bundled digits demo, and a generated one of 100,000 examples x
-10 models x 10 classes, written as prediction files to a temporary folder and read
+Three data sets: the bundled sentiment and digits demos, and a generated one of
+100,000 examples x 10 models x 10 classes, written as prediction files to a temporary folder and read
 through the app's own-data path ("Files on this machine" on Data & models).
 
 Each move presses End or Home on the focused slider, alternately (weight 3 <-> 0):
@@ -140,10 +140,11 @@ def main() -> None:
         try:
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-                page = browser.new_page(viewport={"width": 1400, "height": 1400})
-                page.goto(f"{url}/Ensemble")
-                results.append(("digits demo (540 x 5 models x 10 classes)", 200,
-                                time_moves(page, "naive_bayes", args.moves)))
+                for demo, size, slider in [("sentiment", "3,827 x 5 models x 2 classes", "tfidf_forest"),
+                                           ("digits", "540 x 5 models x 10 classes", "naive_bayes")]:
+                    page = browser.new_page(viewport={"width": 1400, "height": 1400})
+                    page.goto(f"{url}/Ensemble?data={demo}")
+                    results.append((f"{demo} demo ({size})", 200, time_moves(page, slider, args.moves)))
 
                 page = browser.new_page(viewport={"width": 1400, "height": 1400})
                 page.goto(f"{url}/Data_and_models")
