@@ -16,6 +16,12 @@ class EnsembleInputError(ValueError):
     """
 
 
+def first_true_row(mask: np.ndarray) -> int:
+    """The 1-based number of the first True row: how error messages count rows
+    (from 1, the header not counted)."""
+    return int(np.flatnonzero(mask)[0]) + 1
+
+
 def check_weights(weights: Sequence[float] | np.ndarray | None, n_models: int) -> np.ndarray:
     """Return weights as float64 normalised to sum 1, or uniform weights for None.
 

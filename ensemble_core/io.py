@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._validation import EnsembleInputError
+from ._validation import EnsembleInputError, first_true_row
 from .predictions import PredictionSet
 
 LABEL_COLUMN = "label"
@@ -89,19 +89,14 @@ def label_key(value: object) -> str:
     return str(value).strip()
 
 
-def _missing_rows(mask: np.ndarray) -> int:
-    """1-based number of the first True row."""
-    return int(np.flatnonzero(mask)[0]) + 1
-
-
 def _check_ids(path: Path, ids: pd.Series) -> np.ndarray:
     missing = ids.isna().to_numpy()
     if missing.any():
-        raise EnsembleInputError(f"{path}: column 'id': row {_missing_rows(missing)}: id is missing")
+        raise EnsembleInputError(f"{path}: column 'id': row {first_true_row(missing)}: id is missing")
     keys = np.array([label_key(v) for v in ids], dtype=object)
     dup = pd.Series(keys).duplicated().to_numpy()
     if dup.any():
-        row = _missing_rows(dup)
+        row = first_true_row(dup)
         raise EnsembleInputError(f"{path}: column 'id': row {row}: duplicate id {keys[row - 1]!r}")
     return keys.astype(str)
 
@@ -133,12 +128,12 @@ class LabelsFile:
         missing = labels.isna().to_numpy()
         if missing.any():
             raise EnsembleInputError(
-                f"{self.path}: column 'label': row {_missing_rows(missing)}: label is missing"
+                f"{self.path}: column 'label': row {first_true_row(missing)}: label is missing"
             )
         values = labels.to_numpy()
         if labels.dtype.kind == "f":
             if not np.all(np.mod(values, 1) == 0):
-                row = _missing_rows(np.mod(values, 1) != 0)
+                row = first_true_row(np.mod(values, 1) != 0)
                 raise EnsembleInputError(
                     f"{self.path}: column 'label': row {row}: {values[row - 1].item()!r} is not a class label; "
                     "labels must be integers or text"
@@ -165,7 +160,7 @@ def _as_float_column(path: Path, df: pd.DataFrame, column: str) -> np.ndarray:
     numeric = pd.to_numeric(col, errors="coerce")
     bad = (numeric.isna() & col.notna()).to_numpy()
     if bad.any():
-        row = _missing_rows(bad)
+        row = first_true_row(bad)
         raise EnsembleInputError(
             f"{path}: column {column!r}: row {row}: {col.iloc[row - 1]!r} is not a number"
         )
@@ -186,7 +181,7 @@ def _check_probabilities(path: Path, probas: np.ndarray, columns: list[str]) -> 
     sums = probas.sum(axis=1)
     off = np.abs(sums - 1.0) > SUM_TOLERANCE
     if off.any():
-        row = _missing_rows(off)
+        row = first_true_row(off)
         raise EnsembleInputError(
             f"{path}: row {row}: probabilities sum to {sums[row - 1]:.4g}, expected 1 (±{SUM_TOLERANCE:g}); "
             "normalise the scores or give hard labels in a 'prediction' column"
@@ -228,11 +223,11 @@ def read_prediction_table(
         missing = pred.isna().to_numpy()
         if missing.any():
             raise EnsembleInputError(
-                f"{path}: column 'prediction': row {_missing_rows(missing)}: prediction is missing"
+                f"{path}: column 'prediction': row {first_true_row(missing)}: prediction is missing"
             )
         idx = np.array([key_index.get(label_key(v), -1) for v in pred], dtype=np.intp)
         if (idx < 0).any():
-            row = _missing_rows(idx < 0)
+            row = first_true_row(idx < 0)
             raise EnsembleInputError(
                 f"{path}: column 'prediction': row {row}: {label_key(pred.iloc[row - 1])!r} is not a known class; "
                 f"classes are {', '.join(keys)}"

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from .._validation import EnsembleInputError
+from .._validation import EnsembleInputError, first_true_row
 from ..io import ID_COLUMN, LABEL_COLUMN, SUM_TOLERANCE, label_key
 from .base import LoadedModel
 from .cache import PredictionCache
@@ -56,10 +56,6 @@ def class_order(model: LoadedModel, classes: Sequence[object]) -> np.ndarray:
     return np.array([position[k] for k in keys], dtype=np.intp)
 
 
-def _first_bad_row(mask: np.ndarray) -> int:
-    return int(np.flatnonzero(mask)[0]) + 1
-
-
 def _text_inputs(model: LoadedModel, data: pd.DataFrame, column: str | None) -> tuple[list[str], list[str]]:
     if column is None:
         if DEFAULT_TEXT_COLUMN in data.columns:
@@ -82,7 +78,7 @@ def _text_inputs(model: LoadedModel, data: pd.DataFrame, column: str | None) -> 
     values = data[column]
     missing = values.isna().to_numpy()
     if missing.any():
-        raise EnsembleInputError(f"column {column!r}: row {_first_bad_row(missing)}: text is missing")
+        raise EnsembleInputError(f"column {column!r}: row {first_true_row(missing)}: text is missing")
     return [str(v) for v in values], [column]
 
 
@@ -122,7 +118,7 @@ def _feature_inputs(
         # inf passes to_numeric; scikit-learn then fails with a bare ValueError, ONNX returns NaN.
         bad = ~np.isfinite(values)
         if bad.any():
-            row = _first_bad_row(bad)
+            row = first_true_row(bad)
             raw = data[col].iloc[row - 1]
             if pd.isna(raw):
                 what = "value is missing"
