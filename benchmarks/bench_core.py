@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import platform
-import statistics
 import time
 import tracemalloc
 
@@ -27,6 +26,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.ensemble import VotingClassifier
 from sklearn.frozen import FrozenEstimator
 
+from _timing import timed
 from ensemble_core import EnsembleEvaluator, PredictionSet, cross_fit_stacking
 
 N_MODELS, N_CLASSES = 10, 10
@@ -62,15 +62,6 @@ def make_problem(n: int, seed: int = 0) -> PredictionSet:
     np.exp(logits, out=logits)
     logits /= logits.sum(axis=2, keepdims=True)
     return PredictionSet(logits, y, np.arange(N_CLASSES), tuple(f"m{i}" for i in range(N_MODELS)))
-
-
-def timed(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def bench_size(n: int, rng: np.random.Generator, sklearn_repeats: int) -> dict:

@@ -10,7 +10,7 @@ one read of the array; one ``EnsembleEvaluator.evaluate("soft", w)``, one slider
 - per-weight sweeps of all ten models; bootstrap interval + McNemar at 100,000.
 
 Quality, on a synthetic suite (numbers of models and classes, miscalibrated members,
-redundant models, noise models) and the bundled digits demo where present: held-out
+redundant models, noise models) and the bundled demos (sentiment, digits) where present: held-out
 (nested 5-fold) log loss of the suggested weights against uniform soft voting, the
 best single model (chosen on the other folds) and 25-round Caruana selection, with
 paired bootstrap intervals on the differences.
@@ -22,11 +22,10 @@ from __future__ import annotations
 
 import argparse
 import platform
-import statistics
-import time
 
 import numpy as np
 from bench_core import make_problem
+from _timing import timed
 
 from ensemble_core import EnsembleEvaluator, PredictionSet, soft_vote
 from ensemble_core._folds import kfold_test_indices
@@ -34,15 +33,6 @@ from ensemble_core.landscape import simplex_landscape, weight_sweeps
 from ensemble_core.metrics import LOG_LOSS_EPS
 from ensemble_core.significance import bootstrap_mean_ci, gain_statistics
 from ensemble_core.weight_search import fit_weights, suggest_weights
-
-
-def timed(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def speed(n: int) -> None:
@@ -118,9 +108,10 @@ def cases(n: int) -> dict[str, PredictionSet]:
     try:
         from ensemble_core.demo import DEMOS, load_demo
 
-        for split in ("val", "test"):
-            if DEMOS["digits"].available(split):
-                out[f"digits demo ({split} split)"] = load_demo("digits", split)
+        for demo in ("sentiment", "digits"):
+            for split in ("val", "test"):
+                if DEMOS[demo].available(split):
+                    out[f"{demo} demo ({split} split)"] = load_demo(demo, split)
     except ImportError:
         pass
     return out
