@@ -158,6 +158,29 @@ def examples_table(
     )
 
 
+def example_probabilities(
+    evaluator: EnsembleEvaluator, result: EnsembleResult, row: int
+) -> tuple[np.ndarray, list[str]]:
+    """One example's probabilities, every model's and then the ensemble's.
+
+    Returns
+    -------
+    probas : ndarray of shape (n_models + 1, n_classes)
+    names : the row labels; the ensemble's says when it holds vote shares (hard voting)
+    """
+    pset = evaluator.pset
+    stack = np.vstack([pset.probas[:, row, :], result.probas[row][None, :]])
+    return stack, [*pset.names, "ensemble" + ("" if result.has_probas else " (vote shares)")]
+
+
+def overview_points(evaluator: EnsembleEvaluator, result: EnsembleResult) -> tuple[np.ndarray, ...]:
+    """For the every-example scatter: the share of models right, the ensemble's
+    confidence in its prediction, and whether it is right; each of shape (n_samples,)."""
+    n = evaluator.pset.n_samples
+    return (evaluator.correct_.mean(axis=0), result.probas[np.arange(n), result.y_pred],
+            result.y_pred == evaluator.pset.y_true)
+
+
 def cell_examples(
     evaluator: EnsembleEvaluator,
     result: EnsembleResult,

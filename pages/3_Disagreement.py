@@ -1,13 +1,18 @@
 """Disagreement: the examples the models argue about, filterable, one by one."""
 
-import numpy as np
 import streamlit as st
 
 from dashboard import keys as K
 from dashboard.state import evaluate, sync_url
 from dashboard.ui import image_columns, percent, require_data, setup_page, text_column, user_errors
 from ensemble_core import figures
-from ensemble_core.explore import EXAMPLE_FILTERS, STRATEGY_LABELS, examples_table
+from ensemble_core.explore import (
+    EXAMPLE_FILTERS,
+    STRATEGY_LABELS,
+    example_probabilities,
+    examples_table,
+    overview_points,
+)
 from ensemble_core.io import label_key
 
 #: Rows shown in the table; the filters narrow it down.
@@ -93,15 +98,13 @@ if row is not None and row < pset.n_samples:
         else:
             st.caption("The labels file has no content columns to show for this example.")
     with proba_col:
-        stack = np.vstack([pset.probas[:, row, :], result.probas[row][None, :]])
-        rows = [*pset.names, "ensemble" + (" (vote shares)" if not result.has_probas else "")]
+        stack, rows = example_probabilities(ev, result, row)
         st.plotly_chart(figures.example_probabilities_figure(stack, rows, pset.classes, true_index=y_i),
                         width="stretch", config={"displayModeBar": False})
 
 with st.expander("Overview: every example at once", icon=":material/scatter_plot:"):
     st.plotly_chart(
-        figures.disagreement_scatter(ev.correct_.mean(axis=0), result.probas[np.arange(pset.n_samples), result.y_pred],
-                                     result.y_pred == pset.y_true),
+        figures.disagreement_scatter(*overview_points(ev, result)),
         width="stretch",
     )
     st.caption("Bottom right: the ensemble is unsure although most models are right. "

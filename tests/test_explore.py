@@ -150,3 +150,19 @@ def test_predictions_export_reloads_as_a_prediction_file(evaluator, tmp_path):
     frame[["id", "a", "b", "c"]].to_csv(pred, index=False)
     back = load_prediction_set(labels, [pred])
     np.testing.assert_allclose(back.probas[0], res.probas, atol=1e-6)
+
+
+@pytest.mark.parametrize("strategy", ["soft", "hard"])
+def test_example_probabilities_and_overview_points(evaluator, strategy):
+    result = evaluator.evaluate(strategy)
+    stack, names = explore.example_probabilities(evaluator, result, 7)
+    np.testing.assert_array_equal(stack[:4], evaluator.pset.probas[:, 7])
+    np.testing.assert_array_equal(stack[4], result.probas[7])
+    assert names[:4] == list(evaluator.pset.names)
+    assert names[4] == ("ensemble (vote shares)" if strategy == "hard" else "ensemble")
+
+    share_right, confidence, right = explore.overview_points(evaluator, result)
+    y = evaluator.pset.y_true
+    np.testing.assert_array_equal(right, result.y_pred == y)
+    np.testing.assert_allclose(share_right, (evaluator.pset.probas.argmax(axis=2) == y).mean(axis=0))
+    np.testing.assert_allclose(confidence, result.probas.max(axis=1))  # the predicted class is the top one
