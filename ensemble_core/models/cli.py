@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from .._validation import EnsembleInputError
-from ..io import ID_COLUMN, LABEL_COLUMN, LabelsFile, _check_ids, read_table, write_predictions
+from ..io import ID_COLUMN, LABEL_COLUMN, LabelsFile, _check_ids, _suffix, read_table, write_predictions
 
 
 def add_score_command(sub) -> None:
@@ -53,6 +53,8 @@ def _score(args) -> int:
 
     if args.batch_size is not None and args.batch_size < 1:
         raise EnsembleInputError(f"--batch-size must be at least 1; got {args.batch_size}")
+    if not Path(args.out).is_dir():
+        _suffix(Path(args.out))  # an output type we cannot write is refused before any scoring
     started = time.perf_counter()
     content, classes, ids, y_true = _read_data(args.data)
     cache = None if args.no_cache else PredictionCache(args.cache_dir)

@@ -159,3 +159,13 @@ def test_bad_input_is_one_line_and_status_2(capsys, bad_inputs, tmp_path, case):
     assert stderr.startswith("ensemble-explorer: error: ") and stderr.count("\n") == 1
     assert message in stderr
     assert stdout == "" and not out.exists()
+
+
+def test_an_unknown_output_type_is_refused_before_scoring(capsys, files, text_pipelines, tmp_path):
+    out = tmp_path / "p.xlsx"
+    status, stdout, stderr = _score(capsys, "--model", text_pipelines["tfidf_lr"][1], "--data", files / "reviews.csv",
+                                    "--out", out, "--cache-dir", tmp_path / "cache")
+    assert status == 2 and stdout == ""
+    assert "p.xlsx: unknown file type" in stderr and stderr.count("\n") == 1
+    assert not out.exists()
+    assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").rglob("*.npy*"))  # nothing was scored
