@@ -21,6 +21,7 @@ LOAD_ERROR = "load_error"  # str | None: the last data-loading error, shown on t
 SUGGEST_REQUEST = "suggest_request"  # bool: "Suggest weights" pressed; the Ensemble view computes and applies it
 SUGGESTED = "suggested"  # AppliedSuggestion | None: the last suggestion put on the sliders
 BEFORE_SUGGESTION = "before_suggestion"  # dict | None: strategy and weights before it, for "Restore my weights"
+SIDEBAR_TEXT = "sidebar_text"  # str: the "Loaded now" summary as last drawn (a fragment run does not redraw it)
 SWEEPS = "sweeps"  # (params, WeightSweeps) | None: sweeps computed on request for large data
 
 WIDGET_STRATEGY = "w_strategy"

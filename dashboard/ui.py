@@ -59,9 +59,17 @@ def sidebar_summary(loaded: Loaded | None) -> None:
     if loaded is None:
         st.caption("Nothing yet: pick a demo on Start or load files on Data & models.")
         return
+    text = _summary_text(loaded)
+    st.session_state[K.SIDEBAR_TEXT] = text
+    st.markdown(text)
+    if loaded.excluded:
+        st.caption("Left out: " + ", ".join(loaded.excluded))
+
+
+def _summary_text(loaded: Loaded) -> str:
     full, pset = loaded.full.pset, loaded.pset
     ss = st.session_state
-    st.markdown(
+    return (
         f"{loaded.source.title}  \n"
         f"{full.n_samples:,} examples · {full.n_classes} classes  \n"
         f"{pset.n_models} of {full.n_models} models in the ensemble  \n"
@@ -69,8 +77,13 @@ def sidebar_summary(loaded: Loaded | None) -> None:
         + (f" ({ss[K.META]})" if ss[K.STRATEGY] == "stacking" else "")
         + ("  \nMembers temperature-scaled" if loaded.calibrated else "")
     )
-    if loaded.excluded:
-        st.caption("Left out: " + ", ".join(loaded.excluded))
+
+
+def refresh_sidebar_if_stale(loaded: Loaded) -> None:
+    """From inside a fragment: rerun the whole page when the sidebar's summary no longer
+    says what is set (a strategy or calibration change; a weight move never changes it)."""
+    if st.session_state.get(K.SIDEBAR_TEXT) != _summary_text(loaded):
+        st.rerun()
 
 
 def require_data(loaded: Loaded | None) -> Loaded:

@@ -24,7 +24,15 @@ from dashboard.tuning import (
     suggest_controls,
     suggestion_panel,
 )
-from dashboard.ui import percent, require_data, setup_page, signed_points, text_column, user_errors
+from dashboard.ui import (
+    percent,
+    refresh_sidebar_if_stale,
+    require_data,
+    setup_page,
+    signed_points,
+    text_column,
+    user_errors,
+)
 from ensemble_core import figures
 from ensemble_core.combine import STRATEGIES
 from ensemble_core.explore import (
@@ -84,6 +92,7 @@ def ensemble_view() -> None:
     """Everything the weights drive: a slider move reruns only this."""
     apply_requested_suggestion(current())
     loaded = current()
+    refresh_sidebar_if_stale(loaded)
     names = loaded.pset.names
     stacking = ss[K.STRATEGY] == "stacking"
     controls, results = st.columns([1.25, 2.4], gap="large")

@@ -81,7 +81,10 @@ def test_switching_to_stacking(page: Page):
     expect(metric.locator('[data-testid="stMetricDelta"]')).to_have_text("out-of-fold", timeout=60_000)
     expect(page.get_by_text(re.compile("stacking metrics are out-of-fold", re.I))).to_be_visible()
     expect(slider(page, "tfidf_nb")).to_be_disabled()
+    # The strategy changed inside the weights' fragment; the sidebar's summary follows.
+    expect(page.locator('[data-testid="stSidebar"]')).to_contain_text("Strategy: Stacking (logistic)")
     no_exception(page)
+    drawn(page)
     page.screenshot(path=ARTIFACTS / "ensemble-stacking.png", full_page=True)
 
 
