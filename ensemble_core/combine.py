@@ -18,6 +18,12 @@ STRATEGIES: tuple[str, ...] = ("hard", "soft", "geometric", "stacking")
 LOG_EPS = 1e-7
 #: Two vote totals closer than this (relative to the total weight) are a tie.
 TIE_RTOL = 1e-9
+#: Soft and geometric voting lower class ``c``'s score by ``c * SCORE_TIE_BIAS`` before
+#: taking the top class. Averaged vote fractions (k-NN, forests) often tie exactly in
+#: exact arithmetic, and float32 rounding would then pick the winner by the order the
+#: models were summed in; with the bias a tie goes to the class that sorts first, as
+#: in hard voting, and the weight landscape (float64) applies the same rule.
+SCORE_TIE_BIAS = 1e-6
 
 
 def model_labels(probas: np.ndarray) -> np.ndarray:
@@ -65,6 +71,23 @@ def vote_shares(index: np.ndarray, weights: np.ndarray, n_samples: int, n_classe
     """
     shares = np.bincount(index, weights=np.repeat(weights, n_samples), minlength=n_samples * n_classes)
     return shares.reshape(n_samples, n_classes)
+
+
+def top_class(scores: np.ndarray) -> np.ndarray:
+    """Row-wise top class of soft or geometric scores (probabilities, or mean
+    log-probabilities), with :data:`SCORE_TIE_BIAS` breaking near-exact ties towards
+    the class that sorts first.
+
+    Parameters
+    ----------
+    scores : ndarray of shape (n_samples, n_classes)
+
+    Returns
+    -------
+    ndarray of shape (n_samples,), int
+    """
+    bias = SCORE_TIE_BIAS * np.arange(scores.shape[1], dtype=scores.dtype)
+    return (scores - bias).argmax(axis=1)
 
 
 def argmax_first(scores: np.ndarray, rtol: float = TIE_RTOL) -> np.ndarray:

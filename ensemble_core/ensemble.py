@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._validation import EnsembleInputError, check_weights
-from .combine import STRATEGIES, hard_vote, log_probas, model_labels, normalise_log_pool, soft_vote
+from .combine import STRATEGIES, hard_vote, log_probas, model_labels, normalise_log_pool, soft_vote, top_class
 from .metrics import ClassifierMetrics, classifier_metrics, metrics_from_rows
 from .predictions import PredictionSet
 from .stacking import META_LEARNERS, cross_fit_stacking
@@ -144,9 +144,10 @@ class EnsembleEvaluator:
             rows = slice(start, min(start + BLOCK_ROWS, n))
             out = probas[rows]
             if strategy == "soft":
-                pred = out.argmax(axis=1)
+                pred = top_class(out)
             elif strategy == "geometric":
-                pred = normalise_log_pool(out).argmax(axis=1)
+                pred = top_class(out)  # on the mean log-probabilities, as the landscape decides
+                normalise_log_pool(out)
             else:
                 pred, shares = hard_vote(self.labels_[:, rows], w, k)
                 out[...] = shares

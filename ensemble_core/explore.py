@@ -19,6 +19,7 @@ import pandas as pd
 from ._validation import EnsembleInputError
 from .disagreement import DiversityMatrices, example_disagreement
 from .ensemble import EnsembleEvaluator, EnsembleResult
+from .combine import top_class
 from .io import label_key
 
 #: A member whose accuracy is this far (absolute) below the other members' median is flagged.
@@ -236,7 +237,7 @@ def pair_table(evaluator: EnsembleEvaluator, diversity: DiversityMatrices) -> pd
     rows = []
     for a in range(pset.n_models):
         for b in range(a + 1, pset.n_models):
-            avg = (pset.probas[a] + pset.probas[b]).argmax(axis=1)
+            avg = top_class(pset.probas[a] + pset.probas[b])  # the soft vote's rule, ties included
             better = max(acc[a], acc[b])
             avg_acc = float(np.mean(avg == pset.y_true))
             rows.append(

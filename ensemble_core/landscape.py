@@ -14,8 +14,9 @@ other class ``c``. A class that no model puts above the true class can never win
 combination); a class every model puts above it always wins. Only the remaining
 (example, class) pairs are evaluated, line by line: along a line of the grid
 each pair holds on a half-line, so an example is right on an interval, and the counts
-are a difference array (see :class:`_LinearDecisions`). Near-ties (within :data:`TIE_TOL`) go to the class that sorts first, as in
-``argmax`` and the hard vote.
+are a difference array (see :class:`_LinearDecisions`). Ties go to the class that sorts first,
+by the evaluator's own rules: within :data:`TIE_TOL` for hard voting, and through
+:data:`~ensemble_core.combine.SCORE_TIE_BIAS` for soft and geometric voting.
 
 Examples
 --------
@@ -36,7 +37,7 @@ from typing import Literal
 import numpy as np
 
 from ._validation import EnsembleInputError, check_weights
-from .combine import log_probas
+from .combine import SCORE_TIE_BIAS, log_probas
 from .metrics import LOG_LOSS_EPS
 
 LandscapeStrategy = Literal["soft", "hard", "geometric"]
@@ -172,14 +173,18 @@ class _LinearDecisions:
     ``sum_v w_v d_v >= 0`` for each of its pairs. Built once per landscape.
     """
 
-    def __init__(self, scores: np.ndarray, y_true: np.ndarray) -> None:
+    def __init__(self, scores: np.ndarray, y_true: np.ndarray, *, score_bias: bool) -> None:
         n_models, n, n_classes = scores.shape
         rows = np.arange(n)
         diff = scores[:, rows, y_true][:, :, None] - scores  # (n_models, n, n_classes)
         margin_lo, margin_hi = diff.min(axis=0), diff.max(axis=0)
         cls = np.arange(n_classes)
-        # A tie goes to the lower class: a lower class c beats y unless y's margin is positive.
-        threshold = np.where(cls[None, :] < y_true[:, None], TIE_TOL, -TIE_TOL)
+        if score_bias:
+            # Soft/geometric: y beats c iff s_y - bias * y > s_c - bias * c (see combine.top_class).
+            threshold = SCORE_TIE_BIAS * (y_true[:, None] - cls[None, :]).astype(np.float64)
+        else:
+            # Hard: a tie goes to the lower class: a lower class c beats y unless y's margin is positive.
+            threshold = np.where(cls[None, :] < y_true[:, None], TIE_TOL, -TIE_TOL)
         other = cls[None, :] != y_true[:, None]
         always_lost = ((margin_hi < threshold) & other).any(axis=1)
         live = (margin_lo < threshold) & other & ~always_lost[:, None]
@@ -285,7 +290,7 @@ def simplex_landscape(
     grid = simplex_grid(resolution, probas.shape[0])
     # Threads hand off badly on a shared machine; the blocks are sized for one core.
     with threadpool_limits(limits=1, user_api="blas"):
-        decisions = _LinearDecisions(_scores(probas, strategy), y_true)
+        decisions = _LinearDecisions(_scores(probas, strategy), y_true, score_bias=strategy != "hard")
         accuracy = decisions.line_accuracy(resolution) if grid.shape[1] == 2 else decisions.triangle_accuracy(resolution)
         ll = _log_loss_grid(probas, y_true, grid) if with_log_loss and strategy == "soft" else None
     return Landscape(strategy, _names(names, probas.shape[0]), grid, accuracy, ll, resolution)
@@ -334,7 +339,7 @@ def weight_sweeps(
             # The others pooled in float64: in float32 a share such as 1/3 is off by ~1e-8,
             # more than TIE_TOL, and hard-vote ties on the curve then went the wrong way.
             pair = np.stack([scores[m], np.tensordot(rest, scores[others], axes=1)])
-            accuracy[m] = _LinearDecisions(pair, y_true).line_accuracy(resolution)
+            accuracy[m] = _LinearDecisions(pair, y_true, score_bias=strategy != "hard").line_accuracy(resolution)
             if ll is not None:
                 pair_p = np.stack([probas[m], np.tensordot(rest, probas[others], axes=1).astype(np.float32)])
                 ll[m] = _log_loss_grid(pair_p, y_true, line)

@@ -112,3 +112,21 @@ def test_blockwise_evaluation_equals_whole_array_reference(monkeypatch, strategy
         assert result.metrics.log_loss is None
     else:
         assert result.metrics.log_loss == pytest.approx(ref.log_loss, rel=1e-6)
+
+
+@pytest.mark.parametrize("strategy", ["soft", "geometric"])
+def test_exact_ties_go_to_the_first_class_whatever_the_model_order(strategy):
+    """Vote fractions (fifths, like k-NN) averaged with equal weights tie exactly in exact
+    arithmetic; the winner must not depend on the order float32 added the models in."""
+    rng = np.random.default_rng(0)
+    n, k, m = 3000, 3, 5
+    p = (rng.multinomial(5, np.full(k, 1 / k), size=(m, n)) / 5).astype(np.float32)
+    y = rng.integers(0, k, n)
+    names = tuple("abcde")
+    forward = EnsembleEvaluator(PredictionSet(p, y, np.arange(k), names)).evaluate(strategy)
+    backward = EnsembleEvaluator(PredictionSet(p[::-1].copy(), y, np.arange(k), names[::-1])).evaluate(strategy)
+    np.testing.assert_array_equal(forward.y_pred, backward.y_pred)
+    if strategy == "soft":  # where the exact average ties, the class that sorts first wins
+        votes = (p * 5).round().astype(int).sum(axis=0)  # exact integer totals
+        tied_first = np.array([np.flatnonzero(v == v.max())[0] for v in votes])
+        np.testing.assert_array_equal(forward.y_pred, tied_first)

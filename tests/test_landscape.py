@@ -120,3 +120,20 @@ def test_hard_sweeps_keep_exact_ties_where_the_others_share_thirds():
     sw = weight_sweeps(p, y, current, strategy="hard", resolution=4)
     assert direct.metrics.accuracy == 1.0
     assert sw.accuracy[[0, 1, 2], [1, 2, 1]].tolist() == [1.0, 1.0, 1.0]  # each curve at its current weight
+
+
+@pytest.mark.parametrize("strategy", ["soft", "geometric"])
+def test_exact_ties_of_vote_fraction_models_match_the_evaluator(strategy):
+    """k-NN and forest probabilities are fractions (here fifths): averaged at grid weights
+    they tie exactly in exact arithmetic, and float32 rounding must not decide the winner
+    differently in the landscape and in evaluate()."""
+    rng = np.random.default_rng(5)
+    n, k = 400, 4
+    y = rng.integers(0, k, n)
+    votes = rng.multinomial(5, np.full(k, 1 / k), size=(3, n)).astype(np.float32)
+    votes[:, np.arange(n), y] += rng.integers(0, 3, size=(3, n))
+    p = (votes / votes.sum(axis=2, keepdims=True)).astype(np.float32)
+    ev = EnsembleEvaluator(PredictionSet(p, y, np.arange(k), ("a", "b", "c")))
+    land = simplex_landscape(p, y, strategy=strategy, resolution=12)
+    direct = np.array([ev.evaluate(strategy, w).metrics.accuracy for w in land.weights])
+    np.testing.assert_allclose(land.accuracy, direct, rtol=0, atol=1e-12)
