@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from ensemble_core import LabelsFile, PredictionSet, load_prediction_set
+from ensemble_core.io import model_name
 from ensemble_core._validation import EnsembleInputError
 from ensemble_core.demo import DEMOS
 
@@ -74,8 +75,28 @@ class DataSource:
             h.update(entry.digest.encode())
         return h.hexdigest()
 
+    @property
+    def model_names(self) -> tuple[str, ...]:
+        """The loaded models' names (each prediction file's name without its suffix)."""
+        return tuple(model_name(entry.name) for entry in self.predictions)
+
+    def check_new_model(self, name: str, file: str) -> None:
+        """Refuse a model to be added under a name already loaded, before any work is done on it."""
+        if name in self.model_names:
+            raise EnsembleInputError(
+                f"{file}: a model named {name!r} is already loaded; rename the file to add it as another model"
+            )
+
     def with_predictions(self, extra: list[FileEntry]) -> DataSource:
-        """The same labels with more prediction files (a model added to the set)."""
+        """The same labels with more prediction files (a model added to the set).
+
+        Raises
+        ------
+        EnsembleInputError
+            When a new file gives the name of a model already loaded.
+        """
+        for entry in extra:
+            self.check_new_model(model_name(entry.name), entry.name)
         kind = "upload" if self.kind == "demo" else self.kind
         title = self.title if self.kind != "demo" else f"{self.title} + your models"
         return replace(self, kind=kind, title=title, predictions=self.predictions + tuple(extra))

@@ -149,8 +149,16 @@ def load_and_report(make_source, *args) -> bool:
     except EnsembleInputError as exc:
         st.error(str(exc), icon=":material/error:")
         return False
-    _ss()[K.FLASH] = f"Loaded {pset.n_samples:,} examples, {pset.n_classes} classes and {pset.n_models} models."
+    ss = _ss()
+    ss[K.FLASH] = f"Loaded {pset.n_samples:,} examples, {pset.n_classes} classes and {pset.n_models} models."
+    ss[K.UPLOAD_ROUND] = ss.get(K.UPLOAD_ROUND, 0) + 1
     return True
+
+
+def upload_key(name: str) -> str:
+    """A file uploader's key, new after every successful load: the uploaders empty
+    once their files are loaded, so pressing "Add" again cannot add a model twice."""
+    return f"{name}#{_ss().get(K.UPLOAD_ROUND, 0)}"
 
 
 def load_uploads(labels: Upload | None, predictions: list[Upload]) -> bool:
@@ -425,10 +433,13 @@ def score_models(
             raise EnsembleInputError("choose a model file to upload or give a local model path")
         labels = read_labels(source)
         cache = PredictionCache()
-        entries = []
+        entries, scored_names = [], set()
         for i, (label, load) in enumerate(loaders):
             bar = st.progress(0.0, text=f"Loading {label} ({i + 1} of {len(loaders)})…")
             model = load()
+            source.check_new_model(model.name, label)
+            if model.name in scored_names:
+                raise EnsembleInputError(f"{label}: two of the chosen models are named {model.name!r}")
 
             def progress(done: int, total: int, bar=bar, name=model.name) -> None:
                 bar.progress(done / max(total, 1), text=f"Scoring {name}: {done:,} of {total:,} examples")
@@ -436,6 +447,7 @@ def score_models(
             probas = score_model(model, labels.content, classes=labels.classes, text_column=text_column,
                                  feature_columns=feature_columns or None, progress=progress, cache=cache)
             entries.append(scored_entry(model.name, probas, labels))
+            scored_names.add(model.name)
         return source.with_predictions(entries)
 
     return load_and_report(scored)

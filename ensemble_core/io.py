@@ -300,7 +300,8 @@ def load_prediction_set(
         raise EnsembleInputError("give at least one prediction file")
     entries = [(Path(p[0]), p[1]) if isinstance(p, tuple) else (Path(p), None) for p in predictions]
     if names is None:
-        names = [_model_name(path) for path, _ in entries]
+        names = [model_name(path) for path, _ in entries]
+        _check_unique_names(names, [path for path, _ in entries])
     elif len(names) != len(entries):
         raise EnsembleInputError(
             f"number of names and prediction files must be equal; got {len(names)} names, "
@@ -316,12 +317,24 @@ def load_prediction_set(
     )
 
 
-def _model_name(path: Path) -> str:
-    name = path.name
+def model_name(path: str | Path) -> str:
+    """The model name a prediction file gives: its file name without the table suffix."""
+    name = Path(path).name
     for suffix in (".csv.gz", ".csv", ".parquet", ".pq"):
         if name.lower().endswith(suffix):
             return name[: -len(suffix)]
-    return path.stem
+    return Path(path).stem
+
+
+def _check_unique_names(names: Sequence[str], paths: Sequence[Path]) -> None:
+    seen: dict[str, Path] = {}
+    for name, path in zip(names, paths):
+        if name in seen:
+            raise EnsembleInputError(
+                f"{seen[name]} and {path} both give the model name {name!r} (a model is named by its "
+                "file name); rename one of them"
+            )
+        seen[name] = path
 
 
 def write_predictions(

@@ -12,6 +12,7 @@ from dashboard.state import (
     score_models,
     set_view,
     sync_url,
+    upload_key,
 )
 from dashboard.tuning import reliability_panel
 from dashboard.ui import setup_page
@@ -36,10 +37,11 @@ with upload_tab:
     with st.form("upload_form", border=False):
         left, right = st.columns(2)
         labels_file = left.file_uploader(
-            "Labelled dataset (CSV or Parquet with a `label` column)", type=UPLOAD_TYPES, key="up_labels"
+            "Labelled dataset (CSV or Parquet with a `label` column)", type=UPLOAD_TYPES, key=upload_key("up_labels")
         )
         prediction_files = right.file_uploader(
-            "Prediction files, one per model", type=UPLOAD_TYPES, accept_multiple_files=True, key="up_predictions"
+            "Prediction files, one per model", type=UPLOAD_TYPES, accept_multiple_files=True,
+            key=upload_key("up_predictions"),
         )
         submitted = st.form_submit_button("Load these files", type="primary", icon=":material/upload:")
     if submitted:
@@ -52,7 +54,7 @@ with add_tab:
     )
     with st.form("add_form", border=False):
         extra_files = st.file_uploader(
-            "More prediction files", type=UPLOAD_TYPES, accept_multiple_files=True, key="up_extra"
+            "More prediction files", type=UPLOAD_TYPES, accept_multiple_files=True, key=upload_key("up_extra")
         )
         added = st.form_submit_button("Add to the loaded data", icon=":material/add:")
     if added:
@@ -67,7 +69,7 @@ with score_tab:
     columns = [] if loaded is None else list(loaded.full.pset.content.columns)
     with st.form("score_form", border=False):
         model_files = st.file_uploader("Model files", type=["skops", "onnx"], accept_multiple_files=True,
-                                       key="up_models")
+                                       key=upload_key("up_models"))
         model_path = st.text_input("Or a model on this machine (file or transformers directory)", key="path_model")
         trust = st.checkbox("I made or trust this local pickle/joblib file (it can run any code)", key="trust_pickle")
         left, right = st.columns(2)

@@ -154,8 +154,10 @@ def test_duplicate_model_names_are_rejected(tmp_path):
     (tmp_path / "a").mkdir()
     p1 = _write(tmp_path / "m.csv", "id,neg,pos\n1,0.5,0.5\n2,0.5,0.5\n3,0.5,0.5\n")
     p2 = _write(tmp_path / "a" / "m.csv", "id,neg,pos\n1,0.5,0.5\n2,0.5,0.5\n3,0.5,0.5\n")
-    with pytest.raises(EnsembleInputError, match="'m' appears twice"):
+    with pytest.raises(EnsembleInputError, match=r"m\.csv and .*a/m\.csv both give the model name 'm'"):
         load_prediction_set(lab, [p1, p2])
+    with pytest.raises(EnsembleInputError, match="'m' appears twice"):  # names given explicitly
+        load_prediction_set(lab, [p1, p2], names=["m", "m"])
 
 
 def test_a_class_called_NA_is_a_label_not_a_gap(tmp_path):

@@ -189,3 +189,19 @@ def test_scoring_a_pickle_upload_is_refused(tmp_path, monkeypatch):
     assert not at.exception
     assert at.session_state["ok"] is False
     assert at.error and "evil.pkl" in at.error[0].value
+
+
+def test_scoring_a_model_already_loaded_is_refused_before_it_runs(tmp_path, monkeypatch):
+    from ensemble_core.demo import DEMOS
+
+    def must_not_score(*args, **kwargs):
+        raise AssertionError("scored a model whose name is already loaded")
+
+    monkeypatch.setenv("ENSEMBLE_EXPLORER_CACHE", str(tmp_path))
+    monkeypatch.setattr("ensemble_core.models.score_model", must_not_score)
+    data = (DEMOS["sentiment"].models_folder / "tfidf_logreg.skops").read_bytes()
+    at = AppTest.from_function(_score_script, args=("tfidf_logreg.skops", data))
+    at.run(timeout=60)
+    assert not at.exception
+    assert at.session_state["ok"] is False
+    assert "tfidf_logreg.skops: a model named 'tfidf_logreg' is already loaded" in at.error[0].value

@@ -71,5 +71,10 @@ def test_adding_predictions_to_a_demo_makes_it_own_data():
     mixed = demo.with_predictions([extra])
     assert isinstance(mixed, DataSource) and mixed.kind == "upload"
     assert load_source(mixed).names[-1] == "copy"
+    assert mixed.model_names[-1] == "copy"
+    # The same file added again: refused by name, naming the file, before anything is read.
+    again = FileEntry("copy.csv", data=b"not even a table")
+    with pytest.raises(EnsembleInputError, match="copy.csv: a model named 'copy' is already loaded; rename"):
+        mixed.with_predictions([again])
     with pytest.raises(EnsembleInputError, match="unknown demo 'nope'"):
         demo_source("nope")

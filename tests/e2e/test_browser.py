@@ -110,7 +110,10 @@ def test_uploading_a_good_and_a_broken_prediction_file(page: Page, tmp_path):
 
     page.get_by_role("tab", name="Add models to the loaded data").click()
     form = page.locator('[data-testid="stForm"]').filter(has_text="More prediction files")
+    # The uploader emptied once its file was added: pressing "Add" again cannot add it twice.
+    expect(form.get_by_text("extra_model.csv")).to_have_count(0)
     form.locator('input[type="file"]').set_input_files(broken)
+    expect(form.get_by_text("broken.csv")).to_be_visible()
     form.get_by_role("button", name="Add to the loaded data").click()
     error = page.locator('[data-testid="stAlertContentError"]')
     expect(error).to_contain_text("broken.csv: row 1: probabilities sum to")
