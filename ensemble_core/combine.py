@@ -190,3 +190,77 @@ def normalise_log_pool(z: np.ndarray) -> np.ndarray:
     np.exp(z, out=z)
     z /= z.sum(axis=1, keepdims=True)
     return z
+
+
+class ClassMajorBlock:
+    """Scratch space for finishing a block of the ensemble's output class-major.
+
+    A block of rows (rows × classes) is copied transposed, classes × rows, so that
+    every per-class step — the tie-biased top class, the geometric pool's
+    normalisation, each example's statistics — is one contiguous vector operation.
+    NumPy's row-wise ``argmax``/``max`` over ten columns pays a per-row overhead
+    (measured at 1M × 10: ``argmax(axis=1)`` 26 ms, ``max(axis=1)`` 55 ms, the
+    same maximum over the transposed array 3 ms).
+
+    Parameters
+    ----------
+    n_classes : int
+    rows : int
+        The largest block it will be given.
+    """
+
+    def __init__(self, n_classes: int, rows: int):
+        self.rows = rows
+        self.scores = np.empty((n_classes, rows), dtype=np.float32)
+        self._biased = np.empty_like(self.scores)
+        self._bias = (SCORE_TIE_BIAS * np.arange(n_classes, dtype=np.float32))[:, None]
+        self._top = np.empty(rows, dtype=np.float32)
+        self._ahead = np.empty(rows, dtype=bool)
+        self._below = np.empty(rows, dtype=bool)
+        self._index = np.empty(rows, dtype=np.int8 if n_classes <= 127 else np.int32)
+        self._offsets = np.arange(rows)
+
+    def load(self, block: np.ndarray) -> np.ndarray:
+        """Copy ``block`` (m × classes, m ≤ rows) in; returns its classes × m view."""
+        view = self.scores[:, : block.shape[0]]
+        np.copyto(view, block.T)
+        return view
+
+    def top_class(self, m: int) -> np.ndarray:
+        """The loaded block's top class per row, exactly as :func:`top_class` decides.
+
+        The first class whose biased score equals the row's maximum: counted as the
+        run of leading classes strictly below it (NaN-free scores).
+        """
+        biased = np.subtract(self.scores[:, :m], self._bias, out=self._biased[:, :m])
+        top, ahead, below, index = self._top[:m], self._ahead[:m], self._below[:m], self._index[:m]
+        np.maximum.reduce(biased, axis=0, out=top)
+        np.less(biased[0], top, out=ahead)
+        index[...] = ahead
+        for c in range(1, biased.shape[0] - 1):
+            np.less(biased[c], top, out=below)
+            np.logical_and(ahead, below, out=ahead)
+            np.add(index, ahead.view(np.int8), out=index)
+        return index
+
+    def normalise_log_pool(self, m: int) -> np.ndarray:
+        """The loaded block of mean log-probabilities → probabilities, in place
+        (:func:`normalise_log_pool`, class-major)."""
+        z = self.scores[:, :m]
+        z -= np.maximum.reduce(z, axis=0, out=self._top[:m])
+        np.exp(z, out=z)
+        z /= z.sum(axis=0)
+        return z
+
+    def row_stats(
+        self, m: int, pred: np.ndarray, y_true: np.ndarray, *, out: tuple[np.ndarray, np.ndarray, np.ndarray]
+    ) -> None:
+        """Each loaded row's probability of its predicted class, of its true class,
+        and its sum of squares, written into the three arrays of ``out`` (m each)."""
+        flat = self.scores.reshape(-1)  # element (c, r) of the block sits at c * rows + r
+        offsets = self._offsets[:m]
+        confidence, p_true, sum_sq = out
+        flat.take(pred.astype(np.intp, copy=False) * self.rows + offsets, out=confidence, mode="clip")
+        flat.take(y_true.astype(np.intp, copy=False) * self.rows + offsets, out=p_true, mode="clip")
+        z = self.scores[:, :m]
+        np.einsum("ij,ij->j", z, z, out=sum_sq)

@@ -18,14 +18,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._validation import EnsembleInputError, check_weights
-from .combine import STRATEGIES, hard_vote, log_probas, model_labels, normalise_log_pool, soft_vote, top_class
+from .combine import STRATEGIES, ClassMajorBlock, hard_vote, log_probas, model_labels, soft_vote
 from .metrics import ClassifierMetrics, classifier_metrics, metrics_from_rows
 from .predictions import PredictionSet
 from .stacking import META_LEARNERS, cross_fit_stacking
 
 #: Rows of the ensemble's output (rows × classes) finished at a time: each block stays
-#: in cache while it is normalised (geometric) and its per-example statistics are read.
-BLOCK_ROWS = 4096
+#: in cache while its top class is taken, it is normalised (geometric) and its
+#: per-example statistics are read (see :class:`~ensemble_core.combine.ClassMajorBlock`).
+BLOCK_ROWS = 8192
 
 
 @dataclass(frozen=True, eq=False)
@@ -130,6 +131,8 @@ class EnsembleEvaluator:
         array in one BLAS matrix-vector product: on an idle machine that reads the
         array as fast as ``probas.sum()`` does, twice as fast as summing model by model
         per block (measured at 1M × 10 × 10: 26 ms against 55 ms, the sum 25 ms).
+        Each block is then finished class-major (:class:`~ensemble_core.combine.ClassMajorBlock`):
+        NumPy's row-wise argmax over a few classes costs more than the sum itself.
         """
         p = self.pset
         n, k = p.n_samples, p.n_classes
@@ -139,24 +142,22 @@ class EnsembleEvaluator:
         elif strategy == "geometric":
             soft_vote(self.log_probas_, w, out=probas)  # weighted mean log-probabilities
         y_pred = np.empty(n, dtype=np.intp)
-        rows_stats = {name: np.empty(n, dtype=np.float32) for name in ("confidence", "p_true", "sum_sq")}
+        confidence, p_true, sum_sq = (np.empty(n, dtype=np.float32) for _ in range(3))
+        block = ClassMajorBlock(k, min(BLOCK_ROWS, n))
         for start in range(0, n, BLOCK_ROWS):
             rows = slice(start, min(start + BLOCK_ROWS, n))
-            out = probas[rows]
-            if strategy == "soft":
-                pred = top_class(out)
-            elif strategy == "geometric":
-                pred = top_class(out)  # on the mean log-probabilities, as the landscape decides
-                normalise_log_pool(out)
+            m = rows.stop - start
+            if strategy == "hard":
+                y_pred[rows], probas[rows] = hard_vote(self.labels_[:, rows], w, k)
+                block.load(probas[rows])
             else:
-                pred, shares = hard_vote(self.labels_[:, rows], w, k)
-                out[...] = shares
-            local = np.arange(out.shape[0])
-            y_pred[rows] = pred
-            rows_stats["confidence"][rows] = out[local, pred]
-            rows_stats["p_true"][rows] = out[local, p.y_true[rows]]
-            rows_stats["sum_sq"][rows] = np.einsum("ij,ij->i", out, out)
-        return y_pred, probas, rows_stats
+                block.load(probas[rows])
+                # Geometric decides on the mean log-probabilities, as the landscape does.
+                y_pred[rows] = block.top_class(m)
+                if strategy == "geometric":
+                    probas[rows] = block.normalise_log_pool(m).T
+            block.row_stats(m, y_pred[rows], p.y_true[rows], out=(confidence[rows], p_true[rows], sum_sq[rows]))
+        return y_pred, probas, {"confidence": confidence, "p_true": p_true, "sum_sq": sum_sq}
 
     def combine(
         self,

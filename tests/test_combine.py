@@ -185,3 +185,38 @@ def test_bad_weights_are_rejected(weights, match):
 def test_model_labels_is_argmax():
     p = np.array([[[0.2, 0.8], [0.9, 0.1]]])
     np.testing.assert_array_equal(model_labels(p), [[1, 0]])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n_classes=st.sampled_from([1, 2, 3, 10, 130]),
+    n_rows=st.integers(1, 40),
+    spare=st.integers(0, 5),
+    levels=st.integers(1, 4),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_class_major_block_decides_and_scores_like_the_row_wise_functions(n_classes, n_rows, spare, levels, seed):
+    """The evaluator's class-major pass gives exactly top_class's labels (ties included: few
+    distinct values make many) and the row-wise statistics, also in a partly filled block."""
+    from ensemble_core.combine import ClassMajorBlock, normalise_log_pool, top_class
+
+    rng = np.random.default_rng(seed)
+    scores = (rng.integers(0, levels + 1, size=(n_rows, n_classes)) / levels).astype(np.float32)
+    scores += rng.choice([0, 1e-7, 2e-6], size=scores.shape).astype(np.float32)  # inside and outside the bias
+    y_true = rng.integers(0, n_classes, size=n_rows)
+    block = ClassMajorBlock(n_classes, n_rows + spare)
+
+    block.load(scores)
+    pred = block.top_class(n_rows).astype(np.intp)
+    np.testing.assert_array_equal(pred, top_class(scores))
+    confidence, p_true, sum_sq = (np.empty(n_rows, dtype=np.float32) for _ in range(3))
+    block.row_stats(n_rows, pred, y_true, out=(confidence, p_true, sum_sq))
+    rows = np.arange(n_rows)
+    np.testing.assert_array_equal(confidence, scores[rows, pred])
+    np.testing.assert_array_equal(p_true, scores[rows, y_true])
+    np.testing.assert_allclose(sum_sq, (scores.astype(np.float64) ** 2).sum(axis=1), rtol=1e-5)
+
+    log_scores = np.log(np.clip(scores, 1e-7, None))
+    block.load(log_scores)
+    np.testing.assert_allclose(block.normalise_log_pool(n_rows).T, normalise_log_pool(log_scores.copy()),
+                               rtol=1e-5, atol=1e-7)
