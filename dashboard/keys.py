@@ -22,7 +22,7 @@ SUGGEST_REQUEST = "suggest_request"  # bool: "Suggest weights" pressed; the Ense
 SUGGESTED = "suggested"  # AppliedSuggestion | None: the last suggestion put on the sliders
 BEFORE_SUGGESTION = "before_suggestion"  # dict | None: strategy and weights before it, for "Restore my weights"
 SIDEBAR_TEXT = "sidebar_text"  # str: the "Loaded now" summary as last drawn (a fragment run does not redraw it)
-UPLOAD_ROUND = "upload_round"  # int: successful loads so far; part of the uploaders' keys, so they empty after one
+UPLOAD_ROUND = "upload_round"  # dict[str, int]: successful loads per file widget; part of its key, so it empties
 SWEEPS = "sweeps"  # (params, WeightSweeps) | None: sweeps computed on request for large data
 
 WIDGET_STRATEGY = "w_strategy"

@@ -16,6 +16,7 @@ the cross-fitted temperature scaling by the data's key.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import streamlit as st
 
@@ -137,11 +138,12 @@ def set_source(source: DataSource) -> PredictionSet:
     return pset
 
 
-def load_and_report(make_source, *args) -> bool:
+def load_and_report(make_source, *args, clears: tuple[str, ...] = ()) -> bool:
     """Build a source with ``make_source(*args)``, load it, and show any user error.
 
     Returns whether it worked (the page then reruns and shows the flash message);
-    on failure the previously loaded data stays.
+    on failure the previously loaded data stays. On success the widgets named in
+    ``clears`` (see :func:`upload_key`) empty; the other forms keep what they hold.
     """
     try:
         source = make_source(*args)
@@ -151,19 +153,22 @@ def load_and_report(make_source, *args) -> bool:
         return False
     ss = _ss()
     ss[K.FLASH] = f"Loaded {pset.n_samples:,} examples, {pset.n_classes} classes and {pset.n_models} models."
-    ss[K.UPLOAD_ROUND] = ss.get(K.UPLOAD_ROUND, 0) + 1
+    rounds = ss.setdefault(K.UPLOAD_ROUND, {})
+    for name in clears:
+        rounds[name] = rounds.get(name, 0) + 1
     return True
 
 
 def upload_key(name: str) -> str:
-    """A file uploader's key, new after every successful load: the uploaders empty
-    once their files are loaded, so pressing "Add" again cannot add a model twice."""
-    return f"{name}#{_ss().get(K.UPLOAD_ROUND, 0)}"
+    """A key for a widget naming files to load (an uploader, a model path), new after
+    each successful load from its form: it then empties, so pressing "Add" or "Score"
+    again cannot add a model twice."""
+    return f"{name}#{_ss().get(K.UPLOAD_ROUND, {}).get(name, 0)}"
 
 
 def load_uploads(labels: Upload | None, predictions: list[Upload]) -> bool:
     """Load an uploaded labels file and prediction files; errors shown in the page."""
-    return load_and_report(upload_source, labels, predictions)
+    return load_and_report(upload_source, labels, predictions, clears=("up_labels", "up_predictions"))
 
 
 def load_folder(labels_path: str, predictions_folder: str) -> bool:
@@ -182,7 +187,7 @@ def add_uploaded_predictions(predictions: list[Upload]) -> bool:
             raise EnsembleInputError("choose at least one prediction file to add")
         return source.with_predictions(upload_entries(predictions))
 
-    return load_and_report(extended)
+    return load_and_report(extended, clears=("up_extra",))
 
 
 def current() -> Loaded | None:
@@ -417,7 +422,7 @@ def score_models(
     """Load model files (uploads: skops/ONNX; a local path: also transformers
     directories, and pickle only when trusted), score them on the loaded examples
     with a progress bar, and add their predictions as models. Errors shown in the page."""
-    from ensemble_core.models import PredictionCache, load_model, load_model_bytes, score_model
+    from ensemble_core.models import PredictionCache, load_model, load_model_bytes, model_name_for, score_model
 
     from .sources import read_labels, scored_entry
 
@@ -426,20 +431,28 @@ def score_models(
     def scored() -> DataSource:
         if source is None:
             raise EnsembleInputError("load a labelled dataset first; models are scored on its examples")
-        loaders = [(up.name, lambda up=up: load_model_bytes(up.name, up.getvalue())) for up in uploads]
+        # (label, model name, loader); the names are known from the file names, so a clash is
+        # refused before any model is loaded or scored.
+        loaders = [(up.name, Path(up.name).stem, lambda up=up: load_model_bytes(up.name, up.getvalue()))
+                   for up in uploads]
         if local_path.strip():
-            loaders.append((local_path.strip(), lambda: load_model(local_path.strip(), trust_pickle=trust_pickle)))
+            path = local_path.strip()
+            loaders.append((path, model_name_for(path),
+                            lambda: load_model(path, trust_pickle=trust_pickle)))
         if not loaders:
             raise EnsembleInputError("choose a model file to upload or give a local model path")
+        names: set[str] = set()
+        for label, name, _ in loaders:
+            source.check_new_model(name, label)
+            if name in names:
+                raise EnsembleInputError(f"{label}: two of the chosen models are named {name!r}")
+            names.add(name)
         labels = read_labels(source)
         cache = PredictionCache()
-        entries, scored_names = [], set()
-        for i, (label, load) in enumerate(loaders):
+        entries = []
+        for i, (label, _, load) in enumerate(loaders):
             bar = st.progress(0.0, text=f"Loading {label} ({i + 1} of {len(loaders)})…")
             model = load()
-            source.check_new_model(model.name, label)
-            if model.name in scored_names:
-                raise EnsembleInputError(f"{label}: two of the chosen models are named {model.name!r}")
 
             def progress(done: int, total: int, bar=bar, name=model.name) -> None:
                 bar.progress(done / max(total, 1), text=f"Scoring {name}: {done:,} of {total:,} examples")
@@ -447,7 +460,6 @@ def score_models(
             probas = score_model(model, labels.content, classes=labels.classes, text_column=text_column,
                                  feature_columns=feature_columns or None, progress=progress, cache=cache)
             entries.append(scored_entry(model.name, probas, labels))
-            scored_names.add(model.name)
         return source.with_predictions(entries)
 
-    return load_and_report(scored)
+    return load_and_report(scored, clears=("up_models", "path_model"))

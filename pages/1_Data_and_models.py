@@ -70,7 +70,8 @@ with score_tab:
     with st.form("score_form", border=False):
         model_files = st.file_uploader("Model files", type=["skops", "onnx"], accept_multiple_files=True,
                                        key=upload_key("up_models"))
-        model_path = st.text_input("Or a model on this machine (file or transformers directory)", key="path_model")
+        model_path = st.text_input("Or a model on this machine (file or transformers directory)",
+                                   key=upload_key("path_model"))
         trust = st.checkbox("I made or trust this local pickle/joblib file (it can run any code)", key="trust_pickle")
         left, right = st.columns(2)
         text_col = left.selectbox("Text column (text models)", ["(automatic)", *columns], key="score_text")

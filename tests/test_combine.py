@@ -187,6 +187,7 @@ def test_model_labels_is_argmax():
     np.testing.assert_array_equal(model_labels(p), [[1, 0]])
 
 
+@pytest.mark.parametrize("layout", ["class-major", "row-major"])
 @settings(max_examples=60, deadline=None)
 @given(
     n_classes=st.sampled_from([1, 2, 3, 10, 130]),
@@ -195,18 +196,19 @@ def test_model_labels_is_argmax():
     levels=st.integers(1, 4),
     seed=st.integers(0, 2**32 - 1),
 )
-def test_class_major_block_decides_and_scores_like_the_row_wise_functions(n_classes, n_rows, spare, levels, seed):
-    """The evaluator's class-major pass gives exactly top_class's labels (ties included: few
+def test_output_blocks_decide_and_score_like_the_row_wise_functions(layout, n_classes, n_rows, spare, levels, seed):
+    """The evaluator's block pass gives exactly top_class's labels (ties included: few
     distinct values make many) and the row-wise statistics, also in a partly filled block."""
-    from ensemble_core.combine import ClassMajorBlock, normalise_log_pool, top_class
+    from ensemble_core.combine import ClassMajorBlock, RowMajorBlock, normalise_log_pool, top_class
 
     rng = np.random.default_rng(seed)
     scores = (rng.integers(0, levels + 1, size=(n_rows, n_classes)) / levels).astype(np.float32)
     scores += rng.choice([0, 1e-7, 2e-6], size=scores.shape).astype(np.float32)  # inside and outside the bias
     y_true = rng.integers(0, n_classes, size=n_rows)
-    block = ClassMajorBlock(n_classes, n_rows + spare)
+    block = (ClassMajorBlock if layout == "class-major" else RowMajorBlock)(n_classes, n_rows + spare)
 
-    block.load(scores)
+    out = scores.copy()
+    block.load(out)
     pred = block.top_class(n_rows).astype(np.intp)
     np.testing.assert_array_equal(pred, top_class(scores))
     confidence, p_true, sum_sq = (np.empty(n_rows, dtype=np.float32) for _ in range(3))
@@ -217,6 +219,14 @@ def test_class_major_block_decides_and_scores_like_the_row_wise_functions(n_clas
     np.testing.assert_allclose(sum_sq, (scores.astype(np.float64) ** 2).sum(axis=1), rtol=1e-5)
 
     log_scores = np.log(np.clip(scores, 1e-7, None))
-    block.load(log_scores)
-    np.testing.assert_allclose(block.normalise_log_pool(n_rows).T, normalise_log_pool(log_scores.copy()),
-                               rtol=1e-5, atol=1e-7)
+    out = log_scores.copy()
+    block.load(out)
+    block.normalise_log_pool(n_rows)  # written back into the loaded output
+    np.testing.assert_allclose(out, normalise_log_pool(log_scores.copy()), rtol=1e-5, atol=1e-7)
+
+
+def test_output_block_is_class_major_for_few_classes_only():
+    from ensemble_core.combine import CLASS_MAJOR_MAX_CLASSES, ClassMajorBlock, RowMajorBlock, output_block
+
+    assert isinstance(output_block(CLASS_MAJOR_MAX_CLASSES, 8), ClassMajorBlock)
+    assert isinstance(output_block(CLASS_MAJOR_MAX_CLASSES + 1, 8), RowMajorBlock)

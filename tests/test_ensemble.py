@@ -81,24 +81,26 @@ def test_reweighting_does_not_touch_the_models_metrics():
 
 
 @pytest.mark.parametrize("block_rows", [1, 7, 64, 10_000], ids=lambda b: f"block={b}")
+@pytest.mark.parametrize("n_classes", [4, 40], ids=lambda k: f"classes={k}")  # class-major, then row-wise
 @pytest.mark.parametrize("strategy", ["hard", "soft", "geometric"])
-def test_blockwise_evaluation_equals_whole_array_reference(monkeypatch, strategy, block_rows):
-    """Whatever the block size (uneven last block included), evaluate() gives what the
-    pure combination functions and classifier_metrics give on the whole array."""
+def test_blockwise_evaluation_equals_whole_array_reference(monkeypatch, strategy, n_classes, block_rows):
+    """Whatever the block size (uneven last block included) and layout, evaluate() gives
+    what the pure combination functions and classifier_metrics give on the whole array."""
     from ensemble_core import ensemble
-    from ensemble_core.combine import geometric_vote, hard_vote, log_probas, soft_vote
+    from ensemble_core.combine import CLASS_MAJOR_MAX_CLASSES, geometric_vote, hard_vote, log_probas, soft_vote
     from ensemble_core.metrics import classifier_metrics
 
+    assert (n_classes <= CLASS_MAJOR_MAX_CLASSES) == (n_classes == 4)
     monkeypatch.setattr(ensemble, "BLOCK_ROWS", block_rows)
     rng = np.random.default_rng(3)
-    probas = rng.dirichlet(np.ones(4) * 0.5, size=(3, 101)).astype(np.float32)
-    y = rng.integers(0, 4, size=101)
+    probas = rng.dirichlet(np.ones(n_classes) * 0.5, size=(3, 101)).astype(np.float32)
+    y = rng.integers(0, n_classes, size=101)
     w = np.array([0.5, 0.2, 0.3])
-    pset = PredictionSet(probas, y, np.arange(4), ("a", "b", "c"))
+    pset = PredictionSet(probas, y, np.arange(n_classes), ("a", "b", "c"))
     result = EnsembleEvaluator(pset).evaluate(strategy, w)
 
     if strategy == "hard":
-        y_ref, p_ref = hard_vote(probas.argmax(axis=2), w, 4)
+        y_ref, p_ref = hard_vote(probas.argmax(axis=2), w, n_classes)
     else:
         p_ref = soft_vote(probas, w) if strategy == "soft" else geometric_vote(log_probas(probas), w)
         y_ref = p_ref.argmax(axis=1)

@@ -16,7 +16,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from .base import LoadedModel
 from .cache import SCORER_VERSION, PredictionCache, default_cache_dir
-from .loading import load_model, load_model_bytes
+from .loading import load_model, load_model_bytes, model_name_for
 from .scoring import score_model
 
 __all__ = [
@@ -26,5 +26,6 @@ __all__ = [
     "default_cache_dir",
     "load_model",
     "load_model_bytes",
+    "model_name_for",
     "score_model",
 ]

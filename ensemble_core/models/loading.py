@@ -34,12 +34,19 @@ def _from_bytes(path: Path, data: bytes, name: str) -> LoadedModel:
     return load_onnx(str(path), data, name=name, content_hash=content_hash)
 
 
+def model_name_for(path: str | Path) -> str:
+    """The name a model file or directory gets by default (its stem, or the directory's name),
+    known before anything is loaded."""
+    path = Path(path)
+    return path.resolve().name if path.is_dir() else path.stem
+
+
 def _plan(path: Path, trust_pickle: bool, name: str | None) -> tuple[str, str, Callable[[], LoadedModel]]:
     """The model's content hash (cheap: hashing, no parsing), its name, and how to load it fully."""
     if not path.exists():
         raise EnsembleInputError(f"{path}: no such file or directory")
+    name = name or model_name_for(path)
     if path.is_dir():
-        name = name or path.resolve().name
         if (path / SPEC_FILE).is_file():
             return embedding_head_hash(path), name, lambda: load_embedding_head(path, name=name)
         if is_transformers_dir(path):
@@ -48,7 +55,6 @@ def _plan(path: Path, trust_pickle: bool, name: str | None) -> tuple[str, str, C
             f"{path}: not a model directory; expected a transformers model (config.json, model.safetensors, "
             f"tokenizer files) or {SPEC_FILE}"
         )
-    name = name or path.stem
     suffix = path.suffix.lower()
     if suffix in PICKLE_SUFFIXES:
         if not trust_pickle:

@@ -153,7 +153,7 @@ def test_learn_step_sets_the_live_controls(run_page):
     assert at.slider(key="w_weight::naive_bayes").value == 0.0
 
 
-def _score_script(model_name: str, model_bytes: bytes) -> None:
+def _score_script(model_name: str, model_bytes: bytes, local_path: str = "") -> None:
     import io as _io
 
     import streamlit as st
@@ -166,7 +166,7 @@ def _score_script(model_name: str, model_bytes: bytes) -> None:
             self.name = name
 
     init_session()
-    st.session_state["ok"] = score_models([Up(model_name, model_bytes)], "")
+    st.session_state["ok"] = score_models([Up(model_name, model_bytes)], local_path)
 
 
 def test_scoring_an_uploaded_model_adds_it(tmp_path, monkeypatch):
@@ -191,17 +191,35 @@ def test_scoring_a_pickle_upload_is_refused(tmp_path, monkeypatch):
     assert at.error and "evil.pkl" in at.error[0].value
 
 
-def test_scoring_a_model_already_loaded_is_refused_before_it_runs(tmp_path, monkeypatch):
+def test_a_batch_with_a_model_already_loaded_is_refused_before_any_model_runs(tmp_path, monkeypatch):
+    """A new upload plus a local path whose name is already loaded: nothing is loaded or
+    scored (the new model's work would be thrown away with the batch)."""
     from ensemble_core.demo import DEMOS
 
-    def must_not_score(*args, **kwargs):
-        raise AssertionError("scored a model whose name is already loaded")
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("loaded or scored a model of a batch that is refused")
 
     monkeypatch.setenv("ENSEMBLE_EXPLORER_CACHE", str(tmp_path))
-    monkeypatch.setattr("ensemble_core.models.score_model", must_not_score)
-    data = (DEMOS["sentiment"].models_folder / "tfidf_logreg.skops").read_bytes()
-    at = AppTest.from_function(_score_script, args=("tfidf_logreg.skops", data))
+    for name in ("score_model", "load_model", "load_model_bytes"):
+        monkeypatch.setattr(f"ensemble_core.models.{name}", must_not_run)
+    loaded = DEMOS["sentiment"].models_folder / "tfidf_logreg.skops"
+    at = AppTest.from_function(_score_script, args=("brand_new.skops", b"never read", str(loaded)))
     at.run(timeout=60)
     assert not at.exception
     assert at.session_state["ok"] is False
-    assert "tfidf_logreg.skops: a model named 'tfidf_logreg' is already loaded" in at.error[0].value
+    assert f"{loaded}: a model named 'tfidf_logreg' is already loaded" in at.error[0].value
+
+
+def test_the_model_path_box_empties_after_the_model_is_scored(run_page, tmp_path, monkeypatch):
+    """So pressing "Score and add" again (say, with a new upload) cannot score it twice."""
+    from ensemble_core.demo import DEMOS
+
+    monkeypatch.setenv("ENSEMBLE_EXPLORER_CACHE", str(tmp_path / "cache"))
+    model = tmp_path / "tfidf_copy.skops"
+    model.write_bytes((DEMOS["sentiment"].models_folder / "tfidf_logreg.skops").read_bytes())
+    at = run_page("pages/1_Data_and_models.py")
+    at.text_input(key="path_model#0").input(str(model))
+    at.button(key="FormSubmitter:score_form-Score and add").click().run(timeout=120)
+    assert not at.exception and not at.error
+    assert at.session_state["included"][-1] == "tfidf_copy"
+    assert at.text_input(key="path_model#1").value == ""
