@@ -153,7 +153,9 @@ def load_and_report(make_source, *args, clears: tuple[str, ...] = ()) -> bool:
         return False
     ss = _ss()
     ss[K.FLASH] = f"Loaded {pset.n_samples:,} examples, {pset.n_classes} classes and {pset.n_models} models."
-    rounds = ss.setdefault(K.UPLOAD_ROUND, {})
+    rounds = ss.get(K.UPLOAD_ROUND)
+    if not isinstance(rounds, dict):  # absent, or a session from a version that kept one count
+        rounds = ss[K.UPLOAD_ROUND] = {}
     for name in clears:
         rounds[name] = rounds.get(name, 0) + 1
     return True
@@ -163,7 +165,8 @@ def upload_key(name: str) -> str:
     """A key for a widget naming files to load (an uploader, a model path), new after
     each successful load from its form: it then empties, so pressing "Add" or "Score"
     again cannot add a model twice."""
-    return f"{name}#{_ss().get(K.UPLOAD_ROUND, {}).get(name, 0)}"
+    rounds = _ss().get(K.UPLOAD_ROUND)
+    return f"{name}#{rounds.get(name, 0) if isinstance(rounds, dict) else 0}"
 
 
 def load_uploads(labels: Upload | None, predictions: list[Upload]) -> bool:

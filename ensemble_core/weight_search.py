@@ -130,7 +130,8 @@ def correct_class_major(scores: np.ndarray, y_true: np.ndarray) -> np.ndarray:
     """
     s = scores if scores.ndim == 3 else scores[None]
     n_sets, n_classes, n = s.shape
-    s_true = np.take(s.reshape(n_sets, n_classes * n), y_true * n + np.arange(n), axis=1)
+    where = y_true.astype(np.intp, copy=False) * n + np.arange(n)  # intp: no overflow for small label types
+    s_true = np.take(s.reshape(n_sets, n_classes * n), where, axis=1)
     top = s.max(axis=1)
     correct = s_true >= top
     # A tie for the top goes to the lower class: recheck the (rare) tied columns exactly.
@@ -469,8 +470,10 @@ def _scores(y_true: np.ndarray, probas: np.ndarray) -> HeldOutScores:
 
 
 def _suggest_workers() -> int:
-    """Threads for :func:`suggest_weights`: one per core, at most 4."""
-    return max(1, min(4, os.cpu_count() or 1))
+    """Threads for :func:`suggest_weights`: one per usable core, at most 2 (each running
+    fit holds its own copy of the training rows, so memory grows with the threads)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(2, cores))
 
 
 def suggest_weights(
@@ -539,7 +542,13 @@ def suggest_weights(
 
     # The folds and the final fit are independent: NumPy releases the GIL in its array
     # work, so a few threads use the cores (each result is the same as run alone).
-    with ThreadPoolExecutor(max_workers=_suggest_workers()) as pool:
+    # BLAS is held at one thread here, in the calling thread, for the whole pool: the
+    # workers' own threadpoolctl limits then save and restore that same 1. Without it
+    # their overlapping save/restore pairs (threadpoolctl's limits are process-wide)
+    # left BLAS at one thread for the rest of the process.
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(max_workers=_suggest_workers()) as pool:
         final_job = pool.submit(final)
         fold_results = list(pool.map(fold, tests))
         temperatures, p_all, weights, path, n_kept = final_job.result()

@@ -251,3 +251,31 @@ def test_top_two_gap_is_the_sorted_difference(n_classes, n, levels, seed):
     else:
         ordered = np.sort(scores, axis=0)
         np.testing.assert_array_equal(gap, ordered[-1] - ordered[-2])
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8, np.int16])
+def test_correct_class_major_takes_small_label_types(dtype):
+    """The true-class position is computed in intp: int8 labels times n overflowed."""
+    rng = np.random.default_rng(5)
+    scores = rng.random((3, 4, 20_000), dtype=np.float32)
+    y = rng.integers(0, 4, 20_000)
+    np.testing.assert_array_equal(ws.correct_class_major(scores, y.astype(dtype)), ws.correct_class_major(scores, y))
+
+
+def test_suggesting_on_a_thread_pool_leaves_blas_threads_as_they_were(monkeypatch):
+    """threadpoolctl's limits are process-wide: the folds' overlapping limits once left BLAS
+    at one thread for the rest of the process (every later slider move included)."""
+    import scipy.optimize  # noqa: F401  (scipy brings its own BLAS: load it before counting)
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+    before = blas_threads()
+    monkeypatch.setattr(ws, "_suggest_workers", lambda: 4)
+    rng = np.random.default_rng(0)
+    probas = rng.dirichlet(np.ones(5), size=(8, 4000)).astype(np.float32)
+    pset = PredictionSet(probas, rng.integers(0, 5, 4000), np.arange(5), tuple(f"m{i}" for i in range(8)))
+    for _ in range(6):
+        suggest_weights(pset, "logloss")
+    assert blas_threads() == before
