@@ -228,6 +228,8 @@ class ClassMajorBlock:
         self._index = np.empty(rows, dtype=np.int8 if n_classes <= 127 else np.int32)
         self._offsets = np.arange(rows)
         self._out: np.ndarray | None = None
+        self._votes: np.ndarray | None = None  # (classes, rows) float64, made on the first hard vote
+        self._top64: np.ndarray | None = None
 
     def load(self, block: np.ndarray) -> None:
         """Take ``block`` (m × classes, m ≤ rows, float32): a view of the output, which
@@ -242,14 +244,49 @@ class ClassMajorBlock:
         run of leading classes strictly below it (NaN-free scores).
         """
         biased = np.subtract(self.scores[:, :m], self._bias, out=self._biased[:, :m])
-        top, ahead, below, index = self._top[:m], self._ahead[:m], self._below[:m], self._index[:m]
-        np.maximum.reduce(biased, axis=0, out=top)
-        np.less(biased[0], top, out=ahead)
+        top = np.maximum.reduce(biased, axis=0, out=self._top[:m])
+        return self._first_reaching(biased, top)
+
+    def _first_reaching(self, scores: np.ndarray, level: np.ndarray) -> np.ndarray:
+        """Per column, the first class whose score is at least ``level``: the run of
+        leading classes strictly below it."""
+        m = scores.shape[1]
+        ahead, below, index = self._ahead[:m], self._below[:m], self._index[:m]
+        np.less(scores[0], level, out=ahead)
         index[...] = ahead
-        for c in range(1, biased.shape[0] - 1):
-            np.less(biased[c], top, out=below)
+        for c in range(1, scores.shape[0] - 1):
+            np.less(scores[c], level, out=below)
             np.logical_and(ahead, below, out=ahead)
             np.add(index, ahead.view(np.int8), out=index)
+        return index
+
+    def load_votes(self, labels: np.ndarray, weights: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """Hard voting on a block: each class's weighted share of the models' votes,
+        written into ``out`` (m × classes, float32) and loaded; returns the winners,
+        exactly as :func:`hard_vote` decides (shares within ``TIE_RTOL`` of the top
+        tie, and the first class wins).
+
+        Parameters
+        ----------
+        labels : ndarray of shape (n_models, m), int: each model's predicted class
+        weights : ndarray of shape (n_models,), normalised
+        """
+        m = labels.shape[1]
+        if self._votes is None:
+            self._votes = np.empty_like(self.scores, dtype=np.float64)
+            self._top64 = np.empty(self.rows, dtype=np.float64)
+        votes = self._votes[:, :m]
+        votes.fill(0.0)
+        flat = self._votes.reshape(-1)  # element (c, r) sits at c * rows + r
+        offsets = self._offsets[:m]
+        for model, w in zip(labels, weights):
+            flat[model * self.rows + offsets] += w  # one vote per row: no repeated index
+        top = np.maximum.reduce(votes, axis=0, out=self._top64[:m])
+        level = top - TIE_RTOL * np.abs(top)
+        index = self._first_reaching(votes, level)
+        np.copyto(self.scores[:, :m], votes)
+        self._out = out
+        np.copyto(out, self.scores[:, :m].T)
         return index
 
     def normalise_log_pool(self, m: int) -> None:
@@ -286,6 +323,12 @@ class RowMajorBlock:
 
     def load(self, block: np.ndarray) -> None:
         self._out = block
+
+    def load_votes(self, labels: np.ndarray, weights: np.ndarray, out: np.ndarray) -> np.ndarray:
+        pred, shares = hard_vote(labels, weights, out.shape[1])
+        out[...] = shares
+        self._out = out
+        return pred
 
     def top_class(self, m: int) -> np.ndarray:
         return top_class(self._out)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._validation import EnsembleInputError, check_weights
-from .combine import STRATEGIES, hard_vote, log_probas, model_labels, output_block, soft_vote
+from .combine import STRATEGIES, log_probas, model_labels, output_block, soft_vote
 from .metrics import ClassifierMetrics, classifier_metrics, metrics_from_rows
 from .predictions import PredictionSet
 from .stacking import META_LEARNERS, cross_fit_stacking
@@ -152,8 +152,7 @@ class EnsembleEvaluator:
             rows = slice(start, min(start + step, n))
             m = rows.stop - start
             if strategy == "hard":
-                y_pred[rows], probas[rows] = hard_vote(self.labels_[:, rows], w, k)
-                block.load(probas[rows])
+                y_pred[rows] = block.load_votes(self.labels_[:, rows], w, probas[rows])
             else:
                 block.load(probas[rows])
                 # Geometric decides on the mean log-probabilities, as the landscape does.

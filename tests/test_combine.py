@@ -230,3 +230,45 @@ def test_output_block_is_class_major_for_few_classes_only():
 
     assert isinstance(output_block(CLASS_MAJOR_MAX_CLASSES, 8), ClassMajorBlock)
     assert isinstance(output_block(CLASS_MAJOR_MAX_CLASSES + 1, 8), RowMajorBlock)
+
+
+@pytest.mark.parametrize("layout", ["class-major", "row-major"])
+@settings(max_examples=60, deadline=None)
+@given(
+    n_models=st.integers(1, 6),
+    n_classes=st.sampled_from([1, 2, 3, 10, 130]),
+    n_rows=st.integers(1, 40),
+    spare=st.integers(0, 5),
+    kind=st.sampled_from(["equal", "decimal", "random"]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_output_blocks_vote_like_hard_vote(layout, n_models, n_classes, n_rows, spare, kind, seed):
+    """Winners (ties by TIE_RTOL, first class) and vote shares exactly as hard_vote gives them.
+    Equal weights make exact ties; decimal ones make ties that float addition misses
+    (0.1 + 0.2 against 0.3)."""
+    from ensemble_core.combine import ClassMajorBlock, RowMajorBlock
+
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, n_classes, size=(n_models, n_rows))
+    w = {"equal": lambda: np.full(n_models, 1.0 / n_models),
+         "decimal": lambda: rng.choice([0.1, 0.2, 0.3, 0.4, 0.6], size=n_models),
+         "random": lambda: rng.dirichlet(np.ones(n_models))}[kind]()
+    block = (ClassMajorBlock if layout == "class-major" else RowMajorBlock)(n_classes, n_rows + spare)
+    out = np.empty((n_rows, n_classes), dtype=np.float32)
+    pred = block.load_votes(labels, w, out)
+    ref_pred, ref_shares = hard_vote(labels, w, n_classes)
+    np.testing.assert_array_equal(pred, ref_pred)
+    np.testing.assert_array_equal(out, ref_shares.astype(np.float32))
+    confidence, p_true, sum_sq = (np.empty(n_rows, dtype=np.float32) for _ in range(3))
+    y_true = rng.integers(0, n_classes, size=n_rows)
+    block.row_stats(n_rows, pred.astype(np.intp), y_true, out=(confidence, p_true, sum_sq))
+    np.testing.assert_array_equal(p_true, out[np.arange(n_rows), y_true])
+
+
+def test_a_near_tie_of_vote_totals_goes_to_the_first_class():
+    """0.1 + 0.2 for class 1 against 0.3 for class 0: equal in exact arithmetic."""
+    from ensemble_core.combine import ClassMajorBlock
+
+    out = np.empty((1, 2), dtype=np.float32)
+    pred = ClassMajorBlock(2, 4).load_votes(np.array([[1], [1], [0]]), np.array([0.1, 0.2, 0.3]), out)
+    assert pred[0] == 0
