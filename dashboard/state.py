@@ -425,6 +425,7 @@ def score_models(
     """Load model files (uploads: skops/ONNX; a local path: also transformers
     directories, and pickle only when trusted), score them on the loaded examples
     with a progress bar, and add their predictions as models. Errors shown in the page."""
+    from ensemble_core.io import check_unique_model_names
     from ensemble_core.models import PredictionCache, load_model, load_model_bytes, model_name_for, score_model
 
     from .sources import read_labels, scored_entry
@@ -444,12 +445,9 @@ def score_models(
                             lambda: load_model(path, trust_pickle=trust_pickle)))
         if not loaders:
             raise EnsembleInputError("choose a model file to upload or give a local model path")
-        names: set[str] = set()
         for label, name, _ in loaders:
             source.check_new_model(name, label)
-            if name in names:
-                raise EnsembleInputError(f"{label}: two of the chosen models are named {name!r}")
-            names.add(name)
+        check_unique_model_names([name for _, name, _ in loaders], [label for label, _, _ in loaders])
         labels = read_labels(source)
         cache = PredictionCache()
         entries = []

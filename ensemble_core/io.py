@@ -301,7 +301,7 @@ def load_prediction_set(
     entries = [(Path(p[0]), p[1]) if isinstance(p, tuple) else (Path(p), None) for p in predictions]
     if names is None:
         names = [model_name(path) for path, _ in entries]
-        _check_unique_names(names, [path for path, _ in entries])
+        check_unique_model_names(names, [path for path, _ in entries])
     elif len(names) != len(entries):
         raise EnsembleInputError(
             f"number of names and prediction files must be equal; got {len(names)} names, "
@@ -326,15 +326,16 @@ def model_name(path: str | Path) -> str:
     return Path(path).stem
 
 
-def _check_unique_names(names: Sequence[str], paths: Sequence[Path]) -> None:
-    seen: dict[str, Path] = {}
-    for name, path in zip(names, paths):
+def check_unique_model_names(names: Sequence[str], files: Sequence[str | Path]) -> None:
+    """Refuse two files that give one model name, naming both files."""
+    seen: dict[str, str | Path] = {}
+    for name, file in zip(names, files):
         if name in seen:
             raise EnsembleInputError(
-                f"{seen[name]} and {path} both give the model name {name!r} (a model is named by its "
+                f"{seen[name]} and {file} both give the model name {name!r} (a model is named by its "
                 "file name); rename one of them"
             )
-        seen[name] = path
+        seen[name] = file
 
 
 def write_predictions(
