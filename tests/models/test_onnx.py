@@ -111,3 +111,12 @@ def test_text_pipeline_export_reads_strings(text_data, tmp_path):
     model = load_model(path)
     assert (model.input, model.classes) == ("text", ("fresh", "rotten"))
     np.testing.assert_allclose(model.predict_proba(texts), pipe.predict_proba(texts), atol=1e-4)
+
+
+def test_a_batch_the_model_cannot_run_is_one_line(wine_onnx):
+    model = load_model(wine_onnx["matrix"])
+    with pytest.raises(EnsembleInputError, match=r"wine_matrix\.onnx: the ONNX model failed on one batch of 2 rows "
+                                                 r"\(.*\)$"):
+        model.predict_proba(np.zeros((2, 3)))
+    # A failed batch is the model's answer, not a broken worker: the next batch runs.
+    assert model.predict_proba(np.zeros((2, model.n_features))).shape == (2, 3)
