@@ -253,8 +253,8 @@ class OnnxWorker:
         """Write the request and read the reply within ``seconds``, draining stderr meanwhile."""
         proc = self._proc
         deadline = time.monotonic() + seconds
-        outgoing = memoryview(b"".join(chunks))
-        sent = 0
+        # Written chunk by chunk, not joined: a model's bytes are not copied once more.
+        outgoing = [memoryview(chunk) for chunk in chunks if chunk]
         received = bytearray()
         header_end = total = None
         header: dict = {}
@@ -270,12 +270,15 @@ class OnnxWorker:
                 for key, _ in selector.select(left):
                     if key.fileobj is proc.stdin:
                         try:
-                            sent += os.write(key.fd, outgoing[sent:sent + _CHUNK])
+                            sent = os.write(key.fd, outgoing[0][:_CHUNK])
+                            outgoing[0] = outgoing[0][sent:]
+                            if not outgoing[0]:
+                                outgoing.pop(0)
                         except BlockingIOError:
                             continue
                         except BrokenPipeError:  # it died: its stdout's end says how
-                            sent = len(outgoing)
-                        if sent == len(outgoing):
+                            outgoing.clear()
+                        if not outgoing:
                             selector.unregister(proc.stdin)
                         continue
                     if key.fileobj is proc.stderr:
