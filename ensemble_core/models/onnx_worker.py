@@ -15,8 +15,10 @@ The limits (:class:`OnnxLimits`) come from the environment when the model is loa
   skl2onnx exports score a 2,048-row batch in milliseconds; a minute allows a model
   a thousand times slower on a busy machine.
 - ``ENSEMBLE_EXPLORER_ONNX_MEMORY_MB`` (default 4096): the worker's address space.
-  Python, NumPy and onnxruntime take 0.2-0.6 GB of it idle (1-4 threads, measured),
-  which leaves about 3.5 GB for the model's weights and one batch's intermediates.
+  Python, NumPy and onnxruntime take 0.23-0.46 GB of it with the digits demo's model
+  loaded (1-4 threads; 70 MB resident), which leaves about 3.5 GB for a model's
+  weights and one batch's intermediates, and stops a graph asking for tens of GB at
+  its first allocation past the cap.
 
 Starting the worker (Python, NumPy, onnxruntime: about 0.2 s, measured) has
 its own allowance, :data:`STARTUP_SECONDS`, whatever the limits say.
