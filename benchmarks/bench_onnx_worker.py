@@ -4,6 +4,8 @@ For the digits demo's ONNX logistic regression (``demo_data/digits/models/logreg
 - in process: ``onnxruntime.InferenceSession`` on the model's bytes in this process and
   one ``run`` per batch, as ``load_onnx`` did before models ran in a worker (the
   baseline: 1.00);
+- in process, no spinning: the same with ``session.intra_op.allow_spinning`` off, as the
+  worker has it: the difference to the worker is the process boundary alone;
 - worker: ``load_model`` as it is now (a worker process under limits, one request per batch).
 
 Each is timed on loading, on ``score_model`` over the demo's test split (540 rows) and
@@ -36,13 +38,15 @@ MODEL = ROOT / "demo_data" / "digits" / "models" / "logreg.onnx"
 TEST = ROOT / "demo_data" / "digits" / "test.csv"
 
 
-def load_in_process(path: Path) -> LoadedModel:
+def load_in_process(path: Path, spinning: bool = True) -> LoadedModel:
     """The digits model as ``load_onnx`` loaded it before: a session in this process."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = thread_count()
     options.inter_op_num_threads = 1
+    if not spinning:
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     session = ort.InferenceSession(path.read_bytes(), options, providers=["CPUExecutionProvider"])
     classes = tuple(str(c) for c in range(10))
 
@@ -71,7 +75,9 @@ def main() -> None:
     synthetic = pd.DataFrame(rng.integers(0, 17, (100_000, len(features))).astype(float), columns=features)
     print(f"{platform.processor() or platform.machine()}, Python {platform.python_version()}, "
           f"{thread_count()} onnxruntime threads; median of {args.repeats} runs")
-    loaders = {"in process": load_in_process, "worker": load_model}
+    loaders = {"in process": load_in_process,
+               "no spinning": lambda path: load_in_process(path, spinning=False),
+               "worker": load_model}
     rows = {}
     for label, load in loaders.items():
         model = load(MODEL)

@@ -26,6 +26,7 @@ its own allowance, :data:`STARTUP_SECONDS`, whatever the limits say.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import math
 import os
@@ -119,6 +120,15 @@ def _stop(proc: subprocess.Popen) -> None:
         stream.close()
 
 
+def _widen_pipe(fd: int) -> None:
+    """A 1 MiB pipe buffer (Linux's default cap for unprivileged processes) instead of
+    64 kB: a batch of 2,048 rows × 64 float32 features crosses in one write, not eight."""
+    try:
+        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), _CHUNK)
+    except OSError:  # not Linux, or a lower cap: the default buffer works, a little slower
+        pass
+
+
 class _Refused(Exception):
     """The worker broke off a request: ran over, died, or sent what it must not."""
 
@@ -186,6 +196,8 @@ class OnnxWorker:
         self._finalizer = weakref.finalize(self, _stop, self._proc)
         for stream in (self._proc.stdin, self._proc.stdout, self._proc.stderr):
             os.set_blocking(stream.fileno(), False)
+        for stream in (self._proc.stdin, self._proc.stdout):
+            _widen_pipe(stream.fileno())
         with self._lock:
             reply, _ = self._exchange([], STARTUP_SECONDS, START, 0)
         if not reply["ok"]:
