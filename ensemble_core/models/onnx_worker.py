@@ -267,6 +267,7 @@ class OnnxWorker:
         """Write the request and read the reply within ``seconds``, draining stderr meanwhile."""
         proc = self._proc
         deadline = time.monotonic() + seconds
+        self._stderr = b""  # what this request's failure may be told by
         # Written chunk by chunk, not joined: a model's bytes are not copied once more.
         outgoing = [memoryview(chunk) for chunk in chunks if chunk]
         received = bytearray()
