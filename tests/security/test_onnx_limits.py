@@ -96,13 +96,15 @@ def endless_loop() -> bytes:
     )
 
 
-def huge_at_run_time(gigabytes: int = 40) -> bytes:
-    """ConstantOfShape to n × 10 G floats (40 GB per row): known only once the batch is."""
-    per_row = gigabytes * GB // 4
+def huge_at_run_time(gigabytes: float = 40) -> bytes:
+    """ConstantOfShape to ``gigabytes`` of floats, whatever the batch; the shape is
+    computed from the batch (n × 0 + size), so it is not known before the model runs."""
+    size = int(gigabytes * GB) // 4
     return _model(
-        [helper.make_node("Mul", ["n", "per_row"], ["huge_shape"]),
+        [helper.make_node("Mul", ["n", "nothing"], ["zeros"]),
+         helper.make_node("Add", ["zeros", "size"], ["huge_shape"]),
          helper.make_node("ConstantOfShape", ["huge_shape"], ["huge"], value=_fill(1.0))],
-        "huge", [_const("per_row", np.array([per_row], np.int64))],
+        "huge", [_const("nothing", np.array([0], np.int64)), _const("size", np.array([size], np.int64))],
     )
 
 
@@ -278,6 +280,18 @@ def test_load_model_and_score_model_refuse_in_one_line(limited, name):
     assert re.search(attack.refusal, message), message
     _check(outcome, attack, message)
     limited.assert_untouched()
+
+
+def test_the_memory_cap_is_what_refuses(limited, monkeypatch):
+    """1.5 GB at run time: more than the 1 GiB cap under test, well within what a machine
+    gives; the same model runs once the cap is raised deliberately."""
+    path = limited.files / "one_and_a_half_gb.onnx"
+    path.write_bytes(huge_at_run_time(gigabytes=1.5))
+    with pytest.raises(EnsembleInputError, match=r"needed more than 1 GiB of memory on one batch of 2 rows"):
+        load_model(path).predict_proba(["good", "bad"])
+    monkeypatch.setenv(MEMORY_ENV, "3072")
+    monkeypatch.setenv(SECONDS_ENV, "60")  # writing and reading 1.5 GB, on a busy machine
+    np.testing.assert_allclose(load_model(path).predict_proba(["good", "bad"]), 0.5)
 
 
 @pytest.mark.parametrize("name", ATTACKS)
