@@ -68,8 +68,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     ap = sub.add_parser("apply", help="apply a saved stacker to new prediction files")
     ap.add_argument("--meta-model", required=True, help="a stacker saved with evaluate --save-meta")
-    ap.add_argument("--labels", required=True, help="the new data's labels file (sets classes and row order)")
-    ap.add_argument("--predictions", required=True, nargs="+", help="prediction files, in the stacker's model order")
+    ap.add_argument(
+        "--data", "--labels", dest="data", required=True,
+        help="the new rows (sets row order and ids); with a 'label' column the stacked accuracy is reported",
+    )
+    ap.add_argument(
+        "--predictions", required=True, nargs="+",
+        help="one prediction file per model the stacker was fitted on, matched by model name (any order)",
+    )
+    ap.add_argument("--names", nargs="+", help="model names (default: each file's stem)")
     ap.add_argument("--out", required=True, help="where to write the stacked predictions")
     ap.set_defaults(handler=_apply)
     _add_model_commands(sub)
@@ -200,7 +207,7 @@ def _evaluate(args) -> int:
             write_predictions(args.out, pset.classes, labels=result.y_pred, ids=pset.ids)
     if args.save_meta:
         fit_stacker(
-            pset.probas, pset.y_true, pset.classes, pset.names, meta=args.meta, seed=args.seed
+            pset.probas, pset.y_true, pset.classes, pset.names, meta=args.meta, seed=args.seed, ids=pset.ids
         ).save(args.save_meta)
     if args.json:
         print(json.dumps(report, allow_nan=False, default=_json_default))
@@ -210,21 +217,42 @@ def _evaluate(args) -> int:
 
 
 def _apply(args) -> int:
-    from .io import load_prediction_set, write_predictions
+    from .io import LabelsFile, prediction_entries, read_aligned_predictions, write_predictions
     from .stacking import StackingModel
 
     stacker = StackingModel.load(args.meta_model)
-    pset = load_prediction_set(args.labels, args.predictions)
-    keys = tuple(str(c) for c in pset.classes)
-    if keys != stacker.classes:
-        raise EnsembleInputError(
-            f"{args.labels}: classes {', '.join(keys)} differ from the stacker's {', '.join(stacker.classes)}"
+    entries, names = prediction_entries(args.predictions, args.names)
+    order = stacker.model_order(names, source=args.meta_model)
+    rows = LabelsFile(args.data, classes=stacker.classes)
+    probas, _ = read_aligned_predictions(rows, [entries[i] for i in order])
+    stacked = stacker.predict_proba(probas)
+    write_predictions(args.out, stacker.classes, probas=stacked, ids=rows.ids)
+    summary = f"wrote {args.out}: {rows.n_samples} examples"
+    if rows.labelled:
+        correct = stacked.argmax(axis=1) == rows.y_true
+        summary += f", stacked accuracy {correct.mean():.4f}"
+    else:
+        summary += f" ({rows.path.name} has no 'label' column: no accuracy)"
+    seen = stacker.fitted_rows(probas, rows.ids)
+    if seen is not None and seen.any():
+        n_seen = int(seen.sum())
+        if n_seen == rows.n_samples:
+            what = f"these are the rows the stacker was fitted on (all {n_seen} match)"
+        else:
+            what = f"{n_seen} of {rows.n_samples} rows are rows the stacker was fitted on"
+            if rows.labelled:
+                summary += f"; {correct[~seen].mean():.4f} on the {rows.n_samples - n_seen} other rows"
+        _warn(
+            f"{what}: its predictions and accuracy there are in-sample, not evidence (a row matches when "
+            "its id, or without ids its row number, and every model's probabilities are a training row's); "
+            "for an honest estimate use evaluate --strategy stacking (out-of-fold)"
         )
-    probas = stacker.predict_proba(pset.probas)
-    write_predictions(args.out, pset.classes, probas=probas, ids=pset.ids)
-    acc = float(np.mean(probas.argmax(axis=1) == pset.y_true))
-    print(f"wrote {args.out}: {pset.n_samples} examples, stacked accuracy {acc:.4f}")
+    print(summary)
     return 0
+
+
+def _warn(message: str) -> None:
+    print(f"ensemble-explorer: warning: {message}", file=sys.stderr)
 
 
 def _json_default(obj):

@@ -101,30 +101,80 @@ def _check_ids(path: Path, ids: pd.Series) -> np.ndarray:
     return keys.astype(str)
 
 
+def class_indices(path: Path, column: str, values: pd.Series, keys: Sequence[str]) -> np.ndarray:
+    """Each value's index among known classes, matched by ``label_key``.
+
+    Raises
+    ------
+    EnsembleInputError
+        At the first missing value or value that is not one of ``keys``.
+    """
+    missing = values.isna().to_numpy()
+    if missing.any():
+        raise EnsembleInputError(f"{path}: column {column!r}: row {first_true_row(missing)}: {column} is missing")
+    index = {k: i for i, k in enumerate(keys)}
+    idx = np.array([index.get(label_key(v), -1) for v in values], dtype=np.intp)
+    if (idx < 0).any():
+        row = first_true_row(idx < 0)
+        raise EnsembleInputError(
+            f"{path}: column {column!r}: row {row}: {label_key(values.iloc[row - 1])!r} is not a known class; "
+            f"classes are {', '.join(keys)}"
+        )
+    return idx
+
+
 class LabelsFile:
-    """A validated labels file.
+    """A validated labels file, or the rows of new data to predict.
+
+    Parameters
+    ----------
+    path : the file (also names it in messages)
+    source : optional file-like object to read instead of ``path`` (an upload)
+    classes : optional fixed classes, in order (e.g. a saved stacker's). Without
+        them the ``label`` column is required and the classes are its sorted unique
+        labels. With them the ``label`` column is optional: each label must be one
+        of ``classes``, and a file without labels reads as unlabelled rows
+        (``y_true`` is None).
 
     Attributes
     ----------
     path : Path
     classes : ndarray of shape (n_classes,)
-        Sorted unique labels, in their original type.
+        Sorted unique labels, in their original type (or the given classes).
     keys : list of str
         ``label_key`` of each class, in ``classes`` order.
-    y_true : ndarray of shape (n_samples,), class indices
+    y_true : ndarray of shape (n_samples,), class indices, or None for unlabelled rows
     ids : ndarray of str or None
     content : DataFrame
         The other columns (text, features).
     """
 
-    def __init__(self, path: str | Path, source: object = None) -> None:
+    def __init__(
+        self, path: str | Path, source: object = None, *, classes: Sequence[object] | None = None
+    ) -> None:
         self.path = Path(path)
         df = read_table(self.path, source)
-        if LABEL_COLUMN not in df.columns:
+        if LABEL_COLUMN not in df.columns and classes is None:
             raise EnsembleInputError(
                 f"{self.path}: no 'label' column; found columns {', '.join(map(repr, df.columns))}"
             )
-        labels = df[LABEL_COLUMN]
+        self._n_samples = len(df)
+        if classes is None:
+            self.classes, self.y_true = self._read_classes(df[LABEL_COLUMN])
+            self.keys = [label_key(c) for c in self.classes]
+        else:
+            self.classes = np.asarray(classes, dtype=object)
+            self.keys = [label_key(c) for c in self.classes]
+            self.y_true = (
+                class_indices(self.path, LABEL_COLUMN, df[LABEL_COLUMN], self.keys)
+                if LABEL_COLUMN in df.columns
+                else None
+            )
+        self.ids = _check_ids(self.path, df[ID_COLUMN]) if ID_COLUMN in df.columns else None
+        self.content = df.drop(columns=[c for c in (LABEL_COLUMN, ID_COLUMN) if c in df.columns])
+        self.content.index = pd.RangeIndex(len(df))
+
+    def _read_classes(self, labels: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         missing = labels.isna().to_numpy()
         if missing.any():
             raise EnsembleInputError(
@@ -141,16 +191,17 @@ class LabelsFile:
             values = values.astype(np.int64)
         elif labels.dtype.kind not in "iub":
             values = np.array([str(v).strip() for v in values], dtype=object)
-        self.classes, self.y_true = np.unique(values, return_inverse=True)
-        self.y_true = self.y_true.astype(np.intp)
-        self.keys = [label_key(c) for c in self.classes]
-        self.ids = _check_ids(self.path, df[ID_COLUMN]) if ID_COLUMN in df.columns else None
-        self.content = df.drop(columns=[c for c in (LABEL_COLUMN, ID_COLUMN) if c in df.columns])
-        self.content.index = pd.RangeIndex(len(df))
+        classes, y_true = np.unique(values, return_inverse=True)
+        return classes, y_true.astype(np.intp)
 
     @property
     def n_samples(self) -> int:
-        return len(self.y_true)
+        return self._n_samples
+
+    @property
+    def labelled(self) -> bool:
+        """Whether the file has a ``label`` column."""
+        return self.y_true is not None
 
 
 def _as_float_column(path: Path, df: pd.DataFrame, column: str) -> np.ndarray:
@@ -219,19 +270,7 @@ def read_prediction_table(
                 f"{path}: has both a 'prediction' column and other columns ({', '.join(map(repr, others))}); "
                 "give either one probability column per class or a single 'prediction' column"
             )
-        pred = df[PREDICTION_COLUMN]
-        missing = pred.isna().to_numpy()
-        if missing.any():
-            raise EnsembleInputError(
-                f"{path}: column 'prediction': row {first_true_row(missing)}: prediction is missing"
-            )
-        idx = np.array([key_index.get(label_key(v), -1) for v in pred], dtype=np.intp)
-        if (idx < 0).any():
-            row = first_true_row(idx < 0)
-            raise EnsembleInputError(
-                f"{path}: column 'prediction': row {row}: {label_key(pred.iloc[row - 1])!r} is not a known class; "
-                f"classes are {', '.join(keys)}"
-            )
+        idx = class_indices(path, PREDICTION_COLUMN, df[PREDICTION_COLUMN], keys)
         probas = np.zeros((len(df), n_classes), dtype=np.float32)
         probas[np.arange(len(df)), idx] = 1.0
         return probas, True, ids
@@ -278,6 +317,54 @@ def _align(path: Path, labels: LabelsFile, probas: np.ndarray, ids: np.ndarray |
     return probas
 
 
+def read_aligned_predictions(
+    rows: LabelsFile, entries: Sequence[tuple[Path, object]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Read prediction files against ``rows``' classes, each aligned to its rows.
+
+    Parameters
+    ----------
+    rows : the labels file (or unlabelled rows) that sets classes and row order
+    entries : (path, file-like object or None) pairs, one per model
+
+    Returns
+    -------
+    probas : ndarray of shape (n_models, n_samples, n_classes), float32
+    hard : ndarray of shape (n_models,), bool
+    """
+    probas = np.empty((len(entries), rows.n_samples, len(rows.keys)), dtype=np.float32)
+    hard = np.zeros(len(entries), dtype=bool)
+    for m, (path, source) in enumerate(entries):
+        p, hard[m], ids = read_prediction_table(path, rows.keys, source)
+        probas[m] = _align(path, rows, p, ids)
+    return probas, hard
+
+
+def prediction_entries(
+    predictions: Sequence[str | Path | tuple[str | Path, object]], names: Sequence[str] | None = None
+) -> tuple[list[tuple[Path, object]], tuple[str, ...]]:
+    """(path, file-like object or None) pairs and one model name per prediction file.
+
+    Each name defaults to its file's stem; two files giving one name, or given
+    ``names`` of the wrong count or repeated, are refused.
+    """
+    if not predictions:
+        raise EnsembleInputError("give at least one prediction file")
+    entries = [(Path(p[0]), p[1]) if isinstance(p, tuple) else (Path(p), None) for p in predictions]
+    if names is None:
+        names = [model_name(path) for path, _ in entries]
+        check_unique_model_names(names, [path for path, _ in entries])
+    elif len(names) != len(entries):
+        raise EnsembleInputError(
+            f"number of names and prediction files must be equal; got {len(names)} names, "
+            f"{len(entries)} files"
+        )
+    elif len(set(names)) != len(names):
+        dup = next(n for n in names if list(names).count(n) > 1)
+        raise EnsembleInputError(f"model names must be unique; {dup!r} appears twice")
+    return entries, tuple(str(n) for n in names)
+
+
 def load_prediction_set(
     labels: str | Path | LabelsFile,
     predictions: Sequence[str | Path | tuple[str | Path, object]],
@@ -296,22 +383,10 @@ def load_prediction_set(
     >>> ps = load_prediction_set("labels.csv", ["rf.csv", "lr.csv"])  # doctest: +SKIP
     """
     lab = labels if isinstance(labels, LabelsFile) else LabelsFile(labels)
-    if not predictions:
-        raise EnsembleInputError("give at least one prediction file")
-    entries = [(Path(p[0]), p[1]) if isinstance(p, tuple) else (Path(p), None) for p in predictions]
-    if names is None:
-        names = [model_name(path) for path, _ in entries]
-        check_unique_model_names(names, [path for path, _ in entries])
-    elif len(names) != len(entries):
-        raise EnsembleInputError(
-            f"number of names and prediction files must be equal; got {len(names)} names, "
-            f"{len(entries)} files"
-        )
-    probas = np.empty((len(entries), lab.n_samples, len(lab.keys)), dtype=np.float32)
-    hard = np.zeros(len(entries), dtype=bool)
-    for m, (path, source) in enumerate(entries):
-        p, hard[m], ids = read_prediction_table(path, lab.keys, source)
-        probas[m] = _align(path, lab, p, ids)
+    if not lab.labelled:
+        raise EnsembleInputError(f"{lab.path}: no 'label' column; a prediction set needs labelled rows")
+    entries, names = prediction_entries(predictions, names)
+    probas, hard = read_aligned_predictions(lab, entries)
     return PredictionSet(
         probas, lab.y_true, lab.classes, tuple(names), hard=hard, ids=lab.ids, content=lab.content
     )

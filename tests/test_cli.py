@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn import metrics as skm
 
@@ -23,8 +25,6 @@ def files(tmp_path_factory, fitted_models):
     models, X, y = fitted_models["wine-strings"]
     d = tmp_path_factory.mktemp("cli")
     ids = np.arange(len(y)) + 100
-    import pandas as pd
-
     pd.DataFrame({"id": ids, "label": y, "alcohol": X[:, 0]}).to_csv(d / "labels.csv", index=False)
     paths = []
     for name, m in zip(["lr", "rf", "nb", "knn"], models):
@@ -99,6 +99,7 @@ def test_stacker_saved_and_applied(capsys, files, tmp_path):
     meta = tmp_path / "meta.skops"
     assert main(["evaluate", "--labels", labels, "--predictions", *preds, "--strategy", "stacking", "--save-meta", str(meta)]) == 0
     out = tmp_path / "stacked.csv"
+    # --labels still names the rows file (now also --data)
     assert main(["apply", "--meta-model", str(meta), "--labels", labels, "--predictions", *preds, "--out", str(out)]) == 0
     assert "stacked accuracy" in capsys.readouterr().out
     assert load_prediction_set(labels, [out]).n_samples == 72
@@ -151,3 +152,88 @@ def test_a_bad_file_from_a_real_process_gives_one_line_and_status_2(files, tmp_p
     assert proc.returncode == 2
     assert proc.stderr.startswith("ensemble-explorer: error: ") and proc.stderr.count("\n") == 1
     assert "row 1: probabilities sum to 1.5" in proc.stderr
+
+
+@pytest.fixture(scope="module")
+def stacker(files, tmp_path_factory):
+    _, labels, preds = files
+    meta = tmp_path_factory.mktemp("stacker") / "meta.skops"
+    assert main(["evaluate", "--labels", labels, "--predictions", *preds, "--strategy", "stacking", "--save-meta", str(meta)]) == 0
+    return str(meta)
+
+
+def _apply(capsys, stacker, data, preds, out, *extra):
+    status = main(["apply", "--meta-model", stacker, "--data", str(data), "--predictions", *map(str, preds), "--out", str(out), *extra])
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def test_apply_matches_files_to_the_stackers_models_by_name(capsys, files, stacker, tmp_path):
+    """The files in another order give the same stacked predictions: they are matched by name, not position."""
+    _, labels, preds = files
+    status, in_order, _ = _apply(capsys, stacker, labels, preds, tmp_path / "a.csv")
+    assert status == 0
+    status, reversed_order, _ = _apply(capsys, stacker, labels, preds[::-1], tmp_path / "b.csv")
+    assert status == 0
+    assert reversed_order.replace("b.csv", "a.csv") == in_order
+    assert (tmp_path / "a.csv").read_text() == (tmp_path / "b.csv").read_text()
+
+
+@pytest.mark.parametrize(
+    "pick, names, match",
+    [
+        (slice(0, 3), None, r"fitted on models lr, rf, nb, knn; no prediction file for 'knn' \("),
+        (slice(0, 4), ["lr", "rf", "nb", "svm"], r"no prediction file for 'knn'; 'svm' is not among them"),
+        (slice(0, 4), ["lr", "rf", "nb"], r"got 3 names, 4 files"),
+    ],
+    ids=["missing-model", "unknown-name", "names-count"],
+)
+def test_apply_refuses_a_missing_or_unknown_model_in_one_line(capsys, files, stacker, tmp_path, pick, names, match):
+    _, labels, preds = files
+    extra = ["--names", *names] if names else []
+    status, out, err = _apply(capsys, stacker, labels, preds[pick], tmp_path / "o.csv", *extra)
+    assert status == 2 and out == ""
+    assert re.search(match, err) and err.count("\n") == 1
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_apply_on_unlabelled_rows_writes_predictions_and_no_accuracy(capsys, files, stacker, tmp_path):
+    d, labels, preds = files
+    rows = pd.read_csv(labels).drop(columns="label")
+    rows.iloc[::-1].to_csv(tmp_path / "new.csv", index=False)  # other row order: aligned by id
+    status, out, err = _apply(capsys, stacker, tmp_path / "new.csv", preds, tmp_path / "stacked.csv")
+    assert status == 0
+    assert "no 'label' column: no accuracy" in out and "stacked accuracy" not in out
+    written = pd.read_csv(tmp_path / "stacked.csv")
+    assert list(written.columns) == ["id", "barbera", "barolo", "grignolino"]
+    assert written["id"].tolist() == rows["id"].tolist()[::-1]
+    assert "fitted on" in err  # these are its training rows, labelled or not
+
+
+def test_apply_warns_when_the_rows_are_the_ones_it_was_fitted_on(capsys, files, stacker, tmp_path):
+    d, labels, preds = files
+    status, out, err = _apply(capsys, stacker, labels, preds, tmp_path / "o.csv")
+    assert status == 0 and "stacked accuracy" in out
+    assert err.startswith("ensemble-explorer: warning: these are the rows the stacker was fitted on (all 72 match)")
+    assert "in-sample, not evidence" in err and err.count("\n") == 1
+
+    # New ids for half the rows: the same probabilities under another id are other examples.
+    lab = pd.read_csv(labels)
+    new_id = {i: (i + 10_000 if k % 2 else i) for k, i in enumerate(lab["id"])}
+    lab.assign(id=lab["id"].map(new_id)).to_csv(tmp_path / "half.csv", index=False)
+    moved = []
+    for p in preds:
+        df = pd.read_csv(p)
+        df.assign(id=df["id"].map(new_id)).to_csv(tmp_path / Path(p).name, index=False)
+        moved.append(tmp_path / Path(p).name)
+    status, out, err = _apply(capsys, stacker, tmp_path / "half.csv", moved, tmp_path / "o.csv")
+    assert status == 0
+    assert "36 of 72 rows are rows the stacker was fitted on" in err
+    assert re.search(r"stacked accuracy \d\.\d{4}; \d\.\d{4} on the 36 other rows", out)
+
+    lab.assign(id=lab["id"] + 10_000).to_csv(tmp_path / "new.csv", index=False)
+    for p in preds:
+        df = pd.read_csv(p)
+        df.assign(id=df["id"] + 10_000).to_csv(tmp_path / Path(p).name, index=False)
+    status, out, err = _apply(capsys, stacker, tmp_path / "new.csv", moved, tmp_path / "o.csv")
+    assert status == 0 and err == ""

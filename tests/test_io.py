@@ -166,3 +166,18 @@ def test_a_class_called_NA_is_a_label_not_a_gap(tmp_path):
     ps = load_prediction_set(lab, [pred])
     assert list(ps.classes) == ["EU", "NA"]
     np.testing.assert_array_equal(ps.y_true, [1, 0])
+
+
+def test_rows_without_labels_read_against_given_classes(tmp_path):
+    rows = LabelsFile(_write(tmp_path / "new.csv", "id,text\n7,good\n8,bad\n"), classes=["neg", "pos"])
+    assert not rows.labelled and rows.y_true is None
+    assert rows.keys == ["neg", "pos"] and rows.n_samples == 2 and list(rows.ids) == ["7", "8"]
+    with pytest.raises(EnsembleInputError, match=r"new\.csv: no 'label' column; a prediction set needs labelled rows"):
+        load_prediction_set(rows, [_write(tmp_path / "m.csv", "id,neg,pos\n7,0.5,0.5\n8,0.5,0.5\n")])
+
+
+def test_labels_read_against_given_classes_keep_their_order(tmp_path):
+    rows = LabelsFile(_write(tmp_path / "l.csv", "label\npos\npos\n"), classes=["pos", "neg"])
+    assert rows.y_true.tolist() == [0, 0] and list(rows.classes) == ["pos", "neg"]
+    with pytest.raises(EnsembleInputError, match=r"l2\.csv: column 'label': row 2: 'meh' is not a known class; classes are pos, neg"):
+        LabelsFile(_write(tmp_path / "l2.csv", "label\npos\nmeh\n"), classes=["pos", "neg"])
