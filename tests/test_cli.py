@@ -237,3 +237,13 @@ def test_apply_warns_when_the_rows_are_the_ones_it_was_fitted_on(capsys, files, 
         df.assign(id=df["id"] + 10_000).to_csv(tmp_path / Path(p).name, index=False)
     status, out, err = _apply(capsys, stacker, tmp_path / "new.csv", moved, tmp_path / "o.csv")
     assert status == 0 and err == ""
+
+
+def test_a_repeated_column_name_exits_2_with_one_line(capsys, tmp_path):
+    """Before: exit 0 and accuracy 0.0, the second 'a' read as class 'a.1'."""
+    (tmp_path / "l.csv").write_text("id,label\n1,a\n2,a.1\n")
+    (tmp_path / "p.csv").write_text("id,a,a\n1,1,0\n2,0,1\n")
+    assert main(["evaluate", "--labels", str(tmp_path / "l.csv"), "--predictions", str(tmp_path / "p.csv")]) == 2
+    err = capsys.readouterr().err
+    assert err.endswith("p.csv: column 'a' appears more than once; give each column its own name\n")
+    assert err.count("\n") == 1

@@ -181,3 +181,82 @@ def test_labels_read_against_given_classes_keep_their_order(tmp_path):
     assert rows.y_true.tolist() == [0, 0] and list(rows.classes) == ["pos", "neg"]
     with pytest.raises(EnsembleInputError, match=r"l2\.csv: column 'label': row 2: 'meh' is not a known class; classes are pos, neg"):
         LabelsFile(_write(tmp_path / "l2.csv", "label\npos\nmeh\n"), classes=["pos", "neg"])
+
+
+DUPLICATE_HEADERS = [
+    ("prediction-csv", "labels.csv", "id,label\n1,a\n2,a.1\n", "p.csv", "id,a,a\n1,1,0\n2,0,1\n", r"p\.csv: column 'a' appears more than once"),
+    ("labels-csv", "labels.csv", "label,label\na,b\nb,a\n", "p.csv", "a,b\n1,0\n0,1\n", r"labels\.csv: column 'label' appears more than once"),
+    ("after-spaces", "labels.csv", "label\na\nb\n", "p.csv", "a, b,b \n1,0,0\n0,1,0\n", r"p\.csv: column 'b' appears more than once"),
+    ("after-blank-lines", "labels.csv", "label\na\nb\n", "p.csv", "\n\na,a\n1,0\n0,1\n", r"column 'a' appears more than once"),
+]
+
+
+@pytest.mark.parametrize("lname, ltext, pname, ptext, match", [d[1:] for d in DUPLICATE_HEADERS], ids=[d[0] for d in DUPLICATE_HEADERS])
+def test_a_repeated_column_name_is_refused_before_pandas_renames_it(tmp_path, lname, ltext, pname, ptext, match):
+    """pandas reads a second 'a' as 'a.1': a class of that name would then silently match it."""
+    with pytest.raises(EnsembleInputError, match=match):
+        load_prediction_set(_write(tmp_path / lname, ltext), [_write(tmp_path / pname, ptext)])
+
+
+def test_repeated_names_are_refused_in_gzip_parquet_and_uploads(tmp_path):
+    import gzip
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    lab = _write(tmp_path / "labels.csv", "label\na\nb\n")
+    (tmp_path / "p.csv.gz").write_bytes(gzip.compress(b"a,a\n1,0\n0,1\n"))
+    pq.write_table(pa.table([pa.array([1.0, 0.0]), pa.array([0.0, 1.0])], names=["a", "a"]), tmp_path / "p.parquet")
+    for path in (tmp_path / "p.csv.gz", tmp_path / "p.parquet"):
+        with pytest.raises(EnsembleInputError, match=rf"{path.name}: column 'a' appears more than once; give each"):
+            load_prediction_set(lab, [path])
+    with pytest.raises(EnsembleInputError, match=r"up\.csv: column 'a' appears more than once"):
+        load_prediction_set(lab, [("up.csv", io.BytesIO(b"a,a\n1,0\n0,1\n"))])
+
+
+def test_quoted_header_names_are_parsed_as_csv(tmp_path):
+    lab = _write(tmp_path / "labels.csv", 'label\n"x,y"\n"x\ny"\n')
+    ps = load_prediction_set(lab, [_write(tmp_path / "p.csv", '"x\ny","x,y"\n0,1\n1,0\n')])
+    assert list(ps.classes) == ["x\ny", "x,y"]
+    np.testing.assert_array_equal(ps.probas[0].argmax(axis=1), ps.y_true)
+
+
+def test_a_header_too_wide_is_refused_before_it_is_parsed(tmp_path):
+    from ensemble_core.io import MAX_COLUMNS
+
+    lab = _write(tmp_path / "labels.csv", "label\na\n")
+    wide = _write(tmp_path / "wide.csv", ",".join(f"c{i}" for i in range(MAX_COLUMNS + 1)) + "\n" + "0," * MAX_COLUMNS + "1\n")
+    with pytest.raises(EnsembleInputError, match=r"wide\.csv: has 100,001 columns; at most 100,000 are read"):
+        load_prediction_set(lab, [wide])
+
+
+def test_a_header_line_too_long_is_refused_in_bounded_memory(tmp_path, monkeypatch):
+    import tracemalloc
+
+    from ensemble_core import io as eio
+
+    monkeypatch.setattr(eio, "MAX_HEADER_BYTES", 2**20)
+    lab = _write(tmp_path / "labels.csv", "label\na\n")
+    long = _write(tmp_path / "long.csv", ",".join(f"{i:0999d}" for i in range(3000)) + "\n")  # 3 MB, no row
+    tracemalloc.start()
+    try:
+        with pytest.raises(EnsembleInputError, match=r"long\.csv: the header line is longer than 1 MiB"):
+            load_prediction_set(lab, [long])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 3 * 2**20
+
+
+def test_parquet_width_is_judged_from_the_footer(tmp_path, monkeypatch):
+    from ensemble_core import io as eio
+
+    lab = _write(tmp_path / "labels.csv", "label\na\nb\n")
+    pd.DataFrame({"a": [1.0, 0.0], "b": [0.0, 1.0], "c": [0.0, 0.0]}).to_parquet(tmp_path / "p.parquet")
+    monkeypatch.setattr(eio, "MAX_COLUMNS", 2)
+    with pytest.raises(EnsembleInputError, match=r"p\.parquet: has 3 columns; at most 2 are read"):
+        load_prediction_set(lab, [tmp_path / "p.parquet"])
+    monkeypatch.setattr(eio, "MAX_PARQUET_FOOTER_BYTES", 100)
+    with pytest.raises(EnsembleInputError, match=r"p\.parquet: its Parquet metadata is [\d,]+ bytes, over the 100 read"):
+        load_prediction_set(lab, [tmp_path / "p.parquet"])
