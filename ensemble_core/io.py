@@ -10,6 +10,7 @@ the header not counted.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,6 +23,8 @@ from .predictions import PredictionSet
 LABEL_COLUMN = "label"
 ID_COLUMN = "id"
 PREDICTION_COLUMN = "prediction"
+#: Columns whose values name classes or examples: read as text, then keyed by :func:`label_key`.
+KEY_COLUMNS = (LABEL_COLUMN, ID_COLUMN, PREDICTION_COLUMN)
 #: A probability row may sum to 1 ± this.
 SUM_TOLERANCE = 1e-3
 
@@ -194,14 +197,20 @@ def read_table(path: str | Path, source: object = None) -> pd.DataFrame:
         if suffix in (".parquet", ".pq"):
             df = pd.read_parquet(target)
         else:
-            df = pd.read_csv(
-                target,
-                compression="gzip" if suffix == ".csv.gz" else None,
+            options = {
+                "compression": "gzip" if suffix == ".csv.gz" else None,
                 # Only empty cells are missing: a class may well be called "NA" or "None".
-                keep_default_na=False,
-                na_values=[""],
-                skipinitialspace=True,
-            )
+                "keep_default_na": False,
+                "na_values": [""],
+                "skipinitialspace": True,
+            }
+            start = None if source is None else source.tell()
+            names = pd.read_csv(target, nrows=0, **options).columns
+            if source is not None:
+                source.seek(start)
+            # Labels, ids and hard predictions stay text as written ("01" is not 1): label_key decides.
+            text = {name: str for name in names if str(name).strip() in KEY_COLUMNS}
+            df = pd.read_csv(target, dtype=text, **options)
     except pd.errors.EmptyDataError:
         raise EnsembleInputError(f"{path}: the file is empty") from None
     except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
@@ -220,31 +229,72 @@ def _first_line(exc: Exception) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def label_key(value: object) -> str:
-    """The canonical text of a class label, used to match labels, columns and predictions.
+#: A canonical number: optional '-', digits with no leading zero, an optional decimal part;
+#: no '+', no exponent, no negative zero.
+_NUMBER = re.compile(r"(?!-0(?:\.0+)?$)-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
+_INTEGER = re.compile(r"(?!-0$)-?(?:0|[1-9][0-9]*)")
 
-    Integral numbers lose any ``.0`` (a column read as float because of a gap
-    still matches integer labels); everything else is ``str``.
+
+def label_key(value: object) -> str:
+    """The class a value names, as text: the one rule for labels, probability column names,
+    hard predictions and ids.
+
+    Text is itself without surrounding spaces (``"01"``, ``"+1"``, ``"1e3"`` and ``"1"`` are
+    four classes), except that a canonical whole number written with a decimal part of
+    zeros is that whole number (``"1.0"`` and ``"-3.00"`` are ``"1"`` and ``"-3"``: files
+    written from float arrays still match). Typed numbers are their canonical text
+    (``1``, ``1.0`` → ``"1"``), booleans ``"True"``/``"False"``.
+
+    Examples
+    --------
+    >>> [label_key(v) for v in ["01", " 1 ", "1.0", 1.0, 2, True, "+1"]]
+    ['01', '1', '1', '1', '2', 'True', '+1']
     """
-    if isinstance(value, (bool, np.bool_)):
+    if type(value) is str:  # the common case first: this runs once per distinct id
+        text = value.strip()
+    elif isinstance(value, (bool, np.bool_)):
         return str(bool(value))
-    if isinstance(value, (int, np.integer)):
+    elif isinstance(value, (int, np.integer)):
         return str(int(value))
-    if isinstance(value, (float, np.floating)) and float(value).is_integer():
-        return str(int(value))
-    return str(value).strip()
+    elif isinstance(value, (float, np.floating)):
+        return str(int(value)) if float(value).is_integer() else str(value)
+    else:
+        text = str(value).strip()
+    if "." in text and _NUMBER.fullmatch(text):
+        whole, decimals = text.split(".")
+        if not decimals.strip("0"):
+            return whole
+    return text
+
+
+def _key_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Each value's class as (codes, keys): ``label_key`` of value ``i`` is ``keys[codes[i]]``.
+
+    ``keys`` are unique, in order of first appearance; label_key runs once per
+    distinct value, so the cost per row is a hash lookup. Values must not be missing.
+    """
+    codes, uniques = pd.factorize(values)
+    # to NumPy first: iterating an Arrow-backed array costs microseconds an element
+    keys = np.array([label_key(u) for u in np.asarray(uniques, dtype=object)], dtype=object)
+    key_codes, keys = pd.factorize(keys)  # "1" and "1.0" are one class
+    return key_codes[codes].astype(np.intp, copy=False), np.asarray(keys, dtype=object)
+
+
+def is_integer_key(key: str) -> bool:
+    """Whether a class key is a canonical whole number (then classes sort by value)."""
+    return _INTEGER.fullmatch(key) is not None
 
 
 def _check_ids(path: Path, ids: pd.Series) -> np.ndarray:
     missing = ids.isna().to_numpy()
     if missing.any():
         raise EnsembleInputError(f"{path}: column 'id': row {first_true_row(missing)}: id is missing")
-    keys = np.array([label_key(v) for v in ids], dtype=object)
-    dup = pd.Series(keys).duplicated().to_numpy()
+    codes, keys = _key_codes(ids)
+    dup = pd.Series(codes).duplicated().to_numpy()
     if dup.any():
         row = first_true_row(dup)
-        raise EnsembleInputError(f"{path}: column 'id': row {row}: duplicate id {keys[row - 1]!r}")
-    return keys.astype(str)
+        raise EnsembleInputError(f"{path}: column 'id': row {row}: duplicate id {keys[codes[row - 1]]!r}")
+    return keys[codes].astype(str)
 
 
 def class_indices(path: Path, column: str, values: pd.Series, keys: Sequence[str]) -> np.ndarray:
@@ -258,12 +308,13 @@ def class_indices(path: Path, column: str, values: pd.Series, keys: Sequence[str
     missing = values.isna().to_numpy()
     if missing.any():
         raise EnsembleInputError(f"{path}: column {column!r}: row {first_true_row(missing)}: {column} is missing")
+    codes, value_keys = _key_codes(values)
     index = {k: i for i, k in enumerate(keys)}
-    idx = np.array([index.get(label_key(v), -1) for v in values], dtype=np.intp)
+    idx = np.array([index.get(k, -1) for k in value_keys], dtype=np.intp)[codes]
     if (idx < 0).any():
         row = first_true_row(idx < 0)
         raise EnsembleInputError(
-            f"{path}: column {column!r}: row {row}: {label_key(values.iloc[row - 1])!r} is not a known class; "
+            f"{path}: column {column!r}: row {row}: {value_keys[codes[row - 1]]!r} is not a known class; "
             f"classes are {', '.join(keys)}"
         )
     return idx
@@ -321,24 +372,46 @@ class LabelsFile:
         self.content.index = pd.RangeIndex(len(df))
 
     def _read_classes(self, labels: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+        """The classes (sorted: by value when every label is a whole number, else as text)
+        and each row's class index."""
         missing = labels.isna().to_numpy()
         if missing.any():
             raise EnsembleInputError(
                 f"{self.path}: column 'label': row {first_true_row(missing)}: label is missing"
             )
-        values = labels.to_numpy()
-        if labels.dtype.kind == "f":
-            if not np.all(np.mod(values, 1) == 0):
-                row = first_true_row(np.mod(values, 1) != 0)
+        if labels.dtype.kind == "f":  # typed floats (Parquet): whole and finite, checked without warnings
+            values = labels.to_numpy()
+            bad = ~np.isfinite(values)
+            bad[~bad] = np.trunc(values[~bad]) != values[~bad]
+            if bad.any():
+                row = first_true_row(bad)
                 raise EnsembleInputError(
                     f"{self.path}: column 'label': row {row}: {values[row - 1].item()!r} is not a class label; "
                     "labels must be integers or text"
                 )
-            values = values.astype(np.int64)
-        elif labels.dtype.kind not in "iub":
-            values = np.array([str(v).strip() for v in values], dtype=object)
-        classes, y_true = np.unique(values, return_inverse=True)
-        return classes, y_true.astype(np.intp)
+        codes, keys = _key_codes(labels)
+        whole = np.array([is_integer_key(k) for k in keys], dtype=bool)
+        if whole.all():
+            numbers = [int(k) for k in keys]
+            order = np.array(sorted(range(len(keys)), key=numbers.__getitem__), dtype=np.intp)
+            rank = np.empty_like(order)
+            rank[order] = np.arange(len(order))
+            try:
+                classes = np.array([numbers[i] for i in order], dtype=np.int64)
+            except OverflowError:  # beyond int64: exact Python integers
+                classes = np.array([numbers[i] for i in order], dtype=object)
+            return classes, rank[codes]
+        fractional = np.array([_NUMBER.fullmatch(k) is not None for k in keys], dtype=bool) & ~whole
+        if (fractional | whole).all():
+            row = first_true_row(fractional[codes])
+            raise EnsembleInputError(
+                f"{self.path}: column 'label': row {row}: {keys[codes[row - 1]]} is not a class label; "
+                "labels must be integers or text"
+            )
+        order = np.argsort(keys, kind="stable")  # text sorts as text
+        rank = np.empty_like(order)
+        rank[order] = np.arange(len(order))
+        return keys[order], rank[codes]
 
     @property
     def n_samples(self) -> int:
@@ -420,19 +493,23 @@ def read_prediction_table(
         probas = np.zeros((len(df), n_classes), dtype=np.float32)
         probas[np.arange(len(df)), idx] = 1.0
         return probas, True, ids
-    unknown = [c for c in columns if c not in key_index]
-    if unknown:
-        raise EnsembleInputError(
-            f"{path}: unknown class column {unknown[0]!r}; the labels file's classes are "
-            f"{', '.join(keys)}"
-        )
-    missing_cols = [k for k in keys if k not in columns]
+    column_of: dict[str, str] = {}
+    for c in columns:
+        key = label_key(c)
+        if key not in key_index:
+            raise EnsembleInputError(
+                f"{path}: unknown class column {c!r}; the labels file's classes are {', '.join(keys)}"
+            )
+        if key in column_of:
+            raise EnsembleInputError(f"{path}: columns {column_of[key]!r} and {c!r} both name class {key!r}")
+        column_of[key] = c
+    missing_cols = [k for k in keys if k not in column_of]
     if missing_cols:
         raise EnsembleInputError(
             f"{path}: missing probability column for class {missing_cols[0]!r}; expected one column "
             f"per class ({', '.join(keys)}) or a single 'prediction' column"
         )
-    ordered = list(keys)
+    ordered = [column_of[k] for k in keys]
     probas = np.column_stack([_as_float_column(path, df, c) for c in ordered])
     _check_probabilities(path, probas, ordered)
     return probas.astype(np.float32), False, ids

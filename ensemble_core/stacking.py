@@ -16,6 +16,7 @@ from typing import Literal
 import numpy as np
 
 from ._validation import EnsembleInputError
+from .io import label_key
 
 MetaLearner = Literal["logistic", "gbm", "mlp"]
 META_LEARNERS: tuple[str, ...] = ("logistic", "gbm", "mlp")
@@ -275,4 +276,4 @@ def fit_stacker(
     _check_stackable(y_true, n_classes, classes, folds=2)
     est = make_meta_learner(meta, seed=seed).fit(stacking_features(probas), y_true)
     fingerprints = np.unique(row_fingerprints(probas, ids))
-    return StackingModel(est, tuple(str(c) for c in classes), tuple(names), meta, fingerprints)
+    return StackingModel(est, tuple(label_key(c) for c in classes), tuple(names), meta, fingerprints)

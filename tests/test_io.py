@@ -260,3 +260,79 @@ def test_parquet_width_is_judged_from_the_footer(tmp_path, monkeypatch):
     monkeypatch.setattr(eio, "MAX_PARQUET_FOOTER_BYTES", 100)
     with pytest.raises(EnsembleInputError, match=r"p\.parquet: its Parquet metadata is [\d,]+ bytes, over the 100 read"):
         load_prediction_set(lab, [tmp_path / "p.parquet"])
+
+
+# Class identity: one rule (io.label_key) for labels, probability column names, hard predictions and ids.
+CLASS_IDENTITY = [
+    # id, labels column, prediction file, expected classes, expected y_true
+    ("1-and-01-are-two-classes", "1\n01\n1\n", "01,1\n0,1\n1,0\n0,1\n", ["01", "1"], [1, 0, 1]),
+    ("01-02-columns-match", "01\n02\n01\n", "01,02\n1,0\n0,1\n1,0\n", ["01", "02"], [0, 1, 0]),
+    ("integers-sort-by-value", "10\n2\n2\n", "2,10\n0,1\n1,0\n1,0\n", [2, 10], [1, 0, 0]),
+    ("whole-floats-are-integers", "1.0\n2.0\n2\n", "1,2.00\n1,0\n0,1\n0,1\n", [1, 2], [0, 1, 1]),
+    ("hard-float-predictions", "0\n1\n1\n", "prediction\n0.0\n1.0\n1\n", [0, 1], [0, 1, 1]),
+    ("negative-integers", "-1\n1\n-1\n", "1,-1\n0,1\n1,0\n0,1\n", [-1, 1], [0, 1, 0]),
+    ("plus-sign-is-text", "+1\n-1\n+1\n", "-1,+1\n0,1\n1,0\n0,1\n", ["+1", "-1"], [0, 1, 0]),
+    ("booleans-as-written", "True\nFalse\nTrue\n", "False,True\n0,1\n1,0\n0,1\n", ["False", "True"], [1, 0, 1]),
+    ("lowercase-booleans-are-text", "true\nfalse\ntrue\n", "true,false\n1,0\n0,1\n1,0\n", ["false", "true"], [1, 0, 1]),
+    ("one-text-label-makes-all-text", "2\n10\na\n", "a,10,2\n0,0,1\n0,1,0\n1,0,0\n", ["10", "2", "a"], [1, 0, 2]),
+    ("beyond-int64", "99999999999999999999\n1\n", "1,99999999999999999999\n0,1\n1,0\n", [1, 99999999999999999999], [1, 0]),
+]
+
+
+@pytest.mark.parametrize("labels_text, pred_text, classes, y_true", [c[1:] for c in CLASS_IDENTITY], ids=[c[0] for c in CLASS_IDENTITY])
+def test_class_identity_is_one_rule_for_labels_columns_and_predictions(tmp_path, labels_text, pred_text, classes, y_true):
+    lab = _write(tmp_path / "labels.csv", "label\n" + labels_text)
+    ps = load_prediction_set(lab, [_write(tmp_path / "p.csv", pred_text)])
+    assert list(ps.classes) == classes
+    assert ps.y_true.tolist() == y_true
+    np.testing.assert_array_equal(ps.probas[0].argmax(axis=1), ps.y_true)  # each file is right on every row
+
+
+CLASS_MISMATCHES = [
+    ("1-is-not-01", "1\n01\n", "1\n1\n0\n", r"missing probability column for class '01'; expected one column per class \(01, 1\)"),
+    ("01-prediction-for-1", "1\n2\n", "prediction\n01\n2\n", r"column 'prediction': row 1: '01' is not a known class; classes are 1, 2"),
+    ("two-columns-one-class", "1\n2\n", "1,1.0,2\n0.5,0.5,0\n0,0,1\n", r"columns '1' and '1\.0' both name class '1'"),
+]
+
+
+@pytest.mark.parametrize("labels_text, pred_text, match", [c[1:] for c in CLASS_MISMATCHES], ids=[c[0] for c in CLASS_MISMATCHES])
+def test_class_mismatches_are_refused(tmp_path, labels_text, pred_text, match):
+    lab = _write(tmp_path / "labels.csv", "label\n" + labels_text)
+    with pytest.raises(EnsembleInputError, match=match):
+        load_prediction_set(lab, [_write(tmp_path / "p.csv", pred_text)])
+
+
+def test_ids_follow_the_same_rule(tmp_path):
+    lab = _write(tmp_path / "labels.csv", "id,label\n01,a\n02,b\n")
+    ps = load_prediction_set(lab, [_write(tmp_path / "p.csv", "id,a,b\n02,0,1\n01,1,0\n")])
+    assert list(ps.ids) == ["01", "02"]
+    with pytest.raises(EnsembleInputError, match=r"id '01' from labels\.csv is missing"):
+        load_prediction_set(lab, [_write(tmp_path / "q.csv", "id,a,b\n1,1,0\n2,0,1\n")])
+    lab2 = _write(tmp_path / "labels2.csv", "id,label\n1,a\n1.0,b\n")
+    with pytest.raises(EnsembleInputError, match=r"column 'id': row 2: duplicate id '1'"):
+        LabelsFile(lab2)
+
+
+def test_typed_parquet_columns_follow_the_same_rule(tmp_path):
+    pd.DataFrame({"label": ["01", "1", "01"]}).to_parquet(tmp_path / "text.parquet")
+    assert list(LabelsFile(tmp_path / "text.parquet").classes) == ["01", "1"]
+    pd.DataFrame({"label": [2.0, 10.0, 2.0]}).to_parquet(tmp_path / "floats.parquet")
+    assert list(LabelsFile(tmp_path / "floats.parquet").classes) == [2, 10]
+    pd.DataFrame({"label": [True, False, True]}).to_parquet(tmp_path / "bools.parquet")
+    bools = LabelsFile(tmp_path / "bools.parquet")
+    assert list(bools.classes) == ["False", "True"] and bools.y_true.tolist() == [1, 0, 1]
+    ps = load_prediction_set(bools, [_write(tmp_path / "p.csv", "True,False\n1,0\n0,1\n1,0\n")])
+    np.testing.assert_array_equal(ps.probas[0].argmax(axis=1), ps.y_true)
+
+
+@pytest.mark.parametrize(
+    "value, key",
+    [("01", "01"), (" 1 ", "1"), ("1.0", "1"), ("-3.00", "-3"), ("1.50", "1.50"), ("+1", "+1"), ("1e3", "1e3"),
+     ("-0", "-0"), ("00.0", "00.0"), (1.0, "1"), (np.float32(2.0), "2"), (0.5, "0.5"), (np.int64(-7), "-7"),
+     (True, "True"), (np.bool_(False), "False"), ("NA", "NA")],
+)
+def test_label_key(value, key):
+    from ensemble_core.io import label_key
+
+    assert label_key(value) == key
+    assert label_key(label_key(value)) == key  # a key is its own key
