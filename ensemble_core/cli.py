@@ -9,11 +9,12 @@ import argparse
 import json
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
 
-from ._validation import EnsembleInputError
+from ._validation import EnsembleInputError, first_line, one_line
 from .combine import STRATEGIES
 from .stacking import META_LEARNERS
 
@@ -37,6 +38,20 @@ def _weights(text: str) -> list[float]:
         ) from None
 
 
+#: Seeds are passed to scikit-learn's splitters, which take 0 to 2**32 - 1.
+MAX_SEED = 2**32 - 1
+
+
+def _seed(text: str) -> int:
+    try:
+        seed = int(text)
+    except ValueError:
+        seed = -1
+    if not 0 <= seed <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to {MAX_SEED}; got {text!r}")
+    return seed
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="ensemble-explorer", description="Explore classifier ensembles.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -49,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--weights", type=_weights, help="comma-separated, one per model (ignored by stacking)")
     ev.add_argument("--meta", default="logistic", choices=META_LEARNERS, help="stacking meta-learner")
     ev.add_argument("--folds", type=int, default=5, help="cross-fitting folds (stacking, --optimize)")
-    ev.add_argument("--seed", type=int, default=0, help="fold shuffling and bootstrap seed")
+    ev.add_argument("--seed", type=_seed, default=0, help=f"fold shuffling and bootstrap seed (0 to {MAX_SEED})")
     ev.add_argument(
         "--optimize",
         choices=("caruana", "logloss", "accuracy"),
@@ -264,12 +279,30 @@ def _json_default(obj):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status (0 ok, 2 bad input, 1 internal error)."""
+    """Run the command line; returns the exit status (0 ok, 2 bad input, 1 internal error).
+
+    Python warnings raised on the way are held back: after a run that fails,
+    the error line is all that is printed; after a run that succeeds, each
+    distinct warning is one line, never the source line Python would add.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        status = _run(argv)
+    if status == 0:
+        for line in dict.fromkeys(_warning_line(w) for w in caught):
+            print(line, file=sys.stderr)
+    return status
+
+
+def _warning_line(caught: warnings.WarningMessage) -> str:
+    return f"ensemble-explorer: warning: {first_line(caught.message)} ({caught.category.__name__})"
+
+
+def _run(argv: Sequence[str] | None) -> int:
     try:
         args = build_parser().parse_args(argv)
         return args.handler(args)
     except EnsembleInputError as exc:
-        print(f"ensemble-explorer: error: {exc}", file=sys.stderr)
+        print(f"ensemble-explorer: error: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except OSError as exc:
         print(f"ensemble-explorer: error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
@@ -281,7 +314,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("ENSEMBLE_EXPLORER_DEBUG"):
             raise
         print(
-            f"ensemble-explorer: internal error: {type(exc).__name__}: {exc} "
+            f"ensemble-explorer: internal error: {type(exc).__name__}: {first_line(exc)} "
             "(set ENSEMBLE_EXPLORER_DEBUG=1 for a traceback, and please report it)",
             file=sys.stderr,
         )

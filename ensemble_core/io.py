@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._validation import EnsembleInputError, first_true_row
+from ._validation import EnsembleInputError, first_line, first_true_row
 from .predictions import PredictionSet
 
 LABEL_COLUMN = "label"
@@ -215,18 +215,13 @@ def read_table(path: str | Path, source: object = None) -> pd.DataFrame:
         raise EnsembleInputError(f"{path}: the file is empty") from None
     except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
         kind = "Parquet" if suffix in (".parquet", ".pq") else "CSV"
-        raise EnsembleInputError(f"{path}: not a valid {kind} file ({_first_line(exc)})") from None
+        raise EnsembleInputError(f"{path}: not a valid {kind} file ({first_line(exc)})") from None
     except Exception as exc:  # pyarrow raises its own types on corrupt files
-        raise EnsembleInputError(f"{path}: could not read ({type(exc).__name__}: {_first_line(exc)})") from None
+        raise EnsembleInputError(f"{path}: could not read ({type(exc).__name__}: {first_line(exc)})") from None
     if len(df) == 0:
         raise EnsembleInputError(f"{path}: the file has no rows")
     df.columns = [str(c).strip() for c in df.columns]
     return df
-
-
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 #: A canonical number: optional '-', digits with no leading zero, an optional decimal part;
@@ -442,6 +437,8 @@ def _check_probabilities(path: Path, probas: np.ndarray, columns: list[str]) -> 
         ("is missing (NaN)", np.isnan(probas)),
         ("is infinite", np.isinf(probas)),
         ("is negative", probas < 0),
+        # before the row sums: 1e308 + 1e308 would overflow with a warning
+        (f"is greater than 1 (+{SUM_TOLERANCE:g})", probas > 1 + SUM_TOLERANCE),
     ):
         if mask.any():
             row, col = np.argwhere(mask)[0]

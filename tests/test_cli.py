@@ -114,6 +114,8 @@ BAD_ARGS = [
     ("unknown-meta", ["--strategy", "stacking", "--meta", "xgb"], "invalid choice: 'xgb'"),
     ("names-count", ["--names", "a"], "got 1 names, 4 files"),
     ("save-meta-without-stacking", ["--save-meta", "x.skops"], "--save-meta needs --strategy stacking"),
+    ("negative-seed", ["--seed", "-1"], "argument --seed: must be a whole number from 0 to 4294967295; got '-1'"),
+    ("seed-too-large", ["--seed", "4294967296", "--strategy", "stacking"], "got '4294967296'"),
 ]
 
 
@@ -247,3 +249,65 @@ def test_a_repeated_column_name_exits_2_with_one_line(capsys, tmp_path):
     err = capsys.readouterr().err
     assert err.endswith("p.csv: column 'a' appears more than once; give each column its own name\n")
     assert err.count("\n") == 1
+
+
+def test_huge_equal_weights_are_equal_weights(capsys, files):
+    """1e308 twice overflowed the sum: a NumPy warning with its source line, then an error."""
+    _, labels, preds = files
+    report = _run_json(capsys, ["evaluate", "--labels", labels, "--predictions", *preds, "--weights", "1e308,1e308,1e308,1e308", "--json"])
+    assert report["weights"] == [0.25] * 4
+    assert capsys.readouterr().err == ""
+
+
+def test_warnings_never_reach_stderr_with_their_source_line(capsys, files, monkeypatch):
+    import warnings
+
+    from ensemble_core import cli
+    from ensemble_core._validation import EnsembleInputError
+
+    _, labels, preds = files
+    argv = ["evaluate", "--labels", labels, "--predictions", *preds]
+
+    def warns_then_succeeds(args):
+        warnings.warn("first line\nsecond line", RuntimeWarning)
+        warnings.warn("first line\nsecond line", RuntimeWarning)
+        return 0
+
+    def warns_then_fails(args):
+        warnings.warn("overflow encountered in reduce", RuntimeWarning)
+        raise EnsembleInputError("the one line")
+
+    monkeypatch.setattr(cli, "_evaluate", warns_then_succeeds)
+    assert main(argv) == 0
+    assert capsys.readouterr().err == "ensemble-explorer: warning: first line (RuntimeWarning)\n"
+    monkeypatch.setattr(cli, "_evaluate", warns_then_fails)
+    assert main(argv) == 2
+    assert capsys.readouterr().err == "ensemble-explorer: error: the one line\n"
+
+
+def test_a_line_break_in_a_label_does_not_break_the_error_line(capsys, tmp_path):
+    (tmp_path / "l.csv").write_text('label\n"x\ny"\nb\n')
+    (tmp_path / "p.csv").write_text("a,b\n0,1\n1,0\n")
+    assert main(["evaluate", "--labels", str(tmp_path / "l.csv"), "--predictions", str(tmp_path / "p.csv")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "classes are b, x\\ny" in err
+
+
+@pytest.mark.parametrize("case", ["inf-label-in-parquet", "probability-1e308"])
+def test_no_numpy_warning_before_the_error_line_in_a_real_process(tmp_path, case):
+    """Warnings print their source line to the process's stderr: only a real process shows it."""
+    if case == "inf-label-in-parquet":
+        pd.DataFrame({"label": [0.0, 1.0, np.inf]}).to_parquet(tmp_path / "labels.parquet")
+        labels, pred, match = tmp_path / "labels.parquet", "0,1\n1,0\n0,1\n1,0\n", "row 3: inf is not a class label"
+    else:
+        (tmp_path / "labels.csv").write_text("label\na\nb\n")
+        labels, pred, match = tmp_path / "labels.csv", "a,b\n1e308,1e308\n0.5,0.5\n", "row 1: probability is greater than 1"
+    (tmp_path / "p.csv").write_text(pred)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "ensemble_core.cli", "evaluate", "--labels", str(labels), "--predictions", str(tmp_path / "p.csv")],
+        capture_output=True, text=True, env=env, timeout=120,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("ensemble-explorer: error: ") and proc.stderr.count("\n") == 1
+    assert match in proc.stderr

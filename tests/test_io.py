@@ -336,3 +336,18 @@ def test_label_key(value, key):
 
     assert label_key(value) == key
     assert label_key(label_key(value)) == key  # a key is its own key
+
+
+def test_bad_numbers_are_refused_without_numpy_warnings(tmp_path):
+    """The causes are fixed, not the warnings hidden: reading raises no warning at all."""
+    import warnings
+
+    pd.DataFrame({"label": [0.0, 1.0, np.inf]}).to_parquet(tmp_path / "inf.parquet")
+    lab = _write(tmp_path / "labels.csv", "label\na\nb\n")
+    big = _write(tmp_path / "big.csv", "a,b\n1e308,1e308\n0.5,0.5\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(EnsembleInputError, match=r"row 3: inf is not a class label"):
+            LabelsFile(tmp_path / "inf.parquet")
+        with pytest.raises(EnsembleInputError, match=r"big\.csv: column 'a': row 1: probability is greater than 1 \(\+0\.001\)"):
+            load_prediction_set(lab, [big])
