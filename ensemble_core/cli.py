@@ -11,6 +11,7 @@ import os
 import sys
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -29,12 +30,25 @@ class _Parser(argparse.ArgumentParser):
         raise EnsembleInputError(f"{message} (see '{self.prog} --help')")
 
 
-def _weights(text: str) -> list[float]:
+def _weights(text: str) -> list[float] | dict[str, float]:
+    """One weight per model in order (``1,2,0.5``) or by model name (``forest=3,knn=1``)."""
+    items = text.split(",")
     try:
-        return [float(w) for w in text.split(",")]
+        if not any("=" in item for item in items):
+            return [float(w) for w in items]
+        named: dict[str, float] = {}
+        for item in items:
+            name, equals, value = item.rpartition("=")
+            name = name.strip()
+            if not equals or not name:
+                raise ValueError(item)
+            if name in named:
+                raise argparse.ArgumentTypeError(f"names model {name!r} twice; got {text!r}")
+            named[name] = float(value)
+        return named
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"--weights must be comma-separated numbers like 1,2,0.5; got {text!r}"
+            f"must be comma-separated numbers like 1,2,0.5 or name=number pairs like forest=3,knn=1; got {text!r}"
         ) from None
 
 
@@ -60,11 +74,20 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--labels", required=True, help="labels file (CSV or Parquet) with a 'label' column")
     ev.add_argument("--predictions", required=True, nargs="+", help="one prediction file per model")
     ev.add_argument("--names", nargs="+", help="model names (default: each file's stem)")
-    ev.add_argument("--strategy", default="soft", choices=STRATEGIES)
-    ev.add_argument("--weights", type=_weights, help="comma-separated, one per model (ignored by stacking)")
-    ev.add_argument("--meta", default="logistic", choices=META_LEARNERS, help="stacking meta-learner")
-    ev.add_argument("--folds", type=int, default=5, help="cross-fitting folds (stacking, --optimize)")
-    ev.add_argument("--seed", type=_seed, default=0, help=f"fold shuffling and bootstrap seed (0 to {MAX_SEED})")
+    # None = not given: the defaults are applied after --config (see _settings).
+    ev.add_argument("--strategy", choices=STRATEGIES, help="default: soft")
+    ev.add_argument(
+        "--weights", type=_weights,
+        help="one per model, in order (1,2,0.5) or by name (forest=3,knn=1); ignored by stacking",
+    )
+    ev.add_argument("--meta", choices=META_LEARNERS, help="stacking meta-learner (default: logistic)")
+    ev.add_argument("--folds", type=int, help="cross-fitting folds (stacking, --optimize; default: 5)")
+    ev.add_argument("--seed", type=_seed, help=f"fold shuffling and bootstrap seed (0 to {MAX_SEED}; default: 0)")
+    ev.add_argument(
+        "--config",
+        help="an ensemble config exported by the Ensemble page (JSON): strategy, weights by model name, "
+        "meta-learner, left-out models, temperatures",
+    )
     ev.add_argument(
         "--optimize",
         choices=("caruana", "logloss", "accuracy"),
@@ -192,28 +215,91 @@ def _print_suggestion(s: dict) -> None:
               + " → ".join(step["model"] for step in s["path"]))
 
 
+@dataclass(frozen=True)
+class _Settings:
+    """What ``evaluate`` runs: the flags, else the config, else the defaults."""
+
+    strategy: str
+    weights: list[float] | dict[str, float] | None
+    meta: str
+    folds: int
+    seed: int
+
+
+def _settings(args, config) -> _Settings:
+    given = {"--strategy": args.strategy, "--weights": args.weights, "--meta": args.meta,
+             "--folds": args.folds, "--seed": args.seed}
+    if config is not None:
+        from_config = {"--strategy": config.strategy, "--weights": config.weights, "--meta": config.meta,
+                       "--folds": config.folds, "--seed": config.seed}
+        clash = [flag for flag, value in given.items() if value is not None and from_config[flag] is not None]
+        if clash:
+            raise EnsembleInputError(f"{clash[0]} and --config {args.config} both set it; give it in one place")
+        given = {flag: from_config[flag] if value is None else value for flag, value in given.items()}
+    defaults = {"--strategy": "soft", "--meta": "logistic", "--folds": 5, "--seed": 0}
+    resolved = {flag: defaults.get(flag) if value is None else value for flag, value in given.items()}
+    return _Settings(resolved["--strategy"], resolved["--weights"], resolved["--meta"], resolved["--folds"],
+                     resolved["--seed"])
+
+
+def _configured_set(pset, config, source: str):
+    """The prediction set as the config has it: its models (any others must be ones it left
+    out), each temperature-scaled with the config's temperature when it has them."""
+    from .calibration import apply_temperatures
+    from .predictions import PredictionSet
+
+    missing = [m for m in config.models if m not in pset.names]
+    if missing:
+        raise EnsembleInputError(
+            f"{source}: no prediction file for model {missing[0]!r} (files give the models "
+            f"{', '.join(pset.names)}; a file's model name is its stem, or use --names)"
+        )
+    unknown = [n for n in pset.names if n not in config.models and n not in config.excluded]
+    if unknown:
+        raise EnsembleInputError(f"{source}: model {unknown[0]!r} is neither in its 'models' nor in 'excluded'")
+    pset = pset.select([n for n in pset.names if n in config.models])
+    if config.temperatures is None:
+        return pset, []
+    temperatures = [config.temperatures[n] for n in pset.names]
+    probas = apply_temperatures(pset.probas, temperatures)
+    scaled = PredictionSet(probas, pset.y_true, pset.classes, pset.names, hard=pset.hard, ids=pset.ids,
+                           content=pset.content)
+    note = ("members temperature-scaled with the config's temperatures, as given (fitted on the data the config "
+            "was made on: on those rows the scaling is in-sample, unlike the page's cross-fitted members)")
+    return scaled, [note]
+
+
 def _evaluate(args) -> int:
+    from .config import read_config, weights_by_name
     from .ensemble import EnsembleEvaluator
     from .io import load_prediction_set, write_predictions
     from .stacking import fit_stacker
 
-    if args.save_meta and args.strategy != "stacking":
+    config = read_config(args.config) if args.config else None
+    run = _settings(args, config)
+    if args.save_meta and run.strategy != "stacking":
         raise EnsembleInputError("--save-meta needs --strategy stacking")
-    if args.folds < 2:
-        raise EnsembleInputError(f"--folds must be at least 2; got {args.folds}")
+    if run.folds < 2:
+        raise EnsembleInputError(f"--folds must be at least 2; got {run.folds}")
     if args.calibrate and not args.optimize:
         raise EnsembleInputError("--calibrate needs --optimize (it calibrates the models the weights are chosen for)")
     pset = load_prediction_set(args.labels, args.predictions, args.names)
+    notes = []
+    if config is not None:
+        pset, notes = _configured_set(pset, config, args.config)
+    weights = run.weights
+    if isinstance(weights, dict):
+        source = "--weights" if args.weights is not None else f"{args.config}: 'weights'"
+        weights = weights_by_name(weights, pset.names, source=source)
     evaluator = EnsembleEvaluator(pset)
-    result = evaluator.evaluate(
-        args.strategy, args.weights, meta=args.meta, folds=args.folds, seed=args.seed
-    )
-    report = evaluation_report(pset, result, evaluator, seed=args.seed)
+    result = evaluator.evaluate(run.strategy, weights, meta=run.meta, folds=run.folds, seed=run.seed)
+    report = evaluation_report(pset, result, evaluator, seed=run.seed)
+    report["notes"] += notes
     if args.optimize:
         from .weight_search import suggest_weights
 
         report["suggestion"] = suggest_weights(
-            pset, args.optimize, folds=args.folds, seed=args.seed, calibrate=args.calibrate
+            pset, args.optimize, folds=run.folds, seed=run.seed, calibrate=args.calibrate
         ).to_dict()
     if args.out:
         if result.has_probas:
@@ -222,7 +308,7 @@ def _evaluate(args) -> int:
             write_predictions(args.out, pset.classes, labels=result.y_pred, ids=pset.ids)
     if args.save_meta:
         fit_stacker(
-            pset.probas, pset.y_true, pset.classes, pset.names, meta=args.meta, seed=args.seed, ids=pset.ids
+            pset.probas, pset.y_true, pset.classes, pset.names, meta=run.meta, seed=run.seed, ids=pset.ids
         ).save(args.save_meta)
     if args.json:
         print(json.dumps(report, allow_nan=False, default=_json_default))

@@ -311,3 +311,101 @@ def test_no_numpy_warning_before_the_error_line_in_a_real_process(tmp_path, case
     assert proc.returncode == 2
     assert proc.stderr.startswith("ensemble-explorer: error: ") and proc.stderr.count("\n") == 1
     assert match in proc.stderr
+
+
+def test_named_weights_equal_positional_weights(capsys, files):
+    _, labels, preds = files
+    base = ["evaluate", "--labels", labels, "--predictions", *preds, "--json"]
+    positional = _run_json(capsys, [*base, "--weights", "1,2,0,1"])
+    named = _run_json(capsys, [*base, "--weights", "rf=2,knn=1,lr=1,nb=0"])
+    assert named == positional
+    assert named["weights"] == pytest.approx([0.25, 0.5, 0.0, 0.25])
+
+
+BAD_NAMED_WEIGHTS = [
+    ("unknown-name", "rf=2,knn=1,lr=1,nb=0,svm=1", "--weights: 'svm' is not one of the models (lr, rf, nb, knn)"),
+    ("missing-name", "rf=2,lr=1,nb=0", "--weights: no weight for model 'knn'; give one for every model"),
+    ("name-twice", "rf=2,rf=1", "names model 'rf' twice"),
+    ("mixed", "1,rf=2", "or name=number pairs like forest=3,knn=1; got '1,rf=2'"),
+]
+
+
+@pytest.mark.parametrize("weights, match", [b[1:] for b in BAD_NAMED_WEIGHTS], ids=[b[0] for b in BAD_NAMED_WEIGHTS])
+def test_bad_named_weights_exit_2_with_one_line(capsys, files, weights, match):
+    _, labels, preds = files
+    assert main(["evaluate", "--labels", labels, "--predictions", *preds, f"--weights={weights}"]) == 2
+    err = capsys.readouterr().err
+    assert match in err and err.count("\n") == 1
+
+
+def _config(tmp_path, config, name="config.json"):
+    (tmp_path / name).write_text(json.dumps(config))
+    return str(tmp_path / name)
+
+
+def test_the_pages_exported_config_sets_the_view(capsys, files, tmp_path):
+    from ensemble_core.explore import ensemble_config
+
+    _, labels, preds = files
+    config = ensemble_config("geometric", ["knn", "lr", "rf"], {"lr": 1.0, "rf": 3.0, "knn": 0.5}, excluded=["nb"])
+    from_config = _run_json(capsys, ["evaluate", "--labels", labels, "--predictions", *preds, "--config", _config(tmp_path, config), "--json"])
+    kept = [p for p in preds if not p.endswith("nb.csv")]
+    by_hand = _run_json(capsys, ["evaluate", "--labels", labels, "--predictions", *kept, "--strategy", "geometric", "--weights", "1,3,0.5", "--json"])
+    assert from_config == by_hand
+    assert from_config["names"] == ["lr", "rf", "knn"] and from_config["strategy"] == "geometric"
+
+
+def test_a_stacking_config_sets_meta_folds_and_seed(capsys, files, tmp_path):
+    from ensemble_core.explore import ensemble_config
+
+    _, labels, preds = files
+    path = _config(tmp_path, ensemble_config("stacking", ["lr", "rf", "nb", "knn"], {}, meta="gbm", folds=3, seed=4))
+    from_config = _run_json(capsys, ["evaluate", "--labels", labels, "--predictions", *preds, "--config", path, "--json"])
+    by_hand = _run_json(capsys, ["evaluate", "--labels", labels, "--predictions", *preds, "--strategy", "stacking",
+                                 "--meta", "gbm", "--folds", "3", "--seed", "4", "--json"])
+    assert from_config == by_hand
+    assert main(["evaluate", "--labels", labels, "--predictions", *preds, "--config", path, "--seed", "1"]) == 2
+    assert capsys.readouterr().err.endswith(f"--seed and --config {path} both set it; give it in one place\n")
+
+
+def test_config_temperatures_scale_the_members(capsys, files, tmp_path):
+    from ensemble_core.calibration import apply_temperatures
+    from ensemble_core.cli import evaluation_report
+    from ensemble_core.ensemble import EnsembleEvaluator
+
+    _, labels, preds = files
+    temperatures = {"lr": 2.0, "rf": 0.5, "nb": 3.0, "knn": 1.0}
+    config = {"strategy": "soft", "models": ["lr", "rf", "nb", "knn"], "weights": dict.fromkeys(temperatures, 1.0),
+              "temperatures": temperatures}
+    report = _run_json(capsys, ["evaluate", "--labels", labels, "--predictions", *preds, "--config", _config(tmp_path, config), "--json"])
+    pset = load_prediction_set(labels, preds)
+    scaled = type(pset)(apply_temperatures(pset.probas, list(temperatures.values())), pset.y_true, pset.classes, pset.names)
+    ev = EnsembleEvaluator(scaled)
+    expected = evaluation_report(scaled, ev.evaluate("soft"), ev)
+    assert report["log_loss"] == pytest.approx(expected["log_loss"], rel=1e-6)
+    assert any("temperature-scaled with the config's temperatures" in n for n in report["notes"])
+
+
+BAD_CONFIGS = [
+    ("not-json", "{strategy: soft", r"config\.json: not valid JSON"),
+    ("bad-strategy", {"strategy": "median", "models": ["lr"], "weights": {"lr": 1}}, r"'strategy' must be one of hard, soft, geometric, stacking; got 'median'"),
+    ("model-without-file", {"strategy": "soft", "models": ["lr", "svm"], "weights": {"lr": 1, "svm": 1}}, r"config\.json: no prediction file for model 'svm'"),
+    ("file-not-in-config", {"strategy": "soft", "models": ["lr", "rf"], "weights": {"lr": 1, "rf": 1}}, r"config\.json: model 'nb' is neither in its 'models' nor in 'excluded'"),
+    ("weight-missing", {"strategy": "soft", "models": ["lr", "rf", "nb", "knn"], "weights": {"lr": 1}}, r"'weights' has no weight for model 'rf'"),
+    ("negative-weight", {"strategy": "soft", "models": ["lr", "rf", "nb", "knn"], "weights": {"lr": -1, "rf": 1, "nb": 1, "knn": 1}}, r"'weights': 'lr' must be a number >= 0; got -1"),
+    ("zero-temperature", {"strategy": "soft", "models": ["lr", "rf", "nb", "knn"], "weights": {"lr": 1, "rf": 1, "nb": 1, "knn": 1}, "temperatures": {"lr": 0, "rf": 1, "nb": 1, "knn": 1}}, r"'temperatures': 'lr' must be a positive number; got 0"),
+    ("a-list", [1, 2], r"expected a JSON object; got list"),
+]
+
+
+@pytest.mark.parametrize("config, match", [b[1:] for b in BAD_CONFIGS], ids=[b[0] for b in BAD_CONFIGS])
+def test_bad_configs_exit_2_with_one_line(capsys, files, tmp_path, config, match):
+    _, labels, preds = files
+    if isinstance(config, str):
+        (tmp_path / "config.json").write_text(config)
+        path = str(tmp_path / "config.json")
+    else:
+        path = _config(tmp_path, config)
+    assert main(["evaluate", "--labels", labels, "--predictions", *preds, "--config", path]) == 2
+    err = capsys.readouterr().err
+    assert re.search(match, err) and err.count("\n") == 1
