@@ -4,6 +4,7 @@ Pure Python/NumPy; the Streamlit app and the command line sit on top of it.
 """
 
 from ._validation import EnsembleInputError, check_weights
+from .config import EnsembleConfig, read_config
 from .combine import STRATEGIES, geometric_vote, hard_vote, log_probas, soft_vote
 from .disagreement import DiversityMatrices, diversity_matrices, example_disagreement, vote_entropy
 from .ensemble import EnsembleEvaluator, EnsembleResult
@@ -37,6 +38,7 @@ __all__ = [
     "STRATEGIES",
     "ClassifierMetrics",
     "DiversityMatrices",
+    "EnsembleConfig",
     "EnsembleEvaluator",
     "EnsembleInputError",
     "EnsembleResult",
@@ -57,6 +59,7 @@ __all__ = [
     "load_model_bytes",
     "load_prediction_set",
     "log_probas",
+    "read_config",
     "read_prediction_table",
     "score_model",
     "soft_vote",

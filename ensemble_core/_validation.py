@@ -16,6 +16,21 @@ class EnsembleInputError(ValueError):
     """
 
 
+def one_line(message: str) -> str:
+    """A user-facing message on one line: line breaks (from a value the user gave,
+    such as a label) are shown as ``\\n``."""
+    return message.strip().replace("\r\n", "\n").replace("\n", "\\n")
+
+
+def first_line(what: object) -> str:
+    """The first line of a library's message (the rest is detail, such as a schema dump),
+    or the exception's type name when it has no message."""
+    text = str(what).strip()
+    if text:
+        return text.splitlines()[0]
+    return type(what).__name__ if isinstance(what, BaseException) else ""
+
+
 def first_true_row(mask: np.ndarray) -> int:
     """The 1-based number of the first True row: how error messages count rows
     (from 1, the header not counted)."""
@@ -45,9 +60,9 @@ def check_weights(weights: Sequence[float] | np.ndarray | None, n_models: int) -
     if np.any(w < 0):
         bad = int(np.flatnonzero(w < 0)[0])
         raise EnsembleInputError(f"weights must be >= 0; weight {bad + 1} is {w[bad]:g}")
-    total = w.sum()
-    if not np.isfinite(total):
-        raise EnsembleInputError(f"weights are too large to add up; got {w.tolist()}")
-    if total <= 0:
+    top = w.max()
+    if top <= 0:
         raise EnsembleInputError("at least one weight must be > 0; all weights are 0")
-    return w / total
+    # Scaled to the largest first, the sum cannot overflow: 1e308,1e308 are equal weights.
+    w = w / top
+    return w / w.sum()

@@ -9,11 +9,13 @@ import argparse
 import json
 import os
 import sys
+import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import EnsembleInputError
+from ._validation import EnsembleInputError, first_line, one_line
 from .combine import STRATEGIES
 from .stacking import META_LEARNERS
 
@@ -28,13 +30,40 @@ class _Parser(argparse.ArgumentParser):
         raise EnsembleInputError(f"{message} (see '{self.prog} --help')")
 
 
-def _weights(text: str) -> list[float]:
+def _weights(text: str) -> list[float] | dict[str, float]:
+    """One weight per model in order (``1,2,0.5``) or by model name (``forest=3,knn=1``)."""
+    items = text.split(",")
     try:
-        return [float(w) for w in text.split(",")]
+        if not any("=" in item for item in items):
+            return [float(w) for w in items]
+        named: dict[str, float] = {}
+        for item in items:
+            name, equals, value = item.rpartition("=")
+            name = name.strip()
+            if not equals or not name:
+                raise ValueError(item)
+            if name in named:
+                raise argparse.ArgumentTypeError(f"names model {name!r} twice; got {text!r}")
+            named[name] = float(value)
+        return named
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"--weights must be comma-separated numbers like 1,2,0.5; got {text!r}"
+            f"must be comma-separated numbers like 1,2,0.5 or name=number pairs like forest=3,knn=1; got {text!r}"
         ) from None
+
+
+#: Seeds are passed to scikit-learn's splitters, which take 0 to 2**32 - 1.
+MAX_SEED = 2**32 - 1
+
+
+def _seed(text: str) -> int:
+    try:
+        seed = int(text)
+    except ValueError:
+        seed = -1
+    if not 0 <= seed <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to {MAX_SEED}; got {text!r}")
+    return seed
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,11 +74,20 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--labels", required=True, help="labels file (CSV or Parquet) with a 'label' column")
     ev.add_argument("--predictions", required=True, nargs="+", help="one prediction file per model")
     ev.add_argument("--names", nargs="+", help="model names (default: each file's stem)")
-    ev.add_argument("--strategy", default="soft", choices=STRATEGIES)
-    ev.add_argument("--weights", type=_weights, help="comma-separated, one per model (ignored by stacking)")
-    ev.add_argument("--meta", default="logistic", choices=META_LEARNERS, help="stacking meta-learner")
-    ev.add_argument("--folds", type=int, default=5, help="cross-fitting folds (stacking, --optimize)")
-    ev.add_argument("--seed", type=int, default=0, help="fold shuffling and bootstrap seed")
+    # None = not given: the defaults are applied after --config (see _settings).
+    ev.add_argument("--strategy", choices=STRATEGIES, help="default: soft")
+    ev.add_argument(
+        "--weights", type=_weights,
+        help="one per model, in order (1,2,0.5) or by name (forest=3,knn=1); ignored by stacking",
+    )
+    ev.add_argument("--meta", choices=META_LEARNERS, help="stacking meta-learner (default: logistic)")
+    ev.add_argument("--folds", type=int, help="cross-fitting folds (stacking, --optimize; default: 5)")
+    ev.add_argument("--seed", type=_seed, help=f"fold shuffling and bootstrap seed (0 to {MAX_SEED}; default: 0)")
+    ev.add_argument(
+        "--config",
+        help="an ensemble config exported by the Ensemble page (JSON): strategy, weights by model name, "
+        "meta-learner, left-out models, temperatures",
+    )
     ev.add_argument(
         "--optimize",
         choices=("caruana", "logloss", "accuracy"),
@@ -68,8 +106,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     ap = sub.add_parser("apply", help="apply a saved stacker to new prediction files")
     ap.add_argument("--meta-model", required=True, help="a stacker saved with evaluate --save-meta")
-    ap.add_argument("--labels", required=True, help="the new data's labels file (sets classes and row order)")
-    ap.add_argument("--predictions", required=True, nargs="+", help="prediction files, in the stacker's model order")
+    ap.add_argument(
+        "--data", "--labels", dest="data", required=True,
+        help="the new rows (sets row order and ids); with a 'label' column the stacked accuracy is reported",
+    )
+    ap.add_argument(
+        "--predictions", required=True, nargs="+",
+        help="one prediction file per model the stacker was fitted on, matched by model name (any order)",
+    )
+    ap.add_argument("--names", nargs="+", help="model names (default: each file's stem)")
     ap.add_argument("--out", required=True, help="where to write the stacked predictions")
     ap.set_defaults(handler=_apply)
     _add_model_commands(sub)
@@ -170,28 +215,91 @@ def _print_suggestion(s: dict) -> None:
               + " → ".join(step["model"] for step in s["path"]))
 
 
+@dataclass(frozen=True)
+class _Settings:
+    """What ``evaluate`` runs: the flags, else the config, else the defaults."""
+
+    strategy: str
+    weights: list[float] | dict[str, float] | None
+    meta: str
+    folds: int
+    seed: int
+
+
+def _settings(args, config) -> _Settings:
+    given = {"--strategy": args.strategy, "--weights": args.weights, "--meta": args.meta,
+             "--folds": args.folds, "--seed": args.seed}
+    if config is not None:
+        from_config = {"--strategy": config.strategy, "--weights": config.weights, "--meta": config.meta,
+                       "--folds": config.folds, "--seed": config.seed}
+        clash = [flag for flag, value in given.items() if value is not None and from_config[flag] is not None]
+        if clash:
+            raise EnsembleInputError(f"{clash[0]} and --config {args.config} both set it; give it in one place")
+        given = {flag: from_config[flag] if value is None else value for flag, value in given.items()}
+    defaults = {"--strategy": "soft", "--meta": "logistic", "--folds": 5, "--seed": 0}
+    resolved = {flag: defaults.get(flag) if value is None else value for flag, value in given.items()}
+    return _Settings(resolved["--strategy"], resolved["--weights"], resolved["--meta"], resolved["--folds"],
+                     resolved["--seed"])
+
+
+def _configured_set(pset, config, source: str):
+    """The prediction set as the config has it: its models (any others must be ones it left
+    out), each temperature-scaled with the config's temperature when it has them."""
+    from .calibration import apply_temperatures
+    from .predictions import PredictionSet
+
+    missing = [m for m in config.models if m not in pset.names]
+    if missing:
+        raise EnsembleInputError(
+            f"{source}: no prediction file for model {missing[0]!r} (files give the models "
+            f"{', '.join(pset.names)}; a file's model name is its stem, or use --names)"
+        )
+    unknown = [n for n in pset.names if n not in config.models and n not in config.excluded]
+    if unknown:
+        raise EnsembleInputError(f"{source}: model {unknown[0]!r} is neither in its 'models' nor in 'excluded'")
+    pset = pset.select([n for n in pset.names if n in config.models])
+    if config.temperatures is None:
+        return pset, []
+    temperatures = [config.temperatures[n] for n in pset.names]
+    probas = apply_temperatures(pset.probas, temperatures)
+    scaled = PredictionSet(probas, pset.y_true, pset.classes, pset.names, hard=pset.hard, ids=pset.ids,
+                           content=pset.content)
+    note = ("members temperature-scaled with the config's temperatures, as given (fitted on the data the config "
+            "was made on: on those rows the scaling is in-sample, unlike the page's cross-fitted members)")
+    return scaled, [note]
+
+
 def _evaluate(args) -> int:
+    from .config import read_config, weights_by_name
     from .ensemble import EnsembleEvaluator
     from .io import load_prediction_set, write_predictions
     from .stacking import fit_stacker
 
-    if args.save_meta and args.strategy != "stacking":
+    config = read_config(args.config) if args.config else None
+    run = _settings(args, config)
+    if args.save_meta and run.strategy != "stacking":
         raise EnsembleInputError("--save-meta needs --strategy stacking")
-    if args.folds < 2:
-        raise EnsembleInputError(f"--folds must be at least 2; got {args.folds}")
+    if run.folds < 2:
+        raise EnsembleInputError(f"--folds must be at least 2; got {run.folds}")
     if args.calibrate and not args.optimize:
         raise EnsembleInputError("--calibrate needs --optimize (it calibrates the models the weights are chosen for)")
     pset = load_prediction_set(args.labels, args.predictions, args.names)
+    notes = []
+    if config is not None:
+        pset, notes = _configured_set(pset, config, args.config)
+    weights = run.weights
+    if isinstance(weights, dict):
+        source = "--weights" if args.weights is not None else f"{args.config}: 'weights'"
+        weights = weights_by_name(weights, pset.names, source=source)
     evaluator = EnsembleEvaluator(pset)
-    result = evaluator.evaluate(
-        args.strategy, args.weights, meta=args.meta, folds=args.folds, seed=args.seed
-    )
-    report = evaluation_report(pset, result, evaluator, seed=args.seed)
+    result = evaluator.evaluate(run.strategy, weights, meta=run.meta, folds=run.folds, seed=run.seed)
+    report = evaluation_report(pset, result, evaluator, seed=run.seed)
+    report["notes"] += notes
     if args.optimize:
         from .weight_search import suggest_weights
 
         report["suggestion"] = suggest_weights(
-            pset, args.optimize, folds=args.folds, seed=args.seed, calibrate=args.calibrate
+            pset, args.optimize, folds=run.folds, seed=run.seed, calibrate=args.calibrate
         ).to_dict()
     if args.out:
         if result.has_probas:
@@ -200,7 +308,7 @@ def _evaluate(args) -> int:
             write_predictions(args.out, pset.classes, labels=result.y_pred, ids=pset.ids)
     if args.save_meta:
         fit_stacker(
-            pset.probas, pset.y_true, pset.classes, pset.names, meta=args.meta, seed=args.seed
+            pset.probas, pset.y_true, pset.classes, pset.names, meta=run.meta, seed=run.seed, ids=pset.ids
         ).save(args.save_meta)
     if args.json:
         print(json.dumps(report, allow_nan=False, default=_json_default))
@@ -210,21 +318,42 @@ def _evaluate(args) -> int:
 
 
 def _apply(args) -> int:
-    from .io import load_prediction_set, write_predictions
+    from .io import LabelsFile, prediction_entries, read_aligned_predictions, write_predictions
     from .stacking import StackingModel
 
     stacker = StackingModel.load(args.meta_model)
-    pset = load_prediction_set(args.labels, args.predictions)
-    keys = tuple(str(c) for c in pset.classes)
-    if keys != stacker.classes:
-        raise EnsembleInputError(
-            f"{args.labels}: classes {', '.join(keys)} differ from the stacker's {', '.join(stacker.classes)}"
+    entries, names = prediction_entries(args.predictions, args.names)
+    order = stacker.model_order(names, source=args.meta_model)
+    rows = LabelsFile(args.data, classes=stacker.classes)
+    probas, _ = read_aligned_predictions(rows, [entries[i] for i in order])
+    stacked = stacker.predict_proba(probas)
+    write_predictions(args.out, stacker.classes, probas=stacked, ids=rows.ids)
+    summary = f"wrote {args.out}: {rows.n_samples} examples"
+    if rows.labelled:
+        correct = stacked.argmax(axis=1) == rows.y_true
+        summary += f", stacked accuracy {correct.mean():.4f}"
+    else:
+        summary += f" ({rows.path.name} has no 'label' column: no accuracy)"
+    seen = stacker.fitted_rows(probas, rows.ids)
+    if seen is not None and seen.any():
+        n_seen = int(seen.sum())
+        if n_seen == rows.n_samples:
+            what = f"these are the rows the stacker was fitted on (all {n_seen} match)"
+        else:
+            what = f"{n_seen} of {rows.n_samples} rows are rows the stacker was fitted on"
+            if rows.labelled:
+                summary += f"; {correct[~seen].mean():.4f} on the {rows.n_samples - n_seen} other rows"
+        _warn(
+            f"{what}: its predictions and accuracy there are in-sample, not evidence (a row matches when "
+            "its id, or without ids its row number, and every model's probabilities are a training row's); "
+            "for an honest estimate use evaluate --strategy stacking (out-of-fold)"
         )
-    probas = stacker.predict_proba(pset.probas)
-    write_predictions(args.out, pset.classes, probas=probas, ids=pset.ids)
-    acc = float(np.mean(probas.argmax(axis=1) == pset.y_true))
-    print(f"wrote {args.out}: {pset.n_samples} examples, stacked accuracy {acc:.4f}")
+    print(summary)
     return 0
+
+
+def _warn(message: str) -> None:
+    print(f"ensemble-explorer: warning: {message}", file=sys.stderr)
 
 
 def _json_default(obj):
@@ -236,12 +365,30 @@ def _json_default(obj):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status (0 ok, 2 bad input, 1 internal error)."""
+    """Run the command line; returns the exit status (0 ok, 2 bad input, 1 internal error).
+
+    Python warnings raised on the way are held back: after a run that fails,
+    the error line is all that is printed; after a run that succeeds, each
+    distinct warning is one line, never the source line Python would add.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        status = _run(argv)
+    if status == 0:
+        for line in dict.fromkeys(_warning_line(w) for w in caught):
+            print(line, file=sys.stderr)
+    return status
+
+
+def _warning_line(caught: warnings.WarningMessage) -> str:
+    return f"ensemble-explorer: warning: {first_line(caught.message)} ({caught.category.__name__})"
+
+
+def _run(argv: Sequence[str] | None) -> int:
     try:
         args = build_parser().parse_args(argv)
         return args.handler(args)
     except EnsembleInputError as exc:
-        print(f"ensemble-explorer: error: {exc}", file=sys.stderr)
+        print(f"ensemble-explorer: error: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except OSError as exc:
         print(f"ensemble-explorer: error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
@@ -253,7 +400,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("ENSEMBLE_EXPLORER_DEBUG"):
             raise
         print(
-            f"ensemble-explorer: internal error: {type(exc).__name__}: {exc} "
+            f"ensemble-explorer: internal error: {type(exc).__name__}: {first_line(exc)} "
             "(set ENSEMBLE_EXPLORER_DEBUG=1 for a traceback, and please report it)",
             file=sys.stderr,
         )

@@ -10,18 +10,21 @@ the header not counted.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ._validation import EnsembleInputError, first_true_row
+from ._validation import EnsembleInputError, first_line, first_true_row
 from .predictions import PredictionSet
 
 LABEL_COLUMN = "label"
 ID_COLUMN = "id"
 PREDICTION_COLUMN = "prediction"
+#: Columns whose values name classes or examples: read as text, then keyed by :func:`label_key`.
+KEY_COLUMNS = (LABEL_COLUMN, ID_COLUMN, PREDICTION_COLUMN)
 #: A probability row may sum to 1 ± this.
 SUM_TOLERANCE = 1e-3
 
@@ -34,123 +37,385 @@ def _suffix(path: Path) -> str:
     raise EnsembleInputError(f"{path}: unknown file type; expected .csv, .csv.gz, .parquet or .pq")
 
 
+#: The widest table read. A prediction file has a column per class, a labels file its content
+#: columns; pandas spends about 26 µs a column, so 100,000 columns parse in about 3 s, while
+#: a 10M-column header ran for 8 minutes to 8.6 GB. Wider files are refused before pandas.
+MAX_COLUMNS = 100_000
+#: The longest header line read while looking for its end: 100,000 names of 160 bytes.
+MAX_HEADER_BYTES = 16 * 2**20
+#: The largest Parquet footer (schema and column metadata) read to learn the columns.
+MAX_PARQUET_FOOTER_BYTES = 64 * 2**20
+_CHUNK = 2**16
+
+
+def _open_binary(path: Path, suffix: str, source: object):
+    """A binary stream of the (decompressed) file, and whether the caller must close it."""
+    import gzip
+
+    if source is None:
+        raw = open(path, "rb")  # noqa: SIM115 - closed by the caller
+        return (gzip.GzipFile(fileobj=raw) if suffix == ".csv.gz" else raw), raw
+    return (gzip.GzipFile(fileobj=source) if suffix == ".csv.gz" else source), None
+
+
+def _first_csv_record(stream, path: Path) -> bytes | None:
+    """The bytes of the header: the first line that is not blank, read at most MAX_HEADER_BYTES
+    deep. A newline inside quotes (an odd number of quote characters before it) does not end it."""
+    buf = b""
+    start = 0
+    search = 0
+    while True:
+        end = buf.find(b"\n", search)
+        if end < 0:
+            if len(buf) >= MAX_HEADER_BYTES:
+                raise EnsembleInputError(
+                    f"{path}: the header line is longer than {MAX_HEADER_BYTES // 2**20} MiB; at most "
+                    f"{MAX_COLUMNS:,} columns are read"
+                )
+            chunk = stream.read(_CHUNK)
+            if not chunk:
+                return buf[start:] if buf[start:].strip() else None
+            search = len(buf)
+            buf += chunk
+            continue
+        if buf[start:end].count(b'"') % 2:
+            search = end + 1
+            continue
+        if buf[start:end].strip():
+            return buf[start:end]
+        start = search = end + 1
+
+
+def header_names(path: str | Path, source: object = None) -> list[str] | None:
+    """The column names as the file's header writes them, read in bounded memory.
+
+    For CSV, the first line that is not blank (decompressed for ``.csv.gz``);
+    for Parquet, the schema in the footer. None where the header cannot be
+    decoded here (the full reader then reports the problem).
+
+    Raises
+    ------
+    EnsembleInputError
+        If the header is absurdly wide (more than ``MAX_COLUMNS`` names, a CSV header
+        line over ``MAX_HEADER_BYTES`` or a Parquet footer over ``MAX_PARQUET_FOOTER_BYTES``).
+    """
+    import csv
+    import io
+    import zlib
+
+    path = Path(path)
+    suffix = _suffix(path)
+    start = None if source is None else source.tell()
+    try:
+        if suffix in (".parquet", ".pq"):
+            names = _parquet_names(path, source)
+        else:
+            stream, raw = _open_binary(path, suffix, source)
+            try:
+                record = _first_csv_record(stream, path)
+            finally:
+                if raw is not None:
+                    raw.close()
+            if record is None:
+                return None
+            text = record.decode("utf-8-sig").rstrip("\r")
+            names = next(csv.reader(io.StringIO(text), skipinitialspace=True), [])
+    except (OSError, EOFError, UnicodeDecodeError, csv.Error, zlib.error):
+        return None
+    finally:
+        if source is not None:
+            source.seek(start)
+    if len(names) > MAX_COLUMNS:
+        raise EnsembleInputError(
+            f"{path}: has {len(names):,} columns; at most {MAX_COLUMNS:,} are read (one per class, "
+            "plus id and content columns)"
+        )
+    return [name.strip() for name in names]
+
+
+def _parquet_names(path: Path, source: object) -> list[str]:
+    from contextlib import nullcontext
+
+    import pyarrow.parquet as pq
+
+    target = path if source is None else source
+    with open(path, "rb") if source is None else nullcontext(source) as fh:
+        fh.seek(0, 2)
+        size = fh.tell()
+        if size < 12:
+            raise OSError("too short for Parquet")
+        fh.seek(size - 8)
+        tail = fh.read(8)
+    footer = int.from_bytes(tail[:4], "little")
+    if tail[4:] != b"PAR1" or footer > size - 12:
+        raise OSError("not a Parquet file")  # the reader says so, in its words
+    if footer > MAX_PARQUET_FOOTER_BYTES:
+        raise EnsembleInputError(
+            f"{path}: its Parquet metadata is {footer:,} bytes, over the {MAX_PARQUET_FOOTER_BYTES:,} read "
+            "(metadata that size means hundreds of thousands of columns or row groups)"
+        )
+    try:
+        return list(pq.read_schema(target).names)
+    except Exception as exc:  # pyarrow raises its own types on corrupt files
+        raise OSError(str(exc)) from None
+
+
+def check_header(path: str | Path, source: object = None) -> list[str] | None:
+    """Refuse a header that repeats a column name, before any reader renames one of them.
+
+    pandas would read a second ``a`` as ``a.1``, which may then match a class
+    called ``a.1``. Names are compared as the reader uses them, without
+    surrounding spaces; unnamed (empty) columns are left to the reader.
+    """
+    names = header_names(path, source)
+    seen: set[str] = set()
+    for name in names or ():
+        if name in seen:
+            raise EnsembleInputError(
+                f"{path}: column {name!r} appears more than once; give each column its own name"
+            )
+        if name:
+            seen.add(name)
+    return names
+
+
 def read_table(path: str | Path, source: object = None) -> pd.DataFrame:
     """Read a CSV or Parquet file into a DataFrame, with one-line errors.
 
     ``source`` may be a file-like object (an upload) read in place of ``path``,
     whose name then only decides the format and names the file in messages.
+    The header is checked first (:func:`check_header`): no repeated column names,
+    no absurd widths.
     """
     path = Path(path)
     suffix = _suffix(path)
     if source is None and not path.is_file():
         raise EnsembleInputError(f"{path}: no such file")
+    check_header(path, source)
     target = path if source is None else source
     try:
         if suffix in (".parquet", ".pq"):
             df = pd.read_parquet(target)
         else:
-            df = pd.read_csv(
-                target,
-                compression="gzip" if suffix == ".csv.gz" else None,
+            options = {
+                "compression": "gzip" if suffix == ".csv.gz" else None,
                 # Only empty cells are missing: a class may well be called "NA" or "None".
-                keep_default_na=False,
-                na_values=[""],
-                skipinitialspace=True,
-            )
+                "keep_default_na": False,
+                "na_values": [""],
+                "skipinitialspace": True,
+            }
+            start = None if source is None else source.tell()
+            names = pd.read_csv(target, nrows=0, **options).columns
+            if source is not None:
+                source.seek(start)
+            # Labels, ids and hard predictions stay text as written ("01" is not 1): label_key decides.
+            text = {name: str for name in names if str(name).strip() in KEY_COLUMNS}
+            df = pd.read_csv(target, dtype=text, **options)
     except pd.errors.EmptyDataError:
         raise EnsembleInputError(f"{path}: the file is empty") from None
     except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
         kind = "Parquet" if suffix in (".parquet", ".pq") else "CSV"
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise EnsembleInputError(f"{path}: not a valid {kind} file ({detail})") from None
+        raise EnsembleInputError(f"{path}: not a valid {kind} file ({first_line(exc)})") from None
     except Exception as exc:  # pyarrow raises its own types on corrupt files
-        raise EnsembleInputError(f"{path}: could not read ({type(exc).__name__}: {exc})") from None
+        raise EnsembleInputError(f"{path}: could not read ({type(exc).__name__}: {first_line(exc)})") from None
     if len(df) == 0:
         raise EnsembleInputError(f"{path}: the file has no rows")
     df.columns = [str(c).strip() for c in df.columns]
-    dup = df.columns[df.columns.duplicated()]
-    if len(dup):
-        raise EnsembleInputError(f"{path}: column {dup[0]!r} appears more than once")
     return df
 
 
-def label_key(value: object) -> str:
-    """The canonical text of a class label, used to match labels, columns and predictions.
+#: A canonical number: optional '-', digits with no leading zero, an optional decimal part;
+#: no '+', no exponent, no negative zero.
+_NUMBER = re.compile(r"(?!-0(?:\.0+)?$)-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
+_INTEGER = re.compile(r"(?!-0$)-?(?:0|[1-9][0-9]*)")
 
-    Integral numbers lose any ``.0`` (a column read as float because of a gap
-    still matches integer labels); everything else is ``str``.
+
+def label_key(value: object) -> str:
+    """The class a value names, as text: the one rule for labels, probability column names,
+    hard predictions and ids.
+
+    Text is itself without surrounding spaces (``"01"``, ``"+1"``, ``"1e3"`` and ``"1"`` are
+    four classes), except that a canonical whole number written with a decimal part of
+    zeros is that whole number (``"1.0"`` and ``"-3.00"`` are ``"1"`` and ``"-3"``: files
+    written from float arrays still match). Typed numbers are their canonical text
+    (``1``, ``1.0`` → ``"1"``), booleans ``"True"``/``"False"``.
+
+    Examples
+    --------
+    >>> [label_key(v) for v in ["01", " 1 ", "1.0", 1.0, 2, True, "+1"]]
+    ['01', '1', '1', '1', '2', 'True', '+1']
     """
-    if isinstance(value, (bool, np.bool_)):
+    if type(value) is str:  # the common case first: this runs once per distinct id
+        text = value.strip()
+    elif isinstance(value, (bool, np.bool_)):
         return str(bool(value))
-    if isinstance(value, (int, np.integer)):
+    elif isinstance(value, (int, np.integer)):
         return str(int(value))
-    if isinstance(value, (float, np.floating)) and float(value).is_integer():
-        return str(int(value))
-    return str(value).strip()
+    elif isinstance(value, (float, np.floating)):
+        return str(int(value)) if float(value).is_integer() else str(value)
+    else:
+        text = str(value).strip()
+    if "." in text and _NUMBER.fullmatch(text):
+        whole, decimals = text.split(".")
+        if not decimals.strip("0"):
+            return whole
+    return text
+
+
+def _key_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Each value's class as (codes, keys): ``label_key`` of value ``i`` is ``keys[codes[i]]``.
+
+    ``keys`` are unique, in order of first appearance; label_key runs once per
+    distinct value, so the cost per row is a hash lookup. Values must not be missing.
+    """
+    codes, uniques = pd.factorize(values)
+    # to NumPy first: iterating an Arrow-backed array costs microseconds an element
+    keys = np.array([label_key(u) for u in np.asarray(uniques, dtype=object)], dtype=object)
+    key_codes, keys = pd.factorize(keys)  # "1" and "1.0" are one class
+    return key_codes[codes].astype(np.intp, copy=False), np.asarray(keys, dtype=object)
+
+
+def is_integer_key(key: str) -> bool:
+    """Whether a class key is a canonical whole number (then classes sort by value)."""
+    return _INTEGER.fullmatch(key) is not None
 
 
 def _check_ids(path: Path, ids: pd.Series) -> np.ndarray:
     missing = ids.isna().to_numpy()
     if missing.any():
         raise EnsembleInputError(f"{path}: column 'id': row {first_true_row(missing)}: id is missing")
-    keys = np.array([label_key(v) for v in ids], dtype=object)
-    dup = pd.Series(keys).duplicated().to_numpy()
+    codes, keys = _key_codes(ids)
+    dup = pd.Series(codes).duplicated().to_numpy()
     if dup.any():
         row = first_true_row(dup)
-        raise EnsembleInputError(f"{path}: column 'id': row {row}: duplicate id {keys[row - 1]!r}")
-    return keys.astype(str)
+        raise EnsembleInputError(f"{path}: column 'id': row {row}: duplicate id {keys[codes[row - 1]]!r}")
+    return keys[codes].astype(str)
+
+
+def class_indices(path: Path, column: str, values: pd.Series, keys: Sequence[str]) -> np.ndarray:
+    """Each value's index among known classes, matched by ``label_key``.
+
+    Raises
+    ------
+    EnsembleInputError
+        At the first missing value or value that is not one of ``keys``.
+    """
+    missing = values.isna().to_numpy()
+    if missing.any():
+        raise EnsembleInputError(f"{path}: column {column!r}: row {first_true_row(missing)}: {column} is missing")
+    codes, value_keys = _key_codes(values)
+    index = {k: i for i, k in enumerate(keys)}
+    idx = np.array([index.get(k, -1) for k in value_keys], dtype=np.intp)[codes]
+    if (idx < 0).any():
+        row = first_true_row(idx < 0)
+        raise EnsembleInputError(
+            f"{path}: column {column!r}: row {row}: {value_keys[codes[row - 1]]!r} is not a known class; "
+            f"classes are {', '.join(keys)}"
+        )
+    return idx
 
 
 class LabelsFile:
-    """A validated labels file.
+    """A validated labels file, or the rows of new data to predict.
+
+    Parameters
+    ----------
+    path : the file (also names it in messages)
+    source : optional file-like object to read instead of ``path`` (an upload)
+    classes : optional fixed classes, in order (e.g. a saved stacker's). Without
+        them the ``label`` column is required and the classes are its sorted unique
+        labels. With them the ``label`` column is optional: each label must be one
+        of ``classes``, and a file without labels reads as unlabelled rows
+        (``y_true`` is None).
 
     Attributes
     ----------
     path : Path
     classes : ndarray of shape (n_classes,)
-        Sorted unique labels, in their original type.
+        Sorted unique labels, in their original type (or the given classes).
     keys : list of str
         ``label_key`` of each class, in ``classes`` order.
-    y_true : ndarray of shape (n_samples,), class indices
+    y_true : ndarray of shape (n_samples,), class indices, or None for unlabelled rows
     ids : ndarray of str or None
     content : DataFrame
         The other columns (text, features).
     """
 
-    def __init__(self, path: str | Path, source: object = None) -> None:
+    def __init__(
+        self, path: str | Path, source: object = None, *, classes: Sequence[object] | None = None
+    ) -> None:
         self.path = Path(path)
         df = read_table(self.path, source)
-        if LABEL_COLUMN not in df.columns:
+        if LABEL_COLUMN not in df.columns and classes is None:
             raise EnsembleInputError(
                 f"{self.path}: no 'label' column; found columns {', '.join(map(repr, df.columns))}"
             )
-        labels = df[LABEL_COLUMN]
+        self._n_samples = len(df)
+        if classes is None:
+            self.classes, self.y_true = self._read_classes(df[LABEL_COLUMN])
+            self.keys = [label_key(c) for c in self.classes]
+        else:
+            self.classes = np.asarray(classes, dtype=object)
+            self.keys = [label_key(c) for c in self.classes]
+            self.y_true = (
+                class_indices(self.path, LABEL_COLUMN, df[LABEL_COLUMN], self.keys)
+                if LABEL_COLUMN in df.columns
+                else None
+            )
+        self.ids = _check_ids(self.path, df[ID_COLUMN]) if ID_COLUMN in df.columns else None
+        self.content = df.drop(columns=[c for c in (LABEL_COLUMN, ID_COLUMN) if c in df.columns])
+        self.content.index = pd.RangeIndex(len(df))
+
+    def _read_classes(self, labels: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+        """The classes (sorted: by value when every label is a whole number, else as text)
+        and each row's class index."""
         missing = labels.isna().to_numpy()
         if missing.any():
             raise EnsembleInputError(
                 f"{self.path}: column 'label': row {first_true_row(missing)}: label is missing"
             )
-        values = labels.to_numpy()
-        if labels.dtype.kind == "f":
-            if not np.all(np.mod(values, 1) == 0):
-                row = first_true_row(np.mod(values, 1) != 0)
+        if labels.dtype.kind == "f":  # typed floats (Parquet): whole and finite, checked without warnings
+            values = labels.to_numpy()
+            bad = ~np.isfinite(values)
+            bad[~bad] = np.trunc(values[~bad]) != values[~bad]
+            if bad.any():
+                row = first_true_row(bad)
                 raise EnsembleInputError(
                     f"{self.path}: column 'label': row {row}: {values[row - 1].item()!r} is not a class label; "
                     "labels must be integers or text"
                 )
-            values = values.astype(np.int64)
-        elif labels.dtype.kind not in "iub":
-            values = np.array([str(v).strip() for v in values], dtype=object)
-        self.classes, self.y_true = np.unique(values, return_inverse=True)
-        self.y_true = self.y_true.astype(np.intp)
-        self.keys = [label_key(c) for c in self.classes]
-        self.ids = _check_ids(self.path, df[ID_COLUMN]) if ID_COLUMN in df.columns else None
-        self.content = df.drop(columns=[c for c in (LABEL_COLUMN, ID_COLUMN) if c in df.columns])
-        self.content.index = pd.RangeIndex(len(df))
+        codes, keys = _key_codes(labels)
+        whole = np.array([is_integer_key(k) for k in keys], dtype=bool)
+        if whole.all():
+            numbers = [int(k) for k in keys]
+            order = np.array(sorted(range(len(keys)), key=numbers.__getitem__), dtype=np.intp)
+            rank = np.empty_like(order)
+            rank[order] = np.arange(len(order))
+            try:
+                classes = np.array([numbers[i] for i in order], dtype=np.int64)
+            except OverflowError:  # beyond int64: exact Python integers
+                classes = np.array([numbers[i] for i in order], dtype=object)
+            return classes, rank[codes]
+        fractional = np.array([_NUMBER.fullmatch(k) is not None for k in keys], dtype=bool) & ~whole
+        if (fractional | whole).all():
+            row = first_true_row(fractional[codes])
+            raise EnsembleInputError(
+                f"{self.path}: column 'label': row {row}: {keys[codes[row - 1]]} is not a class label; "
+                "labels must be integers or text"
+            )
+        order = np.argsort(keys, kind="stable")  # text sorts as text
+        rank = np.empty_like(order)
+        rank[order] = np.arange(len(order))
+        return keys[order], rank[codes]
 
     @property
     def n_samples(self) -> int:
-        return len(self.y_true)
+        return self._n_samples
+
+    @property
+    def labelled(self) -> bool:
+        """Whether the file has a ``label`` column."""
+        return self.y_true is not None
 
 
 def _as_float_column(path: Path, df: pd.DataFrame, column: str) -> np.ndarray:
@@ -172,6 +437,8 @@ def _check_probabilities(path: Path, probas: np.ndarray, columns: list[str]) -> 
         ("is missing (NaN)", np.isnan(probas)),
         ("is infinite", np.isinf(probas)),
         ("is negative", probas < 0),
+        # before the row sums: 1e308 + 1e308 would overflow with a warning
+        (f"is greater than 1 (+{SUM_TOLERANCE:g})", probas > 1 + SUM_TOLERANCE),
     ):
         if mask.any():
             row, col = np.argwhere(mask)[0]
@@ -219,35 +486,27 @@ def read_prediction_table(
                 f"{path}: has both a 'prediction' column and other columns ({', '.join(map(repr, others))}); "
                 "give either one probability column per class or a single 'prediction' column"
             )
-        pred = df[PREDICTION_COLUMN]
-        missing = pred.isna().to_numpy()
-        if missing.any():
-            raise EnsembleInputError(
-                f"{path}: column 'prediction': row {first_true_row(missing)}: prediction is missing"
-            )
-        idx = np.array([key_index.get(label_key(v), -1) for v in pred], dtype=np.intp)
-        if (idx < 0).any():
-            row = first_true_row(idx < 0)
-            raise EnsembleInputError(
-                f"{path}: column 'prediction': row {row}: {label_key(pred.iloc[row - 1])!r} is not a known class; "
-                f"classes are {', '.join(keys)}"
-            )
+        idx = class_indices(path, PREDICTION_COLUMN, df[PREDICTION_COLUMN], keys)
         probas = np.zeros((len(df), n_classes), dtype=np.float32)
         probas[np.arange(len(df)), idx] = 1.0
         return probas, True, ids
-    unknown = [c for c in columns if c not in key_index]
-    if unknown:
-        raise EnsembleInputError(
-            f"{path}: unknown class column {unknown[0]!r}; the labels file's classes are "
-            f"{', '.join(keys)}"
-        )
-    missing_cols = [k for k in keys if k not in columns]
+    column_of: dict[str, str] = {}
+    for c in columns:
+        key = label_key(c)
+        if key not in key_index:
+            raise EnsembleInputError(
+                f"{path}: unknown class column {c!r}; the labels file's classes are {', '.join(keys)}"
+            )
+        if key in column_of:
+            raise EnsembleInputError(f"{path}: columns {column_of[key]!r} and {c!r} both name class {key!r}")
+        column_of[key] = c
+    missing_cols = [k for k in keys if k not in column_of]
     if missing_cols:
         raise EnsembleInputError(
             f"{path}: missing probability column for class {missing_cols[0]!r}; expected one column "
             f"per class ({', '.join(keys)}) or a single 'prediction' column"
         )
-    ordered = list(keys)
+    ordered = [column_of[k] for k in keys]
     probas = np.column_stack([_as_float_column(path, df, c) for c in ordered])
     _check_probabilities(path, probas, ordered)
     return probas.astype(np.float32), False, ids
@@ -278,6 +537,54 @@ def _align(path: Path, labels: LabelsFile, probas: np.ndarray, ids: np.ndarray |
     return probas
 
 
+def read_aligned_predictions(
+    rows: LabelsFile, entries: Sequence[tuple[Path, object]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Read prediction files against ``rows``' classes, each aligned to its rows.
+
+    Parameters
+    ----------
+    rows : the labels file (or unlabelled rows) that sets classes and row order
+    entries : (path, file-like object or None) pairs, one per model
+
+    Returns
+    -------
+    probas : ndarray of shape (n_models, n_samples, n_classes), float32
+    hard : ndarray of shape (n_models,), bool
+    """
+    probas = np.empty((len(entries), rows.n_samples, len(rows.keys)), dtype=np.float32)
+    hard = np.zeros(len(entries), dtype=bool)
+    for m, (path, source) in enumerate(entries):
+        p, hard[m], ids = read_prediction_table(path, rows.keys, source)
+        probas[m] = _align(path, rows, p, ids)
+    return probas, hard
+
+
+def prediction_entries(
+    predictions: Sequence[str | Path | tuple[str | Path, object]], names: Sequence[str] | None = None
+) -> tuple[list[tuple[Path, object]], tuple[str, ...]]:
+    """(path, file-like object or None) pairs and one model name per prediction file.
+
+    Each name defaults to its file's stem; two files giving one name, or given
+    ``names`` of the wrong count or repeated, are refused.
+    """
+    if not predictions:
+        raise EnsembleInputError("give at least one prediction file")
+    entries = [(Path(p[0]), p[1]) if isinstance(p, tuple) else (Path(p), None) for p in predictions]
+    if names is None:
+        names = [model_name(path) for path, _ in entries]
+        check_unique_model_names(names, [path for path, _ in entries])
+    elif len(names) != len(entries):
+        raise EnsembleInputError(
+            f"number of names and prediction files must be equal; got {len(names)} names, "
+            f"{len(entries)} files"
+        )
+    elif len(set(names)) != len(names):
+        dup = next(n for n in names if list(names).count(n) > 1)
+        raise EnsembleInputError(f"model names must be unique; {dup!r} appears twice")
+    return entries, tuple(str(n) for n in names)
+
+
 def load_prediction_set(
     labels: str | Path | LabelsFile,
     predictions: Sequence[str | Path | tuple[str | Path, object]],
@@ -296,22 +603,10 @@ def load_prediction_set(
     >>> ps = load_prediction_set("labels.csv", ["rf.csv", "lr.csv"])  # doctest: +SKIP
     """
     lab = labels if isinstance(labels, LabelsFile) else LabelsFile(labels)
-    if not predictions:
-        raise EnsembleInputError("give at least one prediction file")
-    entries = [(Path(p[0]), p[1]) if isinstance(p, tuple) else (Path(p), None) for p in predictions]
-    if names is None:
-        names = [model_name(path) for path, _ in entries]
-        check_unique_model_names(names, [path for path, _ in entries])
-    elif len(names) != len(entries):
-        raise EnsembleInputError(
-            f"number of names and prediction files must be equal; got {len(names)} names, "
-            f"{len(entries)} files"
-        )
-    probas = np.empty((len(entries), lab.n_samples, len(lab.keys)), dtype=np.float32)
-    hard = np.zeros(len(entries), dtype=bool)
-    for m, (path, source) in enumerate(entries):
-        p, hard[m], ids = read_prediction_table(path, lab.keys, source)
-        probas[m] = _align(path, lab, p, ids)
+    if not lab.labelled:
+        raise EnsembleInputError(f"{lab.path}: no 'label' column; a prediction set needs labelled rows")
+    entries, names = prediction_entries(predictions, names)
+    probas, hard = read_aligned_predictions(lab, entries)
     return PredictionSet(
         probas, lab.y_true, lab.classes, tuple(names), hard=hard, ids=lab.ids, content=lab.content
     )

@@ -8,6 +8,7 @@ for scoring the rows it was fitted on.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -15,6 +16,7 @@ from typing import Literal
 import numpy as np
 
 from ._validation import EnsembleInputError
+from .io import label_key
 
 MetaLearner = Literal["logistic", "gbm", "mlp"]
 META_LEARNERS: tuple[str, ...] = ("logistic", "gbm", "mlp")
@@ -120,18 +122,78 @@ def cross_fit_stacking(
     return oof
 
 
+#: FNV-1a's 64-bit prime and offset: mixing each row's 32-bit words into one hash.
+_FNV_PRIME = np.uint64(0x100000001B3)
+_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
+
+
+def row_fingerprints(probas: np.ndarray, ids: np.ndarray | None = None) -> np.ndarray:
+    """One 64-bit hash per example of what identifies it to a stacker.
+
+    The hash covers the example's id (without ids, its row number: rows then
+    align by order) and the meta-learner's input for it — every model's float32
+    probabilities, bit for bit.
+
+    Parameters
+    ----------
+    probas : ndarray of shape (n_models, n_samples, n_classes)
+    ids : ndarray of shape (n_samples,) of str, optional
+
+    Returns
+    -------
+    ndarray of shape (n_samples,), uint64
+    """
+    import pandas as pd
+
+    words = np.ascontiguousarray(stacking_features(probas), dtype=np.float32).view(np.uint32)
+    if ids is None:
+        h = np.arange(words.shape[0], dtype=np.uint64) ^ _FNV_OFFSET
+    else:
+        # SipHash with pandas' fixed key: the same id gives the same hash in every run.
+        h = pd.util.hash_array(np.asarray(ids, dtype=object))
+    for j in range(words.shape[1]):
+        h = (h ^ words[:, j]) * _FNV_PRIME  # wraps modulo 2**64, as FNV intends
+    return h
+
+
 @dataclass(frozen=True, eq=False)
 class StackingModel:
     """A meta-learner fitted on all labelled rows, to apply to new prediction files.
 
     Its accuracy on the rows it was fitted on is not an honest estimate: report
-    :func:`cross_fit_stacking` numbers instead.
+    :func:`cross_fit_stacking` numbers instead. ``row_fingerprints`` (sorted
+    :func:`row_fingerprints` of the training rows; None in files saved before
+    they were kept) tell :meth:`fitted_rows` whether new rows are those rows.
     """
 
     estimator: object
     classes: tuple[str, ...]
     names: tuple[str, ...]
     meta: str
+    row_fingerprints: np.ndarray | None = None
+
+    def model_order(self, names: Sequence[str], *, source: object = "the stacker") -> list[int]:
+        """For each of the stacker's models, in its order, the position of that model in ``names``.
+
+        Raises
+        ------
+        EnsembleInputError
+            When a model the stacker was fitted on is missing or a name is not one
+            of them: a stacker's inputs are matched by name, never by position.
+        """
+        missing = [n for n in self.names if n not in names]
+        extra = [n for n in names if n not in self.names]
+        if missing or extra:
+            parts = []
+            if missing:
+                parts.append(f"no prediction file for {', '.join(map(repr, missing))}")
+            if extra:
+                parts.append(f"{', '.join(map(repr, extra))} {'is' if len(extra) == 1 else 'are'} not among them")
+            raise EnsembleInputError(
+                f"{source}: fitted on models {', '.join(self.names)}; {'; '.join(parts)} "
+                "(a prediction file gives the model name of its file stem, or of --names)"
+            )
+        return [list(names).index(n) for n in self.names]
 
     def predict_proba(self, probas: np.ndarray) -> np.ndarray:
         """Stacked probabilities, shape (n_samples, n_classes), for probas of shape
@@ -143,6 +205,25 @@ class StackingModel:
             )
         return _full_proba(self.estimator, stacking_features(probas), len(self.classes)).astype(np.float32)
 
+    def fitted_rows(self, probas: np.ndarray, ids: np.ndarray | None = None) -> np.ndarray | None:
+        """Which rows are rows this stacker was fitted on, or None when it kept no fingerprints.
+
+        A row counts when its id (without ids: its row number) and every model's
+        probabilities for it (float32, bit for bit) are those of a training row.
+
+        Parameters
+        ----------
+        probas : ndarray of shape (n_models, n_samples, n_classes), models in ``names`` order
+        ids : ndarray of shape (n_samples,) of str, optional
+
+        Returns
+        -------
+        ndarray of shape (n_samples,), bool, or None
+        """
+        if self.row_fingerprints is None:
+            return None
+        return np.isin(row_fingerprints(probas, ids), self.row_fingerprints)
+
     def save(self, path: str | Path) -> None:
         """Write the stacker as a skops file (safe to load: no pickle)."""
         import skops.io as sio
@@ -153,6 +234,7 @@ class StackingModel:
                 "classes": list(self.classes),
                 "names": list(self.names),
                 "meta": self.meta,
+                "row_fingerprints": self.row_fingerprints,
             },
             Path(path),
         )
@@ -164,8 +246,15 @@ class StackingModel:
 
         obj = load_skops(path)
         try:
-            return cls(obj["estimator"], tuple(obj["classes"]), tuple(obj["names"]), str(obj["meta"]))
-        except (TypeError, KeyError):
+            fingerprints = obj.get("row_fingerprints")
+            return cls(
+                obj["estimator"],
+                tuple(obj["classes"]),
+                tuple(obj["names"]),
+                str(obj["meta"]),
+                None if fingerprints is None else np.asarray(fingerprints, dtype=np.uint64),
+            )
+        except (TypeError, KeyError, AttributeError, ValueError):
             raise EnsembleInputError(f"{path}: not a stacker saved by ensemble-explorer") from None
 
 
@@ -177,9 +266,14 @@ def fit_stacker(
     *,
     meta: str = "logistic",
     seed: int = 0,
+    ids: np.ndarray | None = None,
 ) -> StackingModel:
-    """Fit a meta-learner on all rows (for new data; see :class:`StackingModel`)."""
+    """Fit a meta-learner on all rows (for new data; see :class:`StackingModel`).
+
+    ``ids`` (the rows' ids, if any) go into the kept fingerprints of the training rows.
+    """
     n_classes = probas.shape[2]
     _check_stackable(y_true, n_classes, classes, folds=2)
     est = make_meta_learner(meta, seed=seed).fit(stacking_features(probas), y_true)
-    return StackingModel(est, tuple(str(c) for c in classes), tuple(names), meta)
+    fingerprints = np.unique(row_fingerprints(probas, ids))
+    return StackingModel(est, tuple(label_key(c) for c in classes), tuple(names), meta, fingerprints)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn import metrics as skm
 
@@ -23,8 +25,6 @@ def files(tmp_path_factory, fitted_models):
     models, X, y = fitted_models["wine-strings"]
     d = tmp_path_factory.mktemp("cli")
     ids = np.arange(len(y)) + 100
-    import pandas as pd
-
     pd.DataFrame({"id": ids, "label": y, "alcohol": X[:, 0]}).to_csv(d / "labels.csv", index=False)
     paths = []
     for name, m in zip(["lr", "rf", "nb", "knn"], models):
@@ -99,6 +99,7 @@ def test_stacker_saved_and_applied(capsys, files, tmp_path):
     meta = tmp_path / "meta.skops"
     assert main(["evaluate", "--labels", labels, "--predictions", *preds, "--strategy", "stacking", "--save-meta", str(meta)]) == 0
     out = tmp_path / "stacked.csv"
+    # --labels still names the rows file (now also --data)
     assert main(["apply", "--meta-model", str(meta), "--labels", labels, "--predictions", *preds, "--out", str(out)]) == 0
     assert "stacked accuracy" in capsys.readouterr().out
     assert load_prediction_set(labels, [out]).n_samples == 72
@@ -113,6 +114,8 @@ BAD_ARGS = [
     ("unknown-meta", ["--strategy", "stacking", "--meta", "xgb"], "invalid choice: 'xgb'"),
     ("names-count", ["--names", "a"], "got 1 names, 4 files"),
     ("save-meta-without-stacking", ["--save-meta", "x.skops"], "--save-meta needs --strategy stacking"),
+    ("negative-seed", ["--seed", "-1"], "argument --seed: must be a whole number from 0 to 4294967295; got '-1'"),
+    ("seed-too-large", ["--seed", "4294967296", "--strategy", "stacking"], "got '4294967296'"),
 ]
 
 
@@ -151,3 +154,258 @@ def test_a_bad_file_from_a_real_process_gives_one_line_and_status_2(files, tmp_p
     assert proc.returncode == 2
     assert proc.stderr.startswith("ensemble-explorer: error: ") and proc.stderr.count("\n") == 1
     assert "row 1: probabilities sum to 1.5" in proc.stderr
+
+
+@pytest.fixture(scope="module")
+def stacker(files, tmp_path_factory):
+    _, labels, preds = files
+    meta = tmp_path_factory.mktemp("stacker") / "meta.skops"
+    assert main(["evaluate", "--labels", labels, "--predictions", *preds, "--strategy", "stacking", "--save-meta", str(meta)]) == 0
+    return str(meta)
+
+
+def _apply(capsys, stacker, data, preds, out, *extra):
+    status = main(["apply", "--meta-model", stacker, "--data", str(data), "--predictions", *map(str, preds), "--out", str(out), *extra])
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def test_apply_matches_files_to_the_stackers_models_by_name(capsys, files, stacker, tmp_path):
+    """The files in another order give the same stacked predictions: they are matched by name, not position."""
+    _, labels, preds = files
+    status, in_order, _ = _apply(capsys, stacker, labels, preds, tmp_path / "a.csv")
+    assert status == 0
+    status, reversed_order, _ = _apply(capsys, stacker, labels, preds[::-1], tmp_path / "b.csv")
+    assert status == 0
+    assert reversed_order.replace("b.csv", "a.csv") == in_order
+    assert (tmp_path / "a.csv").read_text() == (tmp_path / "b.csv").read_text()
+
+
+@pytest.mark.parametrize(
+    "pick, names, match",
+    [
+        (slice(0, 3), None, r"fitted on models lr, rf, nb, knn; no prediction file for 'knn' \("),
+        (slice(0, 4), ["lr", "rf", "nb", "svm"], r"no prediction file for 'knn'; 'svm' is not among them"),
+        (slice(0, 4), ["lr", "rf", "nb"], r"got 3 names, 4 files"),
+    ],
+    ids=["missing-model", "unknown-name", "names-count"],
+)
+def test_apply_refuses_a_missing_or_unknown_model_in_one_line(capsys, files, stacker, tmp_path, pick, names, match):
+    _, labels, preds = files
+    extra = ["--names", *names] if names else []
+    status, out, err = _apply(capsys, stacker, labels, preds[pick], tmp_path / "o.csv", *extra)
+    assert status == 2 and out == ""
+    assert re.search(match, err) and err.count("\n") == 1
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_apply_on_unlabelled_rows_writes_predictions_and_no_accuracy(capsys, files, stacker, tmp_path):
+    d, labels, preds = files
+    rows = pd.read_csv(labels).drop(columns="label")
+    rows.iloc[::-1].to_csv(tmp_path / "new.csv", index=False)  # other row order: aligned by id
+    status, out, err = _apply(capsys, stacker, tmp_path / "new.csv", preds, tmp_path / "stacked.csv")
+    assert status == 0
+    assert "no 'label' column: no accuracy" in out and "stacked accuracy" not in out
+    written = pd.read_csv(tmp_path / "stacked.csv")
+    assert list(written.columns) == ["id", "barbera", "barolo", "grignolino"]
+    assert written["id"].tolist() == rows["id"].tolist()[::-1]
+    assert "fitted on" in err  # these are its training rows, labelled or not
+
+
+def test_apply_warns_when_the_rows_are_the_ones_it_was_fitted_on(capsys, files, stacker, tmp_path):
+    d, labels, preds = files
+    status, out, err = _apply(capsys, stacker, labels, preds, tmp_path / "o.csv")
+    assert status == 0 and "stacked accuracy" in out
+    assert err.startswith("ensemble-explorer: warning: these are the rows the stacker was fitted on (all 72 match)")
+    assert "in-sample, not evidence" in err and err.count("\n") == 1
+
+    # New ids for half the rows: the same probabilities under another id are other examples.
+    lab = pd.read_csv(labels)
+    new_id = {i: (i + 10_000 if k % 2 else i) for k, i in enumerate(lab["id"])}
+    lab.assign(id=lab["id"].map(new_id)).to_csv(tmp_path / "half.csv", index=False)
+    moved = []
+    for p in preds:
+        df = pd.read_csv(p)
+        df.assign(id=df["id"].map(new_id)).to_csv(tmp_path / Path(p).name, index=False)
+        moved.append(tmp_path / Path(p).name)
+    status, out, err = _apply(capsys, stacker, tmp_path / "half.csv", moved, tmp_path / "o.csv")
+    assert status == 0
+    assert "36 of 72 rows are rows the stacker was fitted on" in err
+    assert re.search(r"stacked accuracy \d\.\d{4}; \d\.\d{4} on the 36 other rows", out)
+
+    lab.assign(id=lab["id"] + 10_000).to_csv(tmp_path / "new.csv", index=False)
+    for p in preds:
+        df = pd.read_csv(p)
+        df.assign(id=df["id"] + 10_000).to_csv(tmp_path / Path(p).name, index=False)
+    status, out, err = _apply(capsys, stacker, tmp_path / "new.csv", moved, tmp_path / "o.csv")
+    assert status == 0 and err == ""
+
+
+def test_a_repeated_column_name_exits_2_with_one_line(capsys, tmp_path):
+    """Before: exit 0 and accuracy 0.0, the second 'a' read as class 'a.1'."""
+    (tmp_path / "l.csv").write_text("id,label\n1,a\n2,a.1\n")
+    (tmp_path / "p.csv").write_text("id,a,a\n1,1,0\n2,0,1\n")
+    assert main(["evaluate", "--labels", str(tmp_path / "l.csv"), "--predictions", str(tmp_path / "p.csv")]) == 2
+    err = capsys.readouterr().err
+    assert err.endswith("p.csv: column 'a' appears more than once; give each column its own name\n")
+    assert err.count("\n") == 1
+
+
+def test_huge_equal_weights_are_equal_weights(capsys, files):
+    """1e308 twice overflowed the sum: a NumPy warning with its source line, then an error."""
+    _, labels, preds = files
+    report = _run_json(capsys, ["evaluate", "--labels", labels, "--predictions", *preds, "--weights", "1e308,1e308,1e308,1e308", "--json"])
+    assert report["weights"] == [0.25] * 4
+    assert capsys.readouterr().err == ""
+
+
+def test_warnings_never_reach_stderr_with_their_source_line(capsys, files, monkeypatch):
+    import warnings
+
+    from ensemble_core import cli
+    from ensemble_core._validation import EnsembleInputError
+
+    _, labels, preds = files
+    argv = ["evaluate", "--labels", labels, "--predictions", *preds]
+
+    def warns_then_succeeds(args):
+        warnings.warn("first line\nsecond line", RuntimeWarning)
+        warnings.warn("first line\nsecond line", RuntimeWarning)
+        return 0
+
+    def warns_then_fails(args):
+        warnings.warn("overflow encountered in reduce", RuntimeWarning)
+        raise EnsembleInputError("the one line")
+
+    monkeypatch.setattr(cli, "_evaluate", warns_then_succeeds)
+    assert main(argv) == 0
+    assert capsys.readouterr().err == "ensemble-explorer: warning: first line (RuntimeWarning)\n"
+    monkeypatch.setattr(cli, "_evaluate", warns_then_fails)
+    assert main(argv) == 2
+    assert capsys.readouterr().err == "ensemble-explorer: error: the one line\n"
+
+
+def test_a_line_break_in_a_label_does_not_break_the_error_line(capsys, tmp_path):
+    (tmp_path / "l.csv").write_text('label\n"x\ny"\nb\n')
+    (tmp_path / "p.csv").write_text("a,b\n0,1\n1,0\n")
+    assert main(["evaluate", "--labels", str(tmp_path / "l.csv"), "--predictions", str(tmp_path / "p.csv")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "classes are b, x\\ny" in err
+
+
+@pytest.mark.parametrize("case", ["inf-label-in-parquet", "probability-1e308"])
+def test_no_numpy_warning_before_the_error_line_in_a_real_process(tmp_path, case):
+    """Warnings print their source line to the process's stderr: only a real process shows it."""
+    if case == "inf-label-in-parquet":
+        pd.DataFrame({"label": [0.0, 1.0, np.inf]}).to_parquet(tmp_path / "labels.parquet")
+        labels, pred, match = tmp_path / "labels.parquet", "0,1\n1,0\n0,1\n1,0\n", "row 3: inf is not a class label"
+    else:
+        (tmp_path / "labels.csv").write_text("label\na\nb\n")
+        labels, pred, match = tmp_path / "labels.csv", "a,b\n1e308,1e308\n0.5,0.5\n", "row 1: probability is greater than 1"
+    (tmp_path / "p.csv").write_text(pred)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "ensemble_core.cli", "evaluate", "--labels", str(labels), "--predictions", str(tmp_path / "p.csv")],
+        capture_output=True, text=True, env=env, timeout=120,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("ensemble-explorer: error: ") and proc.stderr.count("\n") == 1
+    assert match in proc.stderr
+
+
+def test_named_weights_equal_positional_weights(capsys, files):
+    _, labels, preds = files
+    base = ["evaluate", "--labels", labels, "--predictions", *preds, "--json"]
+    positional = _run_json(capsys, [*base, "--weights", "1,2,0,1"])
+    named = _run_json(capsys, [*base, "--weights", "rf=2,knn=1,lr=1,nb=0"])
+    assert named == positional
+    assert named["weights"] == pytest.approx([0.25, 0.5, 0.0, 0.25])
+
+
+BAD_NAMED_WEIGHTS = [
+    ("unknown-name", "rf=2,knn=1,lr=1,nb=0,svm=1", "--weights: 'svm' is not one of the models (lr, rf, nb, knn)"),
+    ("missing-name", "rf=2,lr=1,nb=0", "--weights: no weight for model 'knn'; give one for every model"),
+    ("name-twice", "rf=2,rf=1", "names model 'rf' twice"),
+    ("mixed", "1,rf=2", "or name=number pairs like forest=3,knn=1; got '1,rf=2'"),
+]
+
+
+@pytest.mark.parametrize("weights, match", [b[1:] for b in BAD_NAMED_WEIGHTS], ids=[b[0] for b in BAD_NAMED_WEIGHTS])
+def test_bad_named_weights_exit_2_with_one_line(capsys, files, weights, match):
+    _, labels, preds = files
+    assert main(["evaluate", "--labels", labels, "--predictions", *preds, f"--weights={weights}"]) == 2
+    err = capsys.readouterr().err
+    assert match in err and err.count("\n") == 1
+
+
+def _config(tmp_path, config, name="config.json"):
+    (tmp_path / name).write_text(json.dumps(config))
+    return str(tmp_path / name)
+
+
+def test_the_pages_exported_config_sets_the_view(capsys, files, tmp_path):
+    from ensemble_core.explore import ensemble_config
+
+    _, labels, preds = files
+    config = ensemble_config("geometric", ["knn", "lr", "rf"], {"lr": 1.0, "rf": 3.0, "knn": 0.5}, excluded=["nb"])
+    from_config = _run_json(capsys, ["evaluate", "--labels", labels, "--predictions", *preds, "--config", _config(tmp_path, config), "--json"])
+    kept = [p for p in preds if not p.endswith("nb.csv")]
+    by_hand = _run_json(capsys, ["evaluate", "--labels", labels, "--predictions", *kept, "--strategy", "geometric", "--weights", "1,3,0.5", "--json"])
+    assert from_config == by_hand
+    assert from_config["names"] == ["lr", "rf", "knn"] and from_config["strategy"] == "geometric"
+
+
+def test_a_stacking_config_sets_meta_folds_and_seed(capsys, files, tmp_path):
+    from ensemble_core.explore import ensemble_config
+
+    _, labels, preds = files
+    path = _config(tmp_path, ensemble_config("stacking", ["lr", "rf", "nb", "knn"], {}, meta="gbm", folds=3, seed=4))
+    from_config = _run_json(capsys, ["evaluate", "--labels", labels, "--predictions", *preds, "--config", path, "--json"])
+    by_hand = _run_json(capsys, ["evaluate", "--labels", labels, "--predictions", *preds, "--strategy", "stacking",
+                                 "--meta", "gbm", "--folds", "3", "--seed", "4", "--json"])
+    assert from_config == by_hand
+    assert main(["evaluate", "--labels", labels, "--predictions", *preds, "--config", path, "--seed", "1"]) == 2
+    assert capsys.readouterr().err.endswith(f"--seed and --config {path} both set it; give it in one place\n")
+
+
+def test_config_temperatures_scale_the_members(capsys, files, tmp_path):
+    from ensemble_core.calibration import apply_temperatures
+    from ensemble_core.cli import evaluation_report
+    from ensemble_core.ensemble import EnsembleEvaluator
+
+    _, labels, preds = files
+    temperatures = {"lr": 2.0, "rf": 0.5, "nb": 3.0, "knn": 1.0}
+    config = {"strategy": "soft", "models": ["lr", "rf", "nb", "knn"], "weights": dict.fromkeys(temperatures, 1.0),
+              "temperatures": temperatures}
+    report = _run_json(capsys, ["evaluate", "--labels", labels, "--predictions", *preds, "--config", _config(tmp_path, config), "--json"])
+    pset = load_prediction_set(labels, preds)
+    scaled = type(pset)(apply_temperatures(pset.probas, list(temperatures.values())), pset.y_true, pset.classes, pset.names)
+    ev = EnsembleEvaluator(scaled)
+    expected = evaluation_report(scaled, ev.evaluate("soft"), ev)
+    assert report["log_loss"] == pytest.approx(expected["log_loss"], rel=1e-6)
+    assert any("temperature-scaled with the config's temperatures" in n for n in report["notes"])
+
+
+BAD_CONFIGS = [
+    ("not-json", "{strategy: soft", r"config\.json: not valid JSON"),
+    ("bad-strategy", {"strategy": "median", "models": ["lr"], "weights": {"lr": 1}}, r"'strategy' must be one of hard, soft, geometric, stacking; got 'median'"),
+    ("model-without-file", {"strategy": "soft", "models": ["lr", "svm"], "weights": {"lr": 1, "svm": 1}}, r"config\.json: no prediction file for model 'svm'"),
+    ("file-not-in-config", {"strategy": "soft", "models": ["lr", "rf"], "weights": {"lr": 1, "rf": 1}}, r"config\.json: model 'nb' is neither in its 'models' nor in 'excluded'"),
+    ("weight-missing", {"strategy": "soft", "models": ["lr", "rf", "nb", "knn"], "weights": {"lr": 1}}, r"'weights' has no weight for model 'rf'"),
+    ("negative-weight", {"strategy": "soft", "models": ["lr", "rf", "nb", "knn"], "weights": {"lr": -1, "rf": 1, "nb": 1, "knn": 1}}, r"'weights': 'lr' must be a number >= 0; got -1"),
+    ("zero-temperature", {"strategy": "soft", "models": ["lr", "rf", "nb", "knn"], "weights": {"lr": 1, "rf": 1, "nb": 1, "knn": 1}, "temperatures": {"lr": 0, "rf": 1, "nb": 1, "knn": 1}}, r"'temperatures': 'lr' must be a positive number; got 0"),
+    ("a-list", [1, 2], r"expected a JSON object; got list"),
+]
+
+
+@pytest.mark.parametrize("config, match", [b[1:] for b in BAD_CONFIGS], ids=[b[0] for b in BAD_CONFIGS])
+def test_bad_configs_exit_2_with_one_line(capsys, files, tmp_path, config, match):
+    _, labels, preds = files
+    if isinstance(config, str):
+        (tmp_path / "config.json").write_text(config)
+        path = str(tmp_path / "config.json")
+    else:
+        path = _config(tmp_path, config)
+    assert main(["evaluate", "--labels", labels, "--predictions", *preds, "--config", path]) == 2
+    err = capsys.readouterr().err
+    assert re.search(match, err) and err.count("\n") == 1

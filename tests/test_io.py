@@ -166,3 +166,188 @@ def test_a_class_called_NA_is_a_label_not_a_gap(tmp_path):
     ps = load_prediction_set(lab, [pred])
     assert list(ps.classes) == ["EU", "NA"]
     np.testing.assert_array_equal(ps.y_true, [1, 0])
+
+
+def test_rows_without_labels_read_against_given_classes(tmp_path):
+    rows = LabelsFile(_write(tmp_path / "new.csv", "id,text\n7,good\n8,bad\n"), classes=["neg", "pos"])
+    assert not rows.labelled and rows.y_true is None
+    assert rows.keys == ["neg", "pos"] and rows.n_samples == 2 and list(rows.ids) == ["7", "8"]
+    with pytest.raises(EnsembleInputError, match=r"new\.csv: no 'label' column; a prediction set needs labelled rows"):
+        load_prediction_set(rows, [_write(tmp_path / "m.csv", "id,neg,pos\n7,0.5,0.5\n8,0.5,0.5\n")])
+
+
+def test_labels_read_against_given_classes_keep_their_order(tmp_path):
+    rows = LabelsFile(_write(tmp_path / "l.csv", "label\npos\npos\n"), classes=["pos", "neg"])
+    assert rows.y_true.tolist() == [0, 0] and list(rows.classes) == ["pos", "neg"]
+    with pytest.raises(EnsembleInputError, match=r"l2\.csv: column 'label': row 2: 'meh' is not a known class; classes are pos, neg"):
+        LabelsFile(_write(tmp_path / "l2.csv", "label\npos\nmeh\n"), classes=["pos", "neg"])
+
+
+DUPLICATE_HEADERS = [
+    ("prediction-csv", "labels.csv", "id,label\n1,a\n2,a.1\n", "p.csv", "id,a,a\n1,1,0\n2,0,1\n", r"p\.csv: column 'a' appears more than once"),
+    ("labels-csv", "labels.csv", "label,label\na,b\nb,a\n", "p.csv", "a,b\n1,0\n0,1\n", r"labels\.csv: column 'label' appears more than once"),
+    ("after-spaces", "labels.csv", "label\na\nb\n", "p.csv", "a, b,b \n1,0,0\n0,1,0\n", r"p\.csv: column 'b' appears more than once"),
+    ("after-blank-lines", "labels.csv", "label\na\nb\n", "p.csv", "\n\na,a\n1,0\n0,1\n", r"column 'a' appears more than once"),
+]
+
+
+@pytest.mark.parametrize("lname, ltext, pname, ptext, match", [d[1:] for d in DUPLICATE_HEADERS], ids=[d[0] for d in DUPLICATE_HEADERS])
+def test_a_repeated_column_name_is_refused_before_pandas_renames_it(tmp_path, lname, ltext, pname, ptext, match):
+    """pandas reads a second 'a' as 'a.1': a class of that name would then silently match it."""
+    with pytest.raises(EnsembleInputError, match=match):
+        load_prediction_set(_write(tmp_path / lname, ltext), [_write(tmp_path / pname, ptext)])
+
+
+def test_repeated_names_are_refused_in_gzip_parquet_and_uploads(tmp_path):
+    import gzip
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    lab = _write(tmp_path / "labels.csv", "label\na\nb\n")
+    (tmp_path / "p.csv.gz").write_bytes(gzip.compress(b"a,a\n1,0\n0,1\n"))
+    pq.write_table(pa.table([pa.array([1.0, 0.0]), pa.array([0.0, 1.0])], names=["a", "a"]), tmp_path / "p.parquet")
+    for path in (tmp_path / "p.csv.gz", tmp_path / "p.parquet"):
+        with pytest.raises(EnsembleInputError, match=rf"{path.name}: column 'a' appears more than once; give each"):
+            load_prediction_set(lab, [path])
+    with pytest.raises(EnsembleInputError, match=r"up\.csv: column 'a' appears more than once"):
+        load_prediction_set(lab, [("up.csv", io.BytesIO(b"a,a\n1,0\n0,1\n"))])
+
+
+def test_quoted_header_names_are_parsed_as_csv(tmp_path):
+    lab = _write(tmp_path / "labels.csv", 'label\n"x,y"\n"x\ny"\n')
+    ps = load_prediction_set(lab, [_write(tmp_path / "p.csv", '"x\ny","x,y"\n0,1\n1,0\n')])
+    assert list(ps.classes) == ["x\ny", "x,y"]
+    np.testing.assert_array_equal(ps.probas[0].argmax(axis=1), ps.y_true)
+
+
+def test_a_header_too_wide_is_refused_before_it_is_parsed(tmp_path):
+    from ensemble_core.io import MAX_COLUMNS
+
+    lab = _write(tmp_path / "labels.csv", "label\na\n")
+    wide = _write(tmp_path / "wide.csv", ",".join(f"c{i}" for i in range(MAX_COLUMNS + 1)) + "\n" + "0," * MAX_COLUMNS + "1\n")
+    with pytest.raises(EnsembleInputError, match=r"wide\.csv: has 100,001 columns; at most 100,000 are read"):
+        load_prediction_set(lab, [wide])
+
+
+def test_a_header_line_too_long_is_refused_in_bounded_memory(tmp_path, monkeypatch):
+    import tracemalloc
+
+    from ensemble_core import io as eio
+
+    monkeypatch.setattr(eio, "MAX_HEADER_BYTES", 2**20)
+    lab = _write(tmp_path / "labels.csv", "label\na\n")
+    long = _write(tmp_path / "long.csv", ",".join(f"{i:0999d}" for i in range(3000)) + "\n")  # 3 MB, no row
+    tracemalloc.start()
+    try:
+        with pytest.raises(EnsembleInputError, match=r"long\.csv: the header line is longer than 1 MiB"):
+            load_prediction_set(lab, [long])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 3 * 2**20
+
+
+def test_parquet_width_is_judged_from_the_footer(tmp_path, monkeypatch):
+    from ensemble_core import io as eio
+
+    lab = _write(tmp_path / "labels.csv", "label\na\nb\n")
+    pd.DataFrame({"a": [1.0, 0.0], "b": [0.0, 1.0], "c": [0.0, 0.0]}).to_parquet(tmp_path / "p.parquet")
+    monkeypatch.setattr(eio, "MAX_COLUMNS", 2)
+    with pytest.raises(EnsembleInputError, match=r"p\.parquet: has 3 columns; at most 2 are read"):
+        load_prediction_set(lab, [tmp_path / "p.parquet"])
+    monkeypatch.setattr(eio, "MAX_PARQUET_FOOTER_BYTES", 100)
+    with pytest.raises(EnsembleInputError, match=r"p\.parquet: its Parquet metadata is [\d,]+ bytes, over the 100 read"):
+        load_prediction_set(lab, [tmp_path / "p.parquet"])
+
+
+# Class identity: one rule (io.label_key) for labels, probability column names, hard predictions and ids.
+CLASS_IDENTITY = [
+    # id, labels column, prediction file, expected classes, expected y_true
+    ("1-and-01-are-two-classes", "1\n01\n1\n", "01,1\n0,1\n1,0\n0,1\n", ["01", "1"], [1, 0, 1]),
+    ("01-02-columns-match", "01\n02\n01\n", "01,02\n1,0\n0,1\n1,0\n", ["01", "02"], [0, 1, 0]),
+    ("integers-sort-by-value", "10\n2\n2\n", "2,10\n0,1\n1,0\n1,0\n", [2, 10], [1, 0, 0]),
+    ("whole-floats-are-integers", "1.0\n2.0\n2\n", "1,2.00\n1,0\n0,1\n0,1\n", [1, 2], [0, 1, 1]),
+    ("hard-float-predictions", "0\n1\n1\n", "prediction\n0.0\n1.0\n1\n", [0, 1], [0, 1, 1]),
+    ("negative-integers", "-1\n1\n-1\n", "1,-1\n0,1\n1,0\n0,1\n", [-1, 1], [0, 1, 0]),
+    ("plus-sign-is-text", "+1\n-1\n+1\n", "-1,+1\n0,1\n1,0\n0,1\n", ["+1", "-1"], [0, 1, 0]),
+    ("booleans-as-written", "True\nFalse\nTrue\n", "False,True\n0,1\n1,0\n0,1\n", ["False", "True"], [1, 0, 1]),
+    ("lowercase-booleans-are-text", "true\nfalse\ntrue\n", "true,false\n1,0\n0,1\n1,0\n", ["false", "true"], [1, 0, 1]),
+    ("one-text-label-makes-all-text", "2\n10\na\n", "a,10,2\n0,0,1\n0,1,0\n1,0,0\n", ["10", "2", "a"], [1, 0, 2]),
+    ("beyond-int64", "99999999999999999999\n1\n", "1,99999999999999999999\n0,1\n1,0\n", [1, 99999999999999999999], [1, 0]),
+]
+
+
+@pytest.mark.parametrize("labels_text, pred_text, classes, y_true", [c[1:] for c in CLASS_IDENTITY], ids=[c[0] for c in CLASS_IDENTITY])
+def test_class_identity_is_one_rule_for_labels_columns_and_predictions(tmp_path, labels_text, pred_text, classes, y_true):
+    lab = _write(tmp_path / "labels.csv", "label\n" + labels_text)
+    ps = load_prediction_set(lab, [_write(tmp_path / "p.csv", pred_text)])
+    assert list(ps.classes) == classes
+    assert ps.y_true.tolist() == y_true
+    np.testing.assert_array_equal(ps.probas[0].argmax(axis=1), ps.y_true)  # each file is right on every row
+
+
+CLASS_MISMATCHES = [
+    ("1-is-not-01", "1\n01\n", "1\n1\n0\n", r"missing probability column for class '01'; expected one column per class \(01, 1\)"),
+    ("01-prediction-for-1", "1\n2\n", "prediction\n01\n2\n", r"column 'prediction': row 1: '01' is not a known class; classes are 1, 2"),
+    ("two-columns-one-class", "1\n2\n", "1,1.0,2\n0.5,0.5,0\n0,0,1\n", r"columns '1' and '1\.0' both name class '1'"),
+]
+
+
+@pytest.mark.parametrize("labels_text, pred_text, match", [c[1:] for c in CLASS_MISMATCHES], ids=[c[0] for c in CLASS_MISMATCHES])
+def test_class_mismatches_are_refused(tmp_path, labels_text, pred_text, match):
+    lab = _write(tmp_path / "labels.csv", "label\n" + labels_text)
+    with pytest.raises(EnsembleInputError, match=match):
+        load_prediction_set(lab, [_write(tmp_path / "p.csv", pred_text)])
+
+
+def test_ids_follow_the_same_rule(tmp_path):
+    lab = _write(tmp_path / "labels.csv", "id,label\n01,a\n02,b\n")
+    ps = load_prediction_set(lab, [_write(tmp_path / "p.csv", "id,a,b\n02,0,1\n01,1,0\n")])
+    assert list(ps.ids) == ["01", "02"]
+    with pytest.raises(EnsembleInputError, match=r"id '01' from labels\.csv is missing"):
+        load_prediction_set(lab, [_write(tmp_path / "q.csv", "id,a,b\n1,1,0\n2,0,1\n")])
+    lab2 = _write(tmp_path / "labels2.csv", "id,label\n1,a\n1.0,b\n")
+    with pytest.raises(EnsembleInputError, match=r"column 'id': row 2: duplicate id '1'"):
+        LabelsFile(lab2)
+
+
+def test_typed_parquet_columns_follow_the_same_rule(tmp_path):
+    pd.DataFrame({"label": ["01", "1", "01"]}).to_parquet(tmp_path / "text.parquet")
+    assert list(LabelsFile(tmp_path / "text.parquet").classes) == ["01", "1"]
+    pd.DataFrame({"label": [2.0, 10.0, 2.0]}).to_parquet(tmp_path / "floats.parquet")
+    assert list(LabelsFile(tmp_path / "floats.parquet").classes) == [2, 10]
+    pd.DataFrame({"label": [True, False, True]}).to_parquet(tmp_path / "bools.parquet")
+    bools = LabelsFile(tmp_path / "bools.parquet")
+    assert list(bools.classes) == ["False", "True"] and bools.y_true.tolist() == [1, 0, 1]
+    ps = load_prediction_set(bools, [_write(tmp_path / "p.csv", "True,False\n1,0\n0,1\n1,0\n")])
+    np.testing.assert_array_equal(ps.probas[0].argmax(axis=1), ps.y_true)
+
+
+@pytest.mark.parametrize(
+    "value, key",
+    [("01", "01"), (" 1 ", "1"), ("1.0", "1"), ("-3.00", "-3"), ("1.50", "1.50"), ("+1", "+1"), ("1e3", "1e3"),
+     ("-0", "-0"), ("00.0", "00.0"), (1.0, "1"), (np.float32(2.0), "2"), (0.5, "0.5"), (np.int64(-7), "-7"),
+     (True, "True"), (np.bool_(False), "False"), ("NA", "NA")],
+)
+def test_label_key(value, key):
+    from ensemble_core.io import label_key
+
+    assert label_key(value) == key
+    assert label_key(label_key(value)) == key  # a key is its own key
+
+
+def test_bad_numbers_are_refused_without_numpy_warnings(tmp_path):
+    """The causes are fixed, not the warnings hidden: reading raises no warning at all."""
+    import warnings
+
+    pd.DataFrame({"label": [0.0, 1.0, np.inf]}).to_parquet(tmp_path / "inf.parquet")
+    lab = _write(tmp_path / "labels.csv", "label\na\nb\n")
+    big = _write(tmp_path / "big.csv", "a,b\n1e308,1e308\n0.5,0.5\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(EnsembleInputError, match=r"row 3: inf is not a class label"):
+            LabelsFile(tmp_path / "inf.parquet")
+        with pytest.raises(EnsembleInputError, match=r"big\.csv: column 'a': row 1: probability is greater than 1 \(\+0\.001\)"):
+            load_prediction_set(lab, [big])

@@ -58,3 +58,14 @@ def test_fingerprint_changes_with_content_and_is_stable():
     assert a.fingerprint() == b.fingerprint()
     assert a.fingerprint() != _ps(y_true=np.array([1, 1, 1])).fingerprint()
     assert a.fingerprint() != _ps(names=("x", "y")).fingerprint()
+
+
+def test_huge_weights_are_normalised_without_overflow():
+    import warnings
+
+    from ensemble_core import check_weights
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(check_weights([1e308, 1e308], 2), [0.5, 0.5])
+        np.testing.assert_allclose(check_weights([5e-324, 1e-323], 2), [1 / 3, 2 / 3])

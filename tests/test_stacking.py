@@ -108,3 +108,57 @@ def test_saved_stacker_loads_and_predicts_the_same(tmp_path):
     np.testing.assert_allclose(loaded.predict_proba(probas), stacker.predict_proba(probas), rtol=1e-6)
     with pytest.raises(EnsembleInputError, match="fitted on 3 models"):
         loaded.predict_proba(probas[:2])
+
+
+def test_fitted_rows_match_on_id_and_every_models_probabilities(tmp_path):
+    rng = np.random.default_rng(5)
+    probas = random_probas(rng, 3, 60, 3)
+    y = np.arange(60) % 3
+    ids = np.array([f"r{i}" for i in range(60)])
+    stacker = fit_stacker(probas, y, np.array(["a", "b", "c"]), ("m1", "m2", "m3"), ids=ids)
+    assert stacker.fitted_rows(probas, ids).all()
+    order = rng.permutation(60)
+    assert stacker.fitted_rows(probas[:, order], ids[order]).all()  # the same rows, shuffled
+    assert not stacker.fitted_rows(probas, np.array([f"new{i}" for i in range(60)])).any()
+    changed = probas.copy()
+    changed[2, 7] = changed[2, 7, ::-1]  # one model, one row
+    assert np.flatnonzero(~stacker.fitted_rows(changed, ids)).tolist() == [7]
+    stacker.save(tmp_path / "meta.skops")
+    loaded = StackingModel.load(tmp_path / "meta.skops")
+    np.testing.assert_array_equal(loaded.row_fingerprints, stacker.row_fingerprints)
+    assert loaded.fitted_rows(probas, ids).all()
+
+
+def test_without_ids_rows_are_identified_by_their_row_number():
+    rng = np.random.default_rng(6)
+    probas = random_probas(rng, 2, 40, 2)
+    stacker = fit_stacker(probas, np.arange(40) % 2, np.array(["a", "b"]), ("m1", "m2"))
+    assert stacker.fitted_rows(probas).all()
+    assert not stacker.fitted_rows(probas[:, ::-1]).any()
+
+
+def test_a_stacker_saved_without_fingerprints_cannot_tell(tmp_path):
+    import skops.io as sio
+
+    stacker = fit_stacker(random_probas(np.random.default_rng(7), 2, 20, 2), np.arange(20) % 2, np.array(["a", "b"]), ("m1", "m2"))
+    sio.dump({"estimator": stacker.estimator, "classes": ["a", "b"], "names": ["m1", "m2"], "meta": "logistic"}, tmp_path / "old.skops")
+    assert StackingModel.load(tmp_path / "old.skops").fitted_rows(np.zeros((2, 3, 2))) is None
+
+
+@pytest.mark.parametrize(
+    "names, match",
+    [
+        (["m3", "m1", "m2"], None),
+        (["m1", "m2"], r"fitted on models m1, m2, m3; no prediction file for 'm3' \("),
+        (["m1", "m2", "m3", "m4"], r"; 'm4' is not among them \("),
+        (["m1", "x", "y"], r"no prediction file for 'm2', 'm3'; 'x', 'y' are not among them"),
+    ],
+    ids=["reordered", "missing", "extra", "both"],
+)
+def test_model_order_matches_by_name(names, match):
+    stacker = StackingModel(None, ("a", "b"), ("m1", "m2", "m3"), "logistic")
+    if match is None:
+        assert stacker.model_order(names) == [1, 2, 0]
+    else:
+        with pytest.raises(EnsembleInputError, match=match):
+            stacker.model_order(names)

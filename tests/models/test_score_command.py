@@ -56,10 +56,15 @@ def test_second_run_is_a_cache_hit(capsys, files, text_pipelines, tmp_path):
 def test_an_unwritable_cache_is_not_reported_as_written(capsys, files, text_pipelines, tmp_path):
     not_a_folder = tmp_path / "cache"
     not_a_folder.write_text("")
-    with pytest.warns(UserWarning, match="prediction cache not written"):
-        status, stdout, _ = _score(capsys, "--model", text_pipelines["tfidf_lr"][1], "--data", files / "reviews.csv",
-                                   "--out", tmp_path / "p.csv", "--cache-dir", not_a_folder)
+    status, stdout, stderr = _score(capsys, "--model", text_pipelines["tfidf_lr"][1], "--data", files / "reviews.csv",
+                                    "--out", tmp_path / "p.csv", "--cache-dir", not_a_folder)
     assert status == 0 and "(cache miss, not cached)" in stdout
+    # the CLI prints each warning as one line of its own, without Python's source line
+    lines = stderr.splitlines()
+    assert lines and all(
+        line.startswith("ensemble-explorer: warning: prediction cache not written (") and line.endswith(" (UserWarning)")
+        for line in lines
+    )
 
 
 def test_features_model_with_name_and_output_folder(capsys, files, wine_onnx, tmp_path):

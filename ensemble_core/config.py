@@ -1,0 +1,156 @@
+"""The ensemble config the Ensemble page exports (``explore.ensemble_config``), read back.
+
+A JSON object: ``strategy``, ``models`` (the included models, by name),
+``weights`` (name → weight; null for stacking), for stacking ``meta``, ``folds``
+and ``seed``, optionally ``excluded`` (models left out) and ``temperatures``
+(name → temperature, when the members were temperature-scaled).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ._validation import EnsembleInputError
+from .combine import STRATEGIES
+from .stacking import META_LEARNERS
+
+#: A config is a few hundred bytes; anything much larger is not one.
+MAX_CONFIG_BYTES = 1 * 2**20
+
+
+@dataclass(frozen=True)
+class EnsembleConfig:
+    """A validated ensemble config.
+
+    Attributes
+    ----------
+    strategy : one of ``STRATEGIES``
+    models : the included models' names, in the config's order
+    weights : name → raw weight for every included model; None for stacking
+    meta, folds, seed : stacking's meta-learner and cross-fitting (None where not given)
+    excluded : models left out of the ensemble
+    temperatures : name → temperature of every included model, or None
+    """
+
+    strategy: str
+    models: tuple[str, ...]
+    weights: Mapping[str, float] | None = None
+    meta: str | None = None
+    folds: int | None = None
+    seed: int | None = None
+    excluded: tuple[str, ...] = ()
+    temperatures: Mapping[str, float] | None = None
+
+    @classmethod
+    def from_dict(cls, obj: object, *, source: object = "config") -> EnsembleConfig:
+        """Validate a decoded JSON object; every problem is one line naming the key."""
+
+        def fail(message: str) -> EnsembleInputError:
+            return EnsembleInputError(f"{source}: {message}")
+
+        if not isinstance(obj, dict):
+            raise fail(f"expected a JSON object; got {type(obj).__name__}")
+        strategy = obj.get("strategy")
+        if strategy not in STRATEGIES:
+            raise fail(f"'strategy' must be one of {', '.join(STRATEGIES)}; got {strategy!r}")
+        models = _names(obj.get("models"), "models", fail)
+        if not models:
+            raise fail("'models' must name at least one model")
+        excluded = _names(obj.get("excluded", []), "excluded", fail)
+        both = set(models) & set(excluded)
+        if both:
+            raise fail(f"{sorted(both)[0]!r} is both in 'models' and in 'excluded'")
+        weights = obj.get("weights")
+        if strategy == "stacking":
+            weights = None  # the page writes null: stacking ignores weights
+        else:
+            weights = _numbers(weights, "weights", fail, positive=False)
+            missing = [m for m in models if m not in weights]
+            if missing:
+                raise fail(f"'weights' has no weight for model {missing[0]!r}")
+            unknown = [m for m in weights if m not in models]
+            if unknown:
+                raise fail(f"'weights' names {unknown[0]!r}, which is not in 'models'")
+        meta = obj.get("meta")
+        if meta is not None and meta not in META_LEARNERS:
+            raise fail(f"'meta' must be one of {', '.join(META_LEARNERS)}; got {meta!r}")
+        folds, seed = obj.get("folds"), obj.get("seed")
+        for key, value, low in (("folds", folds, 2), ("seed", seed, 0)):
+            if value is not None and (type(value) is not int or value < low):
+                raise fail(f"{key!r} must be a whole number of at least {low}; got {value!r}")
+        temperatures = obj.get("temperatures")
+        if temperatures is not None:
+            temperatures = _numbers(temperatures, "temperatures", fail, positive=True)
+            missing = [m for m in models if m not in temperatures]
+            if missing:
+                raise fail(f"'temperatures' has no temperature for model {missing[0]!r}")
+        return cls(strategy, models, weights, meta, folds, seed, excluded, temperatures)
+
+
+def _names(value: object, key: str, fail) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise fail(f"{key!r} must be a list of model names; got {value!r}")
+    if len(set(value)) != len(value):
+        dup = next(v for v in value if value.count(v) > 1)
+        raise fail(f"{key!r} names {dup!r} twice")
+    return tuple(value)
+
+
+def _numbers(value: object, key: str, fail, *, positive: bool) -> dict[str, float]:
+    if not isinstance(value, dict):
+        raise fail(f"{key!r} must be an object of model name → number; got {value!r}")
+    out = {}
+    for name, number in value.items():
+        if type(number) not in (int, float) or not math.isfinite(number) or number < 0 or (positive and number == 0):
+            expected = "a positive number" if positive else "a number >= 0"
+            raise fail(f"{key!r}: {name!r} must be {expected}; got {number!r}")
+        out[name] = float(number)
+    return out
+
+
+def read_config(path: str | Path) -> EnsembleConfig:
+    """Read an ensemble config JSON file (a regular file of at most ``MAX_CONFIG_BYTES``).
+
+    Examples
+    --------
+    >>> cfg = read_config("ensemble-config.json")  # doctest: +SKIP
+    >>> cfg.strategy, dict(cfg.weights)  # doctest: +SKIP
+    ('soft', {'forest': 3.0, 'knn': 1.0})
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise EnsembleInputError(f"{path}: no such file")
+    if path.stat().st_size > MAX_CONFIG_BYTES:
+        raise EnsembleInputError(f"{path}: {path.stat().st_size:,} bytes is too large for an ensemble config")
+    try:
+        obj = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise EnsembleInputError(f"{path}: not valid JSON ({exc})") from None
+    return EnsembleConfig.from_dict(obj, source=path)
+
+
+def weights_by_name(
+    weights: Mapping[str, float], names: Sequence[str], *, source: str = "--weights"
+) -> list[float]:
+    """Named weights as a list in ``names`` order; every model named, no other name.
+
+    Raises
+    ------
+    EnsembleInputError
+        Naming a model that is not loaded, or a loaded model without a weight.
+    """
+    unknown = [n for n in weights if n not in names]
+    if unknown:
+        raise EnsembleInputError(
+            f"{source}: {unknown[0]!r} is not one of the models ({', '.join(names)})"
+        )
+    missing = [n for n in names if n not in weights]
+    if missing:
+        raise EnsembleInputError(
+            f"{source}: no weight for model {missing[0]!r}; give one for every model (0 leaves one out)"
+        )
+    return [float(weights[n]) for n in names]
