@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Set up (if needed) and open the dashboard on the bundled demo, on 127.0.0.1 only.
+# serve.py wraps Streamlit's server so that every request must name an allowed host
+# (server.allowedHosts in .streamlit/config.toml: 127.0.0.1 and localhost).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
-exec .venv/bin/streamlit run app.py --server.address 127.0.0.1 --server.port "${PORT:-8501}" "$@"
+exec .venv/bin/streamlit run serve.py --server.address 127.0.0.1 --server.port "${PORT:-8501}" "$@"
