@@ -36,6 +36,7 @@ from ensemble_core.stacking import META_LEARNERS
 
 from . import keys as K
 from .sources import DataSource, Upload, available_demos, demo_source, folder_source, load_source, upload_entries, upload_source
+from .text import literal
 
 DEFAULT_STRATEGY = "soft"
 DEFAULT_META = "logistic"
@@ -149,7 +150,7 @@ def load_and_report(make_source, *args, clears: tuple[str, ...] = ()) -> bool:
         source = make_source(*args)
         pset = set_source(source)
     except EnsembleInputError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(literal(exc), icon=":material/error:")
         return False
     ss = _ss()
     ss[K.FLASH] = f"Loaded {pset.n_samples:,} examples, {pset.n_classes} classes and {pset.n_models} models."
@@ -452,11 +453,11 @@ def score_models(
         cache = PredictionCache()
         entries = []
         for i, (label, _, load) in enumerate(loaders):
-            bar = st.progress(0.0, text=f"Loading {label} ({i + 1} of {len(loaders)})…")
+            bar = st.progress(0.0, text=f"Loading {literal(label)} ({i + 1} of {len(loaders)})…")
             model = load()
 
             def progress(done: int, total: int, bar=bar, name=model.name) -> None:
-                bar.progress(done / max(total, 1), text=f"Scoring {name}: {done:,} of {total:,} examples")
+                bar.progress(done / max(total, 1), text=f"Scoring {literal(name)}: {done:,} of {total:,} examples")
 
             probas = score_model(model, labels.content, classes=labels.classes, text_column=text_column,
                                  feature_columns=feature_columns or None, progress=progress, cache=cache)

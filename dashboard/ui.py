@@ -14,6 +14,7 @@ from ensemble_core.explore import STRATEGY_LABELS
 
 from . import keys as K
 from .state import Loaded, current, init_session, sync_url, view_params
+from .text import literal
 
 #: (page file, label, icon) in sidebar order.
 PAGES: tuple[tuple[str, str, str], ...] = (
@@ -63,14 +64,14 @@ def sidebar_summary(loaded: Loaded | None) -> None:
     st.session_state[K.SIDEBAR_TEXT] = text
     st.markdown(text)
     if loaded.excluded:
-        st.caption("Left out: " + ", ".join(loaded.excluded))
+        st.caption("Left out: " + literal(", ".join(loaded.excluded)))
 
 
 def _summary_text(loaded: Loaded) -> str:
     full, pset = loaded.full.pset, loaded.pset
     ss = st.session_state
     return (
-        f"{loaded.source.title}  \n"
+        f"{literal(loaded.source.title)}  \n"
         f"{full.n_samples:,} examples · {full.n_classes} classes  \n"
         f"{pset.n_models} of {full.n_models} models in the ensemble  \n"
         f"Strategy: {STRATEGY_LABELS[ss[K.STRATEGY]]}"
@@ -100,11 +101,12 @@ def require_data(loaded: Loaded | None) -> Loaded:
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Show an :class:`EnsembleInputError` as an error box; the rest of the page goes on."""
+    """Show an :class:`EnsembleInputError` as an error box (as text: it quotes file names and
+    values); the rest of the page goes on."""
     try:
         yield
     except EnsembleInputError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(literal(exc), icon=":material/error:")
 
 
 def percent(x: float, digits: int = 2) -> str:

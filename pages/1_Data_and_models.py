@@ -14,6 +14,7 @@ from dashboard.state import (
     sync_url,
     upload_key,
 )
+from dashboard.text import literal
 from dashboard.tuning import reliability_panel
 from dashboard.ui import setup_page
 from ensemble_core import figures
@@ -123,7 +124,8 @@ if loaded is None:
 full = loaded.as_loaded.full
 pset = full.pset
 st.markdown(
-    f"**{loaded.source.title}**: {pset.n_samples:,} examples, {pset.n_classes} classes, {pset.n_models} models. "
+    f"**{literal(loaded.source.title)}**: {pset.n_samples:,} examples, {pset.n_classes} classes, "
+    f"{pset.n_models} models. "
     "Metrics are each model's own, on all labelled examples."
 )
 if loaded.calibrated:
@@ -144,7 +146,7 @@ st.dataframe(
     },
 )
 for warning in model_warnings(full):
-    st.warning(warning, icon=":material/warning:")
+    st.warning(literal(warning), icon=":material/warning:")
 
 
 def _on_members_change() -> None:
@@ -157,6 +159,7 @@ mirror(K.WIDGET_INCLUDED, list(loaded.pset.names))
 members = st.pills(
     "Models in the ensemble (click to include or leave out)",
     options=list(pset.names),
+    format_func=literal,
     selection_mode="multi",
     key=K.WIDGET_INCLUDED,
     on_change=_on_members_change,

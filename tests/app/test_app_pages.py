@@ -37,17 +37,17 @@ def test_page_loads_without_exception(run_page, page):
     assert at.title[0].value
 
 
-def test_data_page_warns_about_weak_member_and_excludes_with_one_click(run_page):
+def test_data_page_warns_about_weak_member_and_excludes_with_one_click(run_page, shown):
     at = run_page("pages/1_Data_and_models.py", query={"data": "digits"})
-    assert any("naive_bayes is much weaker" in w.value for w in at.warning)
+    assert any("naive_bayes is much weaker" in shown(w.value) for w in at.warning)
     at.button_group(key="w_included").set_value(["forest", "knn", "logreg", "mlp"]).run()
     assert not at.exception
     assert at.session_state["included"] == ["forest", "knn", "logreg", "mlp"]
     at.switch_page("pages/2_Ensemble.py").run()
-    assert [s.label for s in at.slider] == ["forest", "knn", "logreg", "mlp"]
+    assert [shown(s.label) for s in at.slider] == ["forest", "knn", "logreg", "mlp"]
 
 
-def test_data_page_bad_folder_shows_error_and_keeps_data(run_page, tmp_path):
+def test_data_page_bad_folder_shows_error_and_keeps_data(run_page, shown, tmp_path):
     broken = tmp_path / "labels.csv"
     broken.write_text("id,label\n1,cat\n2,\n")
     (tmp_path / "preds").mkdir()
@@ -57,7 +57,7 @@ def test_data_page_bad_folder_shows_error_and_keeps_data(run_page, tmp_path):
     at.text_input(key="path_predictions").input(str(tmp_path / "preds"))
     at.button(key=FOLDER_SUBMIT).click().run()
     assert not at.exception
-    assert any("row 2: label is missing" in e.value for e in at.error)
+    assert any("row 2: label is missing" in shown(e.value) for e in at.error)
     assert at.session_state["source"].demo == "sentiment"
 
 
@@ -108,12 +108,12 @@ def _upload_script(labels_bytes: bytes, pred_name: str, pred_bytes: bytes) -> No
         ("m.parquet", b"not parquet at all", "not a valid Parquet file"),
     ],
 )
-def test_bad_upload_shows_error_and_no_exception(pred_name, pred_bytes, message):
+def test_bad_upload_shows_error_and_no_exception(shown, pred_name, pred_bytes, message):
     at = AppTest.from_function(_upload_script, args=(b"id,label\n1,cat\n2,dog\n", pred_name, pred_bytes))
     at.run(timeout=30)
     assert not at.exception
     assert at.session_state["ok"] is False
-    assert message in at.error[0].value
+    assert message in shown(at.error[0].value)
 
 
 def test_good_upload_loads():
@@ -182,16 +182,16 @@ def test_scoring_an_uploaded_model_adds_it(tmp_path, monkeypatch):
     assert at.session_state["included"][-1] == "tfidf_logreg_again"
 
 
-def test_scoring_a_pickle_upload_is_refused(tmp_path, monkeypatch):
+def test_scoring_a_pickle_upload_is_refused(shown, tmp_path, monkeypatch):
     monkeypatch.setenv("ENSEMBLE_EXPLORER_CACHE", str(tmp_path))
     at = AppTest.from_function(_score_script, args=("evil.pkl", b"\x80\x04N."))
     at.run(timeout=60)
     assert not at.exception
     assert at.session_state["ok"] is False
-    assert at.error and "evil.pkl" in at.error[0].value
+    assert at.error and "evil.pkl" in shown(at.error[0].value)
 
 
-def test_a_batch_with_a_model_already_loaded_is_refused_before_any_model_runs(tmp_path, monkeypatch):
+def test_a_batch_with_a_model_already_loaded_is_refused_before_any_model_runs(shown, tmp_path, monkeypatch):
     """A new upload plus a local path whose name is already loaded: nothing is loaded or
     scored (the new model's work would be thrown away with the batch)."""
     from ensemble_core.demo import DEMOS
@@ -207,7 +207,7 @@ def test_a_batch_with_a_model_already_loaded_is_refused_before_any_model_runs(tm
     at.run(timeout=60)
     assert not at.exception
     assert at.session_state["ok"] is False
-    assert f"{loaded}: a model named 'tfidf_logreg' is already loaded" in at.error[0].value
+    assert f"{loaded}: a model named 'tfidf_logreg' is already loaded" in shown(at.error[0].value)
 
 
 def test_the_model_path_box_empties_after_the_model_is_scored(run_page, tmp_path, monkeypatch):
