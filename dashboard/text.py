@@ -18,10 +18,10 @@ import re
 _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 #: Streamlit also rewrites the parsed text, escapes or not: ``:material_…:`` and
 #: ``:streamlit:`` become icons, ``http://``, ``https://``, ``www.`` and ``name@host.tld``
-#: become links. An invisible word joiner after each colon, before each ``@`` and inside
-#: ``www.`` splits every one of those patterns.
+#: become links. An invisible word joiner inside each of those patterns (and only there,
+#: so copied messages stay clean) keeps it from matching.
 _WORD_JOINER = "\u2060"
-_WWW = re.compile(r"(www)(\\\.)", re.IGNORECASE)
+_REWRITTEN = re.compile(r"https?\\:(?=\\/\\/)|www(?=\\\.)|\\:(?=material\\[_/]|streamlit\\:)|(?=\\@)", re.IGNORECASE)
 
 
 def literal(value: object) -> str:
@@ -30,8 +30,9 @@ def literal(value: object) -> str:
     Every ASCII punctuation character is backslash-escaped, so no link, image, HTML,
     emphasis, code, heading, list, table, math, directive, icon (``:material/``),
     emoji short code or character reference can start inside it, and a word joiner
-    (U+2060, invisible) keeps bare URLs and e-mail addresses from becoming links. Line
-    breaks become ``\n`` and stay (the caller decides what a new line means where it puts it).
+    (U+2060, invisible) keeps bare URLs, e-mail addresses and icon codes from becoming
+    links and icons. Line breaks become ``\n`` and stay (the caller decides what a new
+    line means where it puts the text).
 
     Examples
     --------
@@ -41,5 +42,4 @@ def literal(value: object) -> str:
     rf\_200 trees
     """
     text = _PUNCTUATION.sub(r"\\\1", str(value).replace("\r\n", "\n").replace("\r", "\n"))
-    text = text.replace("\\:", "\\:" + _WORD_JOINER).replace("\\@", _WORD_JOINER + "\\@")
-    return _WWW.sub(r"\1" + _WORD_JOINER + r"\2", text)
+    return _REWRITTEN.sub(lambda m: m.group(0) + _WORD_JOINER, text)

@@ -12,7 +12,7 @@ from tests.conftest import ATTACK_MODEL_NAMES, crafted_files
 from tests.e2e.test_browser import drawn, no_exception, settle
 
 #: Links to and images from evil.example, and math and icons inside markdown: all would come
-#: from the crafted files (the app's icons are separate elements, its formula is st.latex;
+#: from the crafted files (the app's icons are separate elements, its formula is display math;
 #: its own links are relative, with the view — model names included — in their query).
 FOREIGN_MARKUP = """() => {
     const found = [];
@@ -26,8 +26,9 @@ FOREIGN_MARKUP = """() => {
         if (host(src) === 'evil.example' || src === 'x') found.push('image ' + src);
     }
     for (const box of document.querySelectorAll('[data-testid=stMarkdownContainer]')) {
-        if (box.closest('[data-testid=stLatex]')) continue;
-        for (const k of box.querySelectorAll('.katex')) found.push('math ' + k.textContent);
+        for (const k of box.querySelectorAll('.katex')) {
+            if (!k.closest('.katex-display')) found.push('math ' + k.textContent);  // st.latex is display math
+        }
         for (const icon of box.querySelectorAll('span[role=img]')) found.push('icon ' + icon.textContent);
     }
     return found;
