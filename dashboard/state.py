@@ -423,13 +423,13 @@ def score_models(
     text_column: str | None = None,
     feature_columns: list[str] | None = None,
 ) -> bool:
-    """Load model files (uploads: skops/ONNX; a local path: also transformers
-    directories, and pickle only when trusted), score them on the loaded examples
-    with a progress bar, and add their predictions as models. Errors shown in the page."""
+    """Load model files (uploads: skops/ONNX; a local path under :func:`~.sources.local_root`:
+    also transformers directories, and pickle only when trusted), score them on the loaded
+    examples with a progress bar, and add their predictions as models. Errors shown in the page."""
     from ensemble_core.io import check_unique_model_names
     from ensemble_core.models import PredictionCache, load_model, load_model_bytes, model_name_for, score_model
 
-    from .sources import read_labels, scored_entry
+    from .sources import path_under_root, read_labels, scored_entry
 
     source = _ss().get(K.SOURCE)
 
@@ -442,8 +442,10 @@ def score_models(
                    for up in uploads]
         if local_path.strip():
             path = local_path.strip()
-            loaders.append((path, model_name_for(path),
-                            lambda: load_model(path, trust_pickle=trust_pickle)))
+            real = path_under_root(path)
+            # Read at its real location; a file keeps the name it was given (a symlink's, not its target's).
+            name = model_name_for(real if real.is_dir() else path)
+            loaders.append((path, name, lambda: load_model(real, trust_pickle=trust_pickle, name=name)))
         if not loaders:
             raise EnsembleInputError("choose a model file to upload or give a local model path")
         for label, name, _ in loaders:

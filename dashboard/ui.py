@@ -13,6 +13,7 @@ from ensemble_core.demo import DEMOS
 from ensemble_core.explore import STRATEGY_LABELS
 
 from . import keys as K
+from .sources import ROOT_VARIABLE, local_root
 from .state import Loaded, current, init_session, sync_url, view_params
 from .text import literal
 
@@ -107,6 +108,15 @@ def user_errors() -> Iterator[None]:
         yield
     except EnsembleInputError as exc:
         st.error(literal(exc), icon=":material/error:")
+
+
+def local_root_note() -> None:
+    """Say under which folder paths are read, and how to choose another (or why none can be read)."""
+    with user_errors():
+        root = local_root()
+        st.caption(f"Paths are read only under **{literal(root)}** (where they really are: a symlink that leads "
+                   f"out is refused). To read elsewhere, start the app with `{ROOT_VARIABLE}` set to that folder, "
+                   f"e.g. `{ROOT_VARIABLE}=/data bash scripts/run-demo.sh`.")
 
 
 def percent(x: float, digits: int = 2) -> str:

@@ -16,7 +16,7 @@ from dashboard.state import (
 )
 from dashboard.text import literal
 from dashboard.tuning import reliability_panel
-from dashboard.ui import setup_page
+from dashboard.ui import local_root_note, setup_page
 from ensemble_core import figures
 from ensemble_core.explore import model_table, model_warnings
 from ensemble_core.metrics import calibration_curve
@@ -67,6 +67,7 @@ with score_tab:
         "saved with skops (`.skops`, checked against an allow-list) or ONNX (`.onnx`); pickle uploads are "
         "refused. A local path may also be a transformers model directory (safetensors, no remote code)."
     )
+    local_root_note()
     columns = [] if loaded is None else list(loaded.full.pset.content.columns)
     with st.form("score_form", border=False):
         model_files = st.file_uploader("Model files", type=["skops", "onnx"], accept_multiple_files=True,
@@ -87,6 +88,7 @@ with disk_tab:
     st.caption(
         "For large files: read them where they are. Every CSV/Parquet file in the folder is one model."
     )
+    local_root_note()
     with st.form("folder_form", border=False):
         labels_path = st.text_input("Labels file path", key="path_labels", placeholder="/data/test.csv")
         folder_path = st.text_input("Folder of prediction files", key="path_predictions",
