@@ -43,6 +43,9 @@ def upload_crafted_files(page: Page) -> None:
     inputs = form.locator('input[type="file"]')
     inputs.nth(0).set_input_files({"name": labels_name, "mimeType": "text/csv", "buffer": labels})
     inputs.nth(1).set_input_files([{"name": n, "mimeType": "text/csv", "buffer": b} for n, b in predictions])
+    # Submitting before every upload has finished would send the form without them.
+    expect(form.locator('[data-testid="stFileChipName"]')).to_have_count(1 + len(predictions))
+    expect(form.locator('[data-testid="stFileChipIconSpinner"]')).to_have_count(0)
     form.get_by_role("button", name="Load these files").click()
     expect(page.get_by_text("Loaded 40 examples, 2 classes and 3 models.")).to_be_visible()
     settle(page)
