@@ -5,6 +5,7 @@ import streamlit as st
 from dashboard import keys as K
 from dashboard.sources import available_demos
 from dashboard.state import evaluate, switch_demo, sync_url
+from dashboard.text import literal
 from dashboard.ui import page_link, percent, setup_page, user_errors
 from ensemble_core.demo import DEMOS
 from ensemble_core.explore import STRATEGY_LABELS
@@ -18,9 +19,9 @@ loaded = setup_page(
 )
 ss = st.session_state
 for note in ss.get(K.URL_NOTES, []):
-    st.warning(f"Shared link: {note}.", icon=":material/link_off:")
+    st.warning(f"Shared link: {literal(note)}.", icon=":material/link_off:")
 if ss.get(K.LOAD_ERROR):
-    st.error(ss[K.LOAD_ERROR], icon=":material/error:")
+    st.error(literal(ss[K.LOAD_ERROR]), icon=":material/error:")
 
 st.header("1 · Pick your data", divider="gray")
 built = available_demos()
@@ -53,14 +54,15 @@ else:
     full = loaded.full
     pset = full.pset
     st.markdown(
-        f"**{loaded.source.title}**: {pset.n_samples:,} labelled examples, {pset.n_classes} classes "
-        f"({', '.join(map(str, pset.classes[:12]))}{', …' if pset.n_classes > 12 else ''}), "
-        f"{pset.n_models} models ({', '.join(pset.names)})."
+        f"**{literal(loaded.source.title)}**: {pset.n_samples:,} labelled examples, {pset.n_classes} classes "
+        f"({literal(', '.join(map(str, pset.classes[:12])))}{', …' if pset.n_classes > 12 else ''}), "
+        f"{pset.n_models} models ({literal(', '.join(pset.names))})."
     )
     with user_errors():
         result = evaluate(loaded)
         cols = st.columns(4)
-        cols[0].metric("Best single model", percent(full.best_accuracy_), full.best_name_, delta_color="off", delta_arrow="off")
+        cols[0].metric("Best single model", percent(full.best_accuracy_), literal(full.best_name_), delta_color="off",
+                       delta_arrow="off")
         cols[1].metric(
             f"Ensemble ({STRATEGY_LABELS[ss[K.STRATEGY]].lower()})",
             percent(result.metrics.accuracy),

@@ -1,23 +1,75 @@
 """Where the loaded data comes from: a bundled demo, uploaded files, or files on
 this machine. A :class:`DataSource` is small and hashable by its content key, so
-the prediction set built from it is cached once (no Streamlit here)."""
+the prediction set built from it is cached once (no Streamlit here).
+
+Files on this machine are read only under one folder, :func:`local_root`, chosen when the
+app starts (``$ENSEMBLE_EXPLORER_ROOT``, else the folder it was started in): a path whose
+real location (symlinks followed) leaves it is refused. The bundled demos are the app's own
+files and are read wherever the app is installed.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import io
+import os
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Literal, Protocol
 
 from ensemble_core import LabelsFile, PredictionSet, load_prediction_set
-from ensemble_core.io import model_name
+from ensemble_core.io import check_unique_model_names, model_name
 from ensemble_core._validation import EnsembleInputError
 from ensemble_core.demo import DEMOS
 
 #: Suffixes accepted for labels and prediction files.
 TABLE_SUFFIXES: tuple[str, ...] = (".csv", ".csv.gz", ".parquet", ".pq")
+#: The environment variable naming the folder that files on this machine are read under.
+ROOT_VARIABLE = "ENSEMBLE_EXPLORER_ROOT"
+
+
+def local_root() -> Path:
+    """The folder under which the app reads files by path: ``$ENSEMBLE_EXPLORER_ROOT``, else
+    the working directory (the folder the app was started in), with symlinks resolved.
+
+    Raises
+    ------
+    EnsembleInputError
+        When ``$ENSEMBLE_EXPLORER_ROOT`` names no folder.
+    """
+    configured = os.environ.get(ROOT_VARIABLE, "").strip()
+    root = (Path(configured).expanduser() if configured else Path.cwd()).resolve()
+    if not root.is_dir():
+        raise EnsembleInputError(f"{ROOT_VARIABLE}={configured}: no such folder; files on this machine cannot be "
+                                 "read until the app is started with it naming a folder")
+    return root
+
+
+def path_under_root(path: str | Path) -> Path:
+    """``path`` (relative paths start at :func:`local_root`) resolved to its real location,
+    symlinks followed; refused when that leaves the root.
+
+    Raises
+    ------
+    EnsembleInputError
+        Naming the path and the root.
+
+    Examples
+    --------
+    With the app started in ``/home/me/data``:
+
+    >>> path_under_root("predictions/rf.csv")  # doctest: +SKIP
+    PosixPath('/home/me/data/predictions/rf.csv')
+    >>> path_under_root("../.ssh/id_rsa")  # doctest: +SKIP
+    EnsembleInputError: ../.ssh/id_rsa: outside /home/me/data, the only folder this app reads files from; ...
+    """
+    root = local_root()
+    real = (root / Path(path).expanduser()).resolve()
+    if not real.is_relative_to(root):
+        raise EnsembleInputError(f"{path}: outside {root}, the only folder this app reads files from; start the "
+                                 f"app with {ROOT_VARIABLE} set to a folder that holds it")
+    return real
 
 
 class Upload(Protocol):
@@ -103,14 +155,18 @@ class DataSource:
 
 
 def load_source(source: DataSource) -> PredictionSet:
-    """Read and validate a source's files into a prediction set.
+    """Read and validate a source's files into a prediction set, each model named by its
+    entry's name (a file on this machine is read at its real location, a symlink's target,
+    but named as it was listed).
 
     Raises
     ------
     EnsembleInputError
         Naming the file, column and row of the first problem.
     """
-    return load_prediction_set(read_labels(source), [entry.reader() for entry in source.predictions])
+    names = source.model_names
+    check_unique_model_names(names, [entry.name for entry in source.predictions])
+    return load_prediction_set(read_labels(source), [entry.reader() for entry in source.predictions], names=names)
 
 
 def demo_source(name: str) -> DataSource:
@@ -159,29 +215,37 @@ def upload_source(labels: Upload | None, predictions: list[Upload]) -> DataSourc
 
 
 def folder_source(labels_path: str, predictions_folder: str) -> DataSource:
-    """A source from files on this machine: a labels file and a folder of prediction files.
+    """A source from files on this machine: a labels file and a folder of prediction files,
+    both under :func:`local_root`.
 
     Every ``.csv``, ``.csv.gz``, ``.parquet`` and ``.pq`` file in the folder (not
-    its subfolders) is one model, in name order.
+    its subfolders) is one model, in name order. Files are read at their real location,
+    which must be under the root too (a symlink in the folder that leads out is refused).
     """
-    labels = Path(labels_path.strip()).expanduser()
-    folder = Path(predictions_folder.strip()).expanduser()
     if not labels_path.strip():
         raise EnsembleInputError("give the path of a labels file")
-    if not labels.is_file():
-        raise EnsembleInputError(f"{labels}: no such file")
+    labels = Path(labels_path.strip()).expanduser()
+    folder = Path(predictions_folder.strip()).expanduser()
+    real_labels = path_under_root(labels)
+    if not real_labels.is_file():
+        raise EnsembleInputError(f"{labels}: {'not a regular file' if real_labels.exists() else 'no such file'}")
     _check_suffix(labels.name, "the labels file")
-    if not folder.is_dir():
+    real_folder = path_under_root(folder)
+    if not real_folder.is_dir():
         raise EnsembleInputError(f"{folder}: no such folder")
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.name.lower().endswith(TABLE_SUFFIXES)
-                   and p.resolve() != labels.resolve())
+    files = []
+    for p in sorted(real_folder.iterdir()):
+        if p.name.lower().endswith(TABLE_SUFFIXES) and p.is_file():
+            real = path_under_root(folder / p.name)
+            if real != real_labels:
+                files.append((p.name, real))
     if not files:
         raise EnsembleInputError(f"{folder}: no prediction files (.csv, .csv.gz, .parquet, .pq) in this folder")
     return DataSource(
         "folder",
         f"Files in {folder}",
-        FileEntry(labels.name, path=str(labels)),
-        tuple(FileEntry(p.name, path=str(p)) for p in files),
+        FileEntry(labels.name, path=str(real_labels)),
+        tuple(FileEntry(name, path=str(real)) for name, real in files),
     )
 
 

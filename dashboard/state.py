@@ -36,6 +36,7 @@ from ensemble_core.stacking import META_LEARNERS
 
 from . import keys as K
 from .sources import DataSource, Upload, available_demos, demo_source, folder_source, load_source, upload_entries, upload_source
+from .text import literal
 
 DEFAULT_STRATEGY = "soft"
 DEFAULT_META = "logistic"
@@ -149,7 +150,7 @@ def load_and_report(make_source, *args, clears: tuple[str, ...] = ()) -> bool:
         source = make_source(*args)
         pset = set_source(source)
     except EnsembleInputError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(literal(exc), icon=":material/error:")
         return False
     ss = _ss()
     ss[K.FLASH] = f"Loaded {pset.n_samples:,} examples, {pset.n_classes} classes and {pset.n_models} models."
@@ -422,13 +423,13 @@ def score_models(
     text_column: str | None = None,
     feature_columns: list[str] | None = None,
 ) -> bool:
-    """Load model files (uploads: skops/ONNX; a local path: also transformers
-    directories, and pickle only when trusted), score them on the loaded examples
-    with a progress bar, and add their predictions as models. Errors shown in the page."""
+    """Load model files (uploads: skops/ONNX; a local path under :func:`~.sources.local_root`:
+    also transformers directories, and pickle only when trusted), score them on the loaded
+    examples with a progress bar, and add their predictions as models. Errors shown in the page."""
     from ensemble_core.io import check_unique_model_names
     from ensemble_core.models import PredictionCache, load_model, load_model_bytes, model_name_for, score_model
 
-    from .sources import read_labels, scored_entry
+    from .sources import path_under_root, read_labels, scored_entry
 
     source = _ss().get(K.SOURCE)
 
@@ -441,8 +442,10 @@ def score_models(
                    for up in uploads]
         if local_path.strip():
             path = local_path.strip()
-            loaders.append((path, model_name_for(path),
-                            lambda: load_model(path, trust_pickle=trust_pickle)))
+            real = path_under_root(path)
+            # Read at its real location; a file keeps the name it was given (a symlink's, not its target's).
+            name = model_name_for(real if real.is_dir() else path)
+            loaders.append((path, name, lambda: load_model(real, trust_pickle=trust_pickle, name=name)))
         if not loaders:
             raise EnsembleInputError("choose a model file to upload or give a local model path")
         for label, name, _ in loaders:
@@ -452,11 +455,11 @@ def score_models(
         cache = PredictionCache()
         entries = []
         for i, (label, _, load) in enumerate(loaders):
-            bar = st.progress(0.0, text=f"Loading {label} ({i + 1} of {len(loaders)})…")
+            bar = st.progress(0.0, text=f"Loading {literal(label)} ({i + 1} of {len(loaders)})…")
             model = load()
 
             def progress(done: int, total: int, bar=bar, name=model.name) -> None:
-                bar.progress(done / max(total, 1), text=f"Scoring {name}: {done:,} of {total:,} examples")
+                bar.progress(done / max(total, 1), text=f"Scoring {literal(name)}: {done:,} of {total:,} examples")
 
             probas = score_model(model, labels.content, classes=labels.classes, text_column=text_column,
                                  feature_columns=feature_columns or None, progress=progress, cache=cache)

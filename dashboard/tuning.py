@@ -43,6 +43,7 @@ from .state import (
     snapshot,
     weights_for,
 )
+from .text import literal
 from .ui import percent, user_errors
 
 METHOD_LABELS = {
@@ -318,7 +319,7 @@ def landscape_panel(loaded: Loaded) -> None:
             fig = lf.line_figure(land, current=weights[0] / sum(weights),
                                  suggested=None if suggested is None else suggested[0])
             note = (f"Accuracy{' and log loss' if land.log_loss is not None else ''} as the weight moves from "
-                    f"{names[1]} (left) to {names[0]} (right); the solid line is the sliders' point.")
+                    f"{literal(names[1])} (left) to {literal(names[0])} (right); the solid line is the sliders' point.")
         else:
             fig = lf.ternary_figure(land, metric=metric, current=weights, suggested=suggested)
             note = (f"Every weighting of the three models in steps of 1/{land.resolution}; the circle is the "

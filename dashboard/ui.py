@@ -13,7 +13,9 @@ from ensemble_core.demo import DEMOS
 from ensemble_core.explore import STRATEGY_LABELS
 
 from . import keys as K
+from .sources import ROOT_VARIABLE, local_root
 from .state import Loaded, current, init_session, sync_url, view_params
+from .text import literal
 
 #: (page file, label, icon) in sidebar order.
 PAGES: tuple[tuple[str, str, str], ...] = (
@@ -63,14 +65,14 @@ def sidebar_summary(loaded: Loaded | None) -> None:
     st.session_state[K.SIDEBAR_TEXT] = text
     st.markdown(text)
     if loaded.excluded:
-        st.caption("Left out: " + ", ".join(loaded.excluded))
+        st.caption("Left out: " + literal(", ".join(loaded.excluded)))
 
 
 def _summary_text(loaded: Loaded) -> str:
     full, pset = loaded.full.pset, loaded.pset
     ss = st.session_state
     return (
-        f"{loaded.source.title}  \n"
+        f"{literal(loaded.source.title)}  \n"
         f"{full.n_samples:,} examples · {full.n_classes} classes  \n"
         f"{pset.n_models} of {full.n_models} models in the ensemble  \n"
         f"Strategy: {STRATEGY_LABELS[ss[K.STRATEGY]]}"
@@ -100,11 +102,21 @@ def require_data(loaded: Loaded | None) -> Loaded:
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Show an :class:`EnsembleInputError` as an error box; the rest of the page goes on."""
+    """Show an :class:`EnsembleInputError` as an error box (as text: it quotes file names and
+    values); the rest of the page goes on."""
     try:
         yield
     except EnsembleInputError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(literal(exc), icon=":material/error:")
+
+
+def local_root_note() -> None:
+    """Say under which folder paths are read, and how to choose another (or why none can be read)."""
+    with user_errors():
+        root = local_root()
+        st.caption(f"Paths are read only under **{literal(root)}** (where they really are: a symlink that leads "
+                   f"out is refused). To read elsewhere, start the app with `{ROOT_VARIABLE}` set to that folder, "
+                   f"e.g. `{ROOT_VARIABLE}=/data bash scripts/run-demo.sh`.")
 
 
 def percent(x: float, digits: int = 2) -> str:

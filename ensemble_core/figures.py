@@ -1,5 +1,9 @@
 """Plotly figures for the dashboard: plain data in, a ``go.Figure`` out (no Streamlit).
 
+Plotly renders a few HTML tags (``<a href>``, ``<b>``, ``<br>``…) in every text it draws:
+titles, tick labels, legends, hover boxes. Names and labels from files go through
+:func:`plain_text` so that they are shown as they are, never as a link.
+
 Confusion matrices are drawn as square markers in a scatter, not as a heatmap,
 because Streamlit returns click (selection) events for scatter points but not for
 heatmap cells; each marker's ``customdata`` is ``[true_index, predicted_index]``.
@@ -7,6 +11,7 @@ heatmap cells; each marker's ``customdata`` is ``[true_index, predicted_index]``
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 
 import numpy as np
@@ -20,8 +25,22 @@ _LIGHT_TEXT = "#ffffff"
 _CONFUSION_HEIGHT = 420
 
 
+def plain_text(value: object) -> str:
+    """``str(value)`` for a plotly title, label, legend or hover text, shown literally
+    (``<``, ``>`` and ``&`` as entities, which plotly draws as the characters).
+
+    >>> plain_text('<a href="https://evil.example">rf</a>')
+    '&lt;a href="https://evil.example"&gt;rf&lt;/a&gt;'
+    """
+    return html.escape(str(value), quote=False)
+
+
+def _class_labels(classes: Sequence) -> list[str]:
+    return [plain_text(label_key(c)) for c in classes]
+
+
 def _class_ticks(classes: Sequence) -> dict:
-    return {"tickmode": "array", "tickvals": list(range(len(classes))), "ticktext": [label_key(c) for c in classes]}
+    return {"tickmode": "array", "tickvals": list(range(len(classes))), "ticktext": _class_labels(classes)}
 
 
 def confusion_figure(
@@ -64,7 +83,7 @@ def confusion_figure(
         text = [str(int(v)) for v in values]
     marker.update({"symbol": "square", "size": size, "line": {"width": 0}})
     customdata = np.column_stack([true_idx, pred_idx])
-    labels = [label_key(c) for c in classes]
+    labels = _class_labels(classes)
     hover = [
         f"true {labels[i]}, predicted {labels[j]}: {t}<extra></extra>" for i, j, t in zip(true_idx, pred_idx, text)
     ]
@@ -81,7 +100,7 @@ def confusion_figure(
         )
     )
     fig.update_layout(
-        title={"text": title, "font": {"size": 15}},
+        title={"text": plain_text(title), "font": {"size": 15}},
         height=height,
         margin={"l": 60, "r": 10, "t": 50, "b": 60},
         plot_bgcolor="white",
@@ -121,8 +140,8 @@ def diversity_heatmap(
     fig = go.Figure(
         go.Heatmap(
             z=matrix,
-            x=list(names),
-            y=list(names),
+            x=[plain_text(n) for n in names],
+            y=[plain_text(n) for n in names],
             zmin=zmin,
             zmax=zmax,
             colorscale=colorscale,
@@ -130,7 +149,8 @@ def diversity_heatmap(
             hovertemplate="%{y} × %{x}: %{z:.3f}<extra></extra>",
         )
     )
-    fig.update_layout(title={"text": title, "font": {"size": 15}}, height=380, margin={"l": 10, "r": 10, "t": 50, "b": 10})
+    fig.update_layout(title={"text": plain_text(title), "font": {"size": 15}}, height=380,
+                      margin={"l": 10, "r": 10, "t": 50, "b": 10})
     fig.update_yaxes(autorange="reversed")
     return fig
 
@@ -140,7 +160,8 @@ def model_accuracy_figure(
 ) -> go.Figure:
     """Each model's accuracy as a bar, with the ensemble's and the oracle's as lines."""
     fig = go.Figure(
-        go.Bar(x=list(names), y=list(accuracy), marker_color="#8fb3d9", hovertemplate="%{x}: %{y:.2%}<extra></extra>",
+        go.Bar(x=[plain_text(n) for n in names], y=list(accuracy), marker_color="#8fb3d9",
+               hovertemplate="%{x}: %{y:.2%}<extra></extra>",
                text=[f"{a:.1%}" for a in accuracy], textposition="outside")
     )
     fig.add_hline(y=ensemble, line={"color": "#d62728", "width": 2}, annotation_text=f"ensemble {ensemble:.1%}",
@@ -169,7 +190,7 @@ def calibration_figure(curves: dict[str, tuple[np.ndarray, np.ndarray]]) -> go.F
     )
     for name, (conf, acc) in curves.items():
         keep = ~(np.isnan(conf) | np.isnan(acc))
-        fig.add_trace(go.Scatter(x=conf[keep], y=acc[keep], mode="lines+markers", name=name))
+        fig.add_trace(go.Scatter(x=conf[keep], y=acc[keep], mode="lines+markers", name=plain_text(name)))
     fig.update_layout(
         title={"text": "Calibration: how often a model is right at each confidence", "font": {"size": 15}},
         height=380,
@@ -191,13 +212,13 @@ def example_probabilities_figure(
     rows : row labels (model names, then "ensemble")
     true_index : the example's true class; its column label is marked
     """
-    labels = [label_key(c) for c in classes]
+    labels = _class_labels(classes)
     labels[true_index] = f"{labels[true_index]} (true)"
     fig = go.Figure(
         go.Heatmap(
             z=probas,
             x=labels,
-            y=list(rows),
+            y=[plain_text(r) for r in rows],
             zmin=0,
             zmax=1,
             colorscale="Blues",
@@ -220,7 +241,7 @@ def digit_figure(pixels: np.ndarray, shape: tuple[int, int], *, title: str) -> g
     """A grey-scale image of one example's pixel values (dark = high)."""
     img = np.asarray(pixels, dtype=float).reshape(shape)
     fig = go.Figure(go.Heatmap(z=img, colorscale="Greys", showscale=False, hovertemplate="%{z}<extra></extra>"))
-    fig.update_layout(title={"text": title, "font": {"size": 15}}, height=260, width=260,
+    fig.update_layout(title={"text": plain_text(title), "font": {"size": 15}}, height=260, width=260,
                       margin={"l": 10, "r": 10, "t": 40, "b": 10})
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")

@@ -1,7 +1,8 @@
 """Plotly figures for the tuning tools: landscape, sweeps, selection path, reliability.
 
 Pure functions from results to ``plotly.graph_objects.Figure``; no Streamlit, so they
-are tested without a UI and a page only passes them its data.
+are tested without a UI and a page only passes them its data. Model names go through
+:func:`~ensemble_core.figures.plain_text` (plotly renders HTML links in its texts).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from .calibration import CalibrationResult
+from .figures import plain_text
 from .landscape import Landscape, WeightSweeps
 from .weight_search import SelectionStep
 
@@ -55,14 +57,15 @@ def ternary_figure(
     values = _values(land, metric)
     best = int(np.argmax(values) if metric == "accuracy" else np.argmin(values))
     a, b, c = land.weights.T
+    names = [plain_text(n) for n in land.names]
     fig = go.Figure(
         go.Scatterternary(
             a=a, b=b, c=c, mode="markers", name=_TITLES[metric],
             marker={"color": values, "colorscale": "Viridis" if metric == "accuracy" else "Viridis_r",
                     "symbol": "hexagon", "size": max(4, 300 // land.resolution),
                     "colorbar": {"title": _TITLES[metric]}, "line": {"width": 0}},
-            hovertemplate=(f"{land.names[0]} %{{a:.2f}}<br>{land.names[1]} %{{b:.2f}}<br>"
-                           f"{land.names[2]} %{{c:.2f}}<br>{_TITLES[metric]} %{{marker.color:.4f}}<extra></extra>"),
+            hovertemplate=(f"{names[0]} %{{a:.2f}}<br>{names[1]} %{{b:.2f}}<br>"
+                           f"{names[2]} %{{c:.2f}}<br>{_TITLES[metric]} %{{marker.color:.4f}}<extra></extra>"),
         )
     )
     # Black: a white marker vanishes on the bright end of Viridis, which is where the best point lies.
@@ -78,8 +81,7 @@ def ternary_figure(
         ))
     fig.update_layout(
         title=f"{land.strategy} voting: {_TITLES[metric]} over the weights",
-        ternary={"aaxis": {"title": land.names[0]}, "baxis": {"title": land.names[1]},
-                 "caxis": {"title": land.names[2]}},
+        ternary={"aaxis": {"title": names[0]}, "baxis": {"title": names[1]}, "caxis": {"title": names[2]}},
         legend={"orientation": "h"},
     )
     return fig
@@ -106,9 +108,10 @@ def line_figure(
     for label, w, dash in [("current", current, "solid"), ("suggested", suggested, "dash")]:
         if w is not None:
             fig.add_vline(x=float(w), line_dash=dash, annotation_text=label)
+    first, second = plain_text(land.names[0]), plain_text(land.names[1])
     fig.update_layout(
-        title=f"{land.strategy} voting along the weights of {land.names[0]} and {land.names[1]}",
-        xaxis={"title": f"weight of {land.names[0]} (the rest on {land.names[1]})", "range": [0, 1]},
+        title=f"{land.strategy} voting along the weights of {first} and {second}",
+        xaxis={"title": f"weight of {first} (the rest on {second})", "range": [0, 1]},
         yaxis={"title": "accuracy"},
     )
     return fig
@@ -121,7 +124,7 @@ def sweep_figure(sweeps: WeightSweeps, *, metric: LandscapeMetric = "accuracy") 
     """
     values = _values(sweeps, metric)
     fig = go.Figure()
-    for m, name in enumerate(sweeps.names):
+    for m, name in enumerate(map(plain_text, sweeps.names)):
         trace = go.Scatter(x=sweeps.grid, y=values[m], mode="lines", name=name, legendgroup=name)
         fig.add_trace(trace)
         here = float(np.interp(sweeps.current[m], sweeps.grid, values[m]))
@@ -138,7 +141,7 @@ def sweep_figure(sweeps: WeightSweeps, *, metric: LandscapeMetric = "accuracy") 
 def selection_path_figure(path: Sequence[SelectionStep], names: Sequence[str], *, n_kept: int | None = None) -> go.Figure:
     """Ensemble selection round by round: the metrics after each pick, labelled with the model."""
     rounds = np.arange(1, len(path) + 1)
-    picked = [names[s.model] for s in path]
+    picked = [plain_text(names[s.model]) for s in path]
     fig = go.Figure(go.Scatter(x=rounds, y=[s.log_loss for s in path], mode="lines+markers", name="log loss",
                                text=picked, hovertemplate="round %{x}: +%{text}<br>log loss %{y:.4f}<extra></extra>"))
     fig.add_trace(go.Scatter(x=rounds, y=[s.accuracy for s in path], mode="lines+markers", name="accuracy",
@@ -166,6 +169,7 @@ def reliability_figure(cal: CalibrationResult, names: Sequence[str], model: int)
             name=f"{label}, ECE {ece:.3f}", customdata=curve.count[keep],
             hovertemplate="confidence %{x:.2f}<br>accuracy %{y:.2f}<br>%{customdata} examples<extra></extra>",
         ))
-    fig.update_layout(title=f"reliability of {names[model]}", xaxis={"title": "confidence", "range": [0, 1]},
+    fig.update_layout(title=f"reliability of {plain_text(names[model])}",
+                      xaxis={"title": "confidence", "range": [0, 1]},
                       yaxis={"title": "accuracy", "range": [0, 1]})
     return fig

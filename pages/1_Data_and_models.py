@@ -14,8 +14,9 @@ from dashboard.state import (
     sync_url,
     upload_key,
 )
+from dashboard.text import literal
 from dashboard.tuning import reliability_panel
-from dashboard.ui import setup_page
+from dashboard.ui import local_root_note, setup_page
 from ensemble_core import figures
 from ensemble_core.explore import model_table, model_warnings
 from ensemble_core.metrics import calibration_curve
@@ -66,6 +67,7 @@ with score_tab:
         "saved with skops (`.skops`, checked against an allow-list) or ONNX (`.onnx`); pickle uploads are "
         "refused. A local path may also be a transformers model directory (safetensors, no remote code)."
     )
+    local_root_note()
     columns = [] if loaded is None else list(loaded.full.pset.content.columns)
     with st.form("score_form", border=False):
         model_files = st.file_uploader("Model files", type=["skops", "onnx"], accept_multiple_files=True,
@@ -86,6 +88,7 @@ with disk_tab:
     st.caption(
         "For large files: read them where they are. Every CSV/Parquet file in the folder is one model."
     )
+    local_root_note()
     with st.form("folder_form", border=False):
         labels_path = st.text_input("Labels file path", key="path_labels", placeholder="/data/test.csv")
         folder_path = st.text_input("Folder of prediction files", key="path_predictions",
@@ -123,7 +126,8 @@ if loaded is None:
 full = loaded.as_loaded.full
 pset = full.pset
 st.markdown(
-    f"**{loaded.source.title}**: {pset.n_samples:,} examples, {pset.n_classes} classes, {pset.n_models} models. "
+    f"**{literal(loaded.source.title)}**: {pset.n_samples:,} examples, {pset.n_classes} classes, "
+    f"{pset.n_models} models. "
     "Metrics are each model's own, on all labelled examples."
 )
 if loaded.calibrated:
@@ -144,7 +148,7 @@ st.dataframe(
     },
 )
 for warning in model_warnings(full):
-    st.warning(warning, icon=":material/warning:")
+    st.warning(literal(warning), icon=":material/warning:")
 
 
 def _on_members_change() -> None:
@@ -157,6 +161,7 @@ mirror(K.WIDGET_INCLUDED, list(loaded.pset.names))
 members = st.pills(
     "Models in the ensemble (click to include or leave out)",
     options=list(pset.names),
+    format_func=literal,
     selection_mode="multi",
     key=K.WIDGET_INCLUDED,
     on_change=_on_members_change,

@@ -17,6 +17,7 @@ from dashboard.state import (
     sync_url,
     weight_key,
 )
+from dashboard.text import literal
 from dashboard.tuning import (
     apply_requested_suggestion,
     gain_sentence,
@@ -42,6 +43,7 @@ from ensemble_core.explore import (
     ensemble_predictions_frame,
     formula_latex,
 )
+from ensemble_core.io import label_key
 from ensemble_core.stacking import META_LEARNERS
 
 STRATEGY_HELP = {
@@ -118,7 +120,7 @@ def ensemble_view() -> None:
         for name in names:
             key = weight_key(name)
             mirror(key, round(float(ss[K.WEIGHTS][name]), 2))
-            st.slider(name, 0.0, WEIGHT_MAX, step=WEIGHT_STEP, key=key, format="%.1f",
+            st.slider(literal(name), 0.0, WEIGHT_MAX, step=WEIGHT_STEP, key=key, format="%.1f",
                       on_change=_copy_weight, args=(name,), disabled=stacking)
         left, right = st.columns(2)
         left.button("Equal", on_click=_equal_weights, args=(names,), disabled=stacking,
@@ -140,25 +142,26 @@ def ensemble_view() -> None:
         cols[0].metric("Ensemble accuracy", percent(m.accuracy), "out-of-fold" if stacking else None,
                        delta_color="off", delta_arrow="off")
         cols[1].metric("Gain over the best model", signed_points(result.gain),
-                       f"best: {ev.best_name_}, {percent(ev.best_accuracy_)}", delta_color="off", delta_arrow="off")
+                       f"best: {literal(ev.best_name_)}, {percent(ev.best_accuracy_)}", delta_color="off",
+                       delta_arrow="off")
         cols[2].metric("Oracle headroom", signed_points(ev.oracle_accuracy_ - m.accuracy),
                        f"oracle: {percent(ev.oracle_accuracy_)}", delta_color="off", delta_arrow="off",
                        help=f"The oracle ({percent(ev.oracle_accuracy_)}) counts an example as right when any "
                        "included model is: what a perfect combiner could still gain.")
-        st.markdown(f"**Is the gain real?** {gain_sentence(loaded, result)}.",
+        st.markdown(f"**Is the gain real?** {literal(gain_sentence(loaded, result))}.",
                     help="95% bootstrap interval of the gain (2,000 resamples of the examples, paired) and McNemar's "
-                    f"test of the ensemble against {ev.best_name_} on the same examples. Weights tuned while looking "
-                    "at these examples make any gain look better than it will be on new ones; a suggestion's "
-                    "held-out numbers do not.")
+                    f"test of the ensemble against {literal(ev.best_name_)} on the same examples. Weights tuned "
+                    "while looking at these examples make any gain look better than it will be on new ones; a "
+                    "suggestion's held-out numbers do not.")
         cols = st.columns(3)
         cols[0].metric("Macro-F1", f"{m.macro_f1:.4f}")
         cols[1].metric("Log loss", "—" if m.log_loss is None else f"{m.log_loss:.4f}",
                        help="Hard voting gives vote shares, not probabilities: no log loss." if m.log_loss is None
                        else "Mean negative log-probability of the true class; lower is better.")
         cols[2].metric("Fixes / breaks", f"{result.fixes} / {result.breaks}",
-                       help=f"Examples the ensemble gets right and {ev.best_name_} wrong / the reverse.")
+                       help=f"Examples the ensemble gets right and {literal(ev.best_name_)} wrong / the reverse.")
         for note in result.notes:
-            st.info(note[0].upper() + note[1:] + ".", icon=":material/info:")
+            st.info(literal(note[0].upper() + note[1:] + "."), icon=":material/info:")
         st.markdown("**The formula, with the current weights**")
         st.latex(formula_latex(result.strategy, names, result.weights, meta=ss[K.META]))
         if result.strategy == "geometric":
@@ -193,8 +196,8 @@ def ensemble_view() -> None:
         by = {"ensemble": "ensemble", "model": "model", "difference": "either"}[chart]
         table = cell_examples(ev, result, true_i, pred_i, model=compare, by=by, text_column=text_column(loaded))
         who = {"ensemble": "the ensemble", "model": compare, "difference": f"the ensemble or {compare}"}[chart]
-        st.markdown(f"**{len(table):,} examples of true class `{classes[true_i]}` that {who} "
-                    f"predicts as `{classes[pred_i]}`**")
+        st.markdown(f"**{len(table):,} examples of true class {literal(label_key(classes[true_i]))} that "
+                    f"{literal(who)} predicts as {literal(label_key(classes[pred_i]))}**")
         st.dataframe(table.head(1000), width="stretch", hide_index=True,
                      column_config={"ensemble_confidence": st.column_config.NumberColumn(format="%.3f"),
                                     f"{compare}_confidence": st.column_config.NumberColumn(format="%.3f")})

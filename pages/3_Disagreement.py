@@ -4,6 +4,7 @@ import streamlit as st
 
 from dashboard import keys as K
 from dashboard.state import evaluate, sync_url
+from dashboard.text import literal
 from dashboard.ui import image_columns, percent, require_data, setup_page, text_column, user_errors
 from ensemble_core import figures
 from ensemble_core.explore import (
@@ -37,7 +38,7 @@ if result is None:
 ev, pset = loaded.evaluator, loaded.pset
 st.caption(f"Ensemble: {STRATEGY_LABELS[result.strategy].lower()} of {pset.n_models} models "
            f"(set on the Ensemble page), accuracy {percent(result.metrics.accuracy)}. "
-           f"Fixes and breaks compare it with the best single model, {ev.best_name_}.")
+           f"Fixes and breaks compare it with the best single model, {literal(ev.best_name_)}.")
 
 classes = [label_key(c) for c in pset.classes]
 left, mid, right = st.columns([2, 1.5, 1.5])
@@ -80,14 +81,15 @@ if row is not None and row < pset.n_samples:
     label = pset.ids[row] if pset.ids is not None else f"row {row + 1}"
     y_i = int(pset.y_true[row])
     verdict = "right" if result.y_pred[row] == y_i else "wrong"
-    st.markdown(f"**{label}**: true class `{classes[y_i]}`; the ensemble says `{classes[result.y_pred[row]]}` "
-                f"({verdict}); {int(ev.correct_[:, row].sum())} of {pset.n_models} models are right.")
+    st.markdown(f"**{literal(label)}**: true class **{literal(classes[y_i])}**; the ensemble says "
+                f"**{literal(classes[result.y_pred[row]])}** ({verdict}); {int(ev.correct_[:, row].sum())} of "
+                f"{pset.n_models} models are right.")
     content_col, proba_col = st.columns([1, 2.2], gap="large")
     with content_col:
         text = text_column(loaded)
         image = image_columns(loaded)
         if text is not None:
-            st.markdown(f"> {pset.content[text].iloc[row]}")
+            st.markdown("> " + literal(pset.content[text].iloc[row]).replace("\n", "\n> "))
         elif image is not None:
             cols, shape = image
             st.plotly_chart(figures.digit_figure(pset.content.loc[row, cols].to_numpy(), shape,

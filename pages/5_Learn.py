@@ -4,6 +4,7 @@ import numpy as np
 import streamlit as st
 
 from dashboard.state import set_view, sync_url
+from dashboard.text import literal
 from dashboard.ui import page_link, percent, require_data, setup_page, signed_points, user_errors
 from ensemble_core import figures
 
@@ -50,7 +51,7 @@ with user_errors():
 
     box = step(1, "The members, and the ceiling")
     box.markdown(
-        f"{len(names)} models. The best alone is **{ev.best_name_}** at {percent(ev.best_accuracy_)}. "
+        f"{len(names)} models. The best alone is **{literal(ev.best_name_)}** at {percent(ev.best_accuracy_)}. "
         f"The *oracle*, which counts an example as right when **any** model is, reaches "
         f"{percent(ev.oracle_accuracy_)}: no way of combining these models can do better, and the gap "
         f"({signed_points(ev.oracle_accuracy_ - ev.best_accuracy_)}) is what combining could gain at most. "
@@ -83,16 +84,16 @@ with user_errors():
     box = step(4, "Weights: trust some models more")
     if len(names) > 1:
         box.markdown(
-            f"The weakest model is **{weakest}** ({percent(acc[weakest])}). Giving it weight 0 leaves it out of the "
-            f"average: accuracy {percent(reweighted.metrics.accuracy)} "
+            f"The weakest model is **{literal(weakest)}** ({percent(acc[weakest])}). Giving it weight 0 leaves it "
+            f"out of the average: accuracy {percent(reweighted.metrics.accuracy)} "
             f"({signed_points(reweighted.metrics.accuracy - soft.metrics.accuracy)} against equal weights). "
             "A weak model can still help when its mistakes differ from the others' — the Diversity page shows "
             "which do. Weights tuned on the same examples you score them on flatter the result; tune on a "
             "validation split."
         )
-        outcome(box, reweighted, f"Soft average without {weakest}")
-        try_button(box, f"Set the controls: soft average, {weakest} at weight 0", "learn_weights", strategy="soft",
-                   weights={**equal, weakest: 0.0})
+        outcome(box, reweighted, f"Soft average without {literal(weakest)}")
+        try_button(box, f"Set the controls: soft average, {literal(weakest)} at weight 0", "learn_weights",
+                   strategy="soft", weights={**equal, weakest: 0.0})
     else:
         box.markdown("With one model there is nothing to weigh; include more on Data & models.")
 

@@ -11,6 +11,44 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
+#: Text an attacker puts in a file or a link: a remote image, a link, HTML, LaTeX, an icon
+#: (Streamlit renders markdown; plotly renders <a href> in chart texts).
+ATTACK_IMAGE = "![x](http://evil.example/p.png)"
+ATTACK_LINK = "[click](https://evil.example)"
+ATTACK_HTML = "<img src=x onerror=alert(1)>"
+ATTACK_MATH = "$x$"
+ATTACK_ICON = ":material/warning:"
+ATTACK_ANCHOR = '<a href="https://evil.example">cat</a>'
+ATTACK_REVIEW = (f"Great film! {ATTACK_IMAGE} {ATTACK_LINK}\n\n{ATTACK_HTML} {ATTACK_MATH} {ATTACK_ICON} "
+                 "https://evil.example/raw")
+#: File names cannot hold "/" (and a browser sends '"' in an upload's name as %22): model
+#: names carry the same attacks without them.
+ATTACK_MODEL_NAMES = ("[click](https:evil.example)", "<a href='https:evil.example'>rf",
+                      "$x$ :material_warning: <img src=x onerror=alert(1)>")
+ATTACK_CLASSES = (ATTACK_IMAGE, ATTACK_ANCHOR)
+ATTACK_LABELS_NAME = f"{ATTACK_HTML} [data](https:evil.example).csv"
+ATTACK_ID_PREFIX = "[id](https://evil.example)"
+
+
+def crafted_files(n: int = 40, seed: int = 3) -> tuple[tuple[str, bytes], list[tuple[str, bytes]]]:
+    """A labelled data set whose review text, class labels, ids, file names and model names
+    all carry markup: ``((labels name, CSV bytes), [(prediction file name, CSV bytes), ...])``,
+    one prediction file per name in :data:`ATTACK_MODEL_NAMES` (the first the most accurate)."""
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 2
+    ids = [f"{ATTACK_ID_PREFIX}{i}" for i in range(n)]
+    labels = pd.DataFrame({"id": ids, "label": np.array(ATTACK_CLASSES)[y], "text": [ATTACK_REVIEW] * n})
+    predictions = []
+    for skill, name in zip((2.0, 1.0, 0.2), ATTACK_MODEL_NAMES):
+        p = rng.uniform(0.05, 0.95, n)
+        p = np.where(y == 0, p ** (1 / (1 + skill)), p ** (1 + skill))  # skill pushes p towards the true class
+        frame = pd.DataFrame({"id": ids, ATTACK_CLASSES[0]: p, ATTACK_CLASSES[1]: 1 - p})
+        predictions.append((f"{name}.csv", frame.to_csv(index=False).encode()))
+    return (ATTACK_LABELS_NAME, labels.to_csv(index=False).encode()), predictions
+
+
 def random_probas(rng: np.random.Generator, n_models: int, n_samples: int, n_classes: int) -> np.ndarray:
     """Dirichlet probabilities of shape (n_models, n_samples, n_classes), float32."""
     return rng.dirichlet(np.ones(n_classes), size=(n_models, n_samples)).astype(np.float32)

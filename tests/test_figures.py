@@ -1,5 +1,7 @@
 """ensemble_core.figures: plain data in, plotly figures out (no UI needed)."""
 
+import json
+
 import numpy as np
 import plotly.graph_objects as go
 import pytest
@@ -81,3 +83,31 @@ def test_disagreement_scatter_uses_webgl(n):
     assert all(isinstance(t, go.Scattergl) for t in fig.data)
     assert len(fig.data[0].x) + len(fig.data[1].x) == n
     assert len(fig.data[1].x) == int((~ok).sum())
+
+
+#: Plotly draws <a href> (and <b>, <br>…) in titles, tick labels, legends and hover boxes.
+CRAFTED = ['<a href="https://evil.example">rf</a>', "<img src=x onerror=alert(1)>", "a & b"]
+
+
+def _figure_texts(fig: go.Figure) -> str:
+    """Every text of the figure, as plotly receives it (``to_json`` writes ``<`` as an escape)."""
+    return json.dumps(json.loads(fig.to_json()))
+
+
+@pytest.mark.parametrize("make", [
+    lambda: figures.confusion_figure(np.eye(3, dtype=int), CRAFTED, title=CRAFTED[0]),
+    lambda: figures.diversity_heatmap(np.eye(3), CRAFTED, title=CRAFTED[0], zmin=0, zmax=1),
+    lambda: figures.model_accuracy_figure(CRAFTED, [0.5, 0.6, 0.7], ensemble=0.7, oracle=0.9),
+    lambda: figures.calibration_figure({n: (np.array([0.5]), np.array([0.5])) for n in CRAFTED}),
+    lambda: figures.example_probabilities_figure(np.full((3, 3), 1 / 3), CRAFTED, CRAFTED, true_index=0),
+    lambda: figures.digit_figure(np.zeros(4), (2, 2), title=CRAFTED[0]),
+], ids=["confusion", "diversity", "accuracy", "calibration", "example", "digit"])
+def test_names_and_labels_are_plain_text(make):
+    text = _figure_texts(make())
+    assert "<a " not in text and "<img" not in text
+    assert "&lt;a href=" in text
+
+
+def test_plain_text_escapes_only_what_plotly_reads_as_markup():
+    assert figures.plain_text("rf_200 (trees) #1") == "rf_200 (trees) #1"
+    assert figures.plain_text("<b>x</b> & y") == "&lt;b&gt;x&lt;/b&gt; &amp; y"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import plotly.graph_objects as go
 import pytest
@@ -99,3 +101,20 @@ def test_rejected_inputs(problem, call, match):
     land3 = simplex_landscape(p, y, strategy="hard", resolution=5)
     with pytest.raises(ValueError, match=match):
         call(land2, land3)
+
+
+def test_model_names_are_plain_text_in_every_figure(problem):
+    """Plotly would draw a name's <a href> as a link in titles, axes, legends and hovers."""
+    p, y = problem
+    crafted = ('<a href="https://evil.example">lr</a>', "<b>rf</b>", "nb")
+    figs = [
+        ternary_figure(simplex_landscape(p, y, resolution=5, names=crafted)),
+        line_figure(simplex_landscape(p[:2], y, resolution=5, names=crafted[:2])),
+        sweep_figure(weight_sweeps(p, y, [1, 1, 1], resolution=5, names=crafted)),
+        selection_path_figure(caruana_selection(p, y, rounds=3).path, crafted),
+        reliability_figure(cross_fit_temperatures(p, y), crafted, 0),
+    ]
+    for fig in figs:
+        text = json.dumps(json.loads(fig.to_json()))  # to_json writes "<" as \u003c
+        assert "<a " not in text and "<b>" not in text
+        assert "&lt;a href=" in text or "&lt;b&gt;" in text

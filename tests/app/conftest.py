@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -40,6 +41,18 @@ def _run_page(page: str | None = None, query: dict[str, str | list[str]] | None 
 
 def _metric_value(at: AppTest, label_start: str) -> str:
     return next(m.value for m in at.metric if m.label.startswith(label_start))
+
+
+def _shown(markdown: str) -> str:
+    """The text a markdown source shows when its user-derived parts went through
+    :func:`dashboard.text.literal`: backslash escapes and word joiners dropped."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("\u2060", "")
+
+
+@pytest.fixture
+def shown():
+    """``shown(markdown)``: the text a label, alert or markdown element shows (see :func:`_shown`)."""
+    return _shown
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ def test_slider_change_changes_accuracy(run_page, metric_value):
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
-def test_each_strategy_works(run_page, metric_value, strategy):
+def test_each_strategy_works(run_page, metric_value, shown, strategy):
     at = run_page(PAGE)
     at.radio(key="w_strategy").set_value(strategy).run()
     assert not at.exception
@@ -38,7 +38,7 @@ def test_each_strategy_works(run_page, metric_value, strategy):
     assert at.session_state["strategy"] == strategy
     if strategy == "stacking":
         assert next(m for m in at.metric if m.label == "Ensemble accuracy").delta == "out-of-fold"
-        assert any("out-of-fold" in i.value for i in at.info)
+        assert any("out-of-fold" in shown(i.value) for i in at.info)
         assert all(s.disabled for s in at.slider)
         assert at.selectbox(key="w_meta").value == "logistic"
     else:
@@ -54,13 +54,13 @@ def test_stacking_meta_learner_changes(run_page, metric_value):
     assert at.query_params["meta"] in ("mlp", ["mlp"])
 
 
-def test_all_weights_zero_shows_error_not_exception(run_page):
+def test_all_weights_zero_shows_error_not_exception(run_page, shown):
     at = run_page(PAGE)
     for slider in at.slider:
         slider.set_value(0.0)
     at.run()
     assert not at.exception
-    assert any("at least one weight must be > 0" in e.value for e in at.error)
+    assert any("at least one weight must be > 0" in shown(e.value) for e in at.error)
 
 
 def test_equal_weights_and_reset(run_page):
@@ -74,21 +74,21 @@ def test_equal_weights_and_reset(run_page):
     assert at.slider(key="w_weight::tiny_bert").value == 1.0
 
 
-def test_shared_url_restores_view(run_page, metric_value):
+def test_shared_url_restores_view(run_page, metric_value, shown):
     query = {"data": "digits", "strategy": "hard", "w": ["naive_bayes:0", "knn:2"], "off": ["forest"], "vs": "mlp"}
     at = run_page(PAGE, query=query)
     assert not at.exception
     assert at.radio(key="w_strategy").value == "hard"
-    assert [s.label for s in at.slider] == ["knn", "logreg", "mlp", "naive_bayes"]
+    assert [shown(s.label) for s in at.slider] == ["knn", "logreg", "mlp", "naive_bayes"]
     assert at.slider(key="w_weight::naive_bayes").value == 0.0
     assert at.selectbox(key="w_compare").value == "mlp"
     assert at.query_params["off"] in ("forest", ["forest"])
 
 
-def test_bad_url_parts_are_reported_not_raised(run_page):
+def test_bad_url_parts_are_reported_not_raised(run_page, shown):
     at = run_page(query={"strategy": "magic", "w": ["nosuch:1", "tfidf_nb:abc", "tiny_bert:99"], "data": "nope"})
     assert not at.exception
-    notes = " ".join(w.value for w in at.warning)
+    notes = " ".join(shown(w.value) for w in at.warning)
     for fragment in ("unknown strategy 'magic'", "'nosuch', which is not loaded", "not name:number",
                      "outside 0–3", "not a bundled demo"):
         assert fragment in notes

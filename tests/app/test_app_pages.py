@@ -1,6 +1,7 @@
 """AppTest: Start, Data & models, Disagreement, Diversity and Learn."""
 
 import io
+import os
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -37,17 +38,18 @@ def test_page_loads_without_exception(run_page, page):
     assert at.title[0].value
 
 
-def test_data_page_warns_about_weak_member_and_excludes_with_one_click(run_page):
+def test_data_page_warns_about_weak_member_and_excludes_with_one_click(run_page, shown):
     at = run_page("pages/1_Data_and_models.py", query={"data": "digits"})
-    assert any("naive_bayes is much weaker" in w.value for w in at.warning)
+    assert any("naive_bayes is much weaker" in shown(w.value) for w in at.warning)
     at.button_group(key="w_included").set_value(["forest", "knn", "logreg", "mlp"]).run()
     assert not at.exception
     assert at.session_state["included"] == ["forest", "knn", "logreg", "mlp"]
     at.switch_page("pages/2_Ensemble.py").run()
-    assert [s.label for s in at.slider] == ["forest", "knn", "logreg", "mlp"]
+    assert [shown(s.label) for s in at.slider] == ["forest", "knn", "logreg", "mlp"]
 
 
-def test_data_page_bad_folder_shows_error_and_keeps_data(run_page, tmp_path):
+def test_data_page_bad_folder_shows_error_and_keeps_data(run_page, shown, tmp_path, monkeypatch):
+    monkeypatch.setenv("ENSEMBLE_EXPLORER_ROOT", str(tmp_path))
     broken = tmp_path / "labels.csv"
     broken.write_text("id,label\n1,cat\n2,\n")
     (tmp_path / "preds").mkdir()
@@ -57,12 +59,13 @@ def test_data_page_bad_folder_shows_error_and_keeps_data(run_page, tmp_path):
     at.text_input(key="path_predictions").input(str(tmp_path / "preds"))
     at.button(key=FOLDER_SUBMIT).click().run()
     assert not at.exception
-    assert any("row 2: label is missing" in e.value for e in at.error)
+    assert any("row 2: label is missing" in shown(e.value) for e in at.error)
     assert at.session_state["source"].demo == "sentiment"
 
 
-def test_data_page_loads_a_folder(run_page, small_set_files):
+def test_data_page_loads_a_folder(run_page, small_set_files, monkeypatch):
     labels, folder = small_set_files
+    monkeypatch.setenv("ENSEMBLE_EXPLORER_ROOT", str(labels.parent))
     at = run_page("pages/1_Data_and_models.py")
     at.text_input(key="path_labels").input(str(labels))
     at.text_input(key="path_predictions").input(str(folder))
@@ -108,12 +111,12 @@ def _upload_script(labels_bytes: bytes, pred_name: str, pred_bytes: bytes) -> No
         ("m.parquet", b"not parquet at all", "not a valid Parquet file"),
     ],
 )
-def test_bad_upload_shows_error_and_no_exception(pred_name, pred_bytes, message):
+def test_bad_upload_shows_error_and_no_exception(shown, pred_name, pred_bytes, message):
     at = AppTest.from_function(_upload_script, args=(b"id,label\n1,cat\n2,dog\n", pred_name, pred_bytes))
     at.run(timeout=30)
     assert not at.exception
     assert at.session_state["ok"] is False
-    assert message in at.error[0].value
+    assert message in shown(at.error[0].value)
 
 
 def test_good_upload_loads():
@@ -182,16 +185,16 @@ def test_scoring_an_uploaded_model_adds_it(tmp_path, monkeypatch):
     assert at.session_state["included"][-1] == "tfidf_logreg_again"
 
 
-def test_scoring_a_pickle_upload_is_refused(tmp_path, monkeypatch):
+def test_scoring_a_pickle_upload_is_refused(shown, tmp_path, monkeypatch):
     monkeypatch.setenv("ENSEMBLE_EXPLORER_CACHE", str(tmp_path))
     at = AppTest.from_function(_score_script, args=("evil.pkl", b"\x80\x04N."))
     at.run(timeout=60)
     assert not at.exception
     assert at.session_state["ok"] is False
-    assert at.error and "evil.pkl" in at.error[0].value
+    assert at.error and "evil.pkl" in shown(at.error[0].value)
 
 
-def test_a_batch_with_a_model_already_loaded_is_refused_before_any_model_runs(tmp_path, monkeypatch):
+def test_a_batch_with_a_model_already_loaded_is_refused_before_any_model_runs(shown, tmp_path, monkeypatch):
     """A new upload plus a local path whose name is already loaded: nothing is loaded or
     scored (the new model's work would be thrown away with the batch)."""
     from ensemble_core.demo import DEMOS
@@ -203,11 +206,12 @@ def test_a_batch_with_a_model_already_loaded_is_refused_before_any_model_runs(tm
     for name in ("score_model", "load_model", "load_model_bytes"):
         monkeypatch.setattr(f"ensemble_core.models.{name}", must_not_run)
     loaded = DEMOS["sentiment"].models_folder / "tfidf_logreg.skops"
+    monkeypatch.setenv("ENSEMBLE_EXPLORER_ROOT", str(loaded.parent))
     at = AppTest.from_function(_score_script, args=("brand_new.skops", b"never read", str(loaded)))
     at.run(timeout=60)
     assert not at.exception
     assert at.session_state["ok"] is False
-    assert f"{loaded}: a model named 'tfidf_logreg' is already loaded" in at.error[0].value
+    assert f"{loaded}: a model named 'tfidf_logreg' is already loaded" in shown(at.error[0].value)
 
 
 def test_the_model_path_box_empties_after_the_model_is_scored(run_page, tmp_path, monkeypatch):
@@ -215,6 +219,7 @@ def test_the_model_path_box_empties_after_the_model_is_scored(run_page, tmp_path
     from ensemble_core.demo import DEMOS
 
     monkeypatch.setenv("ENSEMBLE_EXPLORER_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("ENSEMBLE_EXPLORER_ROOT", str(tmp_path))
     model = tmp_path / "tfidf_copy.skops"
     model.write_bytes((DEMOS["sentiment"].models_folder / "tfidf_logreg.skops").read_bytes())
     at = run_page("pages/1_Data_and_models.py")
@@ -223,3 +228,78 @@ def test_the_model_path_box_empties_after_the_model_is_scored(run_page, tmp_path
     assert not at.exception and not at.error
     assert at.session_state["included"][-1] == "tfidf_copy"
     assert at.text_input(key="path_model#1").value == ""
+
+
+# Files on this machine: only under $ENSEMBLE_EXPLORER_ROOT --------------------------------
+
+
+def test_data_page_says_which_root_applies_and_how_to_change_it(run_page, tmp_path, monkeypatch):
+    from dashboard.text import literal
+
+    monkeypatch.setenv("ENSEMBLE_EXPLORER_ROOT", str(tmp_path))
+    at = run_page("pages/1_Data_and_models.py")
+    notes = [c.value for c in at.caption if "Paths are read only under" in c.value]
+    assert len(notes) == 2  # the Score tab's model path and the Files on this machine tab
+    assert all(literal(tmp_path.resolve()) in n and "ENSEMBLE_EXPLORER_ROOT" in n for n in notes)
+
+
+def test_a_root_that_is_not_a_folder_is_reported_not_raised(run_page, shown, tmp_path, monkeypatch):
+    monkeypatch.setenv("ENSEMBLE_EXPLORER_ROOT", str(tmp_path / "nope"))
+    at = run_page("pages/1_Data_and_models.py")
+    assert not at.exception
+    assert any(f"ENSEMBLE_EXPLORER_ROOT={tmp_path / 'nope'}: no such folder" in shown(e.value) for e in at.error)
+
+
+def test_the_demos_load_when_the_root_is_elsewhere(run_page, tmp_path, monkeypatch):
+    monkeypatch.setenv("ENSEMBLE_EXPLORER_ROOT", str(tmp_path))
+    at = run_page()
+    assert not at.exception and not at.error
+    assert at.session_state["source"].demo == "sentiment"
+
+
+def test_the_folder_box_refuses_files_outside_the_root(run_page, shown, small_set_files, tmp_path, monkeypatch):
+    labels, folder = small_set_files
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "preds").symlink_to(folder)  # inside the root, leading out
+    monkeypatch.setenv("ENSEMBLE_EXPLORER_ROOT", str(root))
+    at = run_page("pages/1_Data_and_models.py")
+    for labels_path in (str(labels), os.path.relpath(labels, root)):  # absolute, and ../.. out of the root
+        at.text_input(key="path_labels").input(labels_path)
+        at.text_input(key="path_predictions").input("preds")
+        at.button(key=FOLDER_SUBMIT).click().run()
+        assert not at.exception
+        assert shown(at.error[0].value) == (f"{labels_path}: outside {root.resolve()}, the only folder this app "
+                                            "reads files from; start the app with ENSEMBLE_EXPLORER_ROOT set to a "
+                                            "folder that holds it")
+    (root / "labels.csv").write_bytes(labels.read_bytes())
+    at.text_input(key="path_labels").input("labels.csv")
+    at.text_input(key="path_predictions").input("preds")
+    at.button(key=FOLDER_SUBMIT).click().run()
+    assert f"preds: outside {root.resolve()}" in shown(at.error[0].value)
+    assert at.session_state["source"].demo == "sentiment"
+
+
+@pytest.mark.parametrize("how", ["absolute", "dotdot", "symlink"])
+def test_the_model_path_box_refuses_a_model_outside_the_root(run_page, shown, tmp_path, monkeypatch, how):
+    from ensemble_core.demo import DEMOS
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("loaded a model from outside the root")
+
+    monkeypatch.setattr("ensemble_core.models.load_model", must_not_run)
+    monkeypatch.setenv("ENSEMBLE_EXPLORER_CACHE", str(tmp_path / "cache"))
+    model = tmp_path / "outside" / "tfidf_copy.skops"
+    model.parent.mkdir()
+    model.write_bytes((DEMOS["sentiment"].models_folder / "tfidf_logreg.skops").read_bytes())
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "link.skops").symlink_to(model)
+    monkeypatch.setenv("ENSEMBLE_EXPLORER_ROOT", str(root))
+    path = {"absolute": str(model), "dotdot": "../outside/tfidf_copy.skops", "symlink": str(root / "link.skops")}[how]
+    at = run_page("pages/1_Data_and_models.py")
+    at.text_input(key="path_model#0").input(path)
+    at.button(key="FormSubmitter:score_form-Score and add").click().run(timeout=120)
+    assert not at.exception
+    assert shown(at.error[0].value).startswith(f"{path}: outside {root.resolve()}")
+    assert at.session_state["included"] == [p.stem for p in DEMOS["sentiment"].prediction_paths()]

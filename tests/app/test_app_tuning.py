@@ -6,6 +6,7 @@ import json
 import pytest
 
 import dashboard.tuning
+from dashboard import keys as K
 
 ENSEMBLE = "pages/2_Ensemble.py"
 DATA = "pages/1_Data_and_models.py"
@@ -32,7 +33,8 @@ def _chart(at, key: str) -> dict | None:
 
 
 def _sliders(at) -> dict[str, float]:
-    return {s.label: s.value for s in at.slider}
+    """Each weight slider's value by model name."""
+    return {s.key.removeprefix(K.WIDGET_WEIGHT_PREFIX): s.value for s in at.slider}
 
 
 def test_suggest_moves_the_sliders_and_restore_brings_them_back(run_digits, metric_value):
@@ -100,9 +102,9 @@ def test_landscape_follows_the_sliders(run_digits, off, kind):
     assert not at.exception and _chart(at, "landscape") is None
 
 
-def test_gain_is_shown_with_interval_and_mcnemar(run_digits):
+def test_gain_is_shown_with_interval_and_mcnemar(run_digits, shown):
     at = run_digits(ENSEMBLE)
-    sentence = next(m.value for m in at.markdown if m.value.startswith("**Is the gain real?**"))
+    sentence = next(shown(m.value) for m in at.markdown if m.value.startswith("**Is the gain real?**"))
     assert "points over knn, 95% CI" in sentence and "McNemar p" in sentence
 
 

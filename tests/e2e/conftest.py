@@ -1,4 +1,5 @@
-"""One ``streamlit run app.py`` for the whole browser session, and a Chromium to drive it."""
+"""One ``streamlit run serve.py`` (the app behind the host check, as ``scripts/run-demo.sh``
+serves it) for the whole browser session, and a Chromium to drive it."""
 
 from __future__ import annotations
 
@@ -16,8 +17,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = shutil.which("chromium")
+#: A name that resolves to this machine in the test browser, as a DNS-rebinding attacker's would.
+REBOUND_HOST = "evil.example"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-sync"]
+                 "--no-first-run", "--disable-sync", f"--host-resolver-rules=MAP {REBOUND_HOST} 127.0.0.1"]
 
 
 def pytest_collection_modifyitems(items):
@@ -45,7 +48,7 @@ def server() -> str:
     log = open(ARTIFACTS.parent / ".pytest_cache" / "streamlit-e2e.log", "w") if (ROOT / ".pytest_cache").is_dir() \
         else subprocess.DEVNULL
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
+        [sys.executable, "-m", "streamlit", "run", "serve.py", "--server.address", "127.0.0.1",
          "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
