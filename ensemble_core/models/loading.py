@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .._validation import EnsembleInputError
-from .base import Lazy, LoadedModel, directory_files, hash_files
+from .base import MODEL_FILE_LIMIT, Lazy, LoadedModel, directory_files, hash_files, read_regular
 from .cache import PredictionCache
 from .embedding_head import SPEC_FILE, embedding_head_hash, load_embedding_head
 from .estimator import estimator_model
@@ -24,6 +24,8 @@ SUPPORTED = (
 
 
 def _from_bytes(path: Path, data: bytes, name: str) -> LoadedModel:
+    if len(data) > MODEL_FILE_LIMIT.bytes:
+        raise MODEL_FILE_LIMIT.refuse(path, len(data))
     content_hash = hashlib.sha256(data).hexdigest()
     suffix = path.suffix.lower()
     if suffix == ".skops":
@@ -59,11 +61,11 @@ def _plan(path: Path, trust_pickle: bool, name: str | None) -> tuple[str, str, C
     if suffix in PICKLE_SUFFIXES:
         if not trust_pickle:
             raise refuse_pickle(path)
-        content_hash = hashlib.sha256(path.read_bytes()).hexdigest()
+        content_hash = hashlib.sha256(read_regular(path, MODEL_FILE_LIMIT)).hexdigest()
         return content_hash, name, lambda: load_pickle(path, trust_pickle=True, name=name)
     if suffix not in (".skops", ".onnx"):
         raise EnsembleInputError(f"{path}: unknown model format {suffix or '(no suffix)'!r}; expected {SUPPORTED}")
-    data = path.read_bytes()
+    data = read_regular(path, MODEL_FILE_LIMIT)
     return hashlib.sha256(data).hexdigest(), name, lambda: _from_bytes(path, data, name)
 
 
