@@ -41,8 +41,11 @@ TRUST_ENV = "ENSEMBLE_EXPLORER_TRUST_TYPES"
 #: The zip's central directory is parsed whole, into about 350 bytes per member, before
 #: any check can run: 8 MiB takes ~120,000 members (the demo's 100-tree forest has 5,752).
 MAX_ZIP_DIRECTORY = 8 * MiB
-#: Visits skops' own audit makes of the node tree, which revisits a node once per
-#: reference to it: a crafted file that references each level twice would need 2^depth.
+#: skops' own audit revisits a node once per reference to it: a crafted file that
+#: references each level twice makes it visit 2^depth nodes. Genuine files share some
+#: subtrees (the demo's TF-IDF forest: 18,781 visits of 7,403 nodes; a voting classifier
+#: of voting classifiers: 15 visits a node); at about 4 µs a visit, this bound is some
+#: 20 s of auditing, far beyond any genuine model.
 MAX_AUDIT_VISITS = 5_000_000
 _NPY_MAX_HEADER = 10_000  # numpy's own default bound on an .npy header
 
@@ -253,8 +256,8 @@ def audit(source: object, tree, extra: frozenset[str] = frozenset(), budget: int
             visits[id(node)] = 1 + sum(visits.get(id(c), 1) for c in kids)
             if visits[id(node)] > MAX_AUDIT_VISITS:
                 raise EnsembleInputError(
-                    f"{source}: refused: schema.json refers to the same objects so often that checking "
-                    "it would not end (a crafted file)"
+                    f"{source}: refused: schema.json refers to the same objects so often that checking it "
+                    "would not end (a crafted file)"
                 )
             continue
         if id(node) in visits or id(node) in on_path:

@@ -31,7 +31,7 @@ import importlib
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.calibration import CalibratedClassifierCV, _CalibratedClassifier, _SigmoidCalibration
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.decomposition import PCA, TruncatedSVD
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis, QuadraticDiscriminantAnalysis
@@ -114,8 +114,7 @@ ESTIMATORS: tuple[type, ...] = (
     PowerTransformer, KBinsDiscretizer, OneHotEncoder, OrdinalEncoder, LabelEncoder, LabelBinarizer,
     FunctionTransformer, SimpleImputer, KNNImputer, MissingIndicator, PCA, TruncatedSVD,
     SelectKBest, SelectPercentile, VarianceThreshold, SelectFromModel,
-    # what calibration is made of
-    _CalibratedClassifier, _SigmoidCalibration, IsotonicRegression,
+    IsotonicRegression,
     # k-NN search trees (rebuilt from the model's training data on load, see skops_checks)
     KDTree, BallTree,
 )
@@ -123,6 +122,8 @@ ESTIMATORS: tuple[type, ...] = (
 #: scikit-learn's private classes that fitted estimators above hold, by (module, name): a
 #: scikit-learn release may move them, and a missing one only makes its model refused.
 INTERNAL_NAMES: tuple[tuple[str, str], ...] = (
+    ("sklearn.calibration", "_CalibratedClassifier"),
+    ("sklearn.calibration", "_SigmoidCalibration"),
     ("sklearn.tree._tree", "Tree"),
     ("sklearn.ensemble._hist_gradient_boosting.binning", "_BinMapper"),
     ("sklearn.ensemble._hist_gradient_boosting.predictor", "TreePredictor"),
