@@ -241,7 +241,7 @@ class StackingModel:
 
     @classmethod
     def load(cls, path: str | Path) -> StackingModel:
-        """Read a stacker written by :meth:`save`, refusing any type outside scikit-learn/numpy."""
+        """Read a stacker written by :meth:`save`, through the skops loader's allow-list and checks."""
         from .models.skops_loader import load_skops
 
         obj = load_skops(path)

@@ -18,15 +18,14 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
-import json
 from pathlib import Path
 
 import numpy as np
 
 from .._validation import EnsembleInputError
-from .base import TORCH_BATCH_SIZE, Lazy, LoadedModel, class_keys, directory_files, hash_files
+from .base import TORCH_BATCH_SIZE, Lazy, LoadedModel, class_keys, directory_files, hash_files, inside
 from .skops_loader import load_skops
-from .transformers_loader import check_transformers_dir, load_pretrained, load_tokenizer, torch_device
+from .transformers_loader import check_transformers_dir, load_pretrained, load_tokenizer, read_json, torch_device
 
 SPEC_FILE = "ensemble_model.json"
 SPEC_KIND = "sentence-embedding-head"
@@ -40,8 +39,8 @@ def _spec_error(spec_path: Path, message: str) -> EnsembleInputError:
 def read_spec(spec_path: Path) -> dict:
     """Parse and check ``ensemble_model.json``; returns it with defaults filled in."""
     try:
-        spec = json.loads(spec_path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError):
+        spec = read_json(spec_path)
+    except ValueError:
         raise _spec_error(spec_path, "not valid JSON") from None
     if not isinstance(spec, dict):
         raise _spec_error(spec_path, "expected a JSON object")
@@ -77,18 +76,27 @@ def encoder_dir(spec_path: Path, encoder: dict) -> Path:
                 spec_path, f"the encoder's package {encoder['package']!r} is not installed (pip install {encoder['package']})"
             ) from None
         return Path(dist.locate_file(encoder["path"]))
-    return spec_path.parent / encoder["path"]
+    path = spec_path.parent / encoder["path"]
+    if not inside(path, spec_path.parent):
+        raise _spec_error(spec_path, f"the encoder {encoder['path']!r} is outside the model's folder")
+    return path
 
 
 def _locate(folder: Path) -> tuple[dict, Path, Path]:
-    """The checked spec, the encoder directory and the head file of an embedding-head folder."""
+    """The checked spec, the encoder directory and the head file of an embedding-head folder.
+
+    The head, and an encoder given by path, must lie inside the folder (an installed
+    package's encoder lies in that package); every file involved must be a regular file
+    (see :func:`.base.directory_files`)."""
     spec_path = folder / SPEC_FILE
     spec = read_spec(spec_path)
     encoder = encoder_dir(spec_path, spec["encoder"])
     if not encoder.is_dir():
         raise _spec_error(spec_path, f"the encoder directory {encoder} does not exist")
     head_path = folder / spec["head"]
-    if not head_path.is_file():
+    if not inside(head_path, folder):
+        raise _spec_error(spec_path, f"the head {spec['head']!r} is outside the model's folder")
+    if not head_path.exists():
         raise EnsembleInputError(f"{head_path}: no such file")
     return spec, encoder, head_path
 

@@ -9,8 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .._validation import EnsembleInputError
-from .base import Lazy, LoadedModel, directory_files, hash_files
-from .cache import PredictionCache
+from .base import MODEL_FILE_LIMIT, Lazy, LoadedModel, directory_files, hash_files, read_regular
+from .cache import MODEL_INFO_FIELDS, PredictionCache
 from .embedding_head import SPEC_FILE, embedding_head_hash, load_embedding_head
 from .estimator import estimator_model
 from .pickle_loader import PICKLE_SUFFIXES, load_pickle, refuse_pickle
@@ -24,6 +24,8 @@ SUPPORTED = (
 
 
 def _from_bytes(path: Path, data: bytes, name: str) -> LoadedModel:
+    if len(data) > MODEL_FILE_LIMIT.bytes:
+        raise MODEL_FILE_LIMIT.refuse(path, len(data))
     content_hash = hashlib.sha256(data).hexdigest()
     suffix = path.suffix.lower()
     if suffix == ".skops":
@@ -59,28 +61,44 @@ def _plan(path: Path, trust_pickle: bool, name: str | None) -> tuple[str, str, C
     if suffix in PICKLE_SUFFIXES:
         if not trust_pickle:
             raise refuse_pickle(path)
-        content_hash = hashlib.sha256(path.read_bytes()).hexdigest()
+        content_hash = hashlib.sha256(read_regular(path, MODEL_FILE_LIMIT)).hexdigest()
         return content_hash, name, lambda: load_pickle(path, trust_pickle=True, name=name)
     if suffix not in (".skops", ".onnx"):
         raise EnsembleInputError(f"{path}: unknown model format {suffix or '(no suffix)'!r}; expected {SUPPORTED}")
-    data = path.read_bytes()
+    data = read_regular(path, MODEL_FILE_LIMIT)
     return hashlib.sha256(data).hexdigest(), name, lambda: _from_bytes(path, data, name)
-
-
-_INFO_FIELDS = ("kind", "classes", "input", "feature_names", "n_features", "batch_size")
 
 
 def _info(model: LoadedModel) -> dict:
     """The model's description as JSON keeps it (tuples become lists)."""
-    return json.loads(json.dumps({f: getattr(model, f) for f in _INFO_FIELDS}))
+    return json.loads(json.dumps({f: getattr(model, f) for f in MODEL_INFO_FIELDS}))
 
 
-def _deferred(path: Path, info: dict, content_hash: str, build: Callable[[], LoadedModel], name: str) -> LoadedModel:
+def _describe(cache: PredictionCache, model: LoadedModel) -> None:
+    """Store what loading ``model`` taught (a cache that cannot be written only warns)."""
+    try:
+        cache.put_model_info(model.content_hash, _info(model))
+    except OSError as exc:
+        warnings.warn(f"prediction cache not written ({cache.root}): {exc}", stacklevel=3)
+    except ValueError:
+        pass  # a description the cache's schema cannot hold: the model is simply loaded each time
+
+
+def _deferred(path: Path, info: dict, content_hash: str, build: Callable[[], LoadedModel], name: str,
+              cache: PredictionCache) -> LoadedModel:
     """A model described by cached info, loaded (with every safety check) on its first prediction."""
     def load_and_check() -> LoadedModel:
         model = build()
-        if model.content_hash != content_hash or _info(model) != info:
+        if model.content_hash != content_hash:
             raise EnsembleInputError(f"{path}: the model changed on disk while being loaded; load it again")
+        if _info(model) != info:
+            # The entry passed its checksum yet lies (written by an older version, or by hand):
+            # correct it, so only this run pays for it.
+            _describe(cache, model)
+            raise EnsembleInputError(
+                f"{path}: the prediction cache described this model wrongly (classes, input or features); "
+                "the entry is corrected now: run again"
+            )
         return model
 
     full = Lazy(load_and_check)
@@ -130,14 +148,11 @@ def load_model(
     content_hash, name, build = _plan(path, trust_pickle, name)
     if cache is not None:
         info = cache.get_model_info(content_hash)
-        if info is not None and set(info) == set(_INFO_FIELDS):
-            return _deferred(path, info, content_hash, build, name)
+        if info is not None:
+            return _deferred(path, info, content_hash, build, name, cache)
     model = build()
     if cache is not None:
-        try:
-            cache.put_model_info(content_hash, _info(model))
-        except OSError as exc:
-            warnings.warn(f"prediction cache not written ({cache.root}): {exc}", stacklevel=2)
+        _describe(cache, model)
     return model
 
 

@@ -12,7 +12,7 @@ import pickle
 from pathlib import Path
 
 from .._validation import EnsembleInputError
-from .base import LoadedModel
+from .base import MODEL_FILE_LIMIT, LoadedModel, read_regular
 from .estimator import estimator_model
 
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
@@ -38,7 +38,7 @@ def load_pickle(path: Path, *, trust_pickle: bool, name: str) -> LoadedModel:
     """
     if not trust_pickle:
         raise refuse_pickle(path)
-    data = path.read_bytes()
+    data = read_regular(path, MODEL_FILE_LIMIT)
     try:
         if path.suffix.lower() == ".joblib":
             import joblib

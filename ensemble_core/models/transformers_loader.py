@@ -15,7 +15,17 @@ from pathlib import Path
 import numpy as np
 
 from .._validation import EnsembleInputError
-from .base import TORCH_BATCH_SIZE, Lazy, LoadedModel, class_keys, directory_files, hash_files, thread_count
+from .base import (
+    JSON_FILE_LIMIT,
+    TORCH_BATCH_SIZE,
+    Lazy,
+    LoadedModel,
+    class_keys,
+    directory_files,
+    hash_files,
+    read_regular,
+    thread_count,
+)
 
 #: Longest input in tokens when neither the tokenizer nor the config says less.
 MAX_LENGTH = 512
@@ -29,21 +39,42 @@ def is_transformers_dir(folder: Path) -> bool:
     return (folder / "config.json").is_file()
 
 
-def check_transformers_dir(folder: Path, what: str = "transformers model") -> dict:
-    """Check a model directory's files and return its parsed config.json.
+def read_json(path: Path) -> object:
+    """A model's JSON file, read through the regular-file and size checks.
 
     Raises
     ------
     EnsembleInputError
-        Without config.json, safetensors weights or tokenizer files.
+        If it is not a regular file, too large, or (ValueError) not valid UTF-8 JSON.
+    """
+    data = read_regular(path, JSON_FILE_LIMIT)
+    try:
+        return json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def check_transformers_dir(folder: Path, what: str = "transformers model") -> dict:
+    """Check a model directory's files and return its parsed config.json.
+
+    Every entry must be a regular file or directory within the size limit, and no
+    symbolic link may leave the directory (see :func:`.base.directory_files`): the
+    files are opened by transformers, not here.
+
+    Raises
+    ------
+    EnsembleInputError
+        Without config.json, safetensors weights or tokenizer files; on a FIFO, device,
+        socket, outward link or oversized file in the directory.
     """
     config_path = folder / "config.json"
     if not config_path.is_file():
         raise EnsembleInputError(f"{folder}: not a {what} directory; it has no config.json")
+    directory_files(folder)
     try:
-        config = json.loads(config_path.read_text(encoding="utf-8"))
+        config = read_json(config_path)
         assert isinstance(config, dict)
-    except (ValueError, UnicodeDecodeError, AssertionError):
+    except (ValueError, AssertionError):
         raise EnsembleInputError(f"{config_path}: not a valid JSON object") from None
     if not any((folder / f).is_file() for f in SAFETENSORS):
         pickled = [f for f in PICKLED_WEIGHTS if (folder / f).is_file()]

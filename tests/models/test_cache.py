@@ -124,3 +124,88 @@ def test_default_root_follows_the_environment(monkeypatch, tmp_path):
     monkeypatch.delenv("ENSEMBLE_EXPLORER_CACHE")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert default_cache_dir() == tmp_path / "xdg" / "ensemble-explorer"
+
+
+# --- Model descriptions: checksummed and schema-checked like predictions. ---
+
+INFO = {"kind": "skops", "classes": ["fresh", "rotten"], "input": "text", "feature_names": None,
+        "n_features": None, "batch_size": 2048}
+
+
+def test_a_model_description_round_trips(tmp_path):
+    cache = PredictionCache(tmp_path)
+    assert cache.get_model_info("h" * 64) is None
+    cache.put_model_info("h" * 64, INFO)
+    assert cache.get_model_info("h" * 64) == INFO
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"classes": []}, {"classes": ["a", "a"]}, {"classes": [1, 2]}, {"kind": "zip"}, {"input": "image"},
+        {"feature_names": ["x"]}, {"n_features": 0}, {"n_features": True}, {"batch_size": 0},
+        {"batch_size": "2048"}, {"extra": 1},
+    ],
+    ids=lambda change: "-".join(f"{k}={v!r}" for k, v in change.items()),
+)
+def test_an_ill_formed_description_is_neither_written_nor_read(tmp_path, change):
+    import hashlib
+    import json
+
+    from ensemble_core.models.cache import _INFO_MAGIC
+
+    cache = PredictionCache(tmp_path)
+    info = {**INFO, **change}
+    with pytest.raises(ValueError, match="not a valid model description"):
+        cache.put_model_info("h" * 64, info)
+    # Written anyway (by another version, by hand), with a valid checksum: still a miss.
+    payload = json.dumps(info).encode()
+    path = cache._info_path("h" * 64)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(_INFO_MAGIC + hashlib.sha256(payload).digest() + payload)
+    assert cache.get_model_info("h" * 64) is None
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"not json", b'{"kind": "skops"}', b"EEMINFO1" + b"\0" * 32 + b"{}"],
+    ids=["empty", "garbage", "older-plain-json", "bad-checksum"],
+)
+def test_a_damaged_or_foreign_description_is_a_miss(tmp_path, content):
+    cache = PredictionCache(tmp_path)
+    path = cache._info_path("h" * 64)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(content)
+    assert cache.get_model_info("h" * 64) is None
+
+
+def test_a_fifo_entry_is_a_miss_at_once(tmp_path):
+    cache = PredictionCache(tmp_path)
+    for path in (cache.path(KEY), cache._info_path("h" * 64)):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.mkfifo(path)
+    assert cache.get(KEY, (50, 2)) is None and cache.get_model_info("h" * 64) is None
+    cache.put(KEY, _probas())  # replaces the FIFO
+    np.testing.assert_array_equal(cache.get(KEY, (50, 2)), _probas())
+
+
+def test_an_entry_larger_than_its_shape_allows_is_a_miss_unread(tmp_path):
+    cache = PredictionCache(tmp_path)
+    cache.put(KEY, _probas(n=5000))
+    assert cache.get(KEY, (50, 2)) is None  # refused by size before its 40 kB are read
+
+
+def test_stale_temporary_files_go_on_the_next_write_in_their_folder(tmp_path):
+    import time
+
+    cache = PredictionCache(tmp_path)
+    folder = cache.path(KEY).parent
+    folder.mkdir(parents=True)
+    old, fresh, other = folder / ".abc.123.tmp", folder / ".def.456.tmp", folder / "notes.tmp"
+    for path in (old, fresh, other):
+        path.write_bytes(b"x" * 100)
+    day_and_a_bit = time.time() - 25 * 3600
+    os.utime(old, (day_and_a_bit, day_and_a_bit))
+    os.utime(other, (day_and_a_bit, day_and_a_bit))
+    cache.put(KEY, _probas())
+    assert not old.exists() and fresh.exists() and other.exists()

@@ -109,16 +109,20 @@ def test_cache_hit_in_a_new_process_loads_no_model_library(text_pipelines, text_
     assert out.stdout.strip() == "1 []"
 
 
-def test_deferred_load_still_checks_the_file(text_pipelines, tmp_path):
+def test_a_wrong_cached_description_fails_once_and_is_corrected(text_pipelines, tmp_path):
     from ensemble_core.models import PredictionCache
     from ensemble_core.models.loading import _info
 
     path = text_pipelines["tfidf_lr"][1]
     cache = PredictionCache(tmp_path)
     model = load_model(path)
-    # Cached information that disagrees with the file (as if it changed while loading).
-    cache.put_model_info(model.content_hash, {**_info(model), "classes": ["x", "y"]})
+    # A well-formed, checksummed description that lies about the model.
+    cache.put_model_info(model.content_hash, {**_info(model), "classes": ["rotten", "fresh"]})
     deferred = load_model(path, cache=cache)
-    assert deferred.classes == ("x", "y")
-    with pytest.raises(EnsembleInputError, match="changed on disk while being loaded"):
+    assert deferred.classes == ("rotten", "fresh")
+    with pytest.raises(EnsembleInputError, match="described this model wrongly.*corrected now: run again"):
         deferred.predict_proba(["good"])
+    assert cache.get_model_info(model.content_hash) == _info(model)
+    again = load_model(path, cache=cache)
+    assert again.classes == ("fresh", "rotten")
+    np.testing.assert_array_equal(again.predict_proba(["good"]), model.predict_proba(["good"]))

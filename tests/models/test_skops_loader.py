@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import numpy as np
 import pytest
@@ -124,5 +125,157 @@ def test_a_foreign_class_imported_into_sklearn_is_refused(tmp_path, module, name
     # socket; both are reachable under scikit-learn module names.
     path = tmp_path / "reexport.skops"
     path.write_bytes(_skops_naming(module, name))
-    with pytest.raises(EnsembleInputError, match=rf"refused to load.*allow-list: {module}\.{name}$"):
+    with pytest.raises(EnsembleInputError, match=rf"refused to load.*allow-list: {module}\.{name} \(if you"):
         load_model(path)
+
+
+# --- The allow-list: every model the product makes or ships loads; nothing that touches files is on it. ---
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
+DEMO_SKOPS = sorted((ROOT / "demo_data").rglob("*.skops"))
+
+
+@pytest.mark.parametrize("path", DEMO_SKOPS, ids=lambda p: p.relative_to(ROOT / "demo_data").as_posix())
+def test_every_bundled_demo_model_loads(path):
+    assert load_skops(path) is not None
+
+
+@pytest.mark.parametrize("meta", ["logistic", "gbm", "mlp"])
+def test_a_saved_stacker_of_every_meta_learner_loads(tmp_path, meta):
+    from ensemble_core.stacking import StackingModel, fit_stacker
+
+    rng = np.random.default_rng(0)
+    probas = rng.dirichlet([1, 1, 1], size=(3, 120)).astype(np.float32)
+    stacker = fit_stacker(probas, rng.integers(0, 3, 120), np.array(["a", "b", "c"]), ("m1", "m2", "m3"), meta=meta)
+    stacker.save(tmp_path / "meta.skops")
+    np.testing.assert_allclose(StackingModel.load(tmp_path / "meta.skops").predict_proba(probas),
+                               stacker.predict_proba(probas), rtol=1e-6)
+
+
+def _families():
+    """One unfitted model per family the allow-list names, and its data: (id, model, data)."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.compose import ColumnTransformer
+    from sklearn.decomposition import PCA, TruncatedSVD
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis, QuadraticDiscriminantAnalysis
+    from sklearn.ensemble import (AdaBoostClassifier, BaggingClassifier, ExtraTreesClassifier,
+                                  GradientBoostingClassifier, HistGradientBoostingClassifier, RandomForestClassifier,
+                                  StackingClassifier, VotingClassifier)
+    from sklearn.feature_extraction.text import CountVectorizer, HashingVectorizer, TfidfTransformer, TfidfVectorizer
+    from sklearn.feature_selection import SelectKBest, VarianceThreshold, chi2
+    from sklearn.impute import KNNImputer, SimpleImputer
+    from sklearn.linear_model import LogisticRegression, SGDClassifier
+    from sklearn.multiclass import OneVsOneClassifier, OneVsRestClassifier
+    from sklearn.naive_bayes import BernoulliNB, CategoricalNB, ComplementNB, GaussianNB, MultinomialNB
+    from sklearn.neighbors import KNeighborsClassifier, NearestCentroid, RadiusNeighborsClassifier
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.pipeline import make_pipeline, make_union
+    from sklearn.preprocessing import (FunctionTransformer, KBinsDiscretizer, MaxAbsScaler, MinMaxScaler,
+                                       Normalizer, OneHotEncoder, PowerTransformer, QuantileTransformer, RobustScaler,
+                                       StandardScaler)
+    from sklearn.svm import SVC, LinearSVC, NuSVC
+    from sklearn.tree import DecisionTreeClassifier, ExtraTreeClassifier
+
+    tabular = {
+        "logistic": LogisticRegression(max_iter=500),
+        "sgd-log": SGDClassifier(loss="log_loss", random_state=0),
+        "tree": DecisionTreeClassifier(random_state=0), "extra-tree": ExtraTreeClassifier(random_state=0),
+        "forest": RandomForestClassifier(n_estimators=5, random_state=0),
+        "extra-trees": ExtraTreesClassifier(n_estimators=5, random_state=0),
+        "gradient-boosting": GradientBoostingClassifier(n_estimators=5, random_state=0),
+        "hist-gradient-boosting": HistGradientBoostingClassifier(max_iter=5, random_state=0),
+        "hist-gradient-boosting-categorical": HistGradientBoostingClassifier(
+            max_iter=5, categorical_features=[0], random_state=0),
+        "adaboost": AdaBoostClassifier(n_estimators=5, random_state=0),
+        "bagging": BaggingClassifier(n_estimators=3, random_state=0),
+        "gaussian-nb": GaussianNB(), "multinomial-nb": MultinomialNB(), "complement-nb": ComplementNB(),
+        "bernoulli-nb": BernoulliNB(), "categorical-nb": CategoricalNB(),
+        "knn-brute": KNeighborsClassifier(algorithm="brute"), "knn-kd-tree": KNeighborsClassifier(algorithm="kd_tree"),
+        "knn-ball-tree": KNeighborsClassifier(algorithm="ball_tree", p=1),
+        "radius-neighbours": RadiusNeighborsClassifier(radius=5.0), "nearest-centroid": NearestCentroid(),
+        "svc": SVC(probability=True, random_state=0), "nu-svc": NuSVC(probability=True, random_state=0),
+        "calibrated-linear-svc": CalibratedClassifierCV(LinearSVC(), cv=3),
+        "calibrated-isotonic": CalibratedClassifierCV(LinearSVC(), cv=3, method="isotonic"),
+        "mlp": MLPClassifier(max_iter=50, random_state=0),
+        "lda": LinearDiscriminantAnalysis(), "qda": QuadraticDiscriminantAnalysis(),
+        "one-vs-rest": OneVsRestClassifier(LogisticRegression()),
+        "one-vs-one": OneVsOneClassifier(LogisticRegression()),
+        "voting": VotingClassifier([("lr", LogisticRegression()), ("nb", GaussianNB())], voting="soft"),
+        "stacking": StackingClassifier([("lr", LogisticRegression()), ("nb", GaussianNB())], cv=3),
+        "scalers": make_pipeline(make_union(MinMaxScaler(), MaxAbsScaler(), RobustScaler(), Normalizer()),
+                                 StandardScaler(), PCA(3), LogisticRegression()),
+        "transformers": make_pipeline(SimpleImputer(), KNNImputer(), QuantileTransformer(n_quantiles=10),
+                                      PowerTransformer(), KBinsDiscretizer(encode="ordinal"), TruncatedSVD(2),
+                                      VarianceThreshold(), LogisticRegression()),
+        "log1p-chi2": make_pipeline(FunctionTransformer(np.log1p), SelectKBest(chi2, k=2), LogisticRegression()),
+    }
+    for name, model in tabular.items():
+        yield name, model, "iris"
+    text = {
+        "tfidf": make_pipeline(TfidfVectorizer(ngram_range=(1, 2)), LogisticRegression()),
+        "counts": make_pipeline(CountVectorizer(), TfidfTransformer(), ComplementNB()),
+        "hashing": make_pipeline(HashingVectorizer(n_features=64), LogisticRegression()),
+        "words-and-characters": make_pipeline(
+            make_union(TfidfVectorizer(), TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3))),
+            LogisticRegression()),
+    }
+    for name, model in text.items():
+        yield name, model, "texts"
+    columns = make_pipeline(ColumnTransformer([("num", StandardScaler(), list("abcd")),
+                                               ("cat", OneHotEncoder(), ["kind"])]), LogisticRegression())
+    yield "column-transformer", columns, "frame"
+
+
+def _data(kind: str):
+    import pandas as pd
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    if kind == "texts":
+        return ["good film", "bad film", "great movie", "awful movie", "nice", "terrible"] * 5, [1, 0, 1, 0, 1, 0] * 5
+    if kind == "frame":
+        return pd.DataFrame(X, columns=list("abcd")).assign(kind=["x", "y", "z"] * 50), y
+    return X, y
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning", "ignore::FutureWarning")
+@pytest.mark.parametrize("name, model, data", list(_families()), ids=[f[0] for f in _families()])
+def test_each_family_on_the_list_loads_and_predicts_as_scikit_learn(name, model, data):
+    X, y = _data(data)
+    model.fit(X, y)
+    loaded = load_skops(f"{name}.skops", data=sio.dumps(model))
+    method = "predict_proba" if hasattr(model, "predict_proba") else "decision_function"
+    np.testing.assert_allclose(getattr(loaded, method)(X), getattr(model, method)(X), rtol=1e-12, atol=1e-12)
+
+
+def test_a_type_outside_the_list_loads_once_allowed_by_name(monkeypatch):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import PolynomialFeatures
+
+    data = sio.dumps(make_pipeline(PolynomialFeatures(), LogisticRegression()).fit(np.eye(4), [0, 1, 0, 1]))
+    name = "sklearn.preprocessing._polynomial.PolynomialFeatures"
+    with pytest.raises(EnsembleInputError, match=rf"allow-list: {re.escape(name)} \(if you made this file or trust "
+                                                 rf"its author, allow them by name with "
+                                                 rf"ENSEMBLE_EXPLORER_TRUST_TYPES={re.escape(name)}\)$"):
+        load_skops("poly.skops", data=data)
+    monkeypatch.setenv("ENSEMBLE_EXPLORER_TRUST_TYPES", f"numpy.memmap, {name}")
+    assert load_skops("poly.skops", data=data).predict_proba(np.eye(4)).shape == (4, 2)
+
+
+def test_the_list_names_real_objects_and_nothing_that_touches_files():
+    import importlib
+
+    from ensemble_core.models import skops_types
+
+    for name in skops_types.TYPES | skops_types.FUNCTIONS:
+        module, _, attr = name.rpartition(".")
+        assert getattr(importlib.import_module(module), attr) is not None, name
+    assert len(skops_types.INTERNALS) == len(skops_types.INTERNAL_NAMES)  # none moved in this scikit-learn
+    forbidden = {"numpy.memmap", "numpy.lib._npyio_impl.NpzFile", "numpy.lib._datasource.DataSource",
+                 "numpy.load", "numpy.save", "numpy.fromfile", "numpy.loadtxt", "numpy.genfromtxt",
+                 "numpy.lib._npyio_impl.load", "scipy.sparse._matrix_io.load_npz", "builtins.open", "builtins.eval",
+                 "joblib.memory.Memory", "functools.reduce", "operator.methodcaller", "operator.attrgetter"}
+    everything = skops_types.TYPES | skops_types.FUNCTIONS | skops_types.ARRAY_TYPES | skops_types.BIT_GENERATORS
+    assert not forbidden & everything
+    assert not any(name.endswith(".*") or name.count(".") == 0 for name in everything)  # names, never modules

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,3 +79,34 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
     monkeypatch.setenv("ENSEMBLE_EXPLORER_CACHE", str(box.cache))
     monkeypatch.chdir(box.work)
     return box
+
+
+#: How long a FIFO may block code under test before the fixture releases it.
+FIFO_RELEASE_SECONDS = 5
+
+
+@pytest.fixture
+def fifo():
+    """``fifo(path)`` makes a FIFO and returns its path. Should code under test block opening
+    it, a helper opens the write end after :data:`FIFO_RELEASE_SECONDS` and closes it, so the
+    test fails on time instead of hanging the suite."""
+    made: list[Path] = []
+    done = threading.Event()
+
+    def release() -> None:
+        while not done.wait(FIFO_RELEASE_SECONDS):
+            for path in made:
+                try:
+                    os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+                except OSError:
+                    pass  # no reader waiting: nothing to release
+
+    threading.Thread(target=release, daemon=True).start()
+
+    def make(path: Path) -> Path:
+        os.mkfifo(path)
+        made.append(path)
+        return path
+
+    yield make
+    done.set()
