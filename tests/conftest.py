@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import numpy as np
 import pytest
@@ -89,3 +90,15 @@ def fitted_models():
         ]
         out[name] = (models, X_te, y_te)
     return out
+
+
+def _shown(markdown: str) -> str:
+    """The text a markdown source shows when its user-derived parts went through
+    :func:`dashboard.text.literal`: backslash escapes and word joiners dropped."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("\u2060", "")
+
+
+@pytest.fixture
+def shown():
+    """``shown(markdown)``: the text a label, alert or markdown element shows (see :func:`_shown`)."""
+    return _shown

@@ -242,19 +242,28 @@ def open_regular(path: str | Path, limit: SizeLimit | int) -> BinaryIO:
         raise
 
 
+_CHUNK = 1 << 20
+
+
 def read_regular(path: str | Path, limit: SizeLimit | int) -> bytes:
     """The whole content of a regular file of at most ``limit`` bytes (see :func:`open_regular`),
     read bounded: a file that grows past the limit while being read is refused too."""
     size_limit = limit.bytes if isinstance(limit, SizeLimit) else limit
     with open_regular(path, limit) as fh:
-        data = fh.read(size_limit + 1)
+        # read(n) allocates n bytes up front: ask for the size the file has, not for the limit.
+        expected = os.fstat(fh.fileno()).st_size
+        data = fh.read(min(expected, size_limit) + 1)
+        if len(data) > expected:  # it grew since: read on in chunks, never past the limit
+            parts, total = [data], len(data)
+            while total <= size_limit and (chunk := fh.read(min(_CHUNK, size_limit + 1 - total))):
+                parts.append(chunk)
+                total += len(chunk)
+            data = b"".join(parts)
     if len(data) > size_limit:
         raise (limit.refuse(path, len(data)) if isinstance(limit, SizeLimit)
                else EnsembleInputError(f"{path}: refused: more than {limit:,} bytes"))
     return data
 
-
-_CHUNK = 1 << 20
 
 
 def hash_files(paths: Iterable[Path], root: Path | None = None) -> str:

@@ -43,18 +43,6 @@ def _metric_value(at: AppTest, label_start: str) -> str:
     return next(m.value for m in at.metric if m.label.startswith(label_start))
 
 
-def _shown(markdown: str) -> str:
-    """The text a markdown source shows when its user-derived parts went through
-    :func:`dashboard.text.literal`: backslash escapes and word joiners dropped."""
-    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("\u2060", "")
-
-
-@pytest.fixture
-def shown():
-    """``shown(markdown)``: the text a label, alert or markdown element shows (see :func:`_shown`)."""
-    return _shown
-
-
 @pytest.fixture
 def run_page():
     """``run_page(page=None, query=None)``: run the Start page (with an optional
