@@ -23,14 +23,13 @@ from __future__ import annotations
 import io
 import math
 import os
-import re
 import struct
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from .._validation import EnsembleInputError
+from .._validation import EnsembleInputError, first_line
 from .base import MODEL_FILE_LIMIT, SCHEMA_LIMIT, UNPACKED_LIMIT, MiB, read_regular
 
 #: Names listed here (comma- or space-separated, exactly as a refusal message prints
@@ -53,6 +52,17 @@ _NPY_MAX_HEADER = 10_000  # numpy's own default bound on an .npy header
 def trusted_extra_types() -> frozenset[str]:
     """The names allowed deliberately in ``$ENSEMBLE_EXPLORER_TRUST_TYPES``."""
     return frozenset(os.environ.get(TRUST_ENV, "").replace(",", " ").split())
+
+
+#: How much of a library's message a refusal quotes (a schema dump can be megabytes).
+_QUOTE_CHARS = 200
+
+
+def library_text(exc: BaseException) -> str:
+    """A library's exception as one short line: its type and its message's first line."""
+    text = first_line(exc)
+    text = text if len(text) <= _QUOTE_CHARS else text[:_QUOTE_CHARS] + "…"
+    return f"{type(exc).__name__}: {text}"
 
 
 def _invalid(source: object, detail: str) -> EnsembleInputError:
@@ -86,7 +96,7 @@ def _open_zip(source: object, data: bytes) -> zipfile.ZipFile:
     try:
         return zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError) as exc:
-        raise _invalid(source, f"{type(exc).__name__}: {exc}") from None
+        raise _invalid(source, library_text(exc)) from None
 
 
 def _check_npy(source: object, member: str, fh, size: int) -> None:
@@ -96,10 +106,18 @@ def _check_npy(source: object, member: str, fh, size: int) -> None:
         read_header = {(1, 0): np.lib.format.read_array_header_1_0,
                        (2, 0): np.lib.format.read_array_header_2_0}.get(version)
         if read_header is None:
-            raise ValueError(f"format version {version}; skops writes 1.0 or 2.0")
+            raise _invalid(source, f"{member}: .npy format version {version}; skops writes 1.0 or 2.0")
+        header_length = struct.unpack("<H" if version == (1, 0) else "<I", fh.read(2 if version == (1, 0) else 4))[0]
+        if header_length > _NPY_MAX_HEADER:
+            # numpy's own refusal spans lines and advises allow_pickle=True: say it here
+            raise EnsembleInputError(f"{source}: refused: {member} has a {header_length:,}-byte array header "
+                                     f"(at most {_NPY_MAX_HEADER:,}; a crafted file)")
+        fh.seek(-(2 if version == (1, 0) else 4), io.SEEK_CUR)
         shape, _, dtype = read_header(fh, max_header_size=_NPY_MAX_HEADER)
+    except EnsembleInputError:
+        raise
     except Exception as exc:  # numpy raises ValueError, OSError, SyntaxError... on a bad header
-        raise _invalid(source, f"{member}: bad array header: {exc}") from None
+        raise _invalid(source, f"{member}: bad array header: {library_text(exc)}") from None
     if dtype.hasobject:
         raise EnsembleInputError(f"{source}: refused: {member} holds pickled Python objects")
     declared = math.prod(shape) * dtype.itemsize
@@ -151,45 +169,41 @@ def check_archive(source: object, data: bytes) -> int:
 
 # --- 2. the types --------------------------------------------------------------------------
 
-def _node_classes():
-    """skops' node classes, by what the name a node carries means (see :func:`_claims`)."""
-    from skops.io import _general as g
-    from skops.io import _numpy as n
-    from skops.io import _scipy as s
-
-    instances = (g.ObjectNode, g.DictNode, g.ListNode, g.SetNode, g.TupleNode, g.BytesNode, g.BytearrayNode,
-                 g.SliceNode, n.DTypeNode, n.RandomStateNode, s.SparseMatrixNode)
-    return instances, (g.FunctionNode, g.TypeNode, g.PartialNode), (g.JsonNode,)
-
-
-def _claims(node, types, instance_nodes, function_nodes, plain_nodes) -> list[tuple[str, frozenset[str]]]:
-    """What a node asks to be trusted: (name, the allow-list it must be on)."""
+def _claims(node, types) -> list[tuple[str, frozenset[str], str]]:
+    """What a node asks to be trusted: (name, the allow-list it must be on, the name a
+    refusal prints). A class is on the list only for the kinds of node that rebuild it
+    safely (:data:`.skops_types.NODE_TYPES`): a listed class built by another kind of node
+    is refused as ``Kind:name``."""
     from skops.io._audit import CachedNode
-    from skops.io._general import MethodNode
-    from skops.io._numpy import NdArrayNode, RandomGeneratorNode
+    from skops.io._general import FunctionNode, JsonNode, MethodNode, PartialNode, TypeNode
+    from skops.io._numpy import RandomGeneratorNode
     from skops.io._sklearn import ReduceNode
 
     name = f"{node.module_name}.{node.class_name}"
     kind = type(node)
-    if kind in plain_nodes or isinstance(node, CachedNode):
+    if kind is JsonNode or isinstance(node, CachedNode):
         return []  # JSON values; a reference to a node checked where it is defined
-    if kind in instance_nodes:
-        return [(name, types.TYPES)]
-    if kind in function_nodes:
-        return [(name, types.FUNCTIONS)]
-    if kind is NdArrayNode:
-        return [(name, types.ARRAY_TYPES)]
-    if kind is RandomGeneratorNode:
-        return [(name, types.TYPES), (f"numpy.random.{node.bit_generator_name}", types.BIT_GENERATORS)]
-    if isinstance(node, ReduceNode):  # a Tree or a loss: its constructor is called with the file's arguments
-        constructor = f"{node.constructor.module_name}.{node.constructor.class_name}"
-        return [(name, types.TYPES), (constructor, types.TYPES)]
+    if kind in (FunctionNode, TypeNode, PartialNode):
+        return [(name, types.FUNCTIONS, name)]
     if kind is MethodNode:
-        return [(f"{node.obj.module_name}.{node.obj.class_name}.{node.func}", frozenset())]
-    # A constructor called with the file's arguments (how NpzFile and memmap got in), an
-    # operator.methodcaller/attrgetter, a defaultdict's factory, or a node kind this code
-    # does not know: never on the list.
-    return [(name, frozenset())]
+        return [(f"{node.obj.module_name}.{node.obj.class_name}.{node.func}", frozenset(), name)]
+    allowed = types.NODE_TYPES.get(kind.__name__) if kind.__module__.startswith("skops.io.") else None
+    if allowed is None:
+        # A constructor called with the file's arguments (how NpzFile and memmap got in), an
+        # operator.methodcaller/attrgetter, a defaultdict's factory, or a node kind this code
+        # does not know: never on the list.
+        return [(name, frozenset(), name)]
+    shown = name if name in allowed or name not in types.TYPES | types.FUNCTIONS else f"{kind.__name__}:{name}"
+    claims = [(name, allowed, shown)]
+    if isinstance(node, ReduceNode):
+        # skops calls this class with the file's arguments: only the node's own, listed class
+        constructor = f"{node.constructor.module_name}.{node.constructor.class_name}"
+        if constructor != name:
+            claims.append((constructor, frozenset(), f"{kind.__name__}:{constructor}"))
+    if kind is RandomGeneratorNode:
+        bit_generator = f"numpy.random.{node.bit_generator_name}"
+        claims.append((bit_generator, types.BIT_GENERATORS, bit_generator))
+    return claims
 
 
 def _children(node) -> list:
@@ -240,7 +254,6 @@ def audit(source: object, tree, extra: frozenset[str] = frozenset(), budget: int
 
     from . import skops_types as types
 
-    classes = _node_classes()
     budget = UNPACKED_LIMIT.bytes if budget is None else budget
     unpacked = 0
     names: set[str] = set()
@@ -263,10 +276,10 @@ def audit(source: object, tree, extra: frozenset[str] = frozenset(), budget: int
         if id(node) in visits or id(node) in on_path:
             continue
         on_path.add(id(node))
-        for name, allowed in _claims(node, types, *classes):
+        for name, allowed, shown in _claims(node, types):
             names.add(name)
-            if name not in allowed and name not in extra:
-                refused.add(name)
+            if name not in allowed and name not in extra and shown not in extra:
+                refused.add(shown)
         unpacked += _check_payload(source, node, budget - unpacked)
         stack.append((node, True))
         for child in _children(node):
@@ -293,9 +306,8 @@ def refusal(source: object, refused) -> EnsembleInputError:
 
 
 def _load(source: object, data: bytes, extra: frozenset[str], budget: int):
-    from skops.io._audit import audit_tree, get_tree
+    from skops.io._audit import get_tree
     from skops.io._utils import read_schema
-    from skops.io.exceptions import UntrustedTypesFoundException
 
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
@@ -304,18 +316,17 @@ def _load(source: object, data: bytes, extra: frozenset[str], budget: int):
     except EnsembleInputError:
         raise
     except Exception as exc:  # skops raises key/type/value/json errors on a malformed schema
-        raise _invalid(source, f"{type(exc).__name__}: {exc}") from None
+        raise _invalid(source, library_text(exc)) from None
     trusted = audit(source, tree, extra, budget)
-    try:
-        # skops' own audit, as a second line: every name it finds untrusted must be one
-        # the allow-list above has just accepted.
-        audit_tree(tree, trusted=trusted)
-    except UntrustedTypesFoundException as exc:
-        raise refusal(source, re.findall(r"'([^']+)'", str(exc).splitlines()[0]) or ["(unnamed)"]) from None
+    # skops' own audit (what ``audit_tree`` does), as a second line: every name it finds
+    # untrusted must be one the allow-list above has just accepted.
+    untrusted = tree.get_unsafe_set() - set(trusted)
+    if untrusted:
+        raise refusal(source, untrusted)
     try:
         return tree.construct()
     except Exception as exc:
-        raise EnsembleInputError(f"{source}: could not load skops file ({type(exc).__name__}: {exc})") from None
+        raise EnsembleInputError(f"{source}: could not load skops file ({library_text(exc)})") from None
 
 
 def load_skops(path: str | Path, data: bytes | None = None, *, trust: frozenset[str] | None = None):
@@ -324,7 +335,8 @@ def load_skops(path: str | Path, data: bytes | None = None, *, trust: frozenset[
     Parameters
     ----------
     path : the file, or (with ``data``) only the name used in messages
-    data : the file's bytes (an upload), read instead of ``path``
+    data : the file's bytes (an upload), read instead of ``path``; the caller has bounded
+        them (:func:`.loading.load_model_bytes` by ``MODEL_FILE_LIMIT``)
     trust : names allowed on top of the allow-list; default ``$ENSEMBLE_EXPLORER_TRUST_TYPES``
 
     Raises
@@ -339,8 +351,6 @@ def load_skops(path: str | Path, data: bytes | None = None, *, trust: frozenset[
     path = Path(path)
     if data is None:
         data = read_regular(path, MODEL_FILE_LIMIT)
-    elif len(data) > MODEL_FILE_LIMIT.bytes:
-        raise MODEL_FILE_LIMIT.refuse(path, len(data))
     unpacked = check_archive(path, data)
     obj = _load(path, data, trusted_extra_types() if trust is None else trust, UNPACKED_LIMIT.bytes - unpacked)
     check_content(path, obj)

@@ -8,16 +8,25 @@ estimators, ``numpy`` ufuncs...). Nothing here opens, maps, downloads or unpickl
 when constructed or called: ``numpy.memmap``, ``NpzFile``, ``DataSource``, ``numpy.load``
 and friends are absent on purpose, and so is every module-wide rule.
 
-Four lists, by how skops rebuilds what it names:
+Each kind of skops node rebuilds its object its own way, so each kind has its own list
+(:data:`NODE_TYPES`), and a name is accepted only by the node kinds that rebuild it safely:
 
-- :data:`TYPES`: classes of the objects a file may hold (skops makes them without calling
-  their constructor, then sets their state, or fills a container of the type);
-- :data:`ARRAY_TYPES`: what an array node may become (skops *calls* a non-ndarray class
-  with the array);
+- an *object* node (``ObjectNode``: ``__new__`` then the state, no constructor) may be
+  only an estimator or a scikit-learn internal of :data:`ESTIMATORS`/:data:`INTERNAL_NAMES`
+  (a SciPy matrix made this way would skip SciPy's checks of its indices);
+- containers (dict, list, tuple, set, bytes, slice...) only the container types
+  themselves (a list node *calls* its class with the list's items);
+- an *array* node only ``numpy.ndarray`` and the NumPy scalars (it calls a scalar class
+  with the array); a *sparse matrix* node only the SciPy sparse classes (rebuilt by
+  ``scipy.sparse.load_npz``, which checks them, and then again by :mod:`.skops_checks`);
+- the two nodes that call a constructor with the file's arguments take a fixed class
+  list: a *tree* node only ``sklearn.tree._tree.Tree``, a *loss* node only the loss
+  classes of :data:`LOSS_NAMES` that skops itself allows; nothing else is ever called
+  with arguments from the file;
 - :data:`FUNCTIONS`: callables a file may hold as values (a ``FunctionTransformer``'s
   ``func``, a ``dtype=`` parameter, a dict's key type, the function inside a
-  ``functools.partial``);
-- :data:`BIT_GENERATORS`: what a ``numpy.random.Generator`` may be rebuilt on.
+  ``functools.partial``); :data:`BIT_GENERATORS`: what a ``numpy.random.Generator`` may
+  be rebuilt on.
 
 A file that needs something else is refused, naming it; a user who made the file (or
 trusts its author) may allow more names in ``ENSEMBLE_EXPLORER_TRUST_TYPES``.
@@ -124,31 +133,40 @@ ESTIMATORS: tuple[type, ...] = (
 INTERNAL_NAMES: tuple[tuple[str, str], ...] = (
     ("sklearn.calibration", "_CalibratedClassifier"),
     ("sklearn.calibration", "_SigmoidCalibration"),
-    ("sklearn.tree._tree", "Tree"),
     ("sklearn.ensemble._hist_gradient_boosting.binning", "_BinMapper"),
     ("sklearn.ensemble._hist_gradient_boosting.predictor", "TreePredictor"),
     ("sklearn.neural_network._stochastic_optimizers", "AdamOptimizer"),
     ("sklearn.neural_network._stochastic_optimizers", "SGDOptimizer"),
-    # losses and links of logistic regression, SGD, gradient boosting (Python and Cython halves)
+    # losses and links of logistic regression and gradient boosting (the Python half)
     ("sklearn._loss.loss", "HalfBinomialLoss"),
     ("sklearn._loss.loss", "HalfMultinomialLoss"),
     ("sklearn._loss.loss", "ExponentialLoss"),
-    ("sklearn._loss._loss", "CyHalfBinomialLoss"),
-    ("sklearn._loss._loss", "CyHalfMultinomialLoss"),
-    ("sklearn._loss._loss", "CyExponentialLoss"),
     ("sklearn._loss.link", "IdentityLink"),
     ("sklearn._loss.link", "LogitLink"),
     ("sklearn._loss.link", "HalfLogitLink"),
     ("sklearn._loss.link", "MultinomialLogit"),
     ("sklearn._loss.link", "Interval"),
-    ("sklearn.linear_model._sgd_fast", "Hinge"),
-    ("sklearn.linear_model._sgd_fast", "SquaredHinge"),
-    ("sklearn.linear_model._sgd_fast", "ModifiedHuber"),
     # a k-NN search tree's metric (the tree itself is rebuilt from the training data on load)
     ("sklearn.metrics._dist_metrics", "EuclideanDistance64"),
     ("sklearn.metrics._dist_metrics", "ManhattanDistance64"),
     ("sklearn.metrics._dist_metrics", "ChebyshevDistance64"),
     ("sklearn.metrics._dist_metrics", "MinkowskiDistance64"),
+)
+
+#: The one class a tree node builds (skops calls it with the file's arguments: the
+#: feature and class counts; its nodes are checked by :mod:`.skops_checks`).
+TREE_NAME: tuple[str, str] = ("sklearn.tree._tree", "Tree")
+
+#: The compiled losses a loss node may build (skops calls the node's *own* class with the
+#: file's arguments, so this list, not the general one, decides what is called): those of
+#: logistic regression, SGD and gradient boosting, and only where skops allows them too.
+LOSS_NAMES: tuple[tuple[str, str], ...] = (
+    ("sklearn._loss._loss", "CyHalfBinomialLoss"),
+    ("sklearn._loss._loss", "CyHalfMultinomialLoss"),
+    ("sklearn._loss._loss", "CyExponentialLoss"),
+    ("sklearn.linear_model._sgd_fast", "Hinge"),
+    ("sklearn.linear_model._sgd_fast", "SquaredHinge"),
+    ("sklearn.linear_model._sgd_fast", "ModifiedHuber"),
 )
 
 #: Numbers, booleans and text as NumPy scalars: array elements, ``dtype=`` values.
@@ -159,13 +177,9 @@ NUMPY_SCALARS: tuple[type, ...] = (
 
 ARRAY_TYPE_OBJECTS: tuple[type, ...] = (np.ndarray, *NUMPY_SCALARS)
 
-#: Containers and plain values, NumPy's dtype and random state, SciPy's sparse matrices
-#: (their indices are checked after loading).
-PLAIN_TYPES: tuple[type, ...] = (
-    dict, list, tuple, set, frozenset, bytes, bytearray, slice, collections.OrderedDict, Bunch,
-    np.dtype, np.random.RandomState, np.random.Generator,
-    sp.csr_matrix, sp.csc_matrix, sp.coo_matrix, sp.csr_array, sp.csc_array, sp.coo_array,
-)
+#: SciPy's sparse matrices (rebuilt by ``load_npz``; their indices are checked again after loading).
+SPARSE_TYPES: tuple[type, ...] = (sp.csr_matrix, sp.csc_matrix, sp.coo_matrix, sp.csr_array, sp.csc_array,
+                                  sp.coo_array)
 
 #: Functions a model may hold. Elementwise NumPy ufuncs without side effects (a
 #: ``FunctionTransformer``'s usual ``func``/``inverse_func``); scikit-learn's feature
@@ -198,9 +212,9 @@ def type_name(obj: object) -> str:
     return get_type_name(obj)
 
 
-def _internal_types() -> tuple[type, ...]:
+def _import(names: tuple[tuple[str, str], ...]) -> tuple[type, ...]:
     found = []
-    for module, name in INTERNAL_NAMES:
+    for module, name in names:
         try:
             found.append(getattr(importlib.import_module(module), name))
         except (ImportError, AttributeError):
@@ -208,9 +222,39 @@ def _internal_types() -> tuple[type, ...]:
     return tuple(found)
 
 
-INTERNALS: tuple[type, ...] = _internal_types()
+def _skops_losses() -> frozenset[str]:
+    from skops.io._sklearn import ALLOWED_LOSSES
 
-TYPES: frozenset[str] = frozenset(type_name(t) for t in (*ESTIMATORS, *INTERNALS, *PLAIN_TYPES, *ARRAY_TYPE_OBJECTS))
-ARRAY_TYPES: frozenset[str] = frozenset(type_name(t) for t in ARRAY_TYPE_OBJECTS)
-FUNCTIONS: frozenset[str] = frozenset(type_name(f) for f in (*FUNCTION_OBJECTS, *TYPE_VALUES, *WRAPPERS))
+    return frozenset(type_name(t) for t in ALLOWED_LOSSES)
+
+
+INTERNALS: tuple[type, ...] = _import(INTERNAL_NAMES)
+TREE: tuple[type, ...] = _import((TREE_NAME,))
+LOSSES: tuple[type, ...] = tuple(t for t in _import(LOSS_NAMES) if type_name(t) in _skops_losses())
+
+_names = lambda objects: frozenset(type_name(t) for t in objects)  # noqa: E731
+
+#: What each kind of skops node may rebuild, by the node class's name (see the module docstring).
+NODE_TYPES: dict[str, frozenset[str]] = {
+    "ObjectNode": _names((*ESTIMATORS, *INTERNALS)),
+    "DictNode": _names((dict, collections.OrderedDict, Bunch)),
+    "ListNode": _names((list,)),
+    "TupleNode": _names((tuple,)),
+    "SetNode": _names((set,)),
+    "BytesNode": _names((bytes,)),
+    "BytearrayNode": _names((bytearray,)),
+    "SliceNode": _names((slice,)),
+    "DTypeNode": _names((np.dtype,)),
+    "RandomStateNode": _names((np.random.RandomState,)),
+    "RandomGeneratorNode": _names((np.random.Generator,)),
+    "NdArrayNode": _names(ARRAY_TYPE_OBJECTS),
+    "SparseMatrixNode": _names(SPARSE_TYPES),
+    "TreeNode": _names(TREE),
+    "LossNode": _names(LOSSES),
+}
+
+#: Every class a file may hold, whatever node builds it (for documentation and tests).
+TYPES: frozenset[str] = frozenset().union(*NODE_TYPES.values())
+ARRAY_TYPES: frozenset[str] = NODE_TYPES["NdArrayNode"]
+FUNCTIONS: frozenset[str] = _names((*FUNCTION_OBJECTS, *TYPE_VALUES, *WRAPPERS))
 BIT_GENERATORS: frozenset[str] = frozenset(f"numpy.random.{g.__name__}" for g in BIT_GENERATOR_OBJECTS)
