@@ -7,7 +7,10 @@ indices, a histogram gradient boosting predictor's nodes, a k-NN search tree, li
 support vector counts, a sparse matrix's column indices): a crafted file could make
 predicting read or write outside an array. Each such structure is checked here, right
 after loading and before any prediction; a k-NN search tree is rebuilt from the model's
-own training data instead (deterministic, so predictions are unchanged).
+own training data instead (deterministic, so predictions are unchanged). Text vectorizers
+may only tokenize with a known, linear-time pattern and n-grams of bounded length, and
+every estimator's ``n_jobs`` is reset: a file must not decide how many threads scoring
+starts.
 """
 
 from __future__ import annotations
@@ -17,6 +20,26 @@ import functools
 import numpy as np
 
 from .._validation import EnsembleInputError
+from .skops_loader import library_text
+
+#: The token patterns a word vectorizer may use: scikit-learn's default, words of one
+#: character too, and whitespace-separated tokens. A pattern from a file is a program run
+#: on every example, and one that backtracks (``(?:.|.)*@``) never ends; these match in
+#: time linear in the text. A model with another pattern is refused, naming it.
+SAFE_TOKEN_PATTERNS: frozenset[str] = frozenset({
+    r"(?u)\b\w\w+\b", r"(?u)\b\w+\b", r"\b\w\w+\b", r"\b\w+\b", r"(?u)\S+", r"\S+",
+})
+
+#: The longest n-grams a vectorizer may build, by analyzer. An example of L characters
+#: yields about L n-grams of each length, whose text alone takes about L·n²/2 characters:
+#: with (1, 10) character n-grams a 100 kB review makes some 5 MB of strings, with
+#: (1, 10**6) one 3 kB review took 4 GB. Genuine models use 1–3 word n-grams and 2–6
+#: character n-grams.
+MAX_NGRAM: dict[str, int] = {"word": 5, "char": 10, "char_wb": 10}
+
+#: The most features a histogram gradient boosting model with a preprocessor may claim:
+#: its preprocessor is run on one row of that many zeros to learn its output's width.
+MAX_HGB_FEATURES = 1_000_000
 
 
 def _objects(root: object) -> list[object]:
@@ -36,7 +59,7 @@ def _objects(root: object) -> list[object]:
             stack.extend(obj)
         elif isinstance(obj, np.ndarray):
             if obj.dtype == object:
-                stack.extend(obj.ravel().tolist())
+                stack.extend(obj.flat)
         elif isinstance(obj, functools.partial):
             stack.extend([obj.func, *obj.args, *obj.keywords.values()])
         elif hasattr(obj, "__dict__"):
@@ -48,15 +71,37 @@ def _refuse(source: object, what: str) -> EnsembleInputError:
     return EnsembleInputError(f"{source}: refused: {what} (a damaged or crafted file)")
 
 
+def _check_coo(source: object, matrix) -> None:
+    """A COO matrix's coordinates: integer arrays as long as its data, inside its shape.
+    (SciPy checks them when a matrix is built from its arguments, not when one is rebuilt
+    from its state; and converting one to CSR writes wherever a row index points.)"""
+    data, shape = getattr(matrix, "data", None), getattr(matrix, "shape", None)
+    coords = getattr(matrix, "coords", None)
+    if coords is None:
+        coords = (getattr(matrix, "row", None), getattr(matrix, "col", None))
+    ok = (isinstance(data, np.ndarray) and data.ndim == 1 and isinstance(shape, tuple)
+          and isinstance(coords, tuple) and len(coords) == len(shape))
+    if ok:
+        for axis, coord in zip(shape, coords):
+            if not (isinstance(coord, np.ndarray) and coord.ndim == 1 and coord.dtype.kind in "iu"
+                    and len(coord) == len(data) and isinstance(axis, (int, np.integer))
+                    and (len(coord) == 0 or (coord.min() >= 0 and coord.max() < axis))):
+                ok = False
+                break
+    if not ok:
+        raise _refuse(source, "a sparse matrix with coordinates outside its shape")
+
+
 def _check_sparse(source: object, matrix) -> None:
     if matrix.format == "coo":
-        return  # SciPy checks a COO matrix's indices when it is built
+        _check_coo(source, matrix)
+        return
     if matrix.format not in ("csr", "csc"):
         raise _refuse(source, f"a sparse matrix in {matrix.format!r} format")
     try:
         matrix.check_format(full_check=True)
     except ValueError as exc:
-        raise _refuse(source, f"a sparse matrix with invalid indices ({exc})") from None
+        raise _refuse(source, f"a sparse matrix with invalid indices ({library_text(exc)})") from None
 
 
 def _check_vectorizer(source: object, vectorizer) -> None:
@@ -68,6 +113,7 @@ def _check_vectorizer(source: object, vectorizer) -> None:
             f"{source}: refused: its {name} has input={vectorizer.input!r}, which reads the file each example "
             "names; only input='content' (the text itself) is allowed"
         )
+    _check_analysis(source, vectorizer)
     vocabulary = getattr(vectorizer, "vocabulary_", None) if isinstance(vectorizer, CountVectorizer) else None
     if vocabulary is not None:
         # The column of each term: a permutation of 0..n-1, or the sparse matrix it builds
@@ -79,6 +125,49 @@ def _check_vectorizer(source: object, vectorizer) -> None:
         if not np.array_equal(np.sort(columns), np.arange(len(columns))):
             raise _refuse(source, f"its {name}'s vocabulary does not number its {len(columns)} columns 0 to "
                                   f"{len(columns) - 1}")
+
+
+def _check_analysis(source: object, vectorizer) -> None:
+    """How a vectorizer cuts text: a known analyzer, no code (preprocessor, tokenizer), a
+    token pattern from :data:`SAFE_TOKEN_PATTERNS`, bounded n-grams (:data:`MAX_NGRAM`)."""
+    import codecs
+
+    name = type(vectorizer).__name__
+    analyzer = getattr(vectorizer, "analyzer", None)
+    if not isinstance(analyzer, str) or analyzer not in MAX_NGRAM:
+        raise EnsembleInputError(f"{source}: refused: its {name} has analyzer={analyzer!r}; allowed: "
+                                 f"{', '.join(map(repr, MAX_NGRAM))}")
+    for attr in ("preprocessor", "tokenizer"):
+        if getattr(vectorizer, attr, None) is not None:
+            raise EnsembleInputError(f"{source}: refused: its {name} has a custom {attr} (code run on every "
+                                     "example); only the built-in one is allowed")
+    pattern = getattr(vectorizer, "token_pattern", None)
+    if analyzer == "word" and pattern not in SAFE_TOKEN_PATTERNS:
+        shown = repr(pattern) if len(repr(pattern)) <= 80 else repr(pattern)[:80] + "…"
+        raise EnsembleInputError(f"{source}: refused: its {name} has token_pattern={shown}; allowed: "
+                                 f"{', '.join(map(repr, sorted(SAFE_TOKEN_PATTERNS)))} (a pattern is a program "
+                                 "run on every example)")
+    stop_words = getattr(vectorizer, "stop_words", None)
+    if not (stop_words is None or stop_words == "english" or (
+            isinstance(stop_words, (list, tuple, set, frozenset)) and all(isinstance(w, str) for w in stop_words))):
+        raise EnsembleInputError(f"{source}: refused: its {name}'s stop_words are neither 'english' nor a list of "
+                                 "words")
+    ngram = getattr(vectorizer, "ngram_range", None)
+    if not (isinstance(ngram, tuple) and len(ngram) == 2
+            and all(isinstance(n, (int, np.integer)) and not isinstance(n, (bool, np.bool_)) for n in ngram)
+            and 1 <= ngram[0] <= ngram[1] <= MAX_NGRAM[analyzer]):
+        shown = repr(ngram) if len(repr(ngram)) <= 80 else repr(ngram)[:80] + "…"
+        raise EnsembleInputError(f"{source}: refused: its {name} has ngram_range={shown}; with "
+                                 f"analyzer={analyzer!r} at most (1, {MAX_NGRAM[analyzer]}) (longer n-grams take "
+                                 "memory growing with their length squared on every example)")
+    encoding = getattr(vectorizer, "encoding", "utf-8")
+    try:
+        text_codec = isinstance(encoding, str) and codecs.lookup(encoding)._is_text_encoding
+    except LookupError:
+        text_codec = False
+    if not text_codec or getattr(vectorizer, "decode_error", "strict") not in ("strict", "ignore", "replace"):
+        raise EnsembleInputError(f"{source}: refused: its {name} decodes bytes with an unknown encoding or "
+                                 "error handler")
 
 
 def _check_tree(source: object, tree, n_features: int | None = None) -> None:
@@ -135,7 +224,8 @@ def _check_gradient_boosting(source: object, model) -> None:
     except EnsembleInputError:
         raise
     except Exception as exc:
-        raise _refuse(source, f"a gradient boosting model whose start cannot be computed ({exc})") from None
+        raise _refuse(source, f"a gradient boosting model whose start cannot be computed ({library_text(exc)})") \
+            from None
     if np.shape(raw) != (1, estimators.shape[1]):
         raise _refuse(source, "a gradient boosting model whose start does not match its trees")
 
@@ -150,6 +240,20 @@ def _check_hist_gradient_boosting(source: object, model) -> None:
     categorical = np.zeros(n_features, dtype=bool) if categorical is None else np.asarray(categorical, dtype=bool)
     if categorical.shape != (n_features,):
         raise _refuse(source, "a histogram gradient boosting model whose binning does not match its features")
+    preprocessor = getattr(model, "_preprocessor", None)
+    if preprocessor is not None:
+        # The predictors index the preprocessor's output, not the data: it must be as wide
+        # as the features they are checked against below.
+        if n_features > MAX_HGB_FEATURES:
+            raise _refuse(source, f"a histogram gradient boosting model claiming {n_features:,} features")
+        try:
+            width = np.shape(preprocessor.transform(np.zeros((1, n_features))))
+        except Exception as exc:
+            raise _refuse(source, "a histogram gradient boosting model whose preprocessor cannot run "
+                                  f"({library_text(exc)})") from None
+        if width != (1, n_features):
+            raise _refuse(source, f"a histogram gradient boosting model whose preprocessor gives {width[-1]} "
+                                  f"columns for its {n_features} features")
     for predictors in getattr(model, "_predictors", []):
         for predictor in predictors:
             nodes = getattr(predictor, "nodes", None)
@@ -217,7 +321,8 @@ def _rebuild_neighbors_tree(source: object, model) -> None:
         model._tree = tree_class(data, model.leaf_size, metric=model.effective_metric_,
                                  **(model.effective_metric_params_ or {}))
     except Exception as exc:
-        raise _refuse(source, f"a neighbours model whose search tree cannot be rebuilt ({exc})") from None
+        raise _refuse(source, f"a neighbours model whose search tree cannot be rebuilt ({library_text(exc)})") \
+            from None
 
 
 def check_content(source: object, obj: object) -> None:
@@ -254,10 +359,24 @@ def check_content(source: object, obj: object) -> None:
         elif isinstance(item, NeighborsBase):
             _rebuild_neighbors_tree(source, item)
         elif isinstance(item, HistGradientBoostingClassifier) and hasattr(item, "_predictors"):
-            _check_hist_gradient_boosting(source, item)
+            boosted.append(item)
         if isinstance(item, (BaseForest, GradientBoostingClassifier)) and hasattr(item, "estimators_"):
             _check_tree_estimators(source, item)
             if isinstance(item, GradientBoostingClassifier):
                 boosted.append(item)
-    for model in boosted:  # ...then what runs a (checked) init estimator
-        _check_gradient_boosting(source, model)
+    _reset_n_jobs(objects)
+    for model in boosted:  # ...then what runs (checked) parts: an init estimator, a preprocessor
+        if isinstance(model, GradientBoostingClassifier):
+            _check_gradient_boosting(source, model)
+        else:
+            _check_hist_gradient_boosting(source, model)
+
+
+def _reset_n_jobs(objects: list[object]) -> None:
+    """Every estimator's ``n_jobs`` back to None (one job, unless the caller sets a joblib
+    backend): a file asking for a million starts a thread per tree."""
+    from sklearn.base import BaseEstimator
+
+    for item in objects:
+        if isinstance(item, BaseEstimator) and "n_jobs" in vars(item):
+            item.n_jobs = None
