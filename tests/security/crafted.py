@@ -371,6 +371,156 @@ def pickle_bytes(marker: Path) -> bytes:
 
 
 # ---------------------------------------------------------------------------------------
+# Review 10: what the per-node-kind allow-list and the content checks refuse.
+
+#: The feature columns the crafted feature models below read (``features_csv``).
+FEATURES = ("a", "b", "c", "d")
+
+
+def features_csv() -> str:
+    """Four rows of the four features, labelled 0/1 (what the feature models are scored on)."""
+    rows = "\n".join(",".join(str(float(i == j)) for j in range(4)) + f",{i % 2}" for i in range(4))
+    return f"{','.join(FEATURES)},label\n{rows}\n"
+
+
+class _Stand:
+    """An object skops saves as an ObjectNode with these attributes (renamed in the schema)."""
+
+
+def _rename_objects(data: bytes, module: str, name: str) -> bytes:
+    """``data`` with every ObjectNode of :class:`_Stand` renamed to ``module.name``."""
+    original = zipfile.ZipFile(io.BytesIO(data))
+    schema = json.loads(original.read("schema.json"))
+    found = []
+
+    def visit(node) -> None:
+        if isinstance(node, dict):
+            if node.get("__class__") == "_Stand":
+                node["__module__"], node["__class__"] = module, name
+                found.append(node)
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    visit(schema)
+    assert found
+    return rezip(original, schema=json.dumps(schema).encode())
+
+
+def coo_objectnode(row: int = 10**9) -> bytes:
+    """Finding 1: a k-NN model whose training data is a SciPy COO matrix rebuilt as an
+    object (``__new__`` + its state: SciPy never checks it) with a row index of ``row`` in
+    a 4×4 matrix; predicting converts it to CSR, writing at that row: a segfault."""
+    import scipy.sparse as sp
+    import skops.io as sio
+    from sklearn.neighbors import KNeighborsClassifier
+
+    knn = KNeighborsClassifier(n_neighbors=1, algorithm="brute").fit(sp.csr_matrix(np.eye(4)), [0, 1, 0, 1])
+    stand = _Stand()
+    vars(stand).update(_shape=(4, 4), maxprint=50, has_canonical_format=False, data=np.ones(4),
+                       coords=(np.array([0, 1, 2, 3 + row]), np.array([0, 1, 2, 3])))
+    knn._fit_X = stand
+    return _rename_objects(sio.dumps(knn), "scipy.sparse._coo", "coo_matrix")
+
+
+def hgb_narrow_preprocessor(claimed: int = 10**6) -> bytes:
+    """Finding 2: histogram gradient boosting whose preprocessor outputs one column while the
+    model claims ``claimed`` features and a split reads the last: out of bounds on predict."""
+    import skops.io as sio
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    X = np.random.RandomState(0).rand(200, 4)
+    model = HistGradientBoostingClassifier(max_iter=2, random_state=0).fit(X, (X[:, 0] > .5).astype(int))
+    model._preprocessor = ColumnTransformer([("keep", "passthrough", [0])]).fit(X)
+    model.n_features_in_ = claimed
+    model._bin_mapper.is_categorical_ = np.zeros(claimed, dtype=np.uint8)
+    for predictors in model._predictors:
+        for predictor in predictors:
+            predictor.nodes["feature_idx"][0] = claimed - 1
+    return sio.dumps(model)
+
+
+def _reduce_node(loader: str, module: str, name: str, *args: dict) -> dict:
+    return {"__class__": name, "__module__": module, "__loader__": loader,
+            "__reduce__": {"args": _tuple(*args)}, "content": _dict()}
+
+
+def loss_node_call(what: str, size: int = 150_000_000) -> bytes:
+    """Finding 3: skops' loss node calls the node's *own* class with the file's arguments:
+    ``numpy.ndarray((size,), 'O')`` (a 1.2 GB array of None, 35 s) or ``bytearray(size)``."""
+    args = {"objarray": ("numpy", "ndarray", _tuple(_json(size)), _json("O")),
+            "bytearray": ("builtins", "bytearray", _json(size))}[what]
+    return text_pipeline_with(kw_args=_reduce_node("LossNode", *args))
+
+
+def list_node_ndarray(size: int = 150_000_000) -> bytes:
+    """Finding 3's cousin: a list node calls its class with the items, so one named
+    ``numpy.ndarray`` holding ``[size]`` builds ``numpy.ndarray([size])``."""
+    return text_pipeline_with(kw_args={"__class__": "ndarray", "__module__": "numpy", "__loader__": "ListNode",
+                                       "content": [_json(size)]})
+
+
+def _text_pipeline(**vectorizer_options) -> bytes:
+    """A genuine fitted TF-IDF + logistic regression file, its vectorizer then given
+    ``vectorizer_options`` (as a hand-edited file would hold them)."""
+    import skops.io as sio
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    analyzer = vectorizer_options.get("analyzer", "word")
+    pipe = make_pipeline(TfidfVectorizer(analyzer=analyzer), LogisticRegression()).fit(TEXTS, LABELS)
+    for key, value in vectorizer_options.items():
+        setattr(pipe.steps[0][1], key, value)
+    return sio.dumps(pipe)
+
+
+def redos_token_pattern() -> bytes:
+    """Finding 4: a token pattern that backtracks exponentially: scoring never ends."""
+    return _text_pipeline(token_pattern=r"(?:.|.)*@")
+
+
+def huge_ngram_range() -> bytes:
+    """Finding 5: character n-grams up to 10**6 long: memory cubic in a review's length."""
+    return _text_pipeline(analyzer="char", ngram_range=(1, 10**6))
+
+
+def npy_long_header(length: int = 12_000) -> bytes:
+    """Finding 7: an array member whose ``.npy`` header is ``length`` bytes (numpy refuses
+    over 10,000 in three lines that advise ``allow_pickle=True``)."""
+    import skops.io as sio
+    from sklearn.linear_model import LogisticRegression
+
+    original = zipfile.ZipFile(io.BytesIO(sio.dumps(LogisticRegression().fit(np.eye(4), [0, 1, 0, 1]))))
+    coef = json.loads(original.read("schema.json"))["content"]["content"]["coef_"]["file"]
+    header = "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 4), }".ljust(length - 1) + "\n"
+    npy = b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode() + np.zeros(4).tobytes()
+    return _replace_member(original, coef, npy)
+
+
+def _replace_member(original: zipfile.ZipFile, member: str, data: bytes) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for name in original.namelist():
+            z.writestr(name, data if name == member else original.read(name))
+    return out.getvalue()
+
+
+def forest_many_jobs(n_jobs: int = 10**6) -> bytes:
+    """Finding 6: a genuine random forest saved with ``n_jobs`` of a million."""
+    import skops.io as sio
+    from sklearn.ensemble import RandomForestClassifier
+
+    X = np.eye(4)
+    forest = RandomForestClassifier(n_estimators=3, random_state=0).fit(X, [0, 1, 0, 1])
+    forest.n_jobs = n_jobs
+    return sio.dumps(forest)
+
+
+# ---------------------------------------------------------------------------------------
 # The skops attacks every entry point is tried with.
 
 @dataclass(frozen=True)
@@ -391,6 +541,10 @@ class SkopsAttack:
     name: str
     build: Callable[[Targets], bytes]
     refusal: str
+    #: Loaded anyway, scoring it would crash, hang or exhaust the process: the command is
+    #: then run in a subprocess (on :func:`features_csv` for a feature model).
+    runs_away: bool = False
+    features: bool = False
 
 
 SKOPS_ATTACKS: tuple[SkopsAttack, ...] = (
@@ -417,6 +571,23 @@ SKOPS_ATTACKS: tuple[SkopsAttack, ...] = (
                 r"ENSEMBLE_EXPLORER_MAX_UNPACKED_MB"),
     SkopsAttack("npy-lying-header", lambda t: npy_lying_header(),
                 r"refused: an array declares a \(500000000,\) float64 array \(3,815 MB\) but holds"),
+    # review 10
+    SkopsAttack("coo-objectnode", lambda t: coo_objectnode(),
+                r"allow-list: ObjectNode:scipy\.sparse\._coo\.coo_matrix \(", runs_away=True, features=True),
+    SkopsAttack("hgb-narrow-preprocessor", lambda t: hgb_narrow_preprocessor(),
+                r"refused: a histogram gradient boosting model whose preprocessor", runs_away=True, features=True),
+    SkopsAttack("loss-node-object-array", lambda t: loss_node_call("objarray"),
+                r"allow-list: LossNode:numpy\.ndarray \("),
+    SkopsAttack("loss-node-bytearray", lambda t: loss_node_call("bytearray"),
+                r"allow-list: LossNode:builtins\.bytearray \("),
+    SkopsAttack("list-node-ndarray", lambda t: list_node_ndarray(), r"allow-list: ListNode:numpy\.ndarray \("),
+    SkopsAttack("redos-token-pattern", lambda t: redos_token_pattern(),
+                r"refused: its TfidfVectorizer has token_pattern='\(\?:\.\|\.\)\*@'; allowed: ", runs_away=True),
+    SkopsAttack("huge-ngram-range", lambda t: huge_ngram_range(),
+                r"refused: its TfidfVectorizer has ngram_range=\(1, 1000000\); with analyzer='char' at most "
+                r"\(1, 10\)", runs_away=True),
+    SkopsAttack("npy-long-header", lambda t: npy_long_header(),
+                r"refused: an array has a 12,000-byte array header \(at most 10,000; a crafted file\)$"),
 )
 
 
