@@ -16,6 +16,10 @@ class EnsembleInputError(ValueError):
     """
 
 
+#: Seeds are passed to scikit-learn's splitters, which take 0 to 2**32 - 1.
+MAX_SEED = 2**32 - 1
+
+
 def one_line(message: str) -> str:
     """A user-facing message on one line: line breaks (from a value the user gave,
     such as a label) are shown as ``\\n``."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import EnsembleInputError, first_line, one_line
+from ._validation import MAX_SEED, EnsembleInputError, first_line, one_line
 from .combine import STRATEGIES
 from .stacking import META_LEARNERS
 
@@ -50,10 +50,6 @@ def _weights(text: str) -> list[float] | dict[str, float]:
         raise argparse.ArgumentTypeError(
             f"must be comma-separated numbers like 1,2,0.5 or name=number pairs like forest=3,knn=1; got {text!r}"
         ) from None
-
-
-#: Seeds are passed to scikit-learn's splitters, which take 0 to 2**32 - 1.
-MAX_SEED = 2**32 - 1
 
 
 def _seed(text: str) -> int:
