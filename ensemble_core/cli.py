@@ -238,33 +238,6 @@ def _settings(args, config) -> _Settings:
                      resolved["--seed"])
 
 
-def _configured_set(pset, config, source: str):
-    """The prediction set as the config has it: its models (any others must be ones it left
-    out), each temperature-scaled with the config's temperature when it has them."""
-    from .calibration import apply_temperatures
-    from .predictions import PredictionSet
-
-    missing = [m for m in config.models if m not in pset.names]
-    if missing:
-        raise EnsembleInputError(
-            f"{source}: no prediction file for model {missing[0]!r} (files give the models "
-            f"{', '.join(pset.names)}; a file's model name is its stem, or use --names)"
-        )
-    unknown = [n for n in pset.names if n not in config.models and n not in config.excluded]
-    if unknown:
-        raise EnsembleInputError(f"{source}: model {unknown[0]!r} is neither in its 'models' nor in 'excluded'")
-    pset = pset.select([n for n in pset.names if n in config.models])
-    if config.temperatures is None:
-        return pset, [], None
-    temperatures = [config.temperatures[n] for n in pset.names]
-    probas = apply_temperatures(pset.probas, temperatures)
-    scaled = PredictionSet(probas, pset.y_true, pset.classes, pset.names, hard=pset.hard, ids=pset.ids,
-                           content=pset.content)
-    note = ("members temperature-scaled with the config's temperatures, as given (fitted on the data the config "
-            "was made on: on those rows the scaling is in-sample, unlike the page's cross-fitted members)")
-    return scaled, [note], temperatures
-
-
 def _evaluate(args) -> int:
     from .config import read_config, weights_by_name
     from .ensemble import EnsembleEvaluator
@@ -282,7 +255,7 @@ def _evaluate(args) -> int:
     pset = load_prediction_set(args.labels, args.predictions, args.names)
     notes, temperatures = [], None
     if config is not None:
-        pset, notes, temperatures = _configured_set(pset, config, args.config)
+        pset, notes, temperatures = config.apply_to(pset, source=args.config)
     weights = run.weights
     if isinstance(weights, dict):
         source = "--weights" if args.weights is not None else f"{args.config}: 'weights'"

@@ -13,11 +13,15 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ._validation import MAX_SEED, EnsembleInputError
 from .calibration import TEMPERATURE_RANGE
 from .combine import STRATEGIES
 from .stacking import META_LEARNERS
+
+if TYPE_CHECKING:
+    from .predictions import PredictionSet
 
 #: A config is a few hundred bytes; anything much larger is not one.
 MAX_CONFIG_BYTES = 1 * 2**20
@@ -47,6 +51,45 @@ class EnsembleConfig:
     seed: int | None = None
     excluded: tuple[str, ...] = ()
     temperatures: Mapping[str, float] | None = None
+
+    def apply_to(self, pset: PredictionSet, *, source: object = "config") -> tuple[PredictionSet, list[str], list[float] | None]:
+        """The prediction set as this config has it: its models, in the set's order (any
+        others must be ones it left out), each temperature-scaled with the config's
+        temperature when it has them.
+
+        Returns
+        -------
+        pset : PredictionSet
+        notes : list of str, what the scaling means for the numbers
+        temperatures : list of float in the returned set's model order, or None
+
+        Raises
+        ------
+        EnsembleInputError
+            When a config model has no prediction file, or a file's model is neither
+            in the config's models nor in its excluded ones.
+        """
+        from .calibration import apply_temperatures
+        from .predictions import PredictionSet
+
+        missing = [m for m in self.models if m not in pset.names]
+        if missing:
+            raise EnsembleInputError(
+                f"{source}: no prediction file for model {missing[0]!r} (files give the models "
+                f"{', '.join(pset.names)}; a file's model name is its stem, or use --names)"
+            )
+        unknown = [n for n in pset.names if n not in self.models and n not in self.excluded]
+        if unknown:
+            raise EnsembleInputError(f"{source}: model {unknown[0]!r} is neither in its 'models' nor in 'excluded'")
+        pset = pset.select([n for n in pset.names if n in self.models])
+        if self.temperatures is None:
+            return pset, [], None
+        temperatures = [self.temperatures[n] for n in pset.names]
+        scaled = PredictionSet(apply_temperatures(pset.probas, temperatures), pset.y_true, pset.classes,
+                               pset.names, hard=pset.hard, ids=pset.ids, content=pset.content)
+        note = ("members temperature-scaled with the config's temperatures, as given (fitted on the data the "
+                "config was made on: on those rows the scaling is in-sample, unlike the page's cross-fitted members)")
+        return scaled, [note], temperatures
 
     @classmethod
     def from_dict(cls, obj: object, *, source: object = "config") -> EnsembleConfig:

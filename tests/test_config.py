@@ -83,3 +83,24 @@ def test_weights_by_name():
     assert weights_by_name({"b": 2, "a": 1}, ["a", "b"]) == [1.0, 2.0]
     with pytest.raises(EnsembleInputError, match=r"--weights: 'z' is not one of the models \(a, b\)"):
         weights_by_name({"a": 1, "b": 1, "z": 1}, ["a", "b"])
+
+
+def test_apply_to_selects_the_configs_models_and_scales_them():
+    import numpy as np
+
+    from ensemble_core import PredictionSet
+    from ensemble_core.calibration import apply_temperatures
+
+    rng = np.random.default_rng(0)
+    probas = rng.dirichlet(np.ones(2), size=(3, 10)).astype(np.float32)
+    pset = PredictionSet(probas, np.arange(10) % 2, np.array(["x", "y"]), ("a", "b", "c"))
+    cfg = EnsembleConfig("soft", ("b", "a"), {"a": 1.0, "b": 1.0}, excluded=("c",), temperatures={"a": 2.0, "b": 0.5})
+    scaled, notes, temperatures = cfg.apply_to(pset, source="c.json")
+    assert scaled.names == ("a", "b") and temperatures == [2.0, 0.5]
+    np.testing.assert_array_equal(scaled.probas, apply_temperatures(probas[:2], [2.0, 0.5]))
+    assert "temperature-scaled" in notes[0]
+    assert EnsembleConfig("soft", ("a", "b", "c"), None).apply_to(pset)[1:] == ([], None)
+    with pytest.raises(EnsembleInputError, match=r"c\.json: model 'c' is neither in its 'models' nor in 'excluded'"):
+        EnsembleConfig("soft", ("a", "b"), None).apply_to(pset, source="c.json")
+    with pytest.raises(EnsembleInputError, match=r"c\.json: no prediction file for model 'd'"):
+        EnsembleConfig("soft", ("a", "d"), None, excluded=("b", "c")).apply_to(pset, source="c.json")
