@@ -16,10 +16,24 @@ class EnsembleInputError(ValueError):
     """
 
 
+#: Seeds are passed to scikit-learn's splitters, which take 0 to 2**32 - 1.
+MAX_SEED = 2**32 - 1
+
+
 def one_line(message: str) -> str:
-    """A user-facing message on one line: line breaks (from a value the user gave,
-    such as a label) are shown as ``\\n``."""
-    return message.strip().replace("\r\n", "\n").replace("\n", "\\n")
+    """A user-facing message on one line, and nothing a terminal acts on: line breaks (from
+    a value the user gave, such as a label) are shown as ``\\n``, a carriage return as
+    ``\\r``, any other character that is not printable as its Python escape (``\\x1b``).
+
+    Examples
+    --------
+    >>> one_line("bad label 'a\\rEVIL\\x1b[2J'\\n")
+    "bad label 'a\\\\rEVIL\\\\x1b[2J'"
+    """
+    text = message.strip().replace("\r\n", "\n")
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 def first_line(what: object) -> str:
@@ -63,6 +77,11 @@ def check_weights(weights: Sequence[float] | np.ndarray | None, n_models: int) -
     top = w.max()
     if top <= 0:
         raise EnsembleInputError("at least one weight must be > 0; all weights are 0")
-    # Scaled to the largest first, the sum cannot overflow: 1e308,1e308 are equal weights.
-    w = w / top
-    return w / w.sum()
+    with np.errstate(over="ignore"):
+        total = w.sum()
+    if not np.isfinite(total):
+        # Scaled to the largest, the sum cannot overflow: 1e308,1e308 are equal weights. Only
+        # then: dividing twice changes the last digits of ordinary weights (0.3 → 0.29999999999999993).
+        w = w / top
+        total = w.sum()
+    return w / total

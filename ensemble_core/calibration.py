@@ -33,6 +33,8 @@ from .metrics import calibration_curve, expected_calibration_error
 
 #: Inverse temperatures are kept inside this range (T from 0.001 to 1000).
 _BETA_RANGE = (1e-3, 1e3)
+#: The temperatures fitting can produce: 1 / the inverse temperatures' range.
+TEMPERATURE_RANGE = (1 / _BETA_RANGE[1], 1 / _BETA_RANGE[0])
 
 
 @dataclass(frozen=True, eq=False)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import EnsembleInputError, first_line, one_line
+from ._validation import MAX_SEED, EnsembleInputError, first_line, one_line
 from .combine import STRATEGIES
 from .stacking import META_LEARNERS
 
@@ -50,10 +50,6 @@ def _weights(text: str) -> list[float] | dict[str, float]:
         raise argparse.ArgumentTypeError(
             f"must be comma-separated numbers like 1,2,0.5 or name=number pairs like forest=3,knn=1; got {text!r}"
         ) from None
-
-
-#: Seeds are passed to scikit-learn's splitters, which take 0 to 2**32 - 1.
-MAX_SEED = 2**32 - 1
 
 
 def _seed(text: str) -> int:
@@ -242,33 +238,6 @@ def _settings(args, config) -> _Settings:
                      resolved["--seed"])
 
 
-def _configured_set(pset, config, source: str):
-    """The prediction set as the config has it: its models (any others must be ones it left
-    out), each temperature-scaled with the config's temperature when it has them."""
-    from .calibration import apply_temperatures
-    from .predictions import PredictionSet
-
-    missing = [m for m in config.models if m not in pset.names]
-    if missing:
-        raise EnsembleInputError(
-            f"{source}: no prediction file for model {missing[0]!r} (files give the models "
-            f"{', '.join(pset.names)}; a file's model name is its stem, or use --names)"
-        )
-    unknown = [n for n in pset.names if n not in config.models and n not in config.excluded]
-    if unknown:
-        raise EnsembleInputError(f"{source}: model {unknown[0]!r} is neither in its 'models' nor in 'excluded'")
-    pset = pset.select([n for n in pset.names if n in config.models])
-    if config.temperatures is None:
-        return pset, []
-    temperatures = [config.temperatures[n] for n in pset.names]
-    probas = apply_temperatures(pset.probas, temperatures)
-    scaled = PredictionSet(probas, pset.y_true, pset.classes, pset.names, hard=pset.hard, ids=pset.ids,
-                           content=pset.content)
-    note = ("members temperature-scaled with the config's temperatures, as given (fitted on the data the config "
-            "was made on: on those rows the scaling is in-sample, unlike the page's cross-fitted members)")
-    return scaled, [note]
-
-
 def _evaluate(args) -> int:
     from .config import read_config, weights_by_name
     from .ensemble import EnsembleEvaluator
@@ -284,9 +253,9 @@ def _evaluate(args) -> int:
     if args.calibrate and not args.optimize:
         raise EnsembleInputError("--calibrate needs --optimize (it calibrates the models the weights are chosen for)")
     pset = load_prediction_set(args.labels, args.predictions, args.names)
-    notes = []
+    notes, temperatures = [], None
     if config is not None:
-        pset, notes = _configured_set(pset, config, args.config)
+        pset, notes, temperatures = config.apply_to(pset, source=args.config)
     weights = run.weights
     if isinstance(weights, dict):
         source = "--weights" if args.weights is not None else f"{args.config}: 'weights'"
@@ -308,7 +277,8 @@ def _evaluate(args) -> int:
             write_predictions(args.out, pset.classes, labels=result.y_pred, ids=pset.ids)
     if args.save_meta:
         fit_stacker(
-            pset.probas, pset.y_true, pset.classes, pset.names, meta=run.meta, seed=run.seed, ids=pset.ids
+            pset.probas, pset.y_true, pset.classes, pset.names, meta=run.meta, seed=run.seed, ids=pset.ids,
+            temperatures=temperatures,
         ).save(args.save_meta)
     if args.json:
         print(json.dumps(report, allow_nan=False, default=_json_default))
@@ -326,6 +296,7 @@ def _apply(args) -> int:
     order = stacker.model_order(names, source=args.meta_model)
     rows = LabelsFile(args.data, classes=stacker.classes)
     probas, _ = read_aligned_predictions(rows, [entries[i] for i in order])
+    probas = stacker.scale(probas)  # as it was fitted: with the config's temperatures, if any
     stacked = stacker.predict_proba(probas)
     write_predictions(args.out, stacker.classes, probas=stacked, ids=rows.ids)
     summary = f"wrote {args.out}: {rows.n_samples} examples"
@@ -335,7 +306,12 @@ def _apply(args) -> int:
     else:
         summary += f" ({rows.path.name} has no 'label' column: no accuracy)"
     seen = stacker.fitted_rows(probas, rows.ids)
-    if seen is not None and seen.any():
+    if seen is None:
+        _warn(
+            f"{args.meta_model} was saved before fingerprints of its training rows were kept; cannot tell "
+            "whether these are its training rows (where its accuracy would be in-sample, not evidence)"
+        )
+    elif seen.any():
         n_seen = int(seen.sum())
         if n_seen == rows.n_samples:
             what = f"these are the rows the stacker was fitted on (all {n_seen} match)"
@@ -345,7 +321,7 @@ def _apply(args) -> int:
                 summary += f"; {correct[~seen].mean():.4f} on the {rows.n_samples - n_seen} other rows"
         _warn(
             f"{what}: its predictions and accuracy there are in-sample, not evidence (a row matches when "
-            "its id, or without ids its row number, and every model's probabilities are a training row's); "
+            "every model's probabilities for it are a training row's, in any order, or its id is a training row's id); "
             "for an honest estimate use evaluate --strategy stacking (out-of-fold)"
         )
     print(summary)

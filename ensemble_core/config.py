@@ -13,13 +13,20 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ._validation import EnsembleInputError
+from ._validation import MAX_SEED, EnsembleInputError
+from .calibration import TEMPERATURE_RANGE
 from .combine import STRATEGIES
 from .stacking import META_LEARNERS
 
+if TYPE_CHECKING:
+    from .predictions import PredictionSet
+
 #: A config is a few hundred bytes; anything much larger is not one.
 MAX_CONFIG_BYTES = 1 * 2**20
+#: Every key a config may have ("note" is the page's remark on stacking); any other is a typo.
+CONFIG_KEYS = ("strategy", "models", "weights", "meta", "folds", "seed", "excluded", "temperatures", "note")
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,45 @@ class EnsembleConfig:
     excluded: tuple[str, ...] = ()
     temperatures: Mapping[str, float] | None = None
 
+    def apply_to(self, pset: PredictionSet, *, source: object = "config") -> tuple[PredictionSet, list[str], list[float] | None]:
+        """The prediction set as this config has it: its models, in the set's order (any
+        others must be ones it left out), each temperature-scaled with the config's
+        temperature when it has them.
+
+        Returns
+        -------
+        pset : PredictionSet
+        notes : list of str, what the scaling means for the numbers
+        temperatures : list of float in the returned set's model order, or None
+
+        Raises
+        ------
+        EnsembleInputError
+            When a config model has no prediction file, or a file's model is neither
+            in the config's models nor in its excluded ones.
+        """
+        from .calibration import apply_temperatures
+        from .predictions import PredictionSet
+
+        missing = [m for m in self.models if m not in pset.names]
+        if missing:
+            raise EnsembleInputError(
+                f"{source}: no prediction file for model {missing[0]!r} (files give the models "
+                f"{', '.join(pset.names)}; a file's model name is its stem, or use --names)"
+            )
+        unknown = [n for n in pset.names if n not in self.models and n not in self.excluded]
+        if unknown:
+            raise EnsembleInputError(f"{source}: model {unknown[0]!r} is neither in its 'models' nor in 'excluded'")
+        pset = pset.select([n for n in pset.names if n in self.models])
+        if self.temperatures is None:
+            return pset, [], None
+        temperatures = [self.temperatures[n] for n in pset.names]
+        scaled = PredictionSet(apply_temperatures(pset.probas, temperatures), pset.y_true, pset.classes,
+                               pset.names, hard=pset.hard, ids=pset.ids, content=pset.content)
+        note = ("members temperature-scaled with the config's temperatures, as given (fitted on the data the "
+                "config was made on: on those rows the scaling is in-sample, unlike the page's cross-fitted members)")
+        return scaled, [note], temperatures
+
     @classmethod
     def from_dict(cls, obj: object, *, source: object = "config") -> EnsembleConfig:
         """Validate a decoded JSON object; every problem is one line naming the key."""
@@ -54,6 +100,9 @@ class EnsembleConfig:
 
         if not isinstance(obj, dict):
             raise fail(f"expected a JSON object; got {type(obj).__name__}")
+        unknown_keys = [k for k in obj if k not in CONFIG_KEYS]
+        if unknown_keys:
+            raise fail(f"unknown key {unknown_keys[0]!r}; a config has {', '.join(CONFIG_KEYS)}")
         strategy = obj.get("strategy")
         if strategy not in STRATEGIES:
             raise fail(f"'strategy' must be one of {', '.join(STRATEGIES)}; got {strategy!r}")
@@ -79,12 +128,20 @@ class EnsembleConfig:
         if meta is not None and meta not in META_LEARNERS:
             raise fail(f"'meta' must be one of {', '.join(META_LEARNERS)}; got {meta!r}")
         folds, seed = obj.get("folds"), obj.get("seed")
-        for key, value, low in (("folds", folds, 2), ("seed", seed, 0)):
-            if value is not None and (type(value) is not int or value < low):
-                raise fail(f"{key!r} must be a whole number of at least {low}; got {value!r}")
+        if folds is not None and (type(folds) is not int or folds < 2):
+            raise fail(f"'folds' must be a whole number of at least 2; got {folds!r}")
+        if seed is not None and (type(seed) is not int or not 0 <= seed <= MAX_SEED):
+            raise fail(f"'seed' must be a whole number from 0 to {MAX_SEED}; got {seed!r}")
         temperatures = obj.get("temperatures")
         if temperatures is not None:
             temperatures = _numbers(temperatures, "temperatures", fail, positive=True)
+            low, high = TEMPERATURE_RANGE
+            outside = [m for m, t in temperatures.items() if not low <= t <= high]
+            if outside:
+                raise fail(
+                    f"'temperatures': {outside[0]!r} must be from {low:g} to {high:g} (the range temperature "
+                    f"scaling fits); got {temperatures[outside[0]]!r}"
+                )
             missing = [m for m in models if m not in temperatures]
             if missing:
                 raise fail(f"'temperatures' has no temperature for model {missing[0]!r}")
@@ -121,16 +178,30 @@ def read_config(path: str | Path) -> EnsembleConfig:
     >>> cfg.strategy, dict(cfg.weights)  # doctest: +SKIP
     ('soft', {'forest': 3.0, 'knn': 1.0})
     """
+    from .models.base import read_regular
+
     path = Path(path)
-    if not path.is_file():
-        raise EnsembleInputError(f"{path}: no such file")
-    if path.stat().st_size > MAX_CONFIG_BYTES:
-        raise EnsembleInputError(f"{path}: {path.stat().st_size:,} bytes is too large for an ensemble config")
+    data = read_regular(path, MAX_CONFIG_BYTES)
     try:
-        obj = json.loads(path.read_text(encoding="utf-8"))
+        obj = json.loads(data.decode("utf-8-sig"), object_pairs_hook=_no_repeated_keys)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise EnsembleInputError(f"{path}: not valid JSON ({exc})") from None
+    except _RepeatedKey as exc:
+        raise EnsembleInputError(f"{path}: key {exc.args[0]!r} appears twice in one object; give it once") from None
     return EnsembleConfig.from_dict(obj, source=path)
+
+
+class _RepeatedKey(Exception):
+    pass
+
+
+def _no_repeated_keys(pairs: list[tuple[str, object]]) -> dict:
+    """json's object hook: a key given twice is refused (json alone would keep the last)."""
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        raise _RepeatedKey(next(k for k, _ in pairs if k in seen or seen.add(k)))
+    return obj
 
 
 def weights_by_name(

@@ -58,32 +58,59 @@ def _open_binary(path: Path, suffix: str, source: object):
     return (gzip.GzipFile(fileobj=source) if suffix == ".csv.gz" else source), None
 
 
+#: Outside quotes: a line end, or a quote that opens a field (at the start of a line or after a
+#: comma, past the spaces skipinitialspace drops), or the end of what has been read so far. A
+#: quote anywhere else is an ordinary character.
+_UNQUOTED_STOP = re.compile(rb'(?P<eol>[\r\n])|(?<![^,\r\n]) *(?:(?P<quote>")|\Z)|\Z')
+
+
 def _first_csv_record(stream, path: Path) -> bytes | None:
     """The bytes of the header: the first line that is not blank, read at most MAX_HEADER_BYTES
-    deep. A newline inside quotes (an odd number of quote characters before it) does not end it."""
-    buf = b""
-    start = 0
-    search = 0
+    deep. Lines end at \\r, \\n or \\r\\n, as pandas reads them, except inside a quoted field
+    (one opened by a quote at a field's start, closed by a quote not doubled). Linear in the
+    bytes read: each byte is scanned once."""
+    buf = bytearray()  # appended in place: += on bytes would copy the whole header each chunk
+    start = pos = 0
+    quoted = False
+
+    def more() -> bool:
+        nonlocal buf
+        if len(buf) >= MAX_HEADER_BYTES:
+            raise EnsembleInputError(
+                f"{path}: the header line is longer than {MAX_HEADER_BYTES // 2**20} MiB; at most "
+                f"{MAX_COLUMNS:,} columns are read"
+            )
+        chunk = stream.read(_CHUNK)
+        buf += chunk
+        return bool(chunk)
+
     while True:
-        end = buf.find(b"\n", search)
-        if end < 0:
-            if len(buf) >= MAX_HEADER_BYTES:
-                raise EnsembleInputError(
-                    f"{path}: the header line is longer than {MAX_HEADER_BYTES // 2**20} MiB; at most "
-                    f"{MAX_COLUMNS:,} columns are read"
-                )
-            chunk = stream.read(_CHUNK)
-            if not chunk:
-                return buf[start:] if buf[start:].strip() else None
-            search = len(buf)
-            buf += chunk
+        if quoted:
+            close = buf.find(b'"', pos)
+            if close < 0 or close + 1 == len(buf):  # no quote yet, or cannot tell "" from " yet
+                pos = max(pos, len(buf) - 1) if close >= 0 else len(buf)
+                if not more():
+                    return bytes(buf[start:]) if buf[start:].strip() else None  # pandas reports the open quote
+                continue
+            if buf[close + 1 : close + 2] == b'"':
+                pos = close + 2
+            else:
+                quoted, pos = False, close + 1
             continue
-        if buf[start:end].count(b'"') % 2:
-            search = end + 1
+        stop = _UNQUOTED_STOP.search(buf, pos)
+        if stop["quote"]:
+            quoted, pos = True, stop.end()
             continue
-        if buf[start:end].strip():
-            return buf[start:end]
-        start = search = end + 1
+        if not stop["eol"]:
+            # The buffer ends inside the line, perhaps in the spaces before an opening quote:
+            # scan from those spaces again once more is read.
+            pos = stop.start()
+            if not more():
+                return bytes(buf[start:]) if buf[start:].strip() else None
+            continue
+        if buf[start : stop.start()].strip():
+            return bytes(buf[start : stop.start()])
+        start = pos = stop.end()
 
 
 def header_names(path: str | Path, source: object = None) -> list[str] | None:
@@ -118,9 +145,13 @@ def header_names(path: str | Path, source: object = None) -> list[str] | None:
                     raw.close()
             if record is None:
                 return None
-            text = record.decode("utf-8-sig").rstrip("\r")
-            names = next(csv.reader(io.StringIO(text), skipinitialspace=True), [])
-    except (OSError, EOFError, UnicodeDecodeError, csv.Error, zlib.error):
+            text = record.decode("utf-8-sig")
+            try:
+                names = next(csv.reader(io.StringIO(text), skipinitialspace=True), [])
+            except csv.Error as exc:
+                # Never skip the checks on a header the reader might still accept.
+                raise EnsembleInputError(f"{path}: cannot read the header line as CSV ({exc})") from None
+    except (OSError, EOFError, UnicodeDecodeError, zlib.error):
         return None
     finally:
         if source is not None:

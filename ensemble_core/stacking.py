@@ -127,33 +127,31 @@ _FNV_PRIME = np.uint64(0x100000001B3)
 _FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 
 
-def row_fingerprints(probas: np.ndarray, ids: np.ndarray | None = None) -> np.ndarray:
-    """One 64-bit hash per example of what identifies it to a stacker.
-
-    The hash covers the example's id (without ids, its row number: rows then
-    align by order) and the meta-learner's input for it — every model's float32
-    probabilities, bit for bit.
+def row_fingerprints(probas: np.ndarray) -> np.ndarray:
+    """One 64-bit hash per example of the meta-learner's input for it: every model's float32
+    probabilities, bit for bit. Neither the row's position nor its id goes in, so the same
+    rows are recognised in any order, as a subset, and with or without ids.
 
     Parameters
     ----------
     probas : ndarray of shape (n_models, n_samples, n_classes)
-    ids : ndarray of shape (n_samples,) of str, optional
 
     Returns
     -------
     ndarray of shape (n_samples,), uint64
     """
-    import pandas as pd
-
     words = np.ascontiguousarray(stacking_features(probas), dtype=np.float32).view(np.uint32)
-    if ids is None:
-        h = np.arange(words.shape[0], dtype=np.uint64) ^ _FNV_OFFSET
-    else:
-        # SipHash with pandas' fixed key: the same id gives the same hash in every run.
-        h = pd.util.hash_array(np.asarray(ids, dtype=object))
+    h = np.full(words.shape[0], _FNV_OFFSET, dtype=np.uint64)
     for j in range(words.shape[1]):
         h = (h ^ words[:, j]) * _FNV_PRIME  # wraps modulo 2**64, as FNV intends
     return h
+
+
+def id_fingerprints(ids: np.ndarray) -> np.ndarray:
+    """One 64-bit hash per id (SipHash with pandas' fixed key: the same in every run)."""
+    import pandas as pd
+
+    return pd.util.hash_array(np.asarray(ids, dtype=object))
 
 
 @dataclass(frozen=True, eq=False)
@@ -161,16 +159,21 @@ class StackingModel:
     """A meta-learner fitted on all labelled rows, to apply to new prediction files.
 
     Its accuracy on the rows it was fitted on is not an honest estimate: report
-    :func:`cross_fit_stacking` numbers instead. ``row_fingerprints`` (sorted
-    :func:`row_fingerprints` of the training rows; None in files saved before
-    they were kept) tell :meth:`fitted_rows` whether new rows are those rows.
+    :func:`cross_fit_stacking` numbers instead. ``input_fingerprints`` (sorted
+    :func:`row_fingerprints` of the training rows) and ``id_fingerprints`` (of their ids,
+    when they had ids) tell :meth:`fitted_rows` whether new rows are those rows; both are
+    None in files saved before they were kept. ``temperatures`` (one per model, or None)
+    are applied to each model's probabilities before the meta-learner sees them, as they
+    were when it was fitted.
     """
 
     estimator: object
     classes: tuple[str, ...]
     names: tuple[str, ...]
     meta: str
-    row_fingerprints: np.ndarray | None = None
+    input_fingerprints: np.ndarray | None = None
+    id_fingerprints: np.ndarray | None = None
+    temperatures: tuple[float, ...] | None = None
 
     def model_order(self, names: Sequence[str], *, source: object = "the stacker") -> list[int]:
         """For each of the stacker's models, in its order, the position of that model in ``names``.
@@ -195,9 +198,19 @@ class StackingModel:
             )
         return [list(names).index(n) for n in self.names]
 
+    def scale(self, probas: np.ndarray) -> np.ndarray:
+        """The models' probabilities as the meta-learner was fitted on them: temperature-scaled
+        with the stacker's temperatures, if it has them, else unchanged."""
+        if self.temperatures is None:
+            return probas
+        from .calibration import apply_temperatures
+
+        return apply_temperatures(probas, np.asarray(self.temperatures))
+
     def predict_proba(self, probas: np.ndarray) -> np.ndarray:
         """Stacked probabilities, shape (n_samples, n_classes), for probas of shape
-        (n_models, n_samples, n_classes) with the models in ``names`` order."""
+        (n_models, n_samples, n_classes) with the models in ``names`` order, already
+        passed through :meth:`scale`."""
         if probas.shape[0] != len(self.names) or probas.shape[2] != len(self.classes):
             raise EnsembleInputError(
                 f"this stacker was fitted on {len(self.names)} models and {len(self.classes)} classes; "
@@ -208,21 +221,25 @@ class StackingModel:
     def fitted_rows(self, probas: np.ndarray, ids: np.ndarray | None = None) -> np.ndarray | None:
         """Which rows are rows this stacker was fitted on, or None when it kept no fingerprints.
 
-        A row counts when its id (without ids: its row number) and every model's
-        probabilities for it (float32, bit for bit) are those of a training row.
+        A row counts when every model's probabilities for it (after :meth:`scale`, float32,
+        bit for bit) are those of a training row, whatever its position, or when both have
+        ids and its id is a training row's id.
 
         Parameters
         ----------
-        probas : ndarray of shape (n_models, n_samples, n_classes), models in ``names`` order
+        probas : ndarray of shape (n_models, n_samples, n_classes), models in ``names`` order, scaled
         ids : ndarray of shape (n_samples,) of str, optional
 
         Returns
         -------
         ndarray of shape (n_samples,), bool, or None
         """
-        if self.row_fingerprints is None:
+        if self.input_fingerprints is None:
             return None
-        return np.isin(row_fingerprints(probas, ids), self.row_fingerprints)
+        seen = np.isin(row_fingerprints(probas), self.input_fingerprints)
+        if ids is not None and self.id_fingerprints is not None:
+            seen |= np.isin(id_fingerprints(ids), self.id_fingerprints)
+        return seen
 
     def save(self, path: str | Path) -> None:
         """Write the stacker as a skops file (safe to load: no pickle)."""
@@ -234,7 +251,9 @@ class StackingModel:
                 "classes": list(self.classes),
                 "names": list(self.names),
                 "meta": self.meta,
-                "row_fingerprints": self.row_fingerprints,
+                "input_fingerprints": self.input_fingerprints,
+                "id_fingerprints": self.id_fingerprints,
+                "temperatures": None if self.temperatures is None else list(self.temperatures),
             },
             Path(path),
         )
@@ -246,14 +265,23 @@ class StackingModel:
 
         obj = load_skops(path)
         try:
-            fingerprints = obj.get("row_fingerprints")
-            return cls(
+            # "row_fingerprints" (kept for a while with the row number mixed in) are not read.
+            inputs, ids, temperatures = (obj.get(k) for k in ("input_fingerprints", "id_fingerprints", "temperatures"))
+            stacker = cls(
                 obj["estimator"],
                 tuple(obj["classes"]),
                 tuple(obj["names"]),
                 str(obj["meta"]),
-                None if fingerprints is None else np.asarray(fingerprints, dtype=np.uint64),
+                None if inputs is None else np.asarray(inputs, dtype=np.uint64),
+                None if ids is None else np.asarray(ids, dtype=np.uint64),
+                None if temperatures is None else tuple(float(t) for t in temperatures),
             )
+            if stacker.temperatures is not None and (
+                len(stacker.temperatures) != len(stacker.names)
+                or not all(np.isfinite(t) and t > 0 for t in stacker.temperatures)
+            ):
+                raise ValueError("temperatures")
+            return stacker
         except (TypeError, KeyError, AttributeError, ValueError):
             raise EnsembleInputError(f"{path}: not a stacker saved by ensemble-explorer") from None
 
@@ -267,13 +295,24 @@ def fit_stacker(
     meta: str = "logistic",
     seed: int = 0,
     ids: np.ndarray | None = None,
+    temperatures: Sequence[float] | None = None,
 ) -> StackingModel:
     """Fit a meta-learner on all rows (for new data; see :class:`StackingModel`).
 
-    ``ids`` (the rows' ids, if any) go into the kept fingerprints of the training rows.
+    ``probas`` are the models' probabilities as the meta-learner is to see them: when
+    they were temperature-scaled, pass the ``temperatures`` used, so that the stacker
+    scales new probabilities the same way. ``ids`` (the rows' ids, if any) are kept,
+    hashed, with the fingerprints of the training rows.
     """
     n_classes = probas.shape[2]
     _check_stackable(y_true, n_classes, classes, folds=2)
     est = make_meta_learner(meta, seed=seed).fit(stacking_features(probas), y_true)
-    fingerprints = np.unique(row_fingerprints(probas, ids))
-    return StackingModel(est, tuple(label_key(c) for c in classes), tuple(names), meta, fingerprints)
+    return StackingModel(
+        est,
+        tuple(label_key(c) for c in classes),
+        tuple(names),
+        meta,
+        np.unique(row_fingerprints(probas)),
+        None if ids is None else np.unique(id_fingerprints(ids)),
+        None if temperatures is None else tuple(float(t) for t in temperatures),
+    )

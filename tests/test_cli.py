@@ -219,26 +219,93 @@ def test_apply_warns_when_the_rows_are_the_ones_it_was_fitted_on(capsys, files, 
     assert err.startswith("ensemble-explorer: warning: these are the rows the stacker was fitted on (all 72 match)")
     assert "in-sample, not evidence" in err and err.count("\n") == 1
 
-    # New ids for half the rows: the same probabilities under another id are other examples.
+    # Half the rows new: another id and other probabilities from one model.
     lab = pd.read_csv(labels)
     new_id = {i: (i + 10_000 if k % 2 else i) for k, i in enumerate(lab["id"])}
     lab.assign(id=lab["id"].map(new_id)).to_csv(tmp_path / "half.csv", index=False)
-    moved = []
-    for p in preds:
-        df = pd.read_csv(p)
-        df.assign(id=df["id"].map(new_id)).to_csv(tmp_path / Path(p).name, index=False)
-        moved.append(tmp_path / Path(p).name)
+    moved = _moved(preds, tmp_path, new_id)
     status, out, err = _apply(capsys, stacker, tmp_path / "half.csv", moved, tmp_path / "o.csv")
     assert status == 0
     assert "36 of 72 rows are rows the stacker was fitted on" in err
     assert re.search(r"stacked accuracy \d\.\d{4}; \d\.\d{4} on the 36 other rows", out)
 
-    lab.assign(id=lab["id"] + 10_000).to_csv(tmp_path / "new.csv", index=False)
+    every = {i: i + 10_000 for i in lab["id"]}
+    lab.assign(id=lab["id"].map(every)).to_csv(tmp_path / "new.csv", index=False)
+    status, out, err = _apply(capsys, stacker, tmp_path / "new.csv", _moved(preds, tmp_path, every), tmp_path / "o.csv")
+    assert status == 0 and err == ""
+
+
+def _moved(preds, tmp_path, new_id):
+    """The prediction files with ids mapped by new_id; lr's probabilities moved halfway to
+    uniform on the rows whose id changes."""
+    moved = []
     for p in preds:
         df = pd.read_csv(p)
-        df.assign(id=df["id"] + 10_000).to_csv(tmp_path / Path(p).name, index=False)
-    status, out, err = _apply(capsys, stacker, tmp_path / "new.csv", moved, tmp_path / "o.csv")
-    assert status == 0 and err == ""
+        if Path(p).stem == "lr":
+            changed = df["id"].map(new_id) != df["id"]
+            cols = [c for c in df.columns if c != "id"]
+            df.loc[changed, cols] = df.loc[changed, cols] * 0.5 + 0.5 / len(cols)
+        df.assign(id=df["id"].map(new_id)).to_csv(tmp_path / Path(p).name, index=False)
+        moved.append(tmp_path / Path(p).name)
+    return moved
+
+
+def test_apply_knows_its_training_rows_without_ids_reordered_or_as_a_subset(capsys, files, stacker, tmp_path):
+    """Rows are recognised by the models' probabilities, not by row number or id: the review
+    found 0.9700 and no warning on the training rows without their ids."""
+    d, labels, preds = files
+    lab = pd.read_csv(labels).sort_values("id")
+    pick = lab["id"].to_numpy()[::-1][:30]  # the last 30 training rows, reversed
+    lab.set_index("id").loc[pick].reset_index(drop=True).drop(columns="label").to_csv(tmp_path / "rows.csv", index=False)
+    noid = []
+    for p in preds:
+        df = pd.read_csv(p).set_index("id").loc[pick].reset_index(drop=True)
+        df.to_csv(tmp_path / Path(p).name, index=False)
+        noid.append(tmp_path / Path(p).name)
+    status, out, err = _apply(capsys, stacker, tmp_path / "rows.csv", noid, tmp_path / "o.csv")
+    assert status == 0
+    assert "these are the rows the stacker was fitted on (all 30 match)" in err
+
+
+def test_apply_with_a_stacker_saved_before_fingerprints_says_it_cannot_tell(capsys, files, stacker, tmp_path):
+    import skops.io as sio
+
+    from ensemble_core.stacking import StackingModel
+
+    _, labels, preds = files
+    fitted = StackingModel.load(stacker)
+    sio.dump({"estimator": fitted.estimator, "classes": list(fitted.classes), "names": list(fitted.names),
+              "meta": fitted.meta}, tmp_path / "old.skops")
+    status, out, err = _apply(capsys, str(tmp_path / "old.skops"), labels, preds, tmp_path / "o.csv")
+    assert status == 0
+    assert err == (f"ensemble-explorer: warning: {tmp_path / 'old.skops'} was saved before fingerprints of its "
+                   "training rows were kept; cannot tell whether these are its training rows (where its accuracy "
+                   "would be in-sample, not evidence)\n")
+
+
+def test_a_stacker_saved_with_config_temperatures_applies_them(capsys, files, tmp_path):
+    """It was fitted on scaled probabilities: applied to raw ones it predicted from other inputs."""
+    from ensemble_core.calibration import apply_temperatures
+    from ensemble_core.io import load_prediction_set
+    from ensemble_core.stacking import StackingModel
+
+    _, labels, preds = files
+    temperatures = {"lr": 0.2, "rf": 5.0, "nb": 3.0, "knn": 1.5}
+    config = tmp_path / "cfg.json"
+    config.write_text(json.dumps({"strategy": "stacking", "models": ["lr", "rf", "nb", "knn"], "weights": None,
+                                  "meta": "logistic", "folds": 5, "seed": 0, "temperatures": temperatures}))
+    meta = tmp_path / "meta.skops"
+    assert main(["evaluate", "--labels", labels, "--predictions", *preds, "--config", str(config),
+                 "--save-meta", str(meta)]) == 0
+    capsys.readouterr()
+    stacker = StackingModel.load(meta)
+    assert stacker.temperatures == (0.2, 5.0, 3.0, 1.5)
+    status, out, err = _apply(capsys, str(meta), labels, preds, tmp_path / "o.csv")
+    assert status == 0 and "these are the rows the stacker was fitted on (all 72 match)" in err
+    pset = load_prediction_set(labels, preds)
+    expected = stacker.predict_proba(apply_temperatures(pset.probas, np.array([0.2, 5.0, 3.0, 1.5])))
+    written = pd.read_csv(tmp_path / "o.csv").set_index("id").loc[pset.ids.astype(int)]
+    np.testing.assert_allclose(written[list(stacker.classes)].to_numpy(), expected, atol=1e-6)
 
 
 def test_a_repeated_column_name_exits_2_with_one_line(capsys, tmp_path):

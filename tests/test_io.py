@@ -188,6 +188,11 @@ DUPLICATE_HEADERS = [
     ("labels-csv", "labels.csv", "label,label\na,b\nb,a\n", "p.csv", "a,b\n1,0\n0,1\n", r"labels\.csv: column 'label' appears more than once"),
     ("after-spaces", "labels.csv", "label\na\nb\n", "p.csv", "a, b,b \n1,0,0\n0,1,0\n", r"p\.csv: column 'b' appears more than once"),
     ("after-blank-lines", "labels.csv", "label\na\nb\n", "p.csv", "\n\na,a\n1,0\n0,1\n", r"column 'a' appears more than once"),
+    # pandas ends a line at \r, \n or \r\n: so must the header scan, or the check is skipped
+    ("cr-prediction", "l.csv", "label\ra\ra.1\ra\r", "p.csv", "a,a\r0.9,0.1\r0.2,0.8\r0.6,0.4\r", r"p\.csv: column 'a' appears more than once"),
+    ("cr-labels", "l.csv", "label,label\ra,b\rb,a\r", "p.csv", "a,b\r1,0\r0,1\r", r"l\.csv: column 'label' appears more than once"),
+    ("crlf-after-blank-lines", "l.csv", "label\r\na\r\nb\r\n", "p.csv", "\r\n\r\na,a\r\n1,0\r\n0,1\r\n", r"p\.csv: column 'a' appears more than once"),
+    ("cr-in-quoted-name", "l.csv", 'label\r"x\ry"\ra\r', "p.csv", '"x\ry",a,a\r0,1,0\r1,0,0\r', r"p\.csv: column 'a' appears more than once"),
 ]
 
 
@@ -220,6 +225,28 @@ def test_quoted_header_names_are_parsed_as_csv(tmp_path):
     ps = load_prediction_set(lab, [_write(tmp_path / "p.csv", '"x\ny","x,y"\n0,1\n1,0\n')])
     assert list(ps.classes) == ["x\ny", "x,y"]
     np.testing.assert_array_equal(ps.probas[0].argmax(axis=1), ps.y_true)
+
+
+def test_a_quote_inside_a_name_does_not_open_a_quoted_field(tmp_path):
+    """Only a quote that starts a field opens quoting, as in pandas: 'a,5",b' is three names,
+    and the scan for the header's end stays linear however many rows follow."""
+    import time
+
+    from ensemble_core.io import header_names
+
+    path = _write(tmp_path / "p.csv", 'id,5",b\n' + "1,0,1\n" * 200_000)
+    started = time.perf_counter()
+    assert header_names(path) == ["id", '5"', "b"]
+    assert time.perf_counter() - started < 1.0
+    assert list(pd.read_csv(path, nrows=0).columns) == ["id", '5"', "b"]
+
+
+def test_a_quoted_field_spanning_chunks_ends_the_header_where_pandas_does(tmp_path, monkeypatch):
+    from ensemble_core import io as eio
+
+    monkeypatch.setattr(eio, "_CHUNK", 3)
+    path = _write(tmp_path / "p.csv", 'a,  "b""\r,c",d\r1,2,3\r')
+    assert eio.header_names(path) == ["a", 'b"\r,c', "d"] == list(pd.read_csv(path, nrows=0, skipinitialspace=True).columns)
 
 
 def test_a_header_too_wide_is_refused_before_it_is_parsed(tmp_path):

@@ -110,7 +110,7 @@ def test_saved_stacker_loads_and_predicts_the_same(tmp_path):
         loaded.predict_proba(probas[:2])
 
 
-def test_fitted_rows_match_on_id_and_every_models_probabilities(tmp_path):
+def test_fitted_rows_match_on_every_models_probabilities_or_on_id(tmp_path):
     rng = np.random.default_rng(5)
     probas = random_probas(rng, 3, 60, 3)
     y = np.arange(60) % 3
@@ -119,22 +119,39 @@ def test_fitted_rows_match_on_id_and_every_models_probabilities(tmp_path):
     assert stacker.fitted_rows(probas, ids).all()
     order = rng.permutation(60)
     assert stacker.fitted_rows(probas[:, order], ids[order]).all()  # the same rows, shuffled
-    assert not stacker.fitted_rows(probas, np.array([f"new{i}" for i in range(60)])).any()
+    assert stacker.fitted_rows(probas).all()  # without their ids
+    assert stacker.fitted_rows(probas[:, 40:][:, ::-1]).all()  # a subset, reversed, no ids
+    assert stacker.fitted_rows(probas, np.array([f"new{i}" for i in range(60)])).all()  # renamed
     changed = probas.copy()
     changed[2, 7] = changed[2, 7, ::-1]  # one model, one row
-    assert np.flatnonzero(~stacker.fitted_rows(changed, ids)).tolist() == [7]
+    assert np.flatnonzero(~stacker.fitted_rows(changed)).tolist() == [7]
+    assert stacker.fitted_rows(changed, ids).all()  # its id is a training row's
     stacker.save(tmp_path / "meta.skops")
     loaded = StackingModel.load(tmp_path / "meta.skops")
-    np.testing.assert_array_equal(loaded.row_fingerprints, stacker.row_fingerprints)
-    assert loaded.fitted_rows(probas, ids).all()
+    np.testing.assert_array_equal(loaded.input_fingerprints, stacker.input_fingerprints)
+    np.testing.assert_array_equal(loaded.id_fingerprints, stacker.id_fingerprints)
+    assert loaded.fitted_rows(probas[:, order]).all()
 
 
-def test_without_ids_rows_are_identified_by_their_row_number():
+def test_other_rows_do_not_match():
     rng = np.random.default_rng(6)
     probas = random_probas(rng, 2, 40, 2)
     stacker = fit_stacker(probas, np.arange(40) % 2, np.array(["a", "b"]), ("m1", "m2"))
-    assert stacker.fitted_rows(probas).all()
-    assert not stacker.fitted_rows(probas[:, ::-1]).any()
+    assert stacker.id_fingerprints is None
+    assert not stacker.fitted_rows(random_probas(rng, 2, 40, 2), np.array([f"r{i}" for i in range(40)])).any()
+
+
+def test_a_stacker_keeps_its_temperatures(tmp_path):
+    rng = np.random.default_rng(8)
+    probas = random_probas(rng, 2, 40, 2)
+    stacker = fit_stacker(probas, np.arange(40) % 2, np.array(["a", "b"]), ("m1", "m2"), temperatures=[0.5, 2.0])
+    stacker.save(tmp_path / "t.skops")
+    loaded = StackingModel.load(tmp_path / "t.skops")
+    assert loaded.temperatures == (0.5, 2.0)
+    from ensemble_core.calibration import apply_temperatures
+
+    np.testing.assert_array_equal(loaded.scale(probas), apply_temperatures(probas, np.array([0.5, 2.0])))
+    assert fit_stacker(probas, np.arange(40) % 2, np.array(["a", "b"]), ("m1", "m2")).scale(probas) is probas
 
 
 def test_a_stacker_saved_without_fingerprints_cannot_tell(tmp_path):
