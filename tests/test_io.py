@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ensemble_core import EnsembleInputError, LabelsFile, load_prediction_set, write_predictions
 
@@ -524,3 +526,61 @@ def test_id_checks_and_alignment_give_the_pinned_messages(tmp_path, labels, pred
         ps = load_prediction_set(lab, [pred])
         assert (None if ps.ids is None else list(ps.ids)) == expected[1]
         np.testing.assert_allclose(ps.probas[0][:, 0], expected[2], atol=1e-6)
+
+
+_KEY_TEXT = st.text(alphabet=st.sampled_from(list("0123456789-+.e aA\t\u00a0\u2003\u3000ü\x1c")), max_size=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_KEY_TEXT, min_size=1, max_size=30))
+def test_column_keys_is_label_key_on_every_text(values):
+    from ensemble_core.io import column_keys, label_key
+
+    assert column_keys(pd.Series(values, dtype="str")).to_pylist() == [label_key(v) for v in values]
+    assert column_keys(pd.Series(values, dtype=object)).to_pylist() == [label_key(v) for v in values]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [[1, -7, 2**62], np.array([2**64 - 1, 3], dtype=np.uint64), [1.0, 2.5, -0.0, 1e20, 2.0**70, np.inf, -np.inf],
+     np.array([0.1, 2.0], dtype=np.float32), [True, False], pd.array([3, 4], dtype="Int64"),
+     pd.Categorical(["01", "1.0", " x "]), [1, "a", 2.0], [pd.Timestamp("2024-01-02")]],
+    ids=["int64", "uint64", "floats", "float32", "bool", "nullable-int", "categorical", "mixed-objects", "timestamps"],
+)
+def test_column_keys_is_label_key_on_typed_columns(values):
+    from ensemble_core.io import column_keys, label_key
+
+    series = pd.Series(values)
+    assert column_keys(series).to_pylist() == [label_key(v) for v in series.tolist()]
+
+
+def test_arrow_trims_exactly_the_whitespace_python_strips():
+    """column_keys trims in Arrow, label_key with str.strip: the same characters, on every code point."""
+    import sys
+
+    from ensemble_core.io import column_keys
+
+    chars = [chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF]
+    values = [f"{c}x{c}" for c in chars]
+    assert column_keys(pd.Series(values, dtype="str")).to_pylist() == [v.strip() for v in values]
+
+
+def test_ids_in_many_row_groups_align(tmp_path):
+    """A Parquet file's row groups arrive as chunks: ids are checked and matched across them."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    n = 1000
+    rng = np.random.default_rng(0)
+    ids = np.array([f"r{i}" for i in range(n)])
+    pq.write_table(pa.table({"id": ids, "label": rng.choice(["a", "b"], n)}), tmp_path / "l.parquet", row_group_size=128)
+    perm = rng.permutation(n)
+    a = rng.uniform(size=n)
+    pq.write_table(pa.table({"id": ids[perm], "a": a[perm], "b": 1 - a[perm]}), tmp_path / "p.parquet", row_group_size=100)
+    ps = load_prediction_set(tmp_path / "l.parquet", [tmp_path / "p.parquet"])
+    np.testing.assert_allclose(ps.probas[0][:, 0], a, rtol=1e-6)
+    dup = ids.copy()
+    dup[700] = "r3"
+    pq.write_table(pa.table({"id": dup, "label": ["a"] * n}), tmp_path / "d.parquet", row_group_size=128)
+    with pytest.raises(EnsembleInputError, match=r"d\.parquet: column 'id': row 701: duplicate id 'r3'$"):
+        LabelsFile(tmp_path / "d.parquet")
