@@ -14,10 +14,30 @@ import os
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from .base import LoadedModel
-from .cache import SCORER_VERSION, PredictionCache, default_cache_dir
-from .loading import load_model, load_model_bytes, model_name_for
-from .scoring import score_model
+# Imported on first use (PEP 562): registering the ``score`` command (models.cli) must not load
+# NumPy and pandas for every other command's --help.
+_EXPORTS = {
+    "LoadedModel": ".base",
+    "SCORER_VERSION": ".cache",
+    "PredictionCache": ".cache",
+    "default_cache_dir": ".cache",
+    "load_model": ".loading",
+    "load_model_bytes": ".loading",
+    "model_name_for": ".loading",
+    "score_model": ".scoring",
+}
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "SCORER_VERSION",
