@@ -14,6 +14,8 @@ import os
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+from .._lazy import lazy_exports  # noqa: E402
+
 # Imported on first use (PEP 562): registering the ``score`` command (models.cli) must not load
 # NumPy and pandas for every other command's --help.
 _EXPORTS = {
@@ -27,16 +29,7 @@ _EXPORTS = {
     "score_model": ".scoring",
 }
 
-
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
-
-    value = getattr(import_module(module, __name__), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 
 __all__ = [
