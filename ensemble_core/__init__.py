@@ -3,20 +3,70 @@
 Pure Python/NumPy; the Streamlit app and the command line sit on top of it.
 """
 
-from ._validation import EnsembleInputError, check_weights
-from .config import EnsembleConfig, read_config
-from .combine import STRATEGIES, geometric_vote, hard_vote, log_probas, soft_vote
-from .disagreement import DiversityMatrices, diversity_matrices, example_disagreement, vote_entropy
-from .ensemble import EnsembleEvaluator, EnsembleResult
-from .io import LabelsFile, load_prediction_set, read_prediction_table, write_predictions
-from .metrics import ClassifierMetrics, classifier_metrics
-from .models import LoadedModel, PredictionCache, load_model, load_model_bytes, score_model
-from .predictions import PredictionSet
-from .stacking import META_LEARNERS, StackingModel, cross_fit_stacking, fit_stacker
-from .calibration import CalibrationResult, cross_fit_temperatures
-from .landscape import Landscape, WeightSweeps, simplex_landscape, weight_sweeps
-from .significance import GainStatistics, describe_gain, gain_statistics, mcnemar_test
-from .weight_search import METHODS, WeightSuggestion, caruana_selection, log_loss_weights, suggest_weights
+import os
+
+# Before any OpenMP runtime loads, its idle threads are told to sleep rather than spin, unless the
+# environment says otherwise: importing the package always did this (through .models, which explains
+# the measurement), and the lazy imports below must not lose it.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+#: Each public name and the module it lives in. Names are imported on first use
+#: (PEP 562), so that ``import ensemble_core`` (and the command line's ``--help``)
+#: loads neither NumPy, pandas nor any model library.
+_EXPORTS = {
+    "EnsembleInputError": "._validation",
+    "check_weights": "._validation",
+    "EnsembleConfig": ".config",
+    "read_config": ".config",
+    "STRATEGIES": ".registry",
+    "geometric_vote": ".combine",
+    "hard_vote": ".combine",
+    "log_probas": ".combine",
+    "soft_vote": ".combine",
+    "DiversityMatrices": ".disagreement",
+    "diversity_matrices": ".disagreement",
+    "example_disagreement": ".disagreement",
+    "vote_entropy": ".disagreement",
+    "EnsembleEvaluator": ".ensemble",
+    "EnsembleResult": ".ensemble",
+    "LabelsFile": ".io",
+    "load_prediction_set": ".io",
+    "read_prediction_table": ".io",
+    "write_predictions": ".io",
+    "ClassifierMetrics": ".metrics",
+    "classifier_metrics": ".metrics",
+    "LoadedModel": ".models",
+    "PredictionCache": ".models",
+    "load_model": ".models",
+    "load_model_bytes": ".models",
+    "score_model": ".models",
+    "PredictionSet": ".predictions",
+    "META_LEARNERS": ".registry",
+    "StackingModel": ".stacking",
+    "cross_fit_stacking": ".stacking",
+    "fit_stacker": ".stacking",
+    "CalibrationResult": ".calibration",
+    "cross_fit_temperatures": ".calibration",
+    "Landscape": ".landscape",
+    "WeightSweeps": ".landscape",
+    "simplex_landscape": ".landscape",
+    "weight_sweeps": ".landscape",
+    "GainStatistics": ".significance",
+    "describe_gain": ".significance",
+    "gain_statistics": ".significance",
+    "mcnemar_test": ".significance",
+    "METHODS": ".registry",
+    "WeightSuggestion": ".weight_search",
+    "caruana_selection": ".weight_search",
+    "log_loss_weights": ".weight_search",
+    "suggest_weights": ".weight_search",
+}
+
+
+from ._lazy import lazy_exports  # noqa: E402 - after the environment is set
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+
 
 __all__ = [
     "METHODS",

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # NumPy is imported where used: the command line's --help never needs it
+    import numpy as np
 
 
 class EnsembleInputError(ValueError):
@@ -48,6 +50,8 @@ def first_line(what: object) -> str:
 def first_true_row(mask: np.ndarray) -> int:
     """The 1-based number of the first True row: how error messages count rows
     (from 1, the header not counted)."""
+    import numpy as np
+
     return int(np.flatnonzero(mask)[0]) + 1
 
 
@@ -59,6 +63,8 @@ def check_weights(weights: Sequence[float] | np.ndarray | None, n_models: int) -
     EnsembleInputError
         On a wrong count, a negative or non-finite weight, or all-zero weights.
     """
+    import numpy as np
+
     if weights is None:
         return np.full(n_models, 1.0 / n_models)
     try:

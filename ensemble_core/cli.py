@@ -13,11 +13,8 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from ._validation import MAX_SEED, EnsembleInputError, first_line, one_line
-from .combine import STRATEGIES
-from .stacking import META_LEARNERS
+from .registry import META_LEARNERS, METHODS, STRATEGIES
 
 EXIT_USAGE = 2
 EXIT_INTERNAL = 1
@@ -86,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ev.add_argument(
         "--optimize",
-        choices=("caruana", "logloss", "accuracy"),
+        choices=METHODS,
         help="also suggest soft-voting weights, with held-out (nested-CV) metrics",
     )
     ev.add_argument(
@@ -333,6 +330,8 @@ def _warn(message: str) -> None:
 
 
 def _json_default(obj):
+    import numpy as np
+
     if isinstance(obj, np.generic):
         return obj.item()
     if isinstance(obj, np.ndarray):

@@ -7,12 +7,9 @@ that array.
 
 from __future__ import annotations
 
-from typing import Literal
-
 import numpy as np
 
-Strategy = Literal["hard", "soft", "geometric", "stacking"]
-STRATEGIES: tuple[str, ...] = ("hard", "soft", "geometric", "stacking")
+from .registry import STRATEGIES, Strategy  # noqa: F401 - defined in registry, kept importable from here
 
 #: Probabilities are clipped here before taking logs (geometric pooling, log loss).
 LOG_EPS = 1e-7

@@ -12,13 +12,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from ._validation import EnsembleInputError, first_line, first_true_row
 from .predictions import PredictionSet
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 LABEL_COLUMN = "label"
 ID_COLUMN = "id"
@@ -311,16 +316,104 @@ def is_integer_key(key: str) -> bool:
     return _INTEGER.fullmatch(key) is not None
 
 
-def _check_ids(path: Path, ids: pd.Series) -> np.ndarray:
+#: A canonical whole number written with a decimal part of zeros ("1.0", "-3.00", "0.0"; not "-0.0"):
+#: label_key gives the whole number. RE2 syntax, for Arrow; the same rule as _NUMBER and label_key.
+_WHOLE_WITH_ZEROS = r"^(?:-?[1-9][0-9]*|0)\.0+$"
+
+
+def column_keys(values: pd.Series) -> pa.Array:
+    """``label_key`` of every value of a column without missing values, vectorised.
+
+    Text is trimmed and canonical whole numbers lose their zero decimals in Arrow
+    kernels; integer, boolean and whole float columns are converted as arrays. Only
+    values of no common type (mixed objects, dates) and fractional or huge floats —
+    not what an id or label column holds — fall back to ``label_key`` once per
+    distinct value.
+
+    Returns
+    -------
+    keys : pyarrow large_string Array of shape (n_rows,)
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    dtype = values.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        categories = column_keys(pd.Series(dtype.categories))
+        return categories.take(pa.array(values.cat.codes.to_numpy()))
+    if dtype.kind == "b":
+        return pa.array(np.where(values.to_numpy(dtype=bool), "True", "False"), type=pa.large_string())
+    if dtype.kind in "iu":
+        return pc.cast(pa.array(values.to_numpy()), pa.large_string())
+    if dtype.kind == "f":
+        numbers = values.to_numpy()
+        whole = np.isfinite(numbers) & (np.abs(numbers) < 2.0**63)
+        whole[whole] = np.trunc(numbers[whole]) == numbers[whole]
+        keys = pc.cast(pa.array(np.where(whole, numbers, 0).astype(np.int64)), pa.large_string())
+        if whole.all():
+            return keys
+        others = _keys_by_value(values[~whole])
+        return pc.replace_with_mask(keys, pa.array(~whole), pa.array(others, type=pa.large_string()))
+    try:
+        text = pa.array(values, type=pa.large_string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all text: one label_key per distinct value
+        return pa.array(_keys_by_value(values), type=pa.large_string())
+    if isinstance(text, pa.ChunkedArray):  # a Parquet file's row groups
+        text = text.combine_chunks()
+    text = pc.utf8_trim_whitespace(text)
+    whole = pc.match_substring_regex(text, _WHOLE_WITH_ZEROS)
+    if pc.any(whole).as_py():
+        text = pc.if_else(whole, pc.replace_substring_regex(text, r"\.0+$", ""), text)
+    return text
+
+
+def _keys_by_value(values: pd.Series) -> np.ndarray:
+    """``label_key`` of each value, computed once per distinct value (the general fallback)."""
+    codes, keys = _key_codes(values)
+    return keys[codes]
+
+
+def _first_repeat(keys: pa.Array) -> int | None:
+    """The index of the first key that an earlier row already has, or None when all differ."""
+    import pyarrow.compute as pc
+
+    encoded = pc.dictionary_encode(keys)
+    if len(encoded.dictionary) == len(keys):
+        return None
+    # codes are given in order of first appearance: a row repeats when its code is not above all earlier ones
+    codes = encoded.indices.to_numpy()
+    seen = np.maximum.accumulate(codes)
+    return int(np.flatnonzero(codes[1:] <= seen[:-1])[0]) + 1
+
+
+def _duplicate_id(path: Path, keys: pa.Array, row: int) -> EnsembleInputError:
+    return EnsembleInputError(f"{path}: column 'id': row {row + 1}: duplicate id {keys[row].as_py()!r}")
+
+
+def _id_keys(path: Path, ids: pd.Series) -> pa.Array:
+    """The ids' keys (``label_key``), after refusing the first missing id."""
     missing = ids.isna().to_numpy()
     if missing.any():
         raise EnsembleInputError(f"{path}: column 'id': row {first_true_row(missing)}: id is missing")
-    codes, keys = _key_codes(ids)
-    dup = pd.Series(codes).duplicated().to_numpy()
-    if dup.any():
-        row = first_true_row(dup)
-        raise EnsembleInputError(f"{path}: column 'id': row {row}: duplicate id {keys[codes[row - 1]]!r}")
-    return keys[codes].astype(str)
+    return column_keys(ids)
+
+
+def _unique_id_keys(path: Path, ids: pd.Series) -> pa.Array:
+    """The ids' keys, after refusing the first missing id and then the first repeated one."""
+    keys = _id_keys(path, ids)
+    row = _first_repeat(keys)
+    if row is not None:
+        raise _duplicate_id(path, keys, row)
+    return keys
+
+
+def _as_str_array(keys: pa.Array) -> np.ndarray:
+    return np.asarray(keys.to_numpy(zero_copy_only=False), dtype=str)
+
+
+def _check_ids(path: Path, ids: pd.Series) -> np.ndarray:
+    """Each id's key (``label_key``) as text, refusing the first missing id, then the first repeated one."""
+    return _as_str_array(_unique_id_keys(path, ids))
 
 
 def class_indices(path: Path, column: str, values: pd.Series, keys: Sequence[str]) -> np.ndarray:
@@ -393,7 +486,8 @@ class LabelsFile:
                 if LABEL_COLUMN in df.columns
                 else None
             )
-        self.ids = _check_ids(self.path, df[ID_COLUMN]) if ID_COLUMN in df.columns else None
+        self._id_keys = _unique_id_keys(self.path, df[ID_COLUMN]) if ID_COLUMN in df.columns else None
+        self.ids = None if self._id_keys is None else _as_str_array(self._id_keys)
         self.content = df.drop(columns=[c for c in (LABEL_COLUMN, ID_COLUMN) if c in df.columns])
         self.content.index = pd.RangeIndex(len(df))
 
@@ -504,9 +598,38 @@ def read_prediction_table(
         Whether the file held hard labels.
     ids : ndarray of str or None
     """
-    path = Path(path)
+    table = _read_predictions(Path(path), keys, source)
+    ids = None if table.id_keys is None else _as_str_array(table.id_keys)
+    return table.probas, table.hard, ids
+
+
+@dataclass(frozen=True)
+class _PredictionFile:
+    """One model's prediction file, read and checked.
+
+    ``label_rows`` (when matched against a labels file's ids): each row's row in the
+    labels file, -1 for an id the labels file does not have.
+    """
+
+    probas: np.ndarray
+    hard: bool
+    id_keys: pa.Array | None
+    label_rows: np.ndarray | None
+
+
+def _read_predictions(
+    path: Path, keys: Sequence[str], source: object, label_ids: pa.Array | None = None
+) -> _PredictionFile:
+    """Read and check one prediction file; with ``label_ids`` (the labels file's id keys) also find
+    each row's label row (-1: an id the labels file does not have), hashing the ids once."""
     df = read_table(path, source)
-    ids = _check_ids(path, df[ID_COLUMN]) if ID_COLUMN in df.columns else None
+    id_keys = label_rows = None
+    if ID_COLUMN in df.columns:
+        if label_ids is None:
+            id_keys = _unique_id_keys(path, df[ID_COLUMN])
+        else:
+            id_keys = _id_keys(path, df[ID_COLUMN])
+            label_rows = _label_rows(path, id_keys, label_ids)
     columns = [c for c in df.columns if c != ID_COLUMN]
     key_index = {k: i for i, k in enumerate(keys)}
     n_classes = len(keys)
@@ -520,7 +643,7 @@ def read_prediction_table(
         idx = class_indices(path, PREDICTION_COLUMN, df[PREDICTION_COLUMN], keys)
         probas = np.zeros((len(df), n_classes), dtype=np.float32)
         probas[np.arange(len(df)), idx] = 1.0
-        return probas, True, ids
+        return _PredictionFile(probas, True, id_keys, label_rows)
     column_of: dict[str, str] = {}
     for c in columns:
         key = label_key(c)
@@ -540,25 +663,53 @@ def read_prediction_table(
     ordered = [column_of[k] for k in keys]
     probas = np.column_stack([_as_float_column(path, df, c) for c in ordered])
     _check_probabilities(path, probas, ordered)
-    return probas.astype(np.float32), False, ids
+    return _PredictionFile(probas.astype(np.float32), False, id_keys, label_rows)
 
 
-def _align(path: Path, labels: LabelsFile, probas: np.ndarray, ids: np.ndarray | None) -> np.ndarray:
-    if labels.ids is not None and ids is not None:
-        pos = pd.Index(ids)
-        order = pos.get_indexer(labels.ids)
-        if (order < 0).any():
-            missing = labels.ids[order < 0]
+def _label_rows(path: Path, id_keys: pa.Array, label_ids: pa.Array) -> np.ndarray:
+    """Each prediction row's row in the labels file (-1 where its id is not there), refusing
+    the first repeated id of the prediction file."""
+    import pyarrow.compute as pc
+
+    n = len(id_keys)
+    if n == len(label_ids) and pc.all(pc.equal(id_keys, label_ids)).as_py():
+        return np.arange(n)  # the labels file's order: nothing to look up
+    rows = pc.index_in(id_keys, value_set=label_ids).to_numpy(zero_copy_only=False)
+    unknown = np.isnan(rows)
+    rows = np.where(unknown, -1, rows).astype(np.intp)
+    # Labels ids are unique, so two rows share an id exactly when they share a label row, or an unknown id.
+    if unknown.any() or np.bincount(rows, minlength=len(label_ids)).max(initial=0) > 1:
+        row = _first_repeat(id_keys)
+        if row is not None:
+            raise _duplicate_id(path, id_keys, row)
+    return rows
+
+
+def _align(path: Path, labels: LabelsFile, table: _PredictionFile) -> np.ndarray:
+    """The file's probabilities in the labels file's row order."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    probas = table.probas
+    if table.label_rows is not None:
+        rows = table.label_rows
+        known = rows >= 0
+        found = np.zeros(labels.n_samples, dtype=bool)
+        found[rows[known]] = True
+        if not found.all():
+            missing = ~found
             raise EnsembleInputError(
-                f"{path}: id {str(missing[0])!r} from {labels.path.name} is missing "
-                f"({len(missing)} labelled ids have no prediction)"
+                f"{path}: id {str(labels.ids[first_true_row(missing) - 1])!r} from {labels.path.name} is missing "
+                f"({int(missing.sum())} labelled ids have no prediction)"
             )
-        if len(ids) != labels.n_samples:
-            extra = np.setdiff1d(ids, labels.ids)
+        if not known.all():
+            extra = table.id_keys.filter(pa.array(~known))
             raise EnsembleInputError(
-                f"{path}: id {str(extra[0])!r} is not in {labels.path.name} "
+                f"{path}: id {pc.min(extra).as_py()!r} is not in {labels.path.name} "
                 f"({len(extra)} predicted ids have no label)"
             )
+        order = np.empty(labels.n_samples, dtype=np.intp)
+        order[rows] = np.arange(len(rows))
         return probas[order]
     if len(probas) != labels.n_samples:
         raise EnsembleInputError(
@@ -573,6 +724,9 @@ def read_aligned_predictions(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Read prediction files against ``rows``' classes, each aligned to its rows.
 
+    Rows align by id when both the labels file and a prediction file have ids: the
+    labels' ids are the table each prediction file's ids are looked up in.
+
     Parameters
     ----------
     rows : the labels file (or unlabelled rows) that sets classes and row order
@@ -586,8 +740,9 @@ def read_aligned_predictions(
     probas = np.empty((len(entries), rows.n_samples, len(rows.keys)), dtype=np.float32)
     hard = np.zeros(len(entries), dtype=bool)
     for m, (path, source) in enumerate(entries):
-        p, hard[m], ids = read_prediction_table(path, rows.keys, source)
-        probas[m] = _align(path, rows, p, ids)
+        table = _read_predictions(path, rows.keys, source, rows._id_keys)
+        hard[m] = table.hard
+        probas[m] = _align(path, rows, table)
     return probas, hard
 
 

@@ -20,6 +20,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -59,8 +60,6 @@ def mcnemar_test(correct_a: np.ndarray, correct_b: np.ndarray) -> McNemarResult:
     -------
     McNemarResult; with no discordant rows, p = 1.
     """
-    from scipy.stats import binom, chi2
-
     a, b_ = np.asarray(correct_a, bool), np.asarray(correct_b, bool)
     if a.shape != b_.shape or a.ndim != 1:
         raise EnsembleInputError(f"McNemar needs two equal-length outcome vectors; got {a.shape} and {b_.shape}")
@@ -68,10 +67,22 @@ def mcnemar_test(correct_a: np.ndarray, correct_b: np.ndarray) -> McNemarResult:
     c = int(np.count_nonzero(~a & b_))
     n = b + c
     if n < EXACT_BELOW:
-        p = 1.0 if n == 0 else min(1.0, 2.0 * float(binom.cdf(min(b, c), n, 0.5)))
-        return McNemarResult(b, c, float(min(b, c)), p, "exact")
+        return McNemarResult(b, c, float(min(b, c)), _binomial_p(min(b, c), n), "exact")
     stat = (abs(b - c) - 1.0) ** 2 / n
-    return McNemarResult(b, c, stat, float(chi2.sf(stat, 1)), "chi2")
+    return McNemarResult(b, c, stat, _chi2_1_sf(stat), "chi2")
+
+
+# McNemar's two distributions in plain Python: scipy.stats costs 0.6-0.8 s to import, on
+# every ``evaluate``, for one p-value (tests/test_significance.py compares both with scipy's).
+def _binomial_p(k: int, n: int) -> float:
+    """Two-sided exact binomial p-value of ``k`` successes of ``n`` at p = 1/2 (k <= n / 2): exact
+    (integers, then one correctly rounded division)."""
+    return min(1.0, 2 * sum(math.comb(n, i) for i in range(k + 1)) / 2**n)
+
+
+def _chi2_1_sf(x: float) -> float:
+    """The survival function of chi-square with one degree of freedom: P(Z² > x) = erfc(√(x/2))."""
+    return math.erfc(math.sqrt(x / 2.0))
 
 
 def _percentile_interval(samples: np.ndarray, level: float) -> tuple[float, float]:

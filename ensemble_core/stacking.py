@@ -11,15 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 
 from ._validation import EnsembleInputError
 from .io import label_key
-
-MetaLearner = Literal["logistic", "gbm", "mlp"]
-META_LEARNERS: tuple[str, ...] = ("logistic", "gbm", "mlp")
+from .registry import META_LEARNERS, MetaLearner  # noqa: F401 - defined in registry, kept importable from here
 
 
 def stacking_features(probas: np.ndarray) -> np.ndarray:

@@ -47,9 +47,8 @@ from .calibration import apply_temperatures, fit_temperatures
 from .combine import soft_vote
 from .metrics import LOG_LOSS_EPS
 from .predictions import PredictionSet
+from .registry import METHODS, Method  # noqa: F401 - defined in registry, kept importable from here
 
-Method = Literal["caruana", "logloss", "accuracy"]
-METHODS: tuple[str, ...] = ("caruana", "logloss", "accuracy")
 SelectionMetric = Literal["log_loss", "accuracy"]
 #: AutoGluon's default number of selection rounds.
 DEFAULT_ROUNDS = 25

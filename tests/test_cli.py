@@ -156,6 +156,41 @@ def test_a_bad_file_from_a_real_process_gives_one_line_and_status_2(files, tmp_p
     assert "row 1: probabilities sum to 1.5" in proc.stderr
 
 
+_LOADED = """
+import sys
+from ensemble_core.cli import main
+try:
+    status = main(sys.argv[1:])
+except SystemExit as exc:  # --help
+    status = exc.code
+print(sorted(m for m in {mods!r} if m in sys.modules), file=sys.stderr)
+sys.exit(status)
+"""
+
+
+def _modules_loaded(argv, mods):
+    """The modules of ``mods`` that a fresh process running the command line with ``argv`` imported."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-c", _LOADED.format(mods=mods), *argv], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return eval(proc.stderr.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("strategy", ["soft", "hard", "geometric"])
+def test_evaluate_imports_no_library_it_does_not_use(files, strategy):
+    """scipy.stats alone cost 0.6-0.8 s of every evaluate; the model libraries seconds more."""
+    _, labels, preds = files
+    heavy = ("scipy", "sklearn", "torch", "transformers", "skops", "streamlit", "onnxruntime", "plotly")
+    argv = ["evaluate", "--labels", labels, "--predictions", *preds, "--strategy", strategy, "--json"]
+    assert _modules_loaded(argv, heavy) == []
+
+
+@pytest.mark.parametrize("argv", [["evaluate", "--help"], ["--help"], ["score", "--help"], ["apply", "--help"]])
+def test_help_imports_neither_numpy_nor_pandas(argv):
+    assert _modules_loaded(argv, ("numpy", "pandas", "pyarrow")) == []
+
+
 @pytest.fixture(scope="module")
 def stacker(files, tmp_path_factory):
     _, labels, preds = files

@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ensemble_core import EnsembleInputError, LabelsFile, load_prediction_set, write_predictions
 
@@ -378,3 +380,234 @@ def test_bad_numbers_are_refused_without_numpy_warnings(tmp_path):
             LabelsFile(tmp_path / "inf.parquet")
         with pytest.raises(EnsembleInputError, match=r"big\.csv: column 'a': row 1: probability is greater than 1 \(\+0\.001\)"):
             load_prediction_set(lab, [big])
+
+
+# Ids: every bad-id case (both sides, CSV and typed Parquet columns) and how rows align, each message
+# pinned exactly as the per-value reader (before the vectorised checks) gave it.
+def _pred_csv(ids):
+    """A prediction CSV whose row k (from 0) gives class a the probability (k + 1) / 10."""
+    return "id,a,b\n" + "".join(f"{i},{(k + 1) / 10},{1 - (k + 1) / 10:.1f}\n" for k, i in enumerate(ids))
+
+
+def _labels_csv(ids):
+    return "id,label\n" + "".join(f"{i},{'ab'[k % 2]}\n" for k, i in enumerate(ids))
+
+
+def _pred_parquet(ids, typ=None):
+    import pyarrow as pa
+
+    a = [(k + 1) / 10 for k in range(len(ids))]
+    return pa.table({"id": pa.array(ids, type=typ), "a": a, "b": [1 - x for x in a]})
+
+
+def _labels_parquet(ids, typ=None):
+    import pyarrow as pa
+
+    return pa.table({"id": pa.array(ids, type=typ), "label": ["ab"[k % 2] for k in range(len(ids))]})
+
+
+def _id_cases():
+    import pyarrow as pa
+
+    P, L, PQ, LQ = _pred_csv, _labels_csv, _pred_parquet, _labels_parquet
+    GOOD_L = "id,label\n1,a\n2,b\n3,a\n"
+    # side, case, labels (CSV text or Arrow table), predictions, expected: the message, or
+    # ("ok", ids, class a's probability in label order)
+    return [
+    ("labels", "empty-cell", L(["1", "", "3"]), P(["1", "2", "3"]),
+     "labels.csv: column 'id': row 2: id is missing"),
+    ("labels", "spaces-only-cell", L(["1", "   ", "3"]), P(["1", "2", "3"]),
+     "labels.csv: column 'id': row 2: id is missing"),
+    ("labels", "quoted-spaces-are-blank-id", L(["1", '"  "', "3"]), PQ(["3", "", "1"]),
+     ('ok', ['1', '', '3'], [0.3, 0.2, 0.1])),
+    ("labels", "quoted-empty", L(["1", '""', "3"]), P(["1", "2", "3"]),
+     "labels.csv: column 'id': row 2: id is missing"),
+    ("labels", "missing-then-duplicate", L(["1", "1", ""]), P(["1", "2", "3"]),
+     "labels.csv: column 'id': row 3: id is missing"),
+    ("labels", "duplicate-exact", L(["x", "y", "x"]), P(["1", "2", "3"]),
+     "labels.csv: column 'id': row 3: duplicate id 'x'"),
+    ("labels", "duplicate-first-repeat-named", L(["a", "b", "c", "b", "a"]), P(["1", "2", "3"]),
+     "labels.csv: column 'id': row 4: duplicate id 'b'"),
+    ("labels", "duplicate-whole-float", L(["7", "8", "7.000"]), P(["1", "2", "3"]),
+     "labels.csv: column 'id': row 3: duplicate id '7'"),
+    ("labels", "duplicate-trailing-space", L(["7", '"7 "', "8"]), P(["1", "2", "3"]),
+     "labels.csv: column 'id': row 2: duplicate id '7'"),
+    ("labels", "duplicate-tab", L(["q", '"q\t"', "r"]), P(["1", "2", "3"]),
+     "labels.csv: column 'id': row 2: duplicate id 'q'"),
+    ("labels", "duplicate-nbsp", L(["q", "q\u00a0", "r"]), P(["1", "2", "3"]),
+     "labels.csv: column 'id': row 2: duplicate id 'q'"),
+    ("labels", "leading-zero-is-another-id", L(["1", "01", "2"]), P(["2", "1", "01"]),
+     ('ok', ['1', '01', '2'], [0.2, 0.3, 0.1])),
+    ("labels", "minus-zero-is-another-id", L(["0", "-0", "-0.0"]), P(["-0.0", "0.0", "-0"]),
+     ('ok', ['0', '-0', '-0.0'], [0.2, 0.3, 0.1])),
+    ("labels", "duplicate-zero-float", L(["0", "0.0", "5"]), P(["1", "2", "3"]),
+     "labels.csv: column 'id': row 2: duplicate id '0'"),
+    ("labels", "duplicate-unicode", L(["ü", "ß", "ü"]), P(["1", "2", "3"]),
+     "labels.csv: column 'id': row 3: duplicate id 'ü'"),
+    ("labels", "parquet-null-string", LQ(["1", None, "3"]), P(["1", "2", "3"]),
+     "labels.parquet: column 'id': row 2: id is missing"),
+    ("labels", "parquet-empty-string-is-an-id", LQ(["1", "", "3"]), PQ(["", "3", "1"]),
+     ('ok', ['1', '', '3'], [0.3, 0.1, 0.2])),
+    ("labels", "parquet-two-empty-strings", LQ(["", "2", ""]), P(["1", "2", "3"]),
+     "labels.parquet: column 'id': row 3: duplicate id ''"),
+    ("labels", "parquet-blank-strings", LQ(["  ", "2", " "]), P(["1", "2", "3"]),
+     "labels.parquet: column 'id': row 3: duplicate id ''"),
+    ("labels", "parquet-null-int", LQ([1, None, 3], pa.int64()), P(["1", "2", "3"]),
+     "labels.parquet: column 'id': row 2: id is missing"),
+    ("labels", "parquet-nan-float", LQ([1.0, float("nan"), 3.0]), P(["1", "2", "3"]),
+     "labels.parquet: column 'id': row 2: id is missing"),
+    ("labels", "parquet-duplicate-int", LQ([5, 6, 5], pa.int64()), P(["1", "2", "3"]),
+     "labels.parquet: column 'id': row 3: duplicate id '5'"),
+    ("labels", "parquet-duplicate-float", LQ([1.0, 2.5, 1.0]), P(["1", "2", "3"]),
+     "labels.parquet: column 'id': row 3: duplicate id '1'"),
+    ("labels", "parquet-floats-match-text", LQ([1.0, 2.5, 3.0]), P(["3", "1", "2.5"]),
+     ('ok', ['1', '2.5', '3'], [0.2, 0.3, 0.1])),
+    ("labels", "parquet-duplicate-bool", LQ([True, False, True]), P(["1", "2", "3"]),
+     "labels.parquet: column 'id': row 3: duplicate id 'True'"),
+    ("labels", "parquet-bools-match-text", LQ([True, False]), P(["False", "True"]),
+     ('ok', ['True', 'False'], [0.2, 0.1])),
+    ("labels", "parquet-large-int", LQ([2**62, 3, 2**62], pa.int64()), P(["1", "2", "3"]),
+     "labels.parquet: column 'id': row 3: duplicate id '4611686018427387904'"),
+    ("labels", "parquet-uint64", LQ([2**64 - 1, 3, 4], pa.uint64()), P([str(2**64 - 1), "4", "3"]),
+     ('ok', ['18446744073709551615', '3', '4'], [0.1, 0.3, 0.2])),
+    ("labels", "parquet-big-float", LQ([1e20, 2.0, 1e20]), P(["1", "2", "3"]),
+     "labels.parquet: column 'id': row 3: duplicate id '100000000000000000000'"),
+    ("labels", "parquet-inf-float", LQ([float("inf"), 2.0, 3.0]), P(["2", "3", "inf"]),
+     ('ok', ['inf', '2', '3'], [0.3, 0.1, 0.2])),
+    ("labels", "parquet-dictionary", pa.table({"id": pa.array(["x", "y", "x"]).dictionary_encode(), "label": ["a", "b", "a"]}), P(["1", "2", "3"]),
+     "labels.parquet: column 'id': row 3: duplicate id 'x'"),
+    ("labels", "parquet-large-string", LQ(["x", "y", "z"], pa.large_string()), P(["z", "y", "x"]),
+     ('ok', ['x', 'y', 'z'], [0.3, 0.2, 0.1])),
+    ("predictions", "empty-cell", GOOD_L, P(["1", "", "3"]),
+     "pred.csv: column 'id': row 2: id is missing"),
+    ("predictions", "spaces-only-cell", GOOD_L, P(["1", "   ", "3"]),
+     "pred.csv: column 'id': row 2: id is missing"),
+    ("predictions", "quoted-spaces", GOOD_L, P(["1", '"  "', "3"]),
+     "pred.csv: id '2' from labels.csv is missing (1 labelled ids have no prediction)"),
+    ("predictions", "missing-then-duplicate", GOOD_L, P(["3", "3", ""]),
+     "pred.csv: column 'id': row 3: id is missing"),
+    ("predictions", "duplicate-exact", GOOD_L, P(["1", "2", "1"]),
+     "pred.csv: column 'id': row 3: duplicate id '1'"),
+    ("predictions", "duplicate-whole-float", GOOD_L, P(["1", "2", "2.0"]),
+     "pred.csv: column 'id': row 3: duplicate id '2'"),
+    ("predictions", "duplicate-of-unknown-id", GOOD_L, P(["9", "1", "9"]),
+     "pred.csv: column 'id': row 3: duplicate id '9'"),
+    ("predictions", "duplicate-before-bad-probability", GOOD_L, "id,a,b\n1,0.5,0.5\n1,2,0.5\n3,0.5,0.5\n",
+     "pred.csv: column 'id': row 2: duplicate id '1'"),
+    ("predictions", "parquet-null", GOOD_L, PQ(["1", None, "3"]),
+     "pred.parquet: column 'id': row 2: id is missing"),
+    ("predictions", "parquet-blank", GOOD_L, PQ(["1", "", "3"]),
+     "pred.parquet: id '2' from labels.csv is missing (1 labelled ids have no prediction)"),
+    ("predictions", "parquet-duplicate-int", GOOD_L, PQ([1, 3, 1], pa.int64()),
+     "pred.parquet: column 'id': row 3: duplicate id '1'"),
+    ("predictions", "parquet-ints-align", GOOD_L, PQ([3, 2, 1], pa.int64()),
+     ('ok', ['1', '2', '3'], [0.3, 0.2, 0.1])),
+    ("predictions", "parquet-floats-align", GOOD_L, PQ([3.0, 2.0, 1.0]),
+     ('ok', ['1', '2', '3'], [0.3, 0.2, 0.1])),
+    ("align", "missing-first-in-label-order", L(["5", "4", "3", "2"]), P(["5", "3"]),
+     "pred.csv: id '4' from labels.csv is missing (2 labelled ids have no prediction)"),
+    ("align", "missing-count", L(["a1", "a2", "a3", "a4"]), P(["a4", "a1"]),
+     "pred.csv: id 'a2' from labels.csv is missing (2 labelled ids have no prediction)"),
+    ("align", "missing-and-extra", L(["1", "2", "3"]), P(["1", "2", "4"]),
+     "pred.csv: id '3' from labels.csv is missing (1 labelled ids have no prediction)"),
+    ("align", "extra-smallest-named", L(["1", "2"]), P(["2", "z", "b9", "1", "b10"]),
+     "pred.csv: id 'b10' is not in labels.csv (3 predicted ids have no label)"),
+    ("align", "extra-code-point-order", L(["1", "2"]), P(["1", "é", "2", "e", "z"]),
+     "pred.csv: id 'e' is not in labels.csv (3 predicted ids have no label)"),
+    ("align", "leading-zero-not-matched", L(["01", "02"]), P(["1", "2"]),
+     "pred.csv: id '01' from labels.csv is missing (2 labelled ids have no prediction)"),
+    ("align", "whole-float-matched", L(["1", "2"]), P(["2.0", "1.00"]),
+     ('ok', ['1', '2'], [0.2, 0.1])),
+    ("align", "spaces-matched", L(["1", "2"]), P(['" 2 "', "1"]),
+     ('ok', ['1', '2'], [0.2, 0.1])),
+    ("align", "labels-without-ids", "label\na\nb\n", P(["2", "1"]),
+     ('ok', None, [0.1, 0.2])),
+    ("align", "predictions-without-ids", GOOD_L, "a,b\n0.9,0.1\n0.2,0.8\n0.4,0.6\n",
+     ('ok', ['1', '2', '3'], [0.9, 0.2, 0.4])),
+    ("align", "predictions-without-ids-short", GOOD_L, "a,b\n0.9,0.1\n0.2,0.8\n",
+     "pred.csv: has 2 rows but labels.csv has 3; give both files an 'id' column or the same rows in the same order"),
+    ("align", "typed-vs-text", LQ([10, 20, 30], pa.int64()), P(["30", "10", "20"]),
+     ('ok', ['10', '20', '30'], [0.2, 0.3, 0.1])),
+    ]
+
+
+ID_CASES = _id_cases()
+
+
+@pytest.mark.parametrize("labels, predictions, expected", [c[2:] for c in ID_CASES], ids=[f"{c[0]}-{c[1]}" for c in ID_CASES])
+def test_id_checks_and_alignment_give_the_pinned_messages(tmp_path, labels, predictions, expected):
+    import pyarrow.parquet as pq
+
+    def write(name, spec):
+        if isinstance(spec, str):
+            return _write(tmp_path / f"{name}.csv", spec)
+        pq.write_table(spec, tmp_path / f"{name}.parquet")
+        return tmp_path / f"{name}.parquet"
+
+    lab, pred = write("labels", labels), write("pred", predictions)
+    if isinstance(expected, str):
+        with pytest.raises(EnsembleInputError) as info:
+            load_prediction_set(lab, [pred])
+        assert str(info.value) == f"{tmp_path}/{expected}"
+    else:
+        ps = load_prediction_set(lab, [pred])
+        assert (None if ps.ids is None else list(ps.ids)) == expected[1]
+        np.testing.assert_allclose(ps.probas[0][:, 0], expected[2], atol=1e-6)
+
+
+_KEY_TEXT = st.text(alphabet=st.sampled_from(list("0123456789-+.e aA\t\u00a0\u2003\u3000ü\x1c")), max_size=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_KEY_TEXT, min_size=1, max_size=30))
+def test_column_keys_is_label_key_on_every_text(values):
+    from ensemble_core.io import column_keys, label_key
+
+    assert column_keys(pd.Series(values, dtype="str")).to_pylist() == [label_key(v) for v in values]
+    assert column_keys(pd.Series(values, dtype=object)).to_pylist() == [label_key(v) for v in values]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [[1, -7, 2**62], np.array([2**64 - 1, 3], dtype=np.uint64), [1.0, 2.5, -0.0, 1e20, 2.0**70, np.inf, -np.inf],
+     np.array([0.1, 2.0], dtype=np.float32), [True, False], pd.array([3, 4], dtype="Int64"),
+     pd.Categorical(["01", "1.0", " x "]), [1, "a", 2.0], [pd.Timestamp("2024-01-02")]],
+    ids=["int64", "uint64", "floats", "float32", "bool", "nullable-int", "categorical", "mixed-objects", "timestamps"],
+)
+def test_column_keys_is_label_key_on_typed_columns(values):
+    from ensemble_core.io import column_keys, label_key
+
+    series = pd.Series(values)
+    assert column_keys(series).to_pylist() == [label_key(v) for v in series.tolist()]
+
+
+def test_arrow_trims_exactly_the_whitespace_python_strips():
+    """column_keys trims in Arrow, label_key with str.strip: the same characters, on every code point."""
+    import sys
+
+    from ensemble_core.io import column_keys
+
+    chars = [chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF]
+    values = [f"{c}x{c}" for c in chars]
+    assert column_keys(pd.Series(values, dtype="str")).to_pylist() == [v.strip() for v in values]
+
+
+def test_ids_in_many_row_groups_align(tmp_path):
+    """A Parquet file's row groups arrive as chunks: ids are checked and matched across them."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    n = 1000
+    rng = np.random.default_rng(0)
+    ids = np.array([f"r{i}" for i in range(n)])
+    pq.write_table(pa.table({"id": ids, "label": rng.choice(["a", "b"], n)}), tmp_path / "l.parquet", row_group_size=128)
+    perm = rng.permutation(n)
+    a = rng.uniform(size=n)
+    pq.write_table(pa.table({"id": ids[perm], "a": a[perm], "b": 1 - a[perm]}), tmp_path / "p.parquet", row_group_size=100)
+    ps = load_prediction_set(tmp_path / "l.parquet", [tmp_path / "p.parquet"])
+    np.testing.assert_allclose(ps.probas[0][:, 0], a, rtol=1e-6)
+    dup = ids.copy()
+    dup[700] = "r3"
+    pq.write_table(pa.table({"id": dup, "label": ["a"] * n}), tmp_path / "d.parquet", row_group_size=128)
+    with pytest.raises(EnsembleInputError, match=r"d\.parquet: column 'id': row 701: duplicate id 'r3'$"):
+        LabelsFile(tmp_path / "d.parquet")

@@ -14,10 +14,23 @@ import os
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from .base import LoadedModel
-from .cache import SCORER_VERSION, PredictionCache, default_cache_dir
-from .loading import load_model, load_model_bytes, model_name_for
-from .scoring import score_model
+from .._lazy import lazy_exports  # noqa: E402
+
+# Imported on first use (PEP 562): registering the ``score`` command (models.cli) must not load
+# NumPy and pandas for every other command's --help.
+_EXPORTS = {
+    "LoadedModel": ".base",
+    "SCORER_VERSION": ".cache",
+    "PredictionCache": ".cache",
+    "default_cache_dir": ".cache",
+    "load_model": ".loading",
+    "load_model_bytes": ".loading",
+    "model_name_for": ".loading",
+    "score_model": ".scoring",
+}
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+
 
 __all__ = [
     "SCORER_VERSION",

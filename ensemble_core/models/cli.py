@@ -6,10 +6,7 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 from .._validation import EnsembleInputError
-from ..io import ID_COLUMN, LABEL_COLUMN, LabelsFile, _check_ids, _suffix, read_table, write_predictions
 
 
 def add_score_command(sub) -> None:
@@ -38,6 +35,8 @@ def add_score_command(sub) -> None:
 
 def _read_data(path: str):
     """(content, classes or None, ids or None, y_true or None) of a labelled or unlabelled file."""
+    from ..io import ID_COLUMN, LABEL_COLUMN, LabelsFile, _check_ids, read_table
+
     table = read_table(path)
     if LABEL_COLUMN in table.columns:
         labels = LabelsFile(path)
@@ -47,6 +46,9 @@ def _read_data(path: str):
 
 
 def _score(args) -> int:
+    import numpy as np
+
+    from ..io import _suffix, write_predictions
     from .cache import PredictionCache
     from .loading import load_model
     from .scoring import score_model
