@@ -10,15 +10,22 @@ For n examples × 10 models × 10 classes, times (median of repeats):
 - peak memory at 1M (tracemalloc) of building the evaluator and re-weighting, as a
   multiple of the probability array.
 
-Run: ``python benchmarks/bench_core.py [--sizes 10000 100000 1000000]``.
+The floor and the three strategies run in alternation (floor, soft, hard, geometric,
+floor, …), so load from other work falls on all of them alike; each is reported as the
+median with the spread (min–max) of the repeats. ``--busy`` runs a CPU-bound neighbour
+process on every core during the measurement.
+
+Run: ``python benchmarks/bench_core.py [--sizes 10000 100000 1000000] [--busy]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import platform
+import sys
 import time
 import tracemalloc
+from pathlib import Path
 
 import numpy as np
 from sklearn import metrics as skm
@@ -26,8 +33,11 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.ensemble import VotingClassifier
 from sklearn.frozen import FrozenEstimator
 
-from _timing import timed
-from ensemble_core import EnsembleEvaluator, PredictionSet, cross_fit_stacking
+from _timing import alternate, busy, conditions, timed
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's code, not an installed copy
+
+from ensemble_core import EnsembleEvaluator, PredictionSet, cross_fit_stacking  # noqa: E402
 
 N_MODELS, N_CLASSES = 10, 10
 
@@ -68,11 +78,12 @@ def bench_size(n: int, rng: np.random.Generator, sklearn_repeats: int) -> dict:
     pset = make_problem(n)
     ev = EnsembleEvaluator(pset)
     repeats = 20 if n <= 100_000 else 7
-    floor = timed(lambda: pset.probas.sum(), repeats)
-    row = {"n": n, "floor": floor}
     for strategy in ("soft", "hard", "geometric"):
         ev.evaluate(strategy, rng.uniform(size=N_MODELS))  # warm (geometric: its one-off logs)
-        row[strategy] = timed(lambda: ev.evaluate(strategy, rng.uniform(size=N_MODELS)), repeats)
+    row = {"n": n, **alternate({
+        "floor": lambda: pset.probas.sum(),
+        **{s: (lambda s=s: ev.evaluate(s, rng.uniform(size=N_MODELS))) for s in ("soft", "hard", "geometric")},
+    }, repeats)}
 
     X = np.arange(n)[:, None]
     y = pset.y_true
@@ -113,26 +124,35 @@ def peak_memory(n: int) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--busy", action="store_true", help="a CPU-bound neighbour on every core while timing")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, Python {platform.python_version()}, "
           f"numpy {np.__version__}")
-    print(f"{N_MODELS} models, {N_CLASSES} classes; times are medians in ms; ratios are to the floor "
-          "(probas.sum()) measured in the same run\n")
+    print(f"{N_MODELS} models, {N_CLASSES} classes; times in ms, median (min–max); ratios are of medians, to the "
+          "floor (probas.sum()) measured in the same rounds\n")
     print("| n | floor: sum (ms) | soft (ms) | soft / floor | hard / floor | geometric / floor | "
-          "sklearn way (ms) | sklearn / soft |")
-    print("|---|---|---|---|---|---|---|---|")
-    for n in args.sizes:
-        r = bench_size(n, rng, sklearn_repeats=5 if n <= 100_000 else 3)
-        print(
-            f"| {n:,} | {r['floor'] * 1e3:.2f} | {r['soft'] * 1e3:.2f} | {r['soft'] / r['floor']:.2f}× | "
-            f"{r['hard'] / r['floor']:.2f}× | {r['geometric'] / r['floor']:.2f}× | {r['sklearn'] * 1e3:.0f} | "
-            f"{r['sklearn'] / r['soft']:.0f}× |"
-        )
-    pset = make_problem(100_000)
-    t0 = time.perf_counter()
-    cross_fit_stacking(pset.probas, pset.y_true, pset.classes, meta="logistic", folds=5, seed=0)
-    print(f"\nstacking, 5-fold logistic regression, 100,000 examples: {time.perf_counter() - t0:.1f} s")
+          "sklearn way (ms) | sklearn / soft | conditions |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    with busy(args.busy):
+        for n in args.sizes:
+            r = bench_size(n, rng, sklearn_repeats=5 if n <= 100_000 else 3)
+            floor = r["floor"].median
+            digits = 3 if floor < 1e-3 else 2
+            print(
+                f"| {n:,} | {r['floor'].describe(1e3, digits)} | {r['soft'].describe(1e3, digits)} | "
+                f"{r['soft'].median / floor:.2f}× | {r['hard'].median / floor:.2f}× | "
+                f"{r['geometric'].median / floor:.2f}× | {r['sklearn'] * 1e3:.0f} | "
+                f"{r['sklearn'] / r['soft'].median:.0f}× | {conditions(args.busy)} |", flush=True
+            )
+        pset = make_problem(100_000)
+        times = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            cross_fit_stacking(pset.probas, pset.y_true, pset.classes, meta="logistic", folds=5, seed=0)
+            times.append(time.perf_counter() - t0)
+        print(f"\nstacking, 5-fold logistic regression, 100,000 examples: median {sorted(times)[1]:.2f} s "
+              f"(runs: {', '.join(f'{t:.2f}' for t in times)}); {conditions(args.busy)}")
     big = max(args.sizes)
     soft_hard, geo = peak_memory(big)
     print(f"peak memory at {big:,} (array + evaluator + re-weighting), as a multiple of the probability "

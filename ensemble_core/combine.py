@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._threads import limited
 from .registry import STRATEGIES, Strategy  # noqa: F401 - defined in registry, kept importable from here
 
 #: Probabilities are clipped here before taking logs (geometric pooling, log loss).
@@ -144,7 +145,8 @@ def soft_vote(probas: np.ndarray, weights: np.ndarray, *, out: np.ndarray | None
         out = np.empty(probas.shape[1:], dtype=probas.dtype)
     if probas.flags.c_contiguous:
         # One matrix-vector product over the flattened array: a single pass in BLAS.
-        np.dot(w, probas.reshape(n_models, -1), out=out.reshape(-1))
+        with limited("reweight"):
+            np.dot(w, probas.reshape(n_models, -1), out=out.reshape(-1))
         return out
     # A row slice (the evaluator's cache-sized blocks): BLAS gemv with the huge
     # leading dimension of a slice was measured up to 20x slower than the data it

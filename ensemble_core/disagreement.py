@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ._threads import limited
 from .combine import vote_index, vote_shares
 from .predictions import PredictionSet
 
@@ -122,11 +123,12 @@ def diversity_matrices(pset: PredictionSet, labels: np.ndarray | None = None) ->
     n = pset.n_samples
     correct = (labels == pset.y_true[None, :]).astype(np.float64)
     wrong = 1.0 - correct
-    n11 = correct @ correct.T
-    n00 = wrong @ wrong.T
-    n10 = correct @ wrong.T
-    n01 = wrong @ correct.T
-    agree, kappa = _agreement_and_kappa(labels, pset.n_classes)
+    with limited("diversity"):
+        n11 = correct @ correct.T
+        n00 = wrong @ wrong.T
+        n10 = correct @ wrong.T
+        n01 = wrong @ correct.T
+        agree, kappa = _agreement_and_kappa(labels, pset.n_classes)
     with np.errstate(divide="ignore", invalid="ignore"):
         q = (n11 * n00 - n01 * n10) / (n11 * n00 + n01 * n10)
         err_c = np.corrcoef(wrong) if wrong.shape[0] > 1 else np.ones((1, 1))

@@ -557,27 +557,67 @@ def _as_float_column(path: Path, df: pd.DataFrame, column: str) -> np.ndarray:
     return numeric.to_numpy(dtype=np.float64)
 
 
-def _check_probabilities(path: Path, probas: np.ndarray, columns: list[str]) -> None:
-    for problem, mask in (
-        ("is missing (NaN)", np.isnan(probas)),
-        ("is infinite", np.isinf(probas)),
-        ("is negative", probas < 0),
-        # before the row sums: 1e308 + 1e308 would overflow with a warning
-        (f"is greater than 1 (+{SUM_TOLERANCE:g})", probas > 1 + SUM_TOLERANCE),
-    ):
-        if mask.any():
-            row, col = np.argwhere(mask)[0]
-            raise EnsembleInputError(
-                f"{path}: column {columns[col]!r}: row {row + 1}: probability {problem}"
-            )
-    sums = probas.sum(axis=1)
-    off = np.abs(sums - 1.0) > SUM_TOLERANCE
+#: The range problems of a probability, in the order they are reported: the first kind found
+#: anywhere wins, at its first row (then its first column) — as a check of the whole table would.
+_RANGE_PROBLEMS = (
+    ("is missing (NaN)", np.isnan),
+    ("is infinite", np.isinf),
+    ("is negative", lambda v: v < 0),
+    (f"is greater than 1 (+{SUM_TOLERANCE:g})", lambda v: v > 1 + SUM_TOLERANCE),
+)
+#: Row sums accumulated column by column differ from NumPy's row-wise (pairwise) sums by far less
+#: than this (at most a few ulps per column); rows this close to the tolerance are summed again
+#: row-wise, so that a row is refused exactly when the row-wise sum is off.
+_SUM_MARGIN = 1e-9
+
+
+def _read_probability_columns(path: Path, df: pd.DataFrame, columns: list[str], out: np.ndarray) -> None:
+    """Check the probability columns (in class order) and write them into ``out``, float32,
+    without stacking them into a float64 table first.
+
+    As a check of the whole table would: every column must hold numbers (the first that
+    does not is refused before any probability is judged), then the first range problem
+    (missing, infinite, negative, over 1) in that order of kinds, then the first row whose
+    probabilities do not sum to 1.
+    """
+    as_numbers = {c: _as_float_column(path, df, c) for c in columns if df[c].dtype.kind not in "iuf"}
+    first: dict[str, tuple[int, int]] = {}  # problem -> (row, column)
+    sums = np.zeros(len(df))
+    for j, c in enumerate(columns):
+        values = as_numbers.pop(c) if c in as_numbers else df[c].to_numpy(dtype=np.float64)
+        if not ((values >= 0) & (values <= 1 + SUM_TOLERANCE)).all():  # NaN fails both
+            for problem, test in _RANGE_PROBLEMS:
+                bad = test(values)
+                if bad.any():
+                    row = int(np.argmax(bad))
+                    if problem not in first or row < first[problem][0]:
+                        first[problem] = (row, j)
+        if first:  # refused below; neither cast nor add what may overflow
+            continue
+        out[:, j] = values
+        sums += values
+    for problem, _ in _RANGE_PROBLEMS:
+        if problem in first:
+            row, j = first[problem]
+            raise EnsembleInputError(f"{path}: column {columns[j]!r}: row {row + 1}: probability {problem}")
+    distance = np.abs(sums - 1.0)
+    off = distance > SUM_TOLERANCE + _SUM_MARGIN
+    near = np.flatnonzero(np.abs(distance - SUM_TOLERANCE) <= _SUM_MARGIN)
+    if near.size:
+        off[near] = np.abs(_row_sums(df, columns, near) - 1.0) > SUM_TOLERANCE
     if off.any():
         row = first_true_row(off)
+        total = _row_sums(df, columns, np.array([row - 1]))[0]
         raise EnsembleInputError(
-            f"{path}: row {row}: probabilities sum to {sums[row - 1]:.4g}, expected 1 (±{SUM_TOLERANCE:g}); "
+            f"{path}: row {row}: probabilities sum to {total:.4g}, expected 1 (±{SUM_TOLERANCE:g}); "
             "normalise the scores or give hard labels in a 'prediction' column"
         )
+
+
+def _row_sums(df: pd.DataFrame, columns: list[str], rows: np.ndarray) -> np.ndarray:
+    """The given rows' sums as NumPy sums a float64 table row-wise (pairwise, along each row)."""
+    table = np.column_stack([pd.to_numeric(df[c].iloc[rows]).to_numpy(dtype=np.float64) for c in columns])
+    return table.sum(axis=1)
 
 
 def read_prediction_table(
@@ -618,10 +658,18 @@ class _PredictionFile:
 
 
 def _read_predictions(
-    path: Path, keys: Sequence[str], source: object, label_ids: pa.Array | None = None
+    path: Path,
+    keys: Sequence[str],
+    source: object,
+    label_ids: pa.Array | None = None,
+    out: np.ndarray | None = None,
 ) -> _PredictionFile:
     """Read and check one prediction file; with ``label_ids`` (the labels file's id keys) also find
-    each row's label row (-1: an id the labels file does not have), hashing the ids once."""
+    each row's label row (-1: an id the labels file does not have), hashing the ids once.
+
+    ``out`` (n_labelled_rows, n_classes), float32: where the probabilities go when the file's rows
+    are already in the labels file's order (then ``probas`` is ``out``); else a new array.
+    """
     df = read_table(path, source)
     id_keys = label_rows = None
     if ID_COLUMN in df.columns:
@@ -630,9 +678,12 @@ def _read_predictions(
         else:
             id_keys = _id_keys(path, df[ID_COLUMN])
             label_rows = _label_rows(path, id_keys, label_ids)
+    in_order = out is not None and len(df) == len(out) and (label_rows is None or label_rows is _IN_ORDER)
+    if label_rows is _IN_ORDER:
+        label_rows = np.arange(len(df))
+    probas = out if in_order else np.empty((len(df), len(keys)), dtype=np.float32)
     columns = [c for c in df.columns if c != ID_COLUMN]
     key_index = {k: i for i, k in enumerate(keys)}
-    n_classes = len(keys)
     if PREDICTION_COLUMN in columns:
         if len(columns) > 1:
             others = [c for c in columns if c != PREDICTION_COLUMN]
@@ -641,7 +692,7 @@ def _read_predictions(
                 "give either one probability column per class or a single 'prediction' column"
             )
         idx = class_indices(path, PREDICTION_COLUMN, df[PREDICTION_COLUMN], keys)
-        probas = np.zeros((len(df), n_classes), dtype=np.float32)
+        probas[...] = 0.0
         probas[np.arange(len(df)), idx] = 1.0
         return _PredictionFile(probas, True, id_keys, label_rows)
     column_of: dict[str, str] = {}
@@ -660,10 +711,12 @@ def _read_predictions(
             f"{path}: missing probability column for class {missing_cols[0]!r}; expected one column "
             f"per class ({', '.join(keys)}) or a single 'prediction' column"
         )
-    ordered = [column_of[k] for k in keys]
-    probas = np.column_stack([_as_float_column(path, df, c) for c in ordered])
-    _check_probabilities(path, probas, ordered)
-    return _PredictionFile(probas.astype(np.float32), False, id_keys, label_rows)
+    _read_probability_columns(path, df, [column_of[k] for k in keys], probas)
+    return _PredictionFile(probas, False, id_keys, label_rows)
+
+
+#: What _label_rows gives for a file whose ids are the labels file's, in its order.
+_IN_ORDER = np.arange(0)
 
 
 def _label_rows(path: Path, id_keys: pa.Array, label_ids: pa.Array) -> np.ndarray:
@@ -671,9 +724,8 @@ def _label_rows(path: Path, id_keys: pa.Array, label_ids: pa.Array) -> np.ndarra
     the first repeated id of the prediction file."""
     import pyarrow.compute as pc
 
-    n = len(id_keys)
-    if n == len(label_ids) and pc.all(pc.equal(id_keys, label_ids)).as_py():
-        return np.arange(n)  # the labels file's order: nothing to look up
+    if len(id_keys) == len(label_ids) and pc.all(pc.equal(id_keys, label_ids)).as_py():
+        return _IN_ORDER  # the labels file's order: nothing to look up
     rows = pc.index_in(id_keys, value_set=label_ids).to_numpy(zero_copy_only=False)
     unknown = np.isnan(rows)
     rows = np.where(unknown, -1, rows).astype(np.intp)
@@ -740,9 +792,11 @@ def read_aligned_predictions(
     probas = np.empty((len(entries), rows.n_samples, len(rows.keys)), dtype=np.float32)
     hard = np.zeros(len(entries), dtype=bool)
     for m, (path, source) in enumerate(entries):
-        table = _read_predictions(path, rows.keys, source, rows._id_keys)
+        slot = probas[m]
+        table = _read_predictions(path, rows.keys, source, rows._id_keys, out=slot)
         hard[m] = table.hard
-        probas[m] = _align(path, rows, table)
+        if table.probas is not slot:  # else already in place
+            slot[...] = _align(path, rows, table)
     return probas, hard
 
 

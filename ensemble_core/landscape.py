@@ -36,6 +36,7 @@ from typing import Literal
 
 import numpy as np
 
+from ._threads import limited
 from ._validation import EnsembleInputError, check_weights
 from .combine import SCORE_TIE_BIAS, log_probas
 from .metrics import LOG_LOSS_EPS
@@ -285,11 +286,9 @@ def simplex_landscape(
     -------
     Landscape
     """
-    from threadpoolctl import threadpool_limits
-
     grid = simplex_grid(resolution, probas.shape[0])
     # Threads hand off badly on a shared machine; the blocks are sized for one core.
-    with threadpool_limits(limits=1, user_api="blas"):
+    with limited("landscape"):
         decisions = _LinearDecisions(_scores(probas, strategy), y_true, score_bias=strategy != "hard")
         accuracy = decisions.line_accuracy(resolution) if grid.shape[1] == 2 else decisions.triangle_accuracy(resolution)
         ll = _log_loss_grid(probas, y_true, grid) if with_log_loss and strategy == "soft" else None
@@ -321,8 +320,6 @@ def weight_sweeps(
     -------
     WeightSweeps
     """
-    from threadpoolctl import threadpool_limits
-
     n_models = probas.shape[0]
     if n_models < 2:
         raise EnsembleInputError(f"a weight sweep needs at least 2 models; got {n_models}")
@@ -331,7 +328,7 @@ def weight_sweeps(
     line = simplex_grid(resolution, 2)
     accuracy = np.empty((n_models, line.shape[0]))
     ll = np.empty_like(accuracy) if with_log_loss and strategy == "soft" else None
-    with threadpool_limits(limits=1, user_api="blas"):
+    with limited("landscape"):
         for m in range(n_models):
             rest = np.delete(current, m)
             rest = rest / rest.sum() if rest.sum() > 0 else np.full(n_models - 1, 1.0 / (n_models - 1))

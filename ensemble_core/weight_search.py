@@ -34,7 +34,6 @@ Examples
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
@@ -42,6 +41,7 @@ from typing import Literal
 import numpy as np
 
 from ._folds import kfold_test_indices
+from ._threads import limited, workers
 from ._validation import EnsembleInputError
 from .calibration import apply_temperatures, fit_temperatures
 from .combine import soft_vote
@@ -330,7 +330,6 @@ def log_loss_weights(probas: np.ndarray, y_true: np.ndarray, *, max_iter: int = 
     ndarray of shape (n_models,), non-negative, sums to 1.
     """
     from scipy.optimize import minimize
-    from threadpoolctl import threadpool_limits
 
     q = true_class_matrix(probas, y_true)
     n_models = q.shape[1]
@@ -349,8 +348,8 @@ def log_loss_weights(probas: np.ndarray, y_true: np.ndarray, *, max_iter: int = 
         return loss, w * (g - w @ g)
 
     # Products this small gain nothing from BLAS threads, and on a busy machine the
-    # threads' hand-offs cost 10-30x the arithmetic (measured): run single-threaded.
-    with threadpool_limits(limits=1, user_api="blas"):
+    # threads' hand-offs cost 10-30x the arithmetic (measured): see _threads.
+    with limited("weight_search"):
         res = minimize(loss_and_grad, np.zeros(n_models), jac=True, method="L-BFGS-B",
                        options={"maxiter": max_iter, "gtol": 1e-8, "ftol": 1e-12})
     w_opt = np.exp(res.x - res.x.max())
@@ -468,13 +467,6 @@ def _scores(y_true: np.ndarray, probas: np.ndarray) -> HeldOutScores:
     return HeldOutScores(float(np.mean(probas.argmax(axis=1) == y_true)), float(_mean_nll(p_true)))
 
 
-def _suggest_workers() -> int:
-    """Threads for :func:`suggest_weights`: one per usable core, at most 2 (each running
-    fit holds its own copy of the training rows, so memory grows with the threads)."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, min(2, cores))
-
-
 def suggest_weights(
     pset: PredictionSet,
     method: Method = "logloss",
@@ -541,13 +533,11 @@ def suggest_weights(
 
     # The folds and the final fit are independent: NumPy releases the GIL in its array
     # work, so a few threads use the cores (each result is the same as run alone).
-    # BLAS is held at one thread here, in the calling thread, for the whole pool: the
-    # workers' own threadpoolctl limits then save and restore that same 1. Without it
-    # their overlapping save/restore pairs (threadpoolctl's limits are process-wide)
-    # left BLAS at one thread for the rest of the process.
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(max_workers=_suggest_workers()) as pool:
+    # BLAS is held at one thread for the whole pool, opened here in the calling thread:
+    # the workers' own blocks then run under it (see _threads: threadpoolctl's limits are
+    # process-wide, and overlapping save/restore pairs once left BLAS at one thread for
+    # the rest of the process).
+    with limited("weight_search"), ThreadPoolExecutor(max_workers=workers("weight_search", len(tests) + 1)) as pool:
         final_job = pool.submit(final)
         fold_results = list(pool.map(fold, tests))
         temperatures, p_all, weights, path, n_kept = final_job.result()

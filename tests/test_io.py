@@ -611,3 +611,75 @@ def test_ids_in_many_row_groups_align(tmp_path):
     pq.write_table(pa.table({"id": dup, "label": ["a"] * n}), tmp_path / "d.parquet", row_group_size=128)
     with pytest.raises(EnsembleInputError, match=r"d\.parquet: column 'id': row 701: duplicate id 'r3'$"):
         LabelsFile(tmp_path / "d.parquet")
+
+
+def _reference_probabilities(path, df, columns):
+    """The reader before columns went straight into float32: a float64 table, checked whole."""
+    from ensemble_core.io import SUM_TOLERANCE, _as_float_column
+
+    probas = np.column_stack([_as_float_column(path, df, c) for c in columns])
+    for problem, mask in (
+        ("is missing (NaN)", np.isnan(probas)),
+        ("is infinite", np.isinf(probas)),
+        ("is negative", probas < 0),
+        (f"is greater than 1 (+{SUM_TOLERANCE:g})", probas > 1 + SUM_TOLERANCE),
+    ):
+        if mask.any():
+            row, col = np.argwhere(mask)[0]
+            raise EnsembleInputError(f"{path}: column {columns[col]!r}: row {row + 1}: probability {problem}")
+    sums = probas.sum(axis=1)
+    off = np.abs(sums - 1.0) > SUM_TOLERANCE
+    if off.any():
+        row = int(np.flatnonzero(off)[0]) + 1
+        raise EnsembleInputError(
+            f"{path}: row {row}: probabilities sum to {sums[row - 1]:.4g}, expected 1 (±{SUM_TOLERANCE:g}); "
+            "normalise the scores or give hard labels in a 'prediction' column"
+        )
+    return probas.astype(np.float32)
+
+
+def _tricky_table(rng, n, k):
+    """Probabilities with rows summing to within a few ulps of 1 ± the tolerance, and planted problems."""
+    p = rng.dirichlet(np.ones(k), size=n)
+    edge = rng.choice(n, size=n // 3, replace=False)
+    p[edge, 0] += rng.choice([1e-3, -1e-3], size=edge.size) + rng.integers(-4, 5, size=edge.size) * 2.0**-52
+    for value in rng.choice([np.nan, np.inf, -0.5, 1.5, 1e308, -np.inf], size=rng.integers(0, 3)):
+        p[rng.integers(n), rng.integers(k)] = value
+    return p
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_probability_columns_read_as_the_whole_table_check_did(tmp_path, seed):
+    """Same float32 values, and the same message on every planted problem and edge sum, as the
+    float64 table the reader used to stack and check."""
+    import warnings
+
+    from ensemble_core.io import _read_probability_columns
+
+    rng = np.random.default_rng(seed)
+    n, k = int(rng.integers(1, 60)), int(rng.choice([2, 3, 7, 8, 9, 10, 17, 130]))
+    columns = [f"c{j}" for j in range(k)]
+    df = pd.DataFrame(_tricky_table(rng, n, k), columns=columns)
+    if seed % 4 == 0:
+        df = df.astype({columns[0]: np.float32})
+    if seed % 5 == 0:
+        df[columns[-1]] = df[columns[-1]].astype(str)
+        df.loc[int(rng.integers(n)), columns[-1]] = "abc"
+    path = tmp_path / "p.csv"
+    try:
+        expected = _reference_probabilities(path, df, columns)
+    except EnsembleInputError as exc:
+        expected = str(exc)
+    out = np.empty((n, k), dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            _read_probability_columns(path, df, columns, out)
+            got = out
+        except EnsembleInputError as exc:
+            got = str(exc)
+    if isinstance(expected, str):
+        assert got == expected
+    else:
+        assert not isinstance(got, str), got
+        np.testing.assert_array_equal(got, expected)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import ensemble_core.weight_search as ws
-from ensemble_core import EnsembleEvaluator, EnsembleInputError, PredictionSet
+from ensemble_core import EnsembleEvaluator, EnsembleInputError, PredictionSet, _threads
 from ensemble_core._folds import kfold_test_indices
 from ensemble_core.weight_search import (
     caruana_selection,
@@ -272,7 +274,8 @@ def test_suggesting_on_a_thread_pool_leaves_blas_threads_as_they_were(monkeypatc
         return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
 
     before = blas_threads()
-    monkeypatch.setattr(ws, "_suggest_workers", lambda: 4)
+    monkeypatch.setitem(_threads.POLICY, "weight_search", _threads.Threads(blas=1, workers=4))
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(4)), raising=False)
     rng = np.random.default_rng(0)
     probas = rng.dirichlet(np.ones(5), size=(8, 4000)).astype(np.float32)
     pset = PredictionSet(probas, rng.integers(0, 5, 4000), np.arange(5), tuple(f"m{i}" for i in range(8)))
