@@ -49,7 +49,7 @@ def cases(repeats: int):
         "geometric", rng.uniform(size=10)), repeats * 4, None
     yield "stacking", "5-fold logistic regression", mid.n_samples, lambda: cross_fit_stacking(
         mid.probas, mid.y_true, mid.classes, meta="logistic"), repeats, None
-    tiny, sub = make_problem(2_000), make_problem(20_000)  # gradient boosting: 10 trees a round, 100 rounds
+    tiny, sub = make_problem(1_000), make_problem(20_000)  # gradient boosting: 10 trees a round, 100 rounds
     yield "stacking", "5-fold gradient boosting", tiny.n_samples, lambda: cross_fit_stacking(
         tiny.probas, tiny.y_true, tiny.classes, meta="gbm"), max(2, repeats // 2), None
     yield "stacking", "5-fold MLP", sub.n_samples, lambda: cross_fit_stacking(
@@ -58,7 +58,7 @@ def cases(repeats: int):
         mid, "logloss"), repeats, None
     three = mid.probas[:3]
     yield "landscape", "ternary landscape 50×50, accuracy + log loss", mid.n_samples, lambda: simplex_landscape(
-        three, mid.y_true, "soft"), repeats, None
+        three, mid.y_true, strategy="soft"), repeats, None
     yield "diversity", "diversity matrices", big.n_samples, lambda: diversity_matrices(big), repeats, None
     yield None, "cross-fitted temperatures (calibration)", mid.n_samples, lambda: cross_fit_temperatures(
         mid.probas, mid.y_true), max(2, repeats // 2), None
