@@ -37,10 +37,13 @@ it: the first block to open sets it for its operation, later ones (nested or
 concurrent) run under it, and the last to close restores what was there before.
 Every entry is 1 thread today, so which block came first never matters. OpenMP's
 count is per thread (libgomp): each block sets its own thread's, so a worker opens
-a block of its own. And OpenBLAS (0.3.31, pthreads; measured) ignores a change made
-from another thread once the main thread has made one: blocks open where the work
-starts, the command line's main thread or a dashboard session's thread (where the
-main thread never sets one).
+a block of its own. OpenBLAS (0.3.31, pthreads; measured) takes a raise of its count
+only from the thread that lowered it, while that thread lives (the main thread
+lives for ever): with each block's own thread doing it, a session that closed last
+after another session's thread had opened first left the process at one thread, 1
+run in 7. So every BLAS change is made on one long-lived thread of this module's
+(:func:`_on_blas_thread`), whichever thread opens or closes the block; a forked
+child starts its own.
 """
 
 from __future__ import annotations
@@ -98,6 +101,20 @@ def _libraries():
     return _controller
 
 
+_blas_thread = None  # (process id, executor): the one thread that changes BLAS settings
+
+
+def _on_blas_thread(change, *args) -> None:
+    """Run ``change(*args)`` on the module's BLAS thread and wait for it (call with ``_lock`` held).
+    A forked child starts its own: the parent's thread does not exist there."""
+    global _blas_thread
+    if _blas_thread is None or _blas_thread[0] != os.getpid():
+        from concurrent.futures import ThreadPoolExecutor
+
+        _blas_thread = (os.getpid(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="ensemble-blas"))
+    _blas_thread[1].submit(change, *args).result()
+
+
 #: Worker threads beyond one per core are started only while their copies of the data
 #: (``bytes_each`` a worker) fit in this much memory together.
 WORKER_MEMORY = 2**30
@@ -135,10 +152,10 @@ def limited(operation: str) -> Iterator[None]:
     with _lock:
         libraries = _libraries().lib_controllers
         if _open == 0 and threads.blas is not None:
-            for lib in libraries:
-                if lib.user_api == "blas":
-                    _restore.append((lib, lib.num_threads))
-                    lib.set_num_threads(threads.blas)
+            blas = [lib for lib in libraries if lib.user_api == "blas" and lib.num_threads != threads.blas]
+            if blas:  # a round trip to the BLAS thread (about 30 µs each way), only when it changes something
+                _restore.extend((lib, lib.num_threads) for lib in blas)
+                _on_blas_thread(_set_each, [(lib, threads.blas) for lib in blas])
         _open += 1
     own = []  # this thread's OpenMP settings
     if threads.openmp is not None:
@@ -153,7 +170,11 @@ def limited(operation: str) -> Iterator[None]:
             lib.set_num_threads(n)
         with _lock:
             _open -= 1
-            if _open == 0:
-                for lib, n in reversed(_restore):
-                    lib.set_num_threads(n)
+            if _open == 0 and _restore:
+                _on_blas_thread(_set_each, list(reversed(_restore)))
                 _restore.clear()
+
+
+def _set_each(settings) -> None:
+    for lib, n in settings:
+        lib.set_num_threads(n)

@@ -43,37 +43,40 @@ from ensemble_core import _threads
 def blas():
     return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
 
-before = blas()
-entered, release = threading.Barrier(3), threading.Event()
-seen = []
+def overlap():
+    before = blas()
+    entered, release = threading.Barrier(3), threading.Event()
+    seen = []
 
-def work():
-    with _threads.limited("reweight"):
-        entered.wait()
-        release.wait()
-        seen.append(blas())
+    def work():
+        with _threads.limited("reweight"):
+            entered.wait()
+            release.wait()
+            seen.append(blas())
 
-workers = [threading.Thread(target=work) for _ in range(2)]
-for w in workers:
-    w.start()
-entered.wait()
-during = blas()
-release.set()
-for w in workers:
-    w.join()
-print((before, during, seen, blas()))
+    workers = [threading.Thread(target=work) for _ in range(2)]
+    for w in workers:
+        w.start()
+    entered.wait()
+    during = blas()
+    release.set()
+    for w in workers:
+        w.join()
+    return before, during, seen, blas()
+
+print([overlap() for _ in range(20)])
 """
 
 
 def test_overlapping_blocks_in_threads_restore_once_the_last_closes():
     """The dashboard's sessions (and the weight search's workers) open blocks that overlap in time,
-    from threads other than the main one. A fresh process: OpenBLAS ignores another thread's
-    setting once the main thread has made one (measured with OpenBLAS 0.3.31, pthreads)."""
+    from threads other than the main one. Which of them closes last varies from run to run: made
+    from the closing thread, the restore was lost in 1 run in 7 (OpenBLAS 0.3.31), hence 20 runs."""
     out = subprocess.run([sys.executable, "-c", _OVERLAP], capture_output=True, text=True, check=True, timeout=60)
-    before, during, seen, after = eval(out.stdout)
     one = _threads.POLICY["reweight"].blas
-    assert set(during) == {one} and all(set(s) == {one} for s in seen)
-    assert after == before
+    for before, during, seen, after in eval(out.stdout):
+        assert before and set(during) == {one} and all(set(s) == {one} for s in seen)
+        assert after == before
 
 
 def test_a_block_that_raises_still_restores():
@@ -152,3 +155,29 @@ def test_stacking_gives_the_same_numbers_on_any_number_of_workers(monkeypatch, m
         monkeypatch.setitem(_threads.POLICY, "stacking", _threads.Threads(blas=1, openmp=1, workers=n, beyond_cores=True))
         runs.append(cross_fit_stacking(p, y, np.arange(4), meta=meta))
     np.testing.assert_array_equal(runs[0], runs[1])
+
+
+_FORKED = """
+import os
+import numpy
+from threadpoolctl import threadpool_info
+from ensemble_core import _threads
+
+def blas():
+    return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+with _threads.limited("reweight"):
+    pass
+pid = os.fork()
+if pid == 0:
+    with _threads.limited("reweight"):
+        inside = blas()
+    os._exit(0 if inside and set(inside) == {_threads.POLICY["reweight"].blas} else 3)
+print(os.waitpid(pid, 0)[1])
+"""
+
+
+def test_a_forked_child_opens_blocks_on_a_thread_of_its_own():
+    """The parent's BLAS thread does not exist in a forked child: waiting on it would hang."""
+    out = subprocess.run([sys.executable, "-c", _FORKED], capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.strip() == "0"
