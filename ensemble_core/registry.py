@@ -1,16 +1,204 @@
-"""The names the command line and the dashboard offer: strategies, meta-learners, weight-search
-methods. Plain tuples with no imports, so that building the command line's parser (and
-``--help``) loads neither NumPy nor pandas."""
+"""Every option the command line and the dashboard offer, declared once.
+
+One small frozen spec per option, grouped by family: combination strategies,
+stacking meta-learners, weight-search methods, model loader kinds and the table
+formats files may have. Each spec carries what its consumers need (name, label,
+one-line help, formula, whether it yields probabilities) and names the function
+that implements it as ``"module:attribute"``, imported only when asked for
+(:meth:`Spec.implementation`). The module itself imports nothing beyond the
+standard library, so that building the command line's parser (and ``--help``)
+loads neither NumPy nor pandas.
+
+Adding an option is one entry here plus its function and its tests: the command
+line's choices, the URL parser, the widgets, the evaluator and the Learn page
+iterate over these tuples.
+
+Examples
+--------
+>>> [s.name for s in STRATEGY_SPECS]
+['hard', 'soft', 'geometric', 'stacking']
+>>> strategy("geometric").has_probabilities
+True
+>>> strategy("vote")
+Traceback (most recent call last):
+...
+KeyError: "unknown strategy 'vote'; expected one of hard, soft, geometric, stacking"
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+import importlib
+from dataclasses import dataclass
+from typing import Any, Literal
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One option: its name (what files, links and the command line say), its label and
+    one-line help (what people read), and where its implementation lives."""
+
+    name: str
+    label: str
+    help: str
+    implementation_path: str = ""
+
+    def implementation(self) -> Any:
+        """The function or class that implements the option, imported on first use."""
+        module, _, attribute = self.implementation_path.partition(":")
+        return getattr(importlib.import_module(module), attribute)
+
+
+@dataclass(frozen=True)
+class StrategySpec(Spec):
+    """A way to combine the members' predictions.
+
+    ``has_probabilities``: whether the combination yields class probabilities (log loss,
+    calibration and confidence apply) rather than vote shares; ``uses_weights``: whether
+    the user's weights count (stacking learns its own); ``formula``: LaTeX of the rule,
+    for the Learn page and help.
+    """
+
+    formula: str = ""
+    has_probabilities: bool = True
+    uses_weights: bool = True
+
+
+@dataclass(frozen=True)
+class MetaLearnerSpec(Spec):
+    """A built-in stacking meta-learner; ``implementation()`` is a factory
+    ``(seed: int) -> unfitted scikit-learn classifier``."""
+
+
+@dataclass(frozen=True)
+class MethodSpec(Spec):
+    """A weight-search method (how suggested weights are chosen)."""
+
+
+@dataclass(frozen=True)
+class LoaderSpec(Spec):
+    """A kind of model file or directory: ``suffixes`` (files) or ``directory`` (a folder
+    recognised by its contents); ``needs_trust`` for formats that can run code."""
+
+    suffixes: tuple[str, ...] = ()
+    directory: bool = False
+    needs_trust: bool = False
+
+
+@dataclass(frozen=True)
+class TableFormatSpec(Spec):
+    """A format of labels and prediction files, by file-name ending."""
+
+    suffixes: tuple[str, ...] = ()
+
+
+STRATEGY_SPECS: tuple[StrategySpec, ...] = (
+    StrategySpec(
+        "hard", "Hard voting", "Each model votes for its top class; the weights count the votes.",
+        "ensemble_core.combine:hard_vote",
+        formula=r"\hat y(x) = \arg\max_c \sum_m w_m [\hat y_m(x) = c]", has_probabilities=False,
+    ),
+    StrategySpec(
+        "soft", "Soft voting (weighted average)", "The weighted average of the models' probabilities.",
+        "ensemble_core.combine:soft_vote",
+        formula=r"p(c \mid x) = \sum_m w_m\, p_m(c \mid x)",
+    ),
+    StrategySpec(
+        "geometric", "Geometric averaging",
+        "The weighted average of log-probabilities (a product of probabilities), renormalised: "
+        "a model that is sure a class is impossible can veto it.",
+        "ensemble_core.combine:geometric_vote",
+        formula=r"\log p(c \mid x) = \sum_m w_m \log p_m(c \mid x) - \log Z(x)",
+    ),
+    StrategySpec(
+        "stacking", "Stacking",
+        "A meta-learner learns how to combine the models' probabilities; every number is out-of-fold.",
+        "ensemble_core.stacking:cross_fit_stacking",
+        formula=r"p(c \mid x) = g\big(p_1(x), \dots, p_M(x)\big)_c", uses_weights=False,
+    ),
+)
+
+META_LEARNER_SPECS: tuple[MetaLearnerSpec, ...] = (
+    MetaLearnerSpec("logistic", "Logistic regression", "A multinomial logistic regression on the members' "
+                    "probabilities.", "ensemble_core.stacking:logistic_meta"),
+    MetaLearnerSpec("gbm", "Gradient boosting", "Histogram gradient boosting (100 rounds) on the members' "
+                    "probabilities: can learn interactions.", "ensemble_core.stacking:gbm_meta"),
+    MetaLearnerSpec("mlp", "Small neural network (MLP)", "One hidden layer of 32 units, early stopping.",
+                    "ensemble_core.stacking:mlp_meta"),
+)
+
+METHOD_SPECS: tuple[MethodSpec, ...] = (
+    MethodSpec("caruana", "Caruana selection (25 rounds, log loss)",
+               "Greedy selection with replacement (AutoGluon's weighted ensemble), weight = share of picks.",
+               "ensemble_core.weight_search:caruana_weights"),
+    MethodSpec("logloss", "Log loss (continuous weights)",
+               "The weights that minimise the soft vote's log loss over all weightings.",
+               "ensemble_core.weight_search:logloss_weights"),
+    MethodSpec("accuracy", "Caruana selection on accuracy",
+               "The same selection judged by accuracy (ties broken by log loss).",
+               "ensemble_core.weight_search:accuracy_weights"),
+)
+
+LOADER_SPECS: tuple[LoaderSpec, ...] = (
+    LoaderSpec("skops", "scikit-learn (.skops)", "A scikit-learn model saved with skops; only allow-listed "
+               "types load.", "ensemble_core.models.loading:load_skops_model", suffixes=(".skops",)),
+    LoaderSpec("onnx", "ONNX (.onnx)", "An ONNX classifier, run in a capped worker process.",
+               "ensemble_core.models.loading:load_onnx_model", suffixes=(".onnx",)),
+    LoaderSpec("transformers", "Hugging Face transformers directory",
+               "config.json, model.safetensors and tokenizer files; local files only, no remote code.",
+               "ensemble_core.models.loading:load_transformers_model", directory=True),
+    LoaderSpec("embedding_head", "Sentence-embedding model with a head (ensemble_model.json)",
+               "A directory with ensemble_model.json: a local sentence encoder and a classifier head.",
+               "ensemble_core.models.loading:load_embedding_head_model", directory=True),
+    LoaderSpec("pickle", "Pickle or joblib (trusted files only)", "Runs code when loaded: refused unless "
+               "trusted explicitly.", "ensemble_core.models.loading:load_pickle_model",
+               suffixes=(".pkl", ".pickle", ".joblib"), needs_trust=True),
+)
+
+TABLE_FORMAT_SPECS: tuple[TableFormatSpec, ...] = (
+    TableFormatSpec("csv", "CSV", "Comma-separated text with a header row.", suffixes=(".csv",)),
+    TableFormatSpec("csv.gz", "Gzipped CSV", "CSV compressed with gzip.", suffixes=(".csv.gz",)),
+    TableFormatSpec("parquet", "Parquet", "Apache Parquet.", suffixes=(".parquet", ".pq")),
+)
+
+
+def _by_name(specs, family: str, name: str):
+    for spec in specs:
+        if spec.name == name:
+            return spec
+    raise KeyError(f"unknown {family} {name!r}; expected one of {', '.join(s.name for s in specs)}")
+
+
+def strategy(name: str) -> StrategySpec:
+    """The strategy called ``name`` (``KeyError`` naming the choices if there is none)."""
+    return _by_name(STRATEGY_SPECS, "strategy", name)
+
+
+def meta_learner(name: str) -> MetaLearnerSpec:
+    """The built-in meta-learner called ``name``."""
+    return _by_name(META_LEARNER_SPECS, "meta-learner", name)
+
+
+def method(name: str) -> MethodSpec:
+    """The weight-search method called ``name``."""
+    return _by_name(METHOD_SPECS, "method", name)
+
+
+def loader(name: str) -> LoaderSpec:
+    """The loader kind called ``name``."""
+    return _by_name(LOADER_SPECS, "loader kind", name)
+
+
+#: The names alone, for argparse choices and quick membership tests.
+STRATEGIES: tuple[str, ...] = tuple(s.name for s in STRATEGY_SPECS)
+META_LEARNERS: tuple[str, ...] = tuple(s.name for s in META_LEARNER_SPECS)
+METHODS: tuple[str, ...] = tuple(s.name for s in METHOD_SPECS)
+LOADER_KINDS: tuple[str, ...] = tuple(s.name for s in LOADER_SPECS)
+#: Every ending a labels or prediction file may have, longest first (".csv.gz" before ".csv").
+TABLE_SUFFIXES: tuple[str, ...] = tuple(sorted((x for s in TABLE_FORMAT_SPECS for x in s.suffixes),
+                                               key=len, reverse=True))
+#: Every ending a model file may have.
+MODEL_SUFFIXES: tuple[str, ...] = tuple(x for s in LOADER_SPECS for x in s.suffixes)
 
 Strategy = Literal["hard", "soft", "geometric", "stacking"]
-STRATEGIES: tuple[str, ...] = ("hard", "soft", "geometric", "stacking")
-
 MetaLearner = Literal["logistic", "gbm", "mlp"]
-META_LEARNERS: tuple[str, ...] = ("logistic", "gbm", "mlp")
-
 Method = Literal["caruana", "logloss", "accuracy"]
-METHODS: tuple[str, ...] = ("caruana", "logloss", "accuracy")
