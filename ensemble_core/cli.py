@@ -59,11 +59,8 @@ def _seed(text: str) -> int:
     return seed
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="ensemble-explorer", description="Explore classifier ensembles.")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
-    ev = sub.add_parser("evaluate", help="combine prediction files and report the ensemble's metrics")
+def _add_evaluation_arguments(ev) -> None:
+    """The inputs and settings ``evaluate`` and ``report`` share."""
     ev.add_argument("--labels", required=True, help="labels file (CSV or Parquet) with a 'label' column")
     ev.add_argument("--predictions", required=True, nargs="+", help="one prediction file per model")
     ev.add_argument("--names", nargs="+", help="model names (default: each file's stem)")
@@ -89,6 +86,20 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument(
         "--calibrate", action="store_true", help="with --optimize: temperature-scale each model first"
     )
+    ev.add_argument(
+        "--slice-by", action="append", metavar="COLUMN",
+        help="also break the numbers down by a content column of the labels file (or 'label': the true "
+        "class); repeat for several",
+    )
+    ev.add_argument("--bins", type=int, default=4, help="quantile bins for numeric columns and text length (default: 4)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="ensemble-explorer", description="Explore classifier ensembles.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    ev = sub.add_parser("evaluate", help="combine prediction files and report the ensemble's metrics")
+    _add_evaluation_arguments(ev)
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.add_argument("--out", help="write the ensemble's per-example predictions here")
     ev.add_argument(
@@ -110,6 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--names", nargs="+", help="model names (default: each file's stem)")
     ap.add_argument("--out", required=True, help="where to write the stacked predictions")
     ap.set_defaults(handler=_apply)
+    rp = sub.add_parser("report", help="write a self-contained HTML report of the ensemble, to hand out")
+    _add_evaluation_arguments(rp)
+    rp.add_argument("--out", required=True, help="the HTML file to write")
+    rp.set_defaults(handler=_report)
     _add_model_commands(sub)
     return parser
 
@@ -235,15 +250,45 @@ def _settings(args, config) -> _Settings:
                      resolved["--seed"])
 
 
-def _evaluate(args) -> int:
+@dataclass(frozen=True)
+class _Evaluation:
+    """One run of ``evaluate``'s computation: what ``evaluate`` prints and ``report`` draws."""
+
+    pset: object
+    evaluator: object
+    result: object
+    report: dict
+    temperatures: object
+    settings: _Settings
+    slicings: tuple
+
+
+def _slicings(pset, columns, bins: int) -> tuple:
+    from .report.slices import CLASS_SLICING, slice_by_class, slice_values
+
+    out = []
+    for column in dict.fromkeys(columns or ()):
+        if column == CLASS_SLICING:
+            out.append(slice_by_class(pset.y_true, pset.classes))
+        elif pset.content is None or column not in pset.content.columns:
+            found = [] if pset.content is None else [str(c) for c in pset.content.columns]
+            raise EnsembleInputError(
+                f"--slice-by {column!r}: no such content column in the labels file; it has "
+                f"{', '.join(map(repr, found)) or 'none'} (or use 'label' for the true class)"
+            )
+        else:
+            out.append(slice_values(pset.content[column], name=column, bins=bins))
+    return tuple(out)
+
+
+def _run_evaluation(args) -> _Evaluation:
     from .config import read_config, weights_by_name
     from .ensemble import EnsembleEvaluator
-    from .io import load_prediction_set, write_predictions
-    from .stacking import fit_stacker
+    from .io import load_prediction_set
 
     config = read_config(args.config) if args.config else None
     run = _settings(args, config)
-    if args.save_meta and run.strategy != "stacking":
+    if getattr(args, "save_meta", None) and run.strategy != "stacking":
         raise EnsembleInputError("--save-meta needs --strategy stacking")
     if run.folds < 2:
         raise EnsembleInputError(f"--folds must be at least 2; got {run.folds}")
@@ -253,6 +298,7 @@ def _evaluate(args) -> int:
     notes, temperatures = [], None
     if config is not None:
         pset, notes, temperatures = config.apply_to(pset, source=args.config)
+    slicings = _slicings(pset, args.slice_by, args.bins)
     weights = run.weights
     if isinstance(weights, dict):
         source = "--weights" if args.weights is not None else f"{args.config}: 'weights'"
@@ -261,12 +307,27 @@ def _evaluate(args) -> int:
     result = evaluator.evaluate(run.strategy, weights, meta=run.meta, folds=run.folds, seed=run.seed)
     report = evaluation_report(pset, result, evaluator, seed=run.seed)
     report["notes"] += notes
+    if slicings:
+        from .report.slices import slice_table
+
+        correct, best = result.y_pred == pset.y_true, evaluator.correct_[evaluator.best_index_]
+        report["slices"] = [{"column": s.column, **row.to_dict()} for s in slicings
+                            for row in slice_table(correct, best, s, seed=run.seed)]
     if args.optimize:
         from .weight_search import suggest_weights
 
         report["suggestion"] = suggest_weights(
             pset, args.optimize, folds=run.folds, seed=run.seed, calibrate=args.calibrate
         ).to_dict()
+    return _Evaluation(pset, evaluator, result, report, temperatures, run, slicings)
+
+
+def _evaluate(args) -> int:
+    from .io import write_predictions
+    from .stacking import fit_stacker
+
+    ev = _run_evaluation(args)
+    pset, result, run = ev.pset, ev.result, ev.settings
     if args.out:
         if result.has_probas:
             write_predictions(args.out, pset.classes, probas=result.probas, ids=pset.ids)
@@ -275,12 +336,29 @@ def _evaluate(args) -> int:
     if args.save_meta:
         fit_stacker(
             pset.probas, pset.y_true, pset.classes, pset.names, meta=run.meta, seed=run.seed, ids=pset.ids,
-            temperatures=temperatures,
+            temperatures=ev.temperatures,
         ).save(args.save_meta)
     if args.json:
-        print(json.dumps(report, allow_nan=False, default=_json_default))
+        print(json.dumps(ev.report, allow_nan=False, default=_json_default))
     else:
-        _print_table(report)
+        _print_table(ev.report)
+    return 0
+
+
+def _report(args) -> int:
+    from .report.html import build_report, render_html
+
+    if not args.out.lower().endswith((".html", ".htm")):
+        raise EnsembleInputError(f"--out {args.out}: the report is HTML; give a file name ending in .html")
+    ev = _run_evaluation(args)
+    summary = json.loads(json.dumps(ev.report, allow_nan=False, default=_json_default))
+    files = [args.labels, *args.predictions] + ([args.config] if args.config else [])
+    report = build_report(ev.pset, ev.evaluator, ev.result, summary, slicings=ev.slicings, files=files,
+                          seed=ev.settings.seed)
+    with open(args.out, "w", encoding="utf-8") as f:
+        f.write(render_html(report))
+    print(f"wrote {args.out}: {ev.pset.n_samples} examples, {len(ev.pset.names)} models, "
+          f"{ev.report['strategy']}, accuracy {ev.report['accuracy']:.4f}")
     return 0
 
 
