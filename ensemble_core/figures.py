@@ -18,6 +18,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from .io import label_key
+from .metrics import confusion_benefit
 
 #: Plotly's default font colour on light cells, and white on dark ones.
 _DARK_TEXT = "#262730"
@@ -60,7 +61,8 @@ def confusion_figure(
         such matrices when ``difference``).
     classes : class labels, in index order (axis tick labels)
     title : figure title
-    difference : colour on a diverging scale centred at 0 (red = more, blue = fewer)
+    difference : ``cm`` is a change of counts: colour it as good news (blue: more right answers on the
+        diagonal, fewer mistakes off it) or bad news (red), by :func:`~ensemble_core.metrics.confusion_benefit`
     height : figure height in pixels; the markers fill their cells at this height
     """
     n = len(classes)
@@ -70,9 +72,12 @@ def confusion_figure(
     plot_px = height - 130  # margins, title and axis labels
     size = max(6.0, 0.92 * plot_px / n)
     if difference:
+        benefit = confusion_benefit(cm).ravel()
         bound = max(1, int(np.abs(values).max()))
-        marker = {"color": values, "colorscale": "RdBu_r", "cmin": -bound, "cmax": bound, "cmid": 0}
-        strong = np.abs(values) > 0.6 * bound
+        marker = {"color": benefit, "colorscale": "RdBu", "cmin": -bound, "cmax": bound, "cmid": 0,
+                  "showscale": True, "colorbar": {"tickvals": [-bound, 0, bound], "ticktext": ["worse", "0", "better"],
+                                                  "thickness": 10, "len": 0.6}}
+        strong = np.abs(benefit) > 0.6 * bound
         text = [f"{v:+d}" if v else "0" for v in values.astype(int)]
     else:
         # Square-root scale: the diagonal dwarfs the off-diagonal counts people look for.

@@ -217,3 +217,25 @@ def metrics_from_rows(
         ece=_ece_from_rows(confidence, y_pred == y_true, ECE_BINS),
         confusion_matrix=cm,
     )
+
+
+def confusion_benefit(difference: np.ndarray) -> np.ndarray:
+    """A change of confusion counts (one classifier's matrix minus another's) scored as news:
+    more on the diagonal (right answers) is good, more off it (mistakes) is bad.
+
+    Parameters
+    ----------
+    difference : ndarray of shape (n_classes, n_classes), rows = true class
+
+    Returns
+    -------
+    ndarray of shape (n_classes, n_classes), float: > 0 good, < 0 bad
+
+    Examples
+    --------
+    >>> confusion_benefit(np.array([[5, -5], [3, -3]])).tolist()
+    [[5.0, 5.0], [-3.0, -3.0]]
+    """
+    out = -np.asarray(difference, dtype=np.float64)
+    np.fill_diagonal(out, np.diag(difference))
+    return out

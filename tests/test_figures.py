@@ -25,13 +25,18 @@ def test_confusion_figure_is_a_clickable_scatter_of_cells():
     assert fig.layout.yaxis.range == (2.5, -0.5)  # first class on top
 
 
-def test_confusion_difference_is_centred_and_signed():
+def test_confusion_difference_colours_good_news_blue_and_bad_news_red():
+    """More right answers (diagonal up) and fewer mistakes (off-diagonal down) are good news."""
     diff = np.array([[2, -1], [-3, 0]])
     fig = figures.confusion_figure(diff, ["x", "y"], title="d", difference=True)
     trace = fig.data[0]
-    assert trace.marker.cmid == 0
+    assert trace.marker.cmid == 0 and trace.marker.colorscale[0][1].startswith("rgb(103,0,31)")  # RdBu: red low
     assert trace.marker.cmin == -3 and trace.marker.cmax == 3
-    assert list(trace.text) == ["+2", "-1", "-3", "0"]
+    assert list(trace.marker.color) == [2, 1, 3, 0]  # all good news: +2 right, 1 and 3 fewer mistakes
+    assert list(trace.text) == ["+2", "-1", "-3", "0"]  # the counts' change, as it is
+    worse = figures.confusion_figure(-diff, ["x", "y"], title="d", difference=True).data[0]
+    assert list(worse.marker.color) == [-2, -1, -3, 0]
+    assert list(trace.marker.colorbar.ticktext) == ["worse", "0", "better"]
 
 
 def test_many_classes_drop_the_cell_text():

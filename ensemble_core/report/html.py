@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..metrics import confusion_benefit
 from ..registry import strategy as strategy_spec
 from .slices import Slicing, slice_table
 from .svg import benefit_colour, intervals_svg, lines_svg, matrix_svg
@@ -268,14 +269,6 @@ def _examples_html(examples: Sequence[ReportExample], best_name: str) -> str:
     return f"<div class=\"scroll\"><table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table></div>"
 
 
-def _benefit(difference: np.ndarray) -> np.ndarray:
-    """Each cell of (ensemble − best) confusion counts scored as good or bad news: more on the diagonal
-    (right answers) is good, more off it (mistakes) is bad."""
-    out = -difference.astype(float)
-    np.fill_diagonal(out, np.diag(difference))
-    return out
-
-
 def render_html(report: Report) -> str:
     """The report as one self-contained HTML document (no script, no external resource)."""
     s = report.summary
@@ -313,7 +306,7 @@ def render_html(report: Report) -> str:
     ens_cm = np.asarray(s["confusion_matrix"])
     best_cm = np.asarray(s["models"][best["name"]]["confusion_matrix"])
     diff = ens_cm - best_cm
-    benefit = _benefit(diff)
+    benefit = confusion_benefit(diff)
     bound = float(np.abs(benefit).max()) or 1.0
     parts.append("<h2 id=\"confusion\">Confusion matrices</h2><div class=\"figures\">")
     parts.append(matrix_svg(ens_cm, classes, title="Ensemble"))

@@ -12,7 +12,7 @@ import pytest
 
 from ensemble_core import write_predictions
 from ensemble_core.cli import main
-from ensemble_core.report.html import _benefit, headline_sentence
+from ensemble_core.report.html import headline_sentence
 
 ROOT = Path(__file__).resolve().parents[2]
 SENTIMENT = ROOT / "demo_data" / "sentiment"
@@ -86,11 +86,6 @@ def test_user_text_is_escaped_everywhere(tmp_path):
     assert html.count("</script>") == 1  # the JSON block's own end: the name inside it is escaped
     assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in html
     assert _embedded(html)["names"][0] == evil
-
-
-def test_the_difference_is_scored_as_good_or_bad_news():
-    diff = np.array([[5, -5], [3, -3]])  # 5 more right on class 0, 3 more wrong for class 1
-    assert _benefit(diff).tolist() == [[5, 5], [-3, -3]]
 
 
 def test_headline_in_plain_words():
