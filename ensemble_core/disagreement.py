@@ -93,8 +93,17 @@ class DiversityMatrices:
     error_correlation: np.ndarray
 
 
-def _agreement_and_kappa(labels: np.ndarray, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
-    """Pairwise share of equal labels, and Cohen's kappa (NaN where chance agreement is 1)."""
+def agreement_and_kappa(labels: np.ndarray, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pairwise share of equal labels, and Cohen's kappa (NaN where chance agreement is 1).
+
+    Parameters
+    ----------
+    labels : ndarray of shape (n_models, n_samples), int class indices
+
+    Returns
+    -------
+    agree, kappa : ndarrays of shape (n_models, n_models)
+    """
     n_models, n = labels.shape
     agree = np.zeros((n_models, n_models))
     freq = np.empty((n_models, n_classes))
@@ -128,7 +137,7 @@ def diversity_matrices(pset: PredictionSet, labels: np.ndarray | None = None) ->
         n00 = wrong @ wrong.T
         n10 = correct @ wrong.T
         n01 = wrong @ correct.T
-        agree, kappa = _agreement_and_kappa(labels, pset.n_classes)
+        agree, kappa = agreement_and_kappa(labels, pset.n_classes)
     with np.errstate(divide="ignore", invalid="ignore"):
         q = (n11 * n00 - n01 * n10) / (n11 * n00 + n01 * n10)
         err_c = np.corrcoef(wrong) if wrong.shape[0] > 1 else np.ones((1, 1))

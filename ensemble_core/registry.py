@@ -161,6 +161,41 @@ TABLE_FORMAT_SPECS: tuple[TableFormatSpec, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class BuildMethodSpec(Spec):
+    """A way to build an ensemble from one base learner (the Build lab); ``implementation()`` is a
+    factory ``(base learner, members, seed) -> unfitted scikit-learn ensemble``. ``takes_base``:
+    whether the user's base learner is used (forests and gradient boosting grow their own trees);
+    ``staged``: whether the curve comes from scikit-learn's staged predictions (boosting) rather
+    than from averaging the first k members."""
+
+    takes_base: bool = True
+    staged: bool = False
+
+
+BUILD_METHOD_SPECS: tuple[BuildMethodSpec, ...] = (
+    BuildMethodSpec("bagging", "Bagging", "Each member learns from a bootstrap sample of the rows; their "
+                    "probabilities are averaged.", "ensemble_core.build.lab:bagging"),
+    BuildMethodSpec("subspaces", "Random subspaces", "Each member sees all rows but a random half of the "
+                    "features.", "ensemble_core.build.lab:random_subspaces"),
+    BuildMethodSpec("forest", "Random forest", "Bagged decision trees that also pick among a random subset "
+                    "of features at every split.", "ensemble_core.build.lab:random_forest", takes_base=False),
+    BuildMethodSpec("adaboost", "AdaBoost", "Members learn one after another, each on rows re-weighted "
+                    "towards the previous members' mistakes (SAMME; trees become stumps).",
+                    "ensemble_core.build.lab:adaboost", staged=True),
+    BuildMethodSpec("gbm", "Gradient boosting", "Each new tree fits the remaining error of the ensemble "
+                    "so far (depth-3 trees).", "ensemble_core.build.lab:gradient_boosting",
+                    takes_base=False, staged=True),
+)
+
+BASE_LEARNER_SPECS: tuple[Spec, ...] = (
+    Spec("tree", "Decision tree", "Fully grown (low bias, high variance): bagging's classic partner.",
+         "ensemble_core.build.lab:tree_learner"),
+    Spec("logistic", "Logistic regression", "A linear model (high bias, low variance).",
+         "ensemble_core.build.lab:logistic_learner"),
+)
+
+
 def _by_name(specs, family: str, name: str):
     for spec in specs:
         if spec.name == name:
@@ -188,11 +223,23 @@ def loader(name: str) -> LoaderSpec:
     return _by_name(LOADER_SPECS, "loader kind", name)
 
 
+def build_method(name: str) -> BuildMethodSpec:
+    """The Build lab's method called ``name``."""
+    return _by_name(BUILD_METHOD_SPECS, "build method", name)
+
+
+def base_learner(name: str) -> Spec:
+    """The Build lab's base learner called ``name``."""
+    return _by_name(BASE_LEARNER_SPECS, "base learner", name)
+
+
 #: The names alone, for argparse choices and quick membership tests.
 STRATEGIES: tuple[str, ...] = tuple(s.name for s in STRATEGY_SPECS)
 META_LEARNERS: tuple[str, ...] = tuple(s.name for s in META_LEARNER_SPECS)
 METHODS: tuple[str, ...] = tuple(s.name for s in METHOD_SPECS)
 LOADER_KINDS: tuple[str, ...] = tuple(s.name for s in LOADER_SPECS)
+BUILD_METHODS: tuple[str, ...] = tuple(s.name for s in BUILD_METHOD_SPECS)
+BASE_LEARNERS: tuple[str, ...] = tuple(s.name for s in BASE_LEARNER_SPECS)
 #: Every ending a labels or prediction file may have, longest first (".csv.gz" before ".csv").
 TABLE_SUFFIXES: tuple[str, ...] = tuple(sorted((x for s in TABLE_FORMAT_SPECS for x in s.suffixes),
                                                key=len, reverse=True))

@@ -1,0 +1,1 @@
+"""Building ensembles from one base learner (bagging, subspaces, forests, boosting), and why they work."""

@@ -1,0 +1,226 @@
+"""The Build lab: how bagging, random subspaces, random forests and boosting grow an ensemble.
+
+Each method is scikit-learn's own estimator, fitted once with the largest number of
+members; the curve for k members is what scikit-learn's estimator with
+``n_estimators=k`` and the same seed predicts (the first k members' averaged
+probabilities for bagging, subspaces and forests — their members are drawn in order
+from one seed; the staged predictions for boosting), tested against fitting each size
+directly. Along the curve: train and held-out accuracy, the single base learner's for
+reference, and the members' diversity (mean pairwise disagreement on the held-out rows).
+
+Examples
+--------
+>>> from sklearn.datasets import load_iris
+>>> X, y = load_iris(return_X_y=True)
+>>> curve = growth_curve("bagging", X[::2], y[::2], X[1::2], y[1::2], base="tree", n_members=5, seed=0)
+>>> curve.sizes.tolist()
+[1, 2, 3, 4, 5]
+>>> bool(curve.test_accuracy[-1] >= 0.9)
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._threads import limited
+from .._validation import EnsembleInputError
+from ..registry import BASE_LEARNERS, BUILD_METHODS, base_learner, build_method
+
+#: The lab answers within seconds on the demos: at most this many members and training rows.
+MAX_MEMBERS = 200
+MAX_TRAIN_ROWS = 20_000
+
+
+@dataclass(frozen=True, eq=False)
+class GrowthCurve:
+    """Accuracy and diversity of a growing ensemble.
+
+    Attributes
+    ----------
+    method, base : str; sizes : ndarray of shape (n_points,), member counts
+    train_accuracy, test_accuracy : ndarrays of shape (n_points,)
+    base_train_accuracy, base_test_accuracy : float, one base learner alone (same seed)
+    diversity : ndarray of shape (n_points,), mean pairwise disagreement of the first k members'
+        held-out predictions (NaN for one member, and for boosting's gradient-boosting stages, whose
+        members are regression trees without class predictions of their own)
+    test_probas : ndarray of shape (n_test, n_classes), the full ensemble's held-out probabilities
+    member_test_labels : ndarray of shape (n_members, n_test), each member's held-out class (or None)
+    """
+
+    method: str
+    base: str
+    sizes: np.ndarray
+    train_accuracy: np.ndarray
+    test_accuracy: np.ndarray
+    base_train_accuracy: float
+    base_test_accuracy: float
+    diversity: np.ndarray
+    test_probas: np.ndarray
+    member_test_labels: np.ndarray | None
+
+
+def make_base_learner(base: str, *, seed: int = 0):
+    """An unfitted base learner from the registry (``tree`` or ``logistic``)."""
+    return base_learner(base).implementation()(seed)
+
+
+def make_ensemble(method: str, base: str, n_members: int, *, seed: int = 0):
+    """The unfitted scikit-learn ensemble ``method`` of ``n_members`` members of ``base``."""
+    return build_method(method).implementation()(make_base_learner(base, seed=seed), n_members, seed)
+
+
+def _check(method: str, base: str, n_members: int, X_train, y_train) -> None:
+    if method not in BUILD_METHODS:
+        raise EnsembleInputError(f"unknown build method {method!r}; expected one of {', '.join(BUILD_METHODS)}")
+    if base not in BASE_LEARNERS:
+        raise EnsembleInputError(f"unknown base learner {base!r}; expected one of {', '.join(BASE_LEARNERS)}")
+    if not build_method(method).takes_base and base != "tree":
+        raise EnsembleInputError(f"{method} grows trees of its own; choose base 'tree'")
+    if isinstance(n_members, bool) or not isinstance(n_members, (int, np.integer)) or not 1 <= n_members <= MAX_MEMBERS:
+        raise EnsembleInputError(f"members must be a whole number from 1 to {MAX_MEMBERS}; got {n_members!r}")
+    if len(y_train) > MAX_TRAIN_ROWS:
+        raise EnsembleInputError(
+            f"the lab trains on at most {MAX_TRAIN_ROWS:,} rows (to answer in seconds); got {len(y_train):,}"
+        )
+    if len(np.unique(y_train)) < 2:
+        raise EnsembleInputError("the training rows hold one class only; the lab needs at least two")
+
+
+def _mean_disagreement(labels: np.ndarray, n_classes: int) -> np.ndarray:
+    """Mean pairwise disagreement of the first k members, for every k (NaN for k = 1)."""
+    from ..disagreement import agreement_and_kappa
+
+    agree, _ = agreement_and_kappa(labels, n_classes)
+    dis = 1.0 - agree
+    k = np.arange(1, labels.shape[0] + 1)
+    # Sum over pairs within the first k members: the lower triangle's cumulative sums.
+    lower = np.tril(dis, -1)
+    pair_sums = np.cumsum(lower.sum(axis=1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(k > 1, pair_sums / (k * (k - 1) / 2), np.nan)
+
+
+def _averaged_stages(members, X, classes: np.ndarray, features=None) -> np.ndarray:
+    """Probabilities of the first k members averaged, for every k: (n_members, n, n_classes)."""
+    out = np.empty((len(members), X.shape[0], len(classes)))
+    total = np.zeros((X.shape[0], len(classes)))
+    for k, member in enumerate(members):
+        Xk = X if features is None else X[:, features[k]]
+        p = member.predict_proba(Xk)
+        # Bagging and forests fit their members on class indices; a member trained on a bootstrap
+        # sample may have seen fewer classes (scikit-learn places its columns the same way).
+        full = np.zeros_like(total)
+        full[:, member.classes_.astype(np.intp)] = p
+        total += full
+        out[k] = total / (k + 1)
+    return out
+
+
+def growth_curve(
+    method: str,
+    X_train,
+    y_train: np.ndarray,
+    X_test,
+    y_test: np.ndarray,
+    *,
+    base: str = "tree",
+    n_members: int = 50,
+    seed: int = 0,
+) -> GrowthCurve:
+    """Fit ``method`` with ``n_members`` members and measure it at every size from 1 to ``n_members``.
+
+    Parameters
+    ----------
+    method : a name from ``registry.BUILD_METHODS`` (bagging, subspaces, forest, adaboost, gbm)
+    X_train, X_test : arrays (or sparse matrices) of shape (n, n_features)
+    y_train, y_test : ndarrays of shape (n,), class indices
+    base : a name from ``registry.BASE_LEARNERS`` (forest and gbm grow trees: base must be ``tree``)
+    n_members : 1 to :data:`MAX_MEMBERS`
+    """
+    _check(method, base, n_members, X_train, y_train)
+    with limited("build"):
+        return _growth_curve(method, X_train, np.asarray(y_train), X_test, np.asarray(y_test), base, n_members, seed)
+
+
+def _growth_curve(method, X_train, y_train, X_test, y_test, base, n_members, seed) -> GrowthCurve:
+    from ..combine import top_class
+
+    model = make_ensemble(method, base, n_members, seed=seed).fit(X_train, y_train)
+    classes = model.classes_
+    single = make_base_learner(base, seed=seed).fit(X_train, y_train)
+    staged = build_method(method).staged
+    if staged:
+        train_stages = np.stack(list(model.staged_predict_proba(X_train)))
+        test_stages = np.stack(list(model.staged_predict_proba(X_test)))
+    else:
+        features = getattr(model, "estimators_features_", None)
+        train_stages = _averaged_stages(model.estimators_, X_train, classes, features)
+        test_stages = _averaged_stages(model.estimators_, X_test, classes, features)
+    sizes = np.arange(1, train_stages.shape[0] + 1)
+    train_acc = np.array([np.mean(classes[top_class(p)] == y_train) for p in train_stages])
+    test_acc = np.array([np.mean(classes[top_class(p)] == y_test) for p in test_stages])
+    member_labels = None
+    diversity = np.full(sizes.size, np.nan)
+    if hasattr(model, "estimators_") and np.ndim(model.estimators_) == 1:
+        features = getattr(model, "estimators_features_", None)
+        outputs = [m.predict(X_test if features is None else X_test[:, features[k]])
+                   for k, m in enumerate(model.estimators_)]
+        # Boosting's members predict the classes themselves; bagging's and forests', class indices.
+        member_labels = np.stack([np.searchsorted(classes, o) if staged else o.astype(np.intp) for o in outputs])
+        diversity = _mean_disagreement(member_labels, len(classes))[: sizes.size]
+    return GrowthCurve(
+        method=method, base=base, sizes=sizes, train_accuracy=train_acc, test_accuracy=test_acc,
+        base_train_accuracy=float(np.mean(single.predict(X_train) == y_train)),
+        base_test_accuracy=float(np.mean(single.predict(X_test) == y_test)),
+        diversity=diversity, test_probas=test_stages[-1], member_test_labels=member_labels,
+    )
+
+
+# The registry's factories: (base learner or None, members, seed) -> unfitted ensemble.
+
+def tree_learner(seed: int):
+    from sklearn.tree import DecisionTreeClassifier
+
+    return DecisionTreeClassifier(random_state=seed)
+
+
+def logistic_learner(seed: int):
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(max_iter=1000)
+
+
+def bagging(base, n_members: int, seed: int):
+    from sklearn.ensemble import BaggingClassifier
+
+    return BaggingClassifier(base, n_estimators=n_members, random_state=seed)
+
+
+def random_subspaces(base, n_members: int, seed: int):
+    from sklearn.ensemble import BaggingClassifier
+
+    return BaggingClassifier(base, n_estimators=n_members, bootstrap=False, max_features=0.5, random_state=seed)
+
+
+def random_forest(base, n_members: int, seed: int):
+    from sklearn.ensemble import RandomForestClassifier
+
+    return RandomForestClassifier(n_estimators=n_members, random_state=seed)
+
+
+def adaboost(base, n_members: int, seed: int):
+    from sklearn.base import clone
+    from sklearn.ensemble import AdaBoostClassifier
+
+    if base.__class__.__name__ == "DecisionTreeClassifier":
+        base = clone(base).set_params(max_depth=1)  # stumps: boosting's classic weak learner
+    return AdaBoostClassifier(base, n_estimators=n_members, random_state=seed)
+
+
+def gradient_boosting(base, n_members: int, seed: int):
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    return GradientBoostingClassifier(n_estimators=n_members, max_depth=3, random_state=seed)
