@@ -120,11 +120,16 @@ def _on_blas_thread(change, *args) -> None:
 WORKER_MEMORY = 2**30
 
 
+def usable_cores() -> int:
+    """The CPU cores this process may run on (its affinity where the system has one)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
 def workers(operation: str, pieces: int, bytes_each: int = 0) -> int:
     """Python threads for ``operation``'s ``pieces`` independent pieces (each copying about
     ``bytes_each`` bytes): its policy's ``workers``, no more than the pieces, and no more than
     the cores this process may run on unless the policy goes beyond them, memory permitting."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    cores = usable_cores()
     policy = POLICY[operation]
     n = min(policy.workers, pieces)
     if not policy.beyond_cores:

@@ -101,6 +101,11 @@ def _locate(folder: Path) -> tuple[dict, Path, Path]:
     return spec, encoder, head_path
 
 
+def is_embedding_head_dir(folder: Path) -> bool:
+    """Whether ``folder`` is an embedding-head model (it has ``ensemble_model.json``)."""
+    return (Path(folder) / SPEC_FILE).is_file()
+
+
 def embedding_head_hash(folder: Path) -> str:
     """SHA-256 over the spec, the head and every file of the encoder."""
     _, encoder, head_path = _locate(Path(folder))
