@@ -294,8 +294,8 @@ def formula_latex(
 
     Examples
     --------
-    >>> formula_latex("soft", ["rf", "knn"], np.array([0.75, 0.25]))
-    '\\begin{aligned}p(c \\mid x) &= 0.75\\,p_{\\text{rf}}(c \\mid x) + 0.25\\,p_{\\text{knn}}(c \\mid x)\\end{aligned}'
+    >>> print(formula_latex("soft", ["rf", "knn"], np.array([0.75, 0.25])))
+    \\begin{aligned}p(c \\mid x) &= 0.75\\,p_{\\text{rf}}(c \\mid x) + 0.25\\,p_{\\text{knn}}(c \\mid x)\\end{aligned}
     """
     try:
         spec = registry.strategy(strategy)

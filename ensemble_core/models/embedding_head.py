@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._threads import import_torch
 from .._validation import EnsembleInputError
 from .base import TORCH_BATCH_SIZE, Lazy, LoadedModel, class_keys, directory_files, hash_files, inside
 from .skops_loader import load_skops
@@ -139,6 +140,7 @@ def load_embedding_head(folder: Path, *, name: str) -> LoadedModel:
     classes = class_keys(head_path, head.classes_)
 
     def build():
+        import_torch()  # before transformers, which imports torch
         from transformers import AutoModel
 
         device = torch_device()
@@ -174,7 +176,7 @@ def embed(tokenizer, model, texts: list[str], *, max_length: int, normalize: boo
     -------
     ndarray of shape (len(texts), hidden_size), float32
     """
-    import torch
+    torch = import_torch()
 
     encoded = tokenizer(texts, padding=True, truncation=True, max_length=max_length, return_tensors="pt")
     if device is not None:
