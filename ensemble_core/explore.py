@@ -22,6 +22,7 @@ from .decision import decide
 from .disagreement import DiversityMatrices, example_disagreement
 from .ensemble import EnsembleEvaluator, EnsembleResult
 from .io import label_key
+from .stacking import meta_learner_name
 
 #: A member whose accuracy is this far (absolute) below the other members' median is flagged.
 WEAK_MARGIN = 0.10
@@ -309,7 +310,8 @@ def formula_latex(
 def stacking_latex(names: Sequence[str], weights: None = None, *, meta: str = "logistic") -> str:
     """Stacking's rule: the meta-learner ``g`` over every model's probabilities."""
     args = [rf"p_{{{_tex_name(n)}}}(x)" for n in names]
-    return _aligned([(rf"p(c \mid x)", [rf"g_{{{_tex_name(meta)}}}\big(" + ", ".join(args) + r"\big)_c"], "")])
+    name = _tex_name(meta_learner_name(meta))
+    return _aligned([(rf"p(c \mid x)", [rf"g_{{{name}}}\big(" + ", ".join(args) + r"\big)_c"], "")])
 
 
 def hard_latex(names: Sequence[str], weights: np.ndarray, *, meta: str = "logistic") -> str:
