@@ -18,11 +18,10 @@ seed) -> Combined``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-
-from collections.abc import Callable
 
 from . import registry
 from ._validation import EnsembleInputError, check_weights
