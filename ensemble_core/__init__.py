@@ -3,13 +3,6 @@
 Pure Python/NumPy; the Streamlit app and the command line sit on top of it.
 """
 
-import os
-
-# Before any OpenMP runtime loads, its idle threads are told to sleep rather than spin, unless the
-# environment says otherwise: importing the package always did this (through .models, which explains
-# the measurement), and the lazy imports below must not lose it.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
 #: Each public name and the module it lives in. Names are imported on first use
 #: (PEP 562), so that ``import ensemble_core`` (and the command line's ``--help``)
 #: loads neither NumPy, pandas nor any model library.
@@ -19,6 +12,7 @@ _EXPORTS = {
     "EnsembleConfig": ".config",
     "read_config": ".config",
     "STRATEGIES": ".registry",
+    "decide": ".decision",
     "geometric_vote": ".combine",
     "hard_vote": ".combine",
     "log_probas": ".combine",
@@ -63,13 +57,14 @@ _EXPORTS = {
 }
 
 
-from ._lazy import lazy_exports  # noqa: E402 - after the environment is set
+from ._lazy import lazy_exports  # noqa: E402 - after the table it reads
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 
 __all__ = [
     "METHODS",
+    "decide",
     "CalibrationResult",
     "GainStatistics",
     "Landscape",

@@ -125,11 +125,16 @@ def _on_blas_thread(change, *args) -> None:
 WORKER_MEMORY = 2**30
 
 
+def usable_cores() -> int:
+    """The CPU cores this process may run on (its affinity where the system has one)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
 def workers(operation: str, pieces: int, bytes_each: int = 0) -> int:
     """Python threads for ``operation``'s ``pieces`` independent pieces (each copying about
     ``bytes_each`` bytes): its policy's ``workers``, no more than the pieces, and no more than
     the cores this process may run on unless the policy goes beyond them, memory permitting."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    cores = usable_cores()
     policy = POLICY[operation]
     n = min(policy.workers, pieces)
     if not policy.beyond_cores:
@@ -178,6 +183,36 @@ def limited(operation: str) -> Iterator[None]:
             if _open == 0 and _restore:
                 _on_blas_thread(_set_each, list(reversed(_restore)))
                 _restore.clear()
+
+
+#: What torch's OpenMP runtime is told about idle threads, unless the environment already says:
+#: sleep rather than spin. On a machine shared with the dashboard's server or other work,
+#: spinning threads made the demo's tiny BERT score 3,827 reviews in 104 s instead of 4-7 s
+#: (measured at a load average of 7 on 2 cores); on an idle machine the two measured the same.
+TORCH_OMP_WAIT_POLICY = "PASSIVE"
+_torch_lock = threading.Lock()
+
+
+def import_torch():
+    """``import torch``, with :data:`TORCH_OMP_WAIT_POLICY` in the environment while torch's
+    OpenMP runtime loads (it reads the variable once, then) and removed again after, so that
+    neither the rest of the process nor its children inherit it. Every torch (and
+    transformers, which imports torch) import of the package goes through here.
+
+    Returns
+    -------
+    module
+        torch.
+    """
+    with _torch_lock:
+        if "torch" not in sys.modules and "OMP_WAIT_POLICY" not in os.environ:
+            os.environ["OMP_WAIT_POLICY"] = TORCH_OMP_WAIT_POLICY
+            try:
+                import torch
+            finally:
+                os.environ.pop("OMP_WAIT_POLICY", None)
+        import torch
+    return torch
 
 
 def _set_each(settings) -> None:

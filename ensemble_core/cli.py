@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ._validation import MAX_SEED, EnsembleInputError, first_line, one_line
+from . import registry
 from .registry import META_LEARNERS, METHODS, STRATEGIES
 
 EXIT_USAGE = 2
@@ -288,8 +289,9 @@ def _run_evaluation(args) -> _Evaluation:
 
     config = read_config(args.config) if args.config else None
     run = _settings(args, config)
-    if getattr(args, "save_meta", None) and run.strategy != "stacking":
-        raise EnsembleInputError("--save-meta needs --strategy stacking")
+    if getattr(args, "save_meta", None) and not registry.strategy(run.strategy).uses_meta_learner:
+        meta_strategies = [s.name for s in registry.STRATEGY_SPECS if s.uses_meta_learner]
+        raise EnsembleInputError(f"--save-meta needs --strategy {' or '.join(meta_strategies)}")
     if run.folds < 2:
         raise EnsembleInputError(f"--folds must be at least 2; got {run.folds}")
     if args.calibrate and not args.optimize:
@@ -363,10 +365,11 @@ def _report(args) -> int:
 
 
 def _apply(args) -> int:
+    from .decision import decide
     from .io import LabelsFile, prediction_entries, read_aligned_predictions, write_predictions
-    from .stacking import StackingModel
+    from .models.loading import load_stacker
 
-    stacker = StackingModel.load(args.meta_model)
+    stacker = load_stacker(args.meta_model)
     entries, names = prediction_entries(args.predictions, args.names)
     order = stacker.model_order(names, source=args.meta_model)
     rows = LabelsFile(args.data, classes=stacker.classes)
@@ -376,7 +379,7 @@ def _apply(args) -> int:
     write_predictions(args.out, stacker.classes, probas=stacked, ids=rows.ids)
     summary = f"wrote {args.out}: {rows.n_samples} examples"
     if rows.labelled:
-        correct = stacked.argmax(axis=1) == rows.y_true
+        correct = decide(stacked) == rows.y_true
         summary += f", stacked accuracy {correct.mean():.4f}"
     else:
         summary += f" ({rows.path.name} has no 'label' column: no accuracy)"

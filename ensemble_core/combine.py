@@ -10,22 +10,15 @@ from __future__ import annotations
 import numpy as np
 
 from ._threads import limited
+from .decision import DECISION_ATOL, decide
 from .registry import STRATEGIES, Strategy  # noqa: F401 - defined in registry, kept importable from here
 
 #: Probabilities are clipped here before taking logs (geometric pooling, log loss).
 LOG_EPS = 1e-7
-#: Two vote totals closer than this (relative to the total weight) are a tie.
-TIE_RTOL = 1e-9
-#: Soft and geometric voting lower class ``c``'s score by ``c * SCORE_TIE_BIAS`` before
-#: taking the top class. Averaged vote fractions (k-NN, forests) often tie exactly in
-#: exact arithmetic, and float32 rounding would then pick the winner by the order the
-#: models were summed in; with the bias a tie goes to the class that sorts first, as
-#: in hard voting, and the weight landscape (float64) applies the same rule.
-SCORE_TIE_BIAS = 1e-6
 
 
 def model_labels(probas: np.ndarray) -> np.ndarray:
-    """Each model's predicted class index.
+    """Each model's predicted class index, by :func:`~ensemble_core.decision.decide`.
 
     Parameters
     ----------
@@ -34,8 +27,28 @@ def model_labels(probas: np.ndarray) -> np.ndarray:
     Returns
     -------
     ndarray of shape (n_models, n_samples), int
+
+    Examples
+    --------
+    >>> model_labels(np.array([[[0.4999997, 0.5000003], [0.1, 0.9]]], dtype=np.float32))
+    array([[0, 1]])
     """
-    return probas.argmax(axis=-1)
+    return decide(probas)
+
+
+def probability_scores(probas: np.ndarray) -> np.ndarray:
+    """What soft voting adds up with the weights: the probabilities themselves."""
+    return probas
+
+
+def vote_scores(probas: np.ndarray) -> np.ndarray:
+    """What hard voting adds up with the weights: each model's label, one-hot.
+
+    Returns
+    -------
+    ndarray of shape (n_models, n_samples, n_classes), float32
+    """
+    return np.eye(probas.shape[-1], dtype=np.float32)[model_labels(probas)]
 
 
 def vote_index(labels: np.ndarray, n_classes: int) -> np.ndarray:
@@ -71,38 +84,11 @@ def vote_shares(index: np.ndarray, weights: np.ndarray, n_samples: int, n_classe
     return shares.reshape(n_samples, n_classes)
 
 
-def top_class(scores: np.ndarray) -> np.ndarray:
-    """Row-wise top class of soft or geometric scores (probabilities, or mean
-    log-probabilities), with :data:`SCORE_TIE_BIAS` breaking near-exact ties towards
-    the class that sorts first.
-
-    Parameters
-    ----------
-    scores : ndarray of shape (n_samples, n_classes)
-
-    Returns
-    -------
-    ndarray of shape (n_samples,), int
-    """
-    bias = SCORE_TIE_BIAS * np.arange(scores.shape[1], dtype=scores.dtype)
-    return (scores - bias).argmax(axis=1)
-
-
-def argmax_first(scores: np.ndarray, rtol: float = TIE_RTOL) -> np.ndarray:
-    """Row-wise argmax where near-equal maxima go to the lowest index.
-
-    A tie between vote totals must not depend on the order in which floating
-    point weights were added, so totals within ``rtol`` of the row maximum count
-    as tied and the class that sorts first wins (scikit-learn's rule).
-    """
-    top = scores.max(axis=1, keepdims=True)
-    return (scores >= top - rtol * np.abs(top)).argmax(axis=1)
-
-
 def hard_vote(
     labels: np.ndarray, weights: np.ndarray, n_classes: int, *, index: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Weighted majority vote; ties go to the class that sorts first.
+    """Weighted majority vote, decided on the vote shares by
+    :func:`~ensemble_core.decision.decide` (ties go to the class that sorts first).
 
     ``index`` is ``vote_index(labels, n_classes)`` when the caller keeps it.
 
@@ -121,7 +107,7 @@ def hard_vote(
     if index is None:
         index = vote_index(labels, n_classes)
     shares = vote_shares(index, weights, labels.shape[1], n_classes)
-    return argmax_first(shares), shares
+    return decide(shares), shares
 
 
 def soft_vote(probas: np.ndarray, weights: np.ndarray, *, out: np.ndarray | None = None) -> np.ndarray:
@@ -184,10 +170,19 @@ def geometric_vote(log_p: np.ndarray, weights: np.ndarray, *, out: np.ndarray | 
 
 
 def normalise_log_pool(z: np.ndarray) -> np.ndarray:
-    """Weighted mean log-probabilities (n_samples, n_classes) → probabilities, in place."""
-    z -= z.max(axis=1, keepdims=True)
+    """Log-scores (..., n_classes) → probabilities (softmax over the last axis), in place.
+
+    The one log-pool normalisation: geometric voting's weighted mean log-probabilities,
+    temperature-scaled log-probabilities (:mod:`.calibration`).
+
+    Examples
+    --------
+    >>> normalise_log_pool(np.log(np.array([[1.0, 3.0]])))
+    array([[0.25, 0.75]])
+    """
+    z -= z.max(axis=-1, keepdims=True)
     np.exp(z, out=z)
-    z /= z.sum(axis=1, keepdims=True)
+    z /= np.einsum("...k->...", z)[..., None]  # ~3x faster than z.sum(axis=-1) over a few classes
     return z
 
 
@@ -203,7 +198,7 @@ class ClassMajorBlock:
     """Finishes blocks of the ensemble's output (rows × classes) class-major.
 
     A block is copied transposed, classes × rows, so that every per-class step — the
-    tie-biased top class, the geometric pool's normalisation, each example's
+    top class (:func:`~ensemble_core.decision.decide`), the geometric pool's normalisation, each example's
     statistics — is one contiguous vector operation. NumPy's row-wise
     ``argmax``/``max`` over ten columns pays a per-row overhead (measured at
     1M × 10: ``argmax(axis=1)`` 26 ms, ``max(axis=1)`` 55 ms, the same maximum over
@@ -219,8 +214,6 @@ class ClassMajorBlock:
     def __init__(self, n_classes: int, rows: int):
         self.rows = rows
         self.scores = np.empty((n_classes, rows), dtype=np.float32)
-        self._biased = np.empty_like(self.scores)
-        self._bias = (SCORE_TIE_BIAS * np.arange(n_classes, dtype=np.float32))[:, None]
         self._top = np.empty(rows, dtype=np.float32)
         self._ahead = np.empty(rows, dtype=bool)
         self._below = np.empty(rows, dtype=bool)
@@ -236,15 +229,17 @@ class ClassMajorBlock:
         self._out = block
         np.copyto(self.scores[:, : block.shape[0]], block.T)
 
-    def top_class(self, m: int) -> np.ndarray:
-        """The loaded block's top class per row, exactly as :func:`top_class` decides.
+    def top_class(self, m: int, *, atol: float = DECISION_ATOL) -> np.ndarray:
+        """The loaded block's top class per row, exactly as
+        :func:`~ensemble_core.decision.decide` decides on the same float32 scores.
 
-        The first class whose biased score equals the row's maximum: counted as the
-        run of leading classes strictly below it (NaN-free scores).
+        The first class within ``atol`` of the row's maximum: counted as the run
+        of leading classes strictly below ``max - atol`` (NaN-free scores).
         """
-        biased = np.subtract(self.scores[:, :m], self._bias, out=self._biased[:, :m])
-        top = np.maximum.reduce(biased, axis=0, out=self._top[:m])
-        return self._first_reaching(biased, top)
+        scores = self.scores[:, :m]
+        top = np.maximum.reduce(scores, axis=0, out=self._top[:m])
+        top -= np.float32(atol)
+        return self._first_reaching(scores, top)
 
     def _first_reaching(self, scores: np.ndarray, level: np.ndarray) -> np.ndarray:
         """Per column, the first class whose score is at least ``level``: the run of
@@ -262,8 +257,8 @@ class ClassMajorBlock:
     def load_votes(self, labels: np.ndarray, weights: np.ndarray, out: np.ndarray) -> np.ndarray:
         """Hard voting on a block: each class's weighted share of the models' votes,
         written into ``out`` (m × classes, float32) and loaded; returns the winners,
-        exactly as :func:`hard_vote` decides (shares within ``TIE_RTOL`` of the top
-        tie, and the first class wins).
+        exactly as :func:`hard_vote` decides (the float64 shares, summed in the same
+        order, by :func:`~ensemble_core.decision.decide`).
 
         Parameters
         ----------
@@ -281,8 +276,8 @@ class ClassMajorBlock:
         for model, w in zip(labels, weights):
             flat[model * self.rows + offsets] += w  # one vote per row: no repeated index
         top = np.maximum.reduce(votes, axis=0, out=self._top64[:m])
-        level = top - TIE_RTOL * np.abs(top)
-        index = self._first_reaching(votes, level)
+        top -= DECISION_ATOL
+        index = self._first_reaching(votes, top)
         np.copyto(self.scores[:, :m], votes)
         self._out = out
         np.copyto(out, self.scores[:, :m].T)
@@ -290,7 +285,8 @@ class ClassMajorBlock:
 
     def normalise_log_pool(self, m: int) -> None:
         """The loaded block of mean log-probabilities → probabilities, written back into
-        the output (:func:`normalise_log_pool`, class-major)."""
+        the output (:func:`normalise_log_pool`, class-major: the same steps along the
+        other axis)."""
         z = self.scores[:, :m]
         z -= np.maximum.reduce(z, axis=0, out=self._top[:m])
         np.exp(z, out=z)
@@ -329,8 +325,8 @@ class RowMajorBlock:
         self._out = out
         return pred
 
-    def top_class(self, m: int) -> np.ndarray:
-        return top_class(self._out)
+    def top_class(self, m: int, *, atol: float = DECISION_ATOL) -> np.ndarray:
+        return decide(self._out, atol=atol)
 
     def normalise_log_pool(self, m: int) -> None:
         normalise_log_pool(self._out)

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import registry
 from ._validation import MAX_SEED, EnsembleInputError
 from .calibration import TEMPERATURE_RANGE
-from .combine import STRATEGIES
-from .stacking import META_LEARNERS
+from .registry import META_LEARNERS, STRATEGIES
 
 if TYPE_CHECKING:
     from .predictions import PredictionSet
@@ -114,7 +114,7 @@ class EnsembleConfig:
         if both:
             raise fail(f"{sorted(both)[0]!r} is both in 'models' and in 'excluded'")
         weights = obj.get("weights")
-        if strategy == "stacking":
+        if not registry.strategy(strategy).uses_weights:
             weights = None  # the page writes null: stacking ignores weights
         else:
             weights = _numbers(weights, "weights", fail, positive=False)

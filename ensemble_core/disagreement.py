@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ._threads import limited
-from .combine import vote_index, vote_shares
+from .combine import model_labels, vote_index, vote_shares
 from .predictions import PredictionSet
 
 
@@ -125,10 +125,10 @@ def diversity_matrices(pset: PredictionSet, labels: np.ndarray | None = None) ->
     Parameters
     ----------
     pset : the prediction set
-    labels : optional precomputed ``pset.probas.argmax(-1)``, shape (n_models, n_samples)
+    labels : optional precomputed :func:`~ensemble_core.combine.model_labels`, shape (n_models, n_samples)
     """
     if labels is None:
-        labels = pset.probas.argmax(axis=-1)
+        labels = model_labels(pset.probas)
     n = pset.n_samples
     correct = (labels == pset.y_true[None, :]).astype(np.float64)
     wrong = 1.0 - correct

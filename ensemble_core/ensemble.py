@@ -5,23 +5,31 @@ Examples
 --------
 >>> import numpy as np
 >>> from ensemble_core import PredictionSet, EnsembleEvaluator
->>> p = np.array([[[0.9, 0.1], [0.4, 0.6]], [[0.6, 0.4], [0.8, 0.2]]], dtype=np.float32)
+>>> p = np.array([[[0.9, 0.1], [0.4, 0.6]], [[0.6, 0.4], [0.2, 0.8]]], dtype=np.float32)
 >>> ev = EnsembleEvaluator(PredictionSet(p, np.array([0, 1]), np.array(["a", "b"]), ("m1", "m2")))
 >>> ev.evaluate("soft", [3, 1]).metrics.accuracy
 1.0
+
+Each strategy is one entry of :data:`~ensemble_core.registry.STRATEGY_SPECS`; its
+``evaluate_path`` names its step here (:func:`soft_rows`, :func:`hard_rows`,
+:func:`geometric_rows`, :func:`stacking_rows`): ``(evaluator, weights, *, meta, folds,
+seed) -> Combined``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from . import registry
 from ._validation import EnsembleInputError, check_weights
-from .combine import STRATEGIES, log_probas, model_labels, output_block, soft_vote
+from .combine import log_probas, model_labels, output_block, soft_vote
+from .decision import LOG_POOL_ATOL, decide
 from .metrics import ClassifierMetrics, classifier_metrics, metrics_from_rows
 from .predictions import PredictionSet
-from .stacking import META_LEARNERS, cross_fit_stacking
+from .stacking import cross_fit_stacking, make_meta_learner
 
 #: Rows of the ensemble's output (rows × classes) finished at a time, at most: each block
 #: stays in cache while its top class is taken, it is normalised (geometric) and its
@@ -99,8 +107,13 @@ class EnsembleEvaluator:
             self._log_p = log_probas(self.pset.probas)
         return self._log_p
 
-    def stacked_probas(self, *, meta: str = "logistic", folds: int = 5, seed: int = 0) -> np.ndarray:
-        """Out-of-fold stacked probabilities, computed once per (meta, folds, seed)."""
+    def stacked_probas(self, *, meta="logistic", folds: int = 5, seed: int = 0) -> np.ndarray:
+        """Out-of-fold stacked probabilities, computed once per (meta, folds, seed).
+
+        ``meta``: a built-in meta-learner's name or an unfitted scikit-learn classifier
+        (see :func:`~ensemble_core.stacking.make_meta_learner`; an instance is keyed by
+        identity: change its parameters and pass a new one).
+        """
         key = (meta, folds, seed)
         if key not in self._stacked:
             p = self.pset
@@ -109,89 +122,44 @@ class EnsembleEvaluator:
             )
         return self._stacked[key]
 
-    def _weights_for(self, strategy: str, weights, meta: str) -> np.ndarray | None:
-        """Validate the strategy and weights; normalised weights, or None for stacking."""
-        if strategy not in STRATEGIES:
-            raise EnsembleInputError(
-                f"unknown strategy {strategy!r}; expected one of {', '.join(STRATEGIES)}"
-            )
-        if strategy != "stacking":
+    def _weights_for(self, spec: registry.StrategySpec, weights) -> np.ndarray | None:
+        """Normalised weights, or None for a strategy that ignores them (which still
+        refuses malformed weights)."""
+        if spec.uses_weights:
             return check_weights(weights, self.pset.n_models)
-        if meta not in META_LEARNERS:
-            raise EnsembleInputError(
-                f"unknown meta-learner {meta!r}; expected one of {', '.join(META_LEARNERS)}"
-            )
         if weights is not None:
             check_weights(weights, self.pset.n_models)
         return None
 
-    def _combine_blocks(self, strategy: str, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict]:
-        """Hard, soft or geometric combination, with each example's statistics for the
-        metrics read block by block while the block is in cache.
+    def by_blocks(self, out: np.ndarray, finish: Callable[[object, slice], np.ndarray]) -> Combined:
+        """Finish the ensemble's output ``out`` (n_samples × n_classes, float32) block by
+        block while each block is in cache: ``finish(block, rows)`` loads the rows into the
+        block (:func:`~ensemble_core.combine.output_block`) and returns their top classes;
+        each example's statistics for the metrics are then read from the loaded block.
 
-        Soft and geometric first take the weighted sum over the whole (C-contiguous)
-        array in one BLAS matrix-vector product: on an idle machine that reads the
-        array as fast as ``probas.sum()`` does, twice as fast as summing model by model
-        per block (measured at 1M × 10 × 10: 26 ms against 55 ms, the sum 25 ms).
-        Each block is then finished class-major for a few classes
+        For a few classes a block is finished class-major
         (:class:`~ensemble_core.combine.ClassMajorBlock`: NumPy's row-wise argmax over a
-        few classes costs more than the sum itself), row-wise for many.
+        few classes costs more than the weighted sum itself), row-wise for many.
         """
         p = self.pset
         n, k = p.n_samples, p.n_classes
-        probas = np.empty((n, k), dtype=np.float32)
-        if strategy == "soft":
-            soft_vote(p.probas, w, out=probas)
-        elif strategy == "geometric":
-            soft_vote(self.log_probas_, w, out=probas)  # weighted mean log-probabilities
         y_pred = np.empty(n, dtype=np.intp)
         confidence, p_true, sum_sq = (np.empty(n, dtype=np.float32) for _ in range(3))
         step = max(1, min(BLOCK_ROWS, BLOCK_CELLS // k, n))
         block = output_block(k, step)
         for start in range(0, n, step):
             rows = slice(start, min(start + step, n))
-            m = rows.stop - start
-            if strategy == "hard":
-                y_pred[rows] = block.load_votes(self.labels_[:, rows], w, probas[rows])
-            else:
-                block.load(probas[rows])
-                # Geometric decides on the mean log-probabilities, as the landscape does.
-                y_pred[rows] = block.top_class(m)
-                if strategy == "geometric":
-                    block.normalise_log_pool(m)
-            block.row_stats(m, y_pred[rows], p.y_true[rows], out=(confidence[rows], p_true[rows], sum_sq[rows]))
-        return y_pred, probas, {"confidence": confidence, "p_true": p_true, "sum_sq": sum_sq}
-
-    def combine(
-        self,
-        strategy: str = "soft",
-        weights=None,
-        *,
-        meta: str = "logistic",
-        folds: int = 5,
-        seed: int = 0,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        """The ensemble's labels and probabilities (or vote shares).
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-        probas : ndarray of shape (n_samples, n_classes)
-        weights : normalised weights, or None for stacking
-        """
-        w = self._weights_for(strategy, weights, meta)
-        if strategy == "stacking":
-            probas = self.stacked_probas(meta=meta, folds=folds, seed=seed)
-            return probas.argmax(axis=1), probas, None
-        y_pred, probas, _ = self._combine_blocks(strategy, w)
-        return y_pred, probas, w
+            y_pred[rows] = finish(block, rows)
+            block.row_stats(rows.stop - start, y_pred[rows], p.y_true[rows],
+                            out=(confidence[rows], p_true[rows], sum_sq[rows]))
+        return Combined(y_pred, out, {"confidence": confidence, "p_true": p_true, "sum_sq": sum_sq})
 
     def evaluate(
         self,
         strategy: str = "soft",
         weights=None,
         *,
-        meta: str = "logistic",
+        meta="logistic",
         folds: int = 5,
         seed: int = 0,
     ) -> EnsembleResult:
@@ -199,27 +167,40 @@ class EnsembleEvaluator:
 
         A re-weighting (hard, soft, geometric) reads the probability array (for
         hard voting, the models' labels) once.
+
+        Parameters
+        ----------
+        strategy : a name in :data:`~ensemble_core.registry.STRATEGIES`
+        weights : one non-negative number per model (normalised here); None for equal
+            weights; ignored (but checked) by strategies that learn their own
+        meta : stacking's meta-learner: a name in
+            :data:`~ensemble_core.registry.META_LEARNERS` or an unfitted scikit-learn
+            classifier (cloned, as ``StackingClassifier`` does with ``final_estimator``)
         """
-        w = self._weights_for(strategy, weights, meta)
+        try:
+            spec = registry.strategy(strategy)
+        except KeyError:
+            raise EnsembleInputError(
+                f"unknown strategy {strategy!r}; expected one of {', '.join(registry.STRATEGIES)}"
+            ) from None
+        w = self._weights_for(spec, weights)
         p = self.pset
         y = p.y_true
-        has_probas = strategy != "hard" and not (strategy == "soft" and p.hard.all())
-        if strategy == "stacking":
-            probas = self.stacked_probas(meta=meta, folds=folds, seed=seed)
-            y_pred = probas.argmax(axis=1)
-            metrics = classifier_metrics(y, y_pred, probas, has_probas=True)
+        has_probas = spec.has_probabilities and not (spec.pools_probabilities and p.hard.all())
+        combined = spec.evaluate()(self, w, meta=meta, folds=folds, seed=seed)
+        y_pred, probas = combined.y_pred, combined.probas
+        if combined.row_stats is None:
+            metrics = classifier_metrics(y, y_pred, probas, has_probas=has_probas)
         else:
-            y_pred, probas, rows_stats = self._combine_blocks(strategy, w)
             metrics = metrics_from_rows(
-                y, y_pred, n_classes=p.n_classes, has_probas=has_probas, **rows_stats
+                y, y_pred, n_classes=p.n_classes, has_probas=has_probas, **combined.row_stats
             )
         correct = y_pred == y
         best = self.correct_[self.best_index_]
         notes = []
-        if strategy == "stacking" and weights is not None:
-            notes.append("stacking ignores the weights: the meta-learner learns how to combine the models")
-        if strategy == "stacking":
-            notes.append(f"stacking metrics are out-of-fold ({folds}-fold cross-fitting, seed {seed})")
+        if not spec.uses_weights and weights is not None:
+            notes.append(f"{strategy} ignores the weights: the meta-learner learns how to combine the models")
+        notes += combined.notes
         return EnsembleResult(
             strategy=strategy,
             weights=w,
@@ -232,3 +213,77 @@ class EnsembleEvaluator:
             breaks=int(np.count_nonzero(~correct & best)),
             notes=tuple(notes),
         )
+
+
+@dataclass(frozen=True, eq=False)
+class Combined:
+    """What one strategy's evaluator step returns.
+
+    Attributes
+    ----------
+    y_pred : ndarray of shape (n_samples,), class indices
+    probas : ndarray of shape (n_samples, n_classes), probabilities or vote shares
+    row_stats : dict of arrays of shape (n_samples,) or None
+        ``confidence``, ``p_true`` and ``sum_sq`` for
+        :func:`~ensemble_core.metrics.metrics_from_rows` when read on the way; None: the
+        metrics are computed from ``probas``.
+    notes : tuple of str
+    """
+
+    y_pred: np.ndarray
+    probas: np.ndarray
+    row_stats: dict | None
+    notes: tuple[str, ...] = ()
+
+
+def _output(evaluator: EnsembleEvaluator) -> np.ndarray:
+    return np.empty((evaluator.pset.n_samples, evaluator.pset.n_classes), dtype=np.float32)
+
+
+def soft_rows(evaluator: EnsembleEvaluator, weights: np.ndarray, **_) -> Combined:
+    """Soft voting: the weighted sum over the whole (C-contiguous) array in one BLAS
+    matrix-vector product (on an idle machine as fast as ``probas.sum()``, twice as fast as
+    summing model by model per block: 26 ms against 55 ms at 1M × 10 × 10, the sum 25 ms),
+    then the top class block by block."""
+    out = soft_vote(evaluator.pset.probas, weights, out=_output(evaluator))
+
+    def finish(block, rows: slice) -> np.ndarray:
+        block.load(out[rows])
+        return block.top_class(rows.stop - rows.start)
+
+    return evaluator.by_blocks(out, finish)
+
+
+def geometric_rows(evaluator: EnsembleEvaluator, weights: np.ndarray, **_) -> Combined:
+    """Geometric voting: the weighted mean log-probabilities (one product, as soft voting),
+    decided on them with :data:`~ensemble_core.decision.LOG_POOL_ATOL` (as the landscape
+    does), then normalised block by block."""
+    out = soft_vote(evaluator.log_probas_, weights, out=_output(evaluator))
+
+    def finish(block, rows: slice) -> np.ndarray:
+        m = rows.stop - rows.start
+        block.load(out[rows])
+        top = block.top_class(m, atol=LOG_POOL_ATOL)
+        block.normalise_log_pool(m)
+        return top
+
+    return evaluator.by_blocks(out, finish)
+
+
+def hard_rows(evaluator: EnsembleEvaluator, weights: np.ndarray, **_) -> Combined:
+    """Hard voting: each block's weighted vote shares from the models' labels."""
+    out = _output(evaluator)
+
+    def finish(block, rows: slice) -> np.ndarray:
+        return block.load_votes(evaluator.labels_[:, rows], weights, out[rows])
+
+    return evaluator.by_blocks(out, finish)
+
+
+def stacking_rows(evaluator: EnsembleEvaluator, weights: None, *, meta="logistic", folds: int = 5,
+                  seed: int = 0) -> Combined:
+    """Stacking: out-of-fold probabilities of the meta-learner (computed once and kept)."""
+    make_meta_learner(meta, seed=seed)  # an unknown name fails before any work
+    probas = evaluator.stacked_probas(meta=meta, folds=folds, seed=seed)
+    note = f"stacking metrics are out-of-fold ({folds}-fold cross-fitting, seed {seed})"
+    return Combined(decide(probas), probas, None, (note,))

@@ -16,11 +16,13 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from . import registry
 from ._validation import EnsembleInputError
+from .decision import decide
 from .disagreement import DiversityMatrices, example_disagreement
 from .ensemble import EnsembleEvaluator, EnsembleResult
-from .combine import top_class
 from .io import label_key
+from .stacking import meta_learner_name
 
 #: A member whose accuracy is this far (absolute) below the other members' median is flagged.
 WEAK_MARGIN = 0.10
@@ -237,7 +239,7 @@ def pair_table(evaluator: EnsembleEvaluator, diversity: DiversityMatrices) -> pd
     rows = []
     for a in range(pset.n_models):
         for b in range(a + 1, pset.n_models):
-            avg = top_class(pset.probas[a] + pset.probas[b])  # the soft vote's rule, ties included
+            avg = decide(0.5 * (pset.probas[a] + pset.probas[b]))  # the equal-weight soft vote's rule
             better = max(acc[a], acc[b])
             avg_acc = float(np.mean(avg == pset.y_true))
             rows.append(
@@ -281,28 +283,53 @@ def formula_latex(
 ) -> str:
     """The ensemble's combination rule with the current (normalised) weights, as LaTeX.
 
+    Each strategy's own function writes it (its ``latex_path`` in
+    :data:`~ensemble_core.registry.STRATEGY_SPECS`: :func:`hard_latex`, :func:`soft_latex`,
+    :func:`geometric_latex`, :func:`stacking_latex`).
+
     Parameters
     ----------
-    strategy : "hard", "soft", "geometric" or "stacking"
+    strategy : a name in :data:`~ensemble_core.registry.STRATEGIES`
     names : model names
     weights : normalised weights of shape (n_models,), or None for stacking
+
+    Examples
+    --------
+    >>> print(formula_latex("soft", ["rf", "knn"], np.array([0.75, 0.25])))
+    \\begin{aligned}p(c \\mid x) &= 0.75\\,p_{\\text{rf}}(c \\mid x) + 0.25\\,p_{\\text{knn}}(c \\mid x)\\end{aligned}
     """
-    if strategy == "stacking":
-        args = [rf"p_{{{_tex_name(n)}}}(x)" for n in names]
-        return _aligned([(rf"p(c \mid x)", [rf"g_{{{_tex_name(meta)}}}\big(" + ", ".join(args) + r"\big)_c"], "")])
-    if weights is None:
+    try:
+        spec = registry.strategy(strategy)
+    except KeyError:
+        raise EnsembleInputError(f"unknown strategy {strategy!r}") from None
+    if spec.uses_weights and weights is None:
         raise EnsembleInputError(f"strategy {strategy!r} needs weights")
-    if strategy == "hard":
-        terms = [rf"{w:.2f}\,[\hat y_{{{_tex_name(n)}}}(x) = c]" for n, w in zip(names, weights)]
-        return _aligned([(r"\hat y(x)", [r"\arg\max_c \, \mathrm{votes}(c)"], ""), (r"\mathrm{votes}(c)", terms, " + ")])
-    if strategy == "soft":
-        terms = [rf"{w:.2f}\,p_{{{_tex_name(n)}}}(c \mid x)" for n, w in zip(names, weights)]
-        return _aligned([(rf"p(c \mid x)", terms, " + ")])
-    if strategy == "geometric":
-        # The log-linear pool; Z(x) renormalises the product over the classes.
-        terms = [rf"{w:.2f}\,\log p_{{{_tex_name(n)}}}(c \mid x)" for n, w in zip(names, weights)]
-        return _aligned([(r"\log p(c \mid x)", terms, " + ")], tail=r" - \log Z(x)")
-    raise EnsembleInputError(f"unknown strategy {strategy!r}")
+    return spec.latex()(names, weights, meta=meta)
+
+
+def stacking_latex(names: Sequence[str], weights: None = None, *, meta: str = "logistic") -> str:
+    """Stacking's rule: the meta-learner ``g`` over every model's probabilities."""
+    args = [rf"p_{{{_tex_name(n)}}}(x)" for n in names]
+    name = _tex_name(meta_learner_name(meta))
+    return _aligned([(rf"p(c \mid x)", [rf"g_{{{name}}}\big(" + ", ".join(args) + r"\big)_c"], "")])
+
+
+def hard_latex(names: Sequence[str], weights: np.ndarray, *, meta: str = "logistic") -> str:
+    """Hard voting's rule: the weighted count of votes, and its top class."""
+    terms = [rf"{w:.2f}\,[\hat y_{{{_tex_name(n)}}}(x) = c]" for n, w in zip(names, weights)]
+    return _aligned([(r"\hat y(x)", [r"\arg\max_c \, \mathrm{votes}(c)"], ""), (r"\mathrm{votes}(c)", terms, " + ")])
+
+
+def soft_latex(names: Sequence[str], weights: np.ndarray, *, meta: str = "logistic") -> str:
+    """Soft voting's rule: the weighted average of probabilities."""
+    terms = [rf"{w:.2f}\,p_{{{_tex_name(n)}}}(c \mid x)" for n, w in zip(names, weights)]
+    return _aligned([(rf"p(c \mid x)", terms, " + ")])
+
+
+def geometric_latex(names: Sequence[str], weights: np.ndarray, *, meta: str = "logistic") -> str:
+    """Geometric voting's rule: the log-linear pool; Z(x) renormalises the product over the classes."""
+    terms = [rf"{w:.2f}\,\log p_{{{_tex_name(n)}}}(c \mid x)" for n, w in zip(names, weights)]
+    return _aligned([(r"\log p(c \mid x)", terms, " + ")], tail=r" - \log Z(x)")
 
 
 def ensemble_config(
@@ -322,7 +349,7 @@ def ensemble_config(
     that weights are ignored.
     """
     config: dict = {"strategy": strategy, "models": list(names)}
-    if strategy == "stacking":
+    if not registry.strategy(strategy).uses_weights:
         config.update({"meta": meta, "folds": folds, "seed": seed, "weights": None,
                        "note": "stacking ignores weights; metrics are out-of-fold"})
     else:

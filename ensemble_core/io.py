@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from . import registry
 from ._validation import EnsembleInputError, first_line, first_true_row
 from .predictions import PredictionSet
 
@@ -34,12 +35,30 @@ KEY_COLUMNS = (LABEL_COLUMN, ID_COLUMN, PREDICTION_COLUMN)
 SUM_TOLERANCE = 1e-3
 
 
-def _suffix(path: Path) -> str:
-    name = path.name.lower()
-    for suffix in (".csv", ".csv.gz", ".parquet", ".pq"):
-        if name.endswith(suffix):
-            return suffix
-    raise EnsembleInputError(f"{path}: unknown file type; expected .csv, .csv.gz, .parquet or .pq")
+def table_format(path: str | Path) -> registry.TableFormatSpec:
+    """The format of a labels or prediction file, by its name's ending (any case).
+
+    Raises
+    ------
+    EnsembleInputError
+        For an ending no :data:`~ensemble_core.registry.TABLE_FORMAT_SPECS` entry has.
+
+    Examples
+    --------
+    >>> table_format("preds/rf.CSV.gz").name
+    'csv.gz'
+    >>> table_format("rf.txt")
+    Traceback (most recent call last):
+    ...
+    ensemble_core._validation.EnsembleInputError: rf.txt: unknown file type; expected .csv, .csv.gz, .parquet or .pq
+    """
+    fmt = registry.table_format(Path(path).name)
+    if fmt is None:
+        suffixes = [x for spec in registry.TABLE_FORMAT_SPECS for x in spec.suffixes]
+        raise EnsembleInputError(
+            f"{path}: unknown file type; expected {', '.join(suffixes[:-1])} or {suffixes[-1]}"
+        )
+    return fmt
 
 
 #: The widest table read. A prediction file has a column per class, a labels file its content
@@ -53,14 +72,14 @@ MAX_PARQUET_FOOTER_BYTES = 64 * 2**20
 _CHUNK = 2**16
 
 
-def _open_binary(path: Path, suffix: str, source: object):
+def _open_binary(path: Path, fmt: registry.TableFormatSpec, source: object):
     """A binary stream of the (decompressed) file, and whether the caller must close it."""
     import gzip
 
     if source is None:
         raw = open(path, "rb")  # noqa: SIM115 - closed by the caller
-        return (gzip.GzipFile(fileobj=raw) if suffix == ".csv.gz" else raw), raw
-    return (gzip.GzipFile(fileobj=source) if suffix == ".csv.gz" else source), None
+        return (gzip.GzipFile(fileobj=raw) if fmt.gzip else raw), raw
+    return (gzip.GzipFile(fileobj=source) if fmt.gzip else source), None
 
 
 #: Outside quotes: a line end, or a quote that opens a field (at the start of a line or after a
@@ -136,13 +155,13 @@ def header_names(path: str | Path, source: object = None) -> list[str] | None:
     import zlib
 
     path = Path(path)
-    suffix = _suffix(path)
+    fmt = table_format(path)
     start = None if source is None else source.tell()
     try:
-        if suffix in (".parquet", ".pq"):
+        if fmt.parquet:
             names = _parquet_names(path, source)
         else:
-            stream, raw = _open_binary(path, suffix, source)
+            stream, raw = _open_binary(path, fmt, source)
             try:
                 record = _first_csv_record(stream, path)
             finally:
@@ -224,17 +243,17 @@ def read_table(path: str | Path, source: object = None) -> pd.DataFrame:
     no absurd widths.
     """
     path = Path(path)
-    suffix = _suffix(path)
+    fmt = table_format(path)
     if source is None and not path.is_file():
         raise EnsembleInputError(f"{path}: no such file")
     check_header(path, source)
     target = path if source is None else source
     try:
-        if suffix in (".parquet", ".pq"):
+        if fmt.parquet:
             df = pd.read_parquet(target)
         else:
             options = {
-                "compression": "gzip" if suffix == ".csv.gz" else None,
+                "compression": "gzip" if fmt.gzip else None,
                 # Only empty cells are missing: a class may well be called "NA" or "None".
                 "keep_default_na": False,
                 "na_values": [""],
@@ -250,7 +269,7 @@ def read_table(path: str | Path, source: object = None) -> pd.DataFrame:
     except pd.errors.EmptyDataError:
         raise EnsembleInputError(f"{path}: the file is empty") from None
     except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
-        kind = "Parquet" if suffix in (".parquet", ".pq") else "CSV"
+        kind = "Parquet" if fmt.parquet else "CSV"
         raise EnsembleInputError(f"{path}: not a valid {kind} file ({first_line(exc)})") from None
     except Exception as exc:  # pyarrow raises its own types on corrupt files
         raise EnsembleInputError(f"{path}: could not read ({type(exc).__name__}: {first_line(exc)})") from None
@@ -411,8 +430,13 @@ def _as_str_array(keys: pa.Array) -> np.ndarray:
     return np.asarray(keys.to_numpy(zero_copy_only=False), dtype=str)
 
 
-def _check_ids(path: Path, ids: pd.Series) -> np.ndarray:
-    """Each id's key (``label_key``) as text, refusing the first missing id, then the first repeated one."""
+def check_ids(path: Path, ids: pd.Series) -> np.ndarray:
+    """Each id's key (``label_key``) as text, refusing the first missing id, then the first repeated one.
+
+    Returns
+    -------
+    ndarray of shape (n_rows,), str
+    """
     return _as_str_array(_unique_id_keys(path, ids))
 
 
@@ -855,7 +879,7 @@ def load_prediction_set(
 def model_name(path: str | Path) -> str:
     """The model name a prediction file gives: its file name without the table suffix."""
     name = Path(path).name
-    for suffix in (".csv.gz", ".csv", ".parquet", ".pq"):
+    for suffix in registry.TABLE_SUFFIXES:
         if name.lower().endswith(suffix):
             return name[: -len(suffix)]
     return Path(path).stem
@@ -888,7 +912,7 @@ def write_predictions(
     The format follows the suffix (.csv, .csv.gz, .parquet, .pq).
     """
     path = Path(path)
-    suffix = _suffix(path)
+    fmt = table_format(path)
     keys = [label_key(c) for c in classes]
     if (probas is None) == (labels is None):
         raise ValueError("give exactly one of probas and labels")
@@ -899,7 +923,7 @@ def write_predictions(
     if ids is not None:
         df.insert(0, ID_COLUMN, np.asarray(ids))
     path.parent.mkdir(parents=True, exist_ok=True)
-    if suffix in (".parquet", ".pq"):
+    if fmt.parquet:
         df.to_parquet(path, index=False)
     else:
         df.to_csv(path, index=False, float_format="%.7g")

@@ -15,8 +15,14 @@ combination); a class every model puts above it always wins. Only the remaining
 (example, class) pairs are evaluated, line by line: along a line of the grid
 each pair holds on a half-line, so an example is right on an interval, and the counts
 are a difference array (see :class:`_LinearDecisions`). Ties go to the class that sorts first,
-by the evaluator's own rules: within :data:`TIE_TOL` for hard voting, and through
-:data:`~ensemble_core.combine.SCORE_TIE_BIAS` for soft and geometric voting.
+by the evaluator's own rule (:func:`~ensemble_core.decision.decide`: scores within the
+tolerance of the top tie), on the same scores: vote shares, probabilities, pooled
+log-probabilities. The rule is applied pairwise against
+the true class, which is exact except where three classes lie within twice the
+tolerance of each other without being equal (never seen outside constructed data).
+
+The strategies with a landscape are the linear pools: those with a ``scores_path`` in
+:data:`~ensemble_core.registry.STRATEGY_SPECS`.
 
 Examples
 --------
@@ -36,15 +42,15 @@ from typing import Literal
 
 import numpy as np
 
+from . import registry
 from ._threads import limited
 from ._validation import EnsembleInputError, check_weights
-from .combine import SCORE_TIE_BIAS, log_probas
-from .metrics import LOG_LOSS_EPS
+from .decision import DECISION_ATOL, LOG_POOL_ATOL
+from .metrics import mean_nll
 
 LandscapeStrategy = Literal["soft", "hard", "geometric"]
-LANDSCAPE_STRATEGIES: tuple[str, ...] = ("soft", "hard", "geometric")
-#: Score differences within this of zero count as ties.
-TIE_TOL = 1e-9
+#: The strategies whose scores are linear in the weights (a ``scores_path`` in the registry).
+LANDSCAPE_STRATEGIES: tuple[str, ...] = tuple(s.name for s in registry.STRATEGY_SPECS if s.scores_path)
 #: Grid points per block of the log-loss product (bounds its temporary array).
 _BLOCK_ELEMENTS = 4_000_000
 
@@ -117,18 +123,22 @@ def simplex_grid(resolution: int, n_models: int) -> np.ndarray:
     return counts / resolution
 
 
+def _spec(strategy: str) -> registry.StrategySpec:
+    if strategy not in LANDSCAPE_STRATEGIES:
+        raise EnsembleInputError(
+            f"unknown landscape strategy {strategy!r}; expected one of {', '.join(LANDSCAPE_STRATEGIES)}"
+        )
+    return registry.strategy(strategy)
+
+
 def _scores(probas: np.ndarray, strategy: str) -> np.ndarray:
     """What the strategy adds up with the weights: probabilities, one-hot votes or log-probabilities."""
-    if strategy == "soft":
-        return probas
-    if strategy == "geometric":
-        return log_probas(probas)
-    if strategy == "hard":
-        n_classes = probas.shape[2]
-        return np.eye(n_classes, dtype=np.float32)[probas.argmax(axis=2)]
-    raise EnsembleInputError(
-        f"unknown landscape strategy {strategy!r}; expected one of {', '.join(LANDSCAPE_STRATEGIES)}"
-    )
+    return _spec(strategy).scores()(probas)
+
+
+def _atol(strategy: str) -> float:
+    """The decision tolerance on the strategy's scores (see :mod:`~ensemble_core.decision`)."""
+    return LOG_POOL_ATOL if _spec(strategy).log_scores else DECISION_ATOL
 
 
 class _RowReduction:
@@ -174,18 +184,16 @@ class _LinearDecisions:
     ``sum_v w_v d_v >= 0`` for each of its pairs. Built once per landscape.
     """
 
-    def __init__(self, scores: np.ndarray, y_true: np.ndarray, *, score_bias: bool) -> None:
+    def __init__(self, scores: np.ndarray, y_true: np.ndarray, *, atol: float) -> None:
         n_models, n, n_classes = scores.shape
         rows = np.arange(n)
         diff = scores[:, rows, y_true][:, :, None] - scores  # (n_models, n, n_classes)
         margin_lo, margin_hi = diff.min(axis=0), diff.max(axis=0)
         cls = np.arange(n_classes)
-        if score_bias:
-            # Soft/geometric: y beats c iff s_y - bias * y > s_c - bias * c (see combine.top_class).
-            threshold = SCORE_TIE_BIAS * (y_true[:, None] - cls[None, :]).astype(np.float64)
-        else:
-            # Hard: a tie goes to the lower class: a lower class c beats y unless y's margin is positive.
-            threshold = np.where(cls[None, :] < y_true[:, None], TIE_TOL, -TIE_TOL)
+        # decide(): y is picked iff it is within the tolerance of every class above it, and
+        # every class before it is more than the tolerance below it. Margins are compared
+        # with the threshold by ">=", so a lower class needs y ahead by more than atol.
+        threshold = np.where(cls[None, :] < y_true[:, None], np.nextafter(atol, np.inf), -atol)
         other = cls[None, :] != y_true[:, None]
         always_lost = ((margin_hi < threshold) & other).any(axis=1)
         live = (margin_lo < threshold) & other & ~always_lost[:, None]
@@ -246,16 +254,10 @@ def _log_loss_grid(probas: np.ndarray, y_true: np.ndarray, weights: np.ndarray) 
     n = y_true.shape[0]
     q = np.ascontiguousarray(probas[:, np.arange(n), y_true], dtype=np.float32)  # (n_models, n_samples)
     w = weights.astype(np.float32)
-    # A mixture is at least its smallest member, so the clip is needed only if some q is below it.
-    needs_clip = bool(q.min() < LOG_LOSS_EPS)
     out = np.empty(weights.shape[0])
     block = max(1, _BLOCK_ELEMENTS // n)
     for start in range(0, weights.shape[0], block):
-        mix = w[start : start + block] @ q
-        if needs_clip:
-            np.maximum(mix, LOG_LOSS_EPS, out=mix)
-        np.log(mix, out=mix)
-        out[start : start + block] = -mix.sum(axis=1, dtype=np.float64) / n
+        out[start : start + block] = mean_nll(w[start : start + block] @ q, axis=1)
     return out
 
 
@@ -289,9 +291,9 @@ def simplex_landscape(
     grid = simplex_grid(resolution, probas.shape[0])
     # Threads hand off badly on a shared machine; the blocks are sized for one core.
     with limited("landscape"):
-        decisions = _LinearDecisions(_scores(probas, strategy), y_true, score_bias=strategy != "hard")
+        decisions = _LinearDecisions(_scores(probas, strategy), y_true, atol=_atol(strategy))
         accuracy = decisions.line_accuracy(resolution) if grid.shape[1] == 2 else decisions.triangle_accuracy(resolution)
-        ll = _log_loss_grid(probas, y_true, grid) if with_log_loss and strategy == "soft" else None
+        ll = _log_loss_grid(probas, y_true, grid) if with_log_loss and _spec(strategy).pools_probabilities else None
     return Landscape(strategy, _names(names, probas.shape[0]), grid, accuracy, ll, resolution)
 
 
@@ -327,16 +329,16 @@ def weight_sweeps(
     scores = _scores(probas, strategy)
     line = simplex_grid(resolution, 2)
     accuracy = np.empty((n_models, line.shape[0]))
-    ll = np.empty_like(accuracy) if with_log_loss and strategy == "soft" else None
+    ll = np.empty_like(accuracy) if with_log_loss and _spec(strategy).pools_probabilities else None
     with limited("landscape"):
         for m in range(n_models):
             rest = np.delete(current, m)
             rest = rest / rest.sum() if rest.sum() > 0 else np.full(n_models - 1, 1.0 / (n_models - 1))
             others = np.delete(np.arange(n_models), m)
             # The others pooled in float64: in float32 a share such as 1/3 is off by ~1e-8,
-            # more than TIE_TOL, and hard-vote ties on the curve then went the wrong way.
+            # and hard-vote ties on the curve then went the wrong way.
             pair = np.stack([scores[m], np.tensordot(rest, scores[others], axes=1)])
-            accuracy[m] = _LinearDecisions(pair, y_true, score_bias=strategy != "hard").line_accuracy(resolution)
+            accuracy[m] = _LinearDecisions(pair, y_true, atol=_atol(strategy)).line_accuracy(resolution)
             if ll is not None:
                 pair_p = np.stack([probas[m], np.tensordot(rest, probas[others], axes=1).astype(np.float32)])
                 ll[m] = _log_loss_grid(pair_p, y_true, line)

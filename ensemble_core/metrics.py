@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .decision import decide
+
 #: Probabilities of the true class are clipped here before the log.
 LOG_LOSS_EPS = 1e-15
 ECE_BINS = 10
@@ -56,10 +58,33 @@ def true_class_probas(y_true: np.ndarray, probas: np.ndarray) -> np.ndarray:
     return np.take_along_axis(probas, y_true[:, None], axis=1)[:, 0]
 
 
+def mean_nll(p_true: np.ndarray, *, axis: int | None = None) -> np.ndarray | float:
+    """Mean negative log-likelihood of the true class: ``-mean(log(clip(p, LOG_LOSS_EPS, 1)))``.
+
+    The one place log loss is computed from true-class probabilities (the metrics, the
+    weight search, the landscape). The logs are taken in ``p_true``'s own floating dtype
+    (float32 stays float32, for speed; pass float64 for the metrics' precision), the
+    mean in float64.
+
+    Parameters
+    ----------
+    p_true : ndarray of any shape, each example's probability of its true class
+    axis : the axis of the examples (None: all)
+
+    Examples
+    --------
+    >>> float(mean_nll(np.array([1.0, np.exp(-2.0)])))
+    1.0
+    >>> mean_nll(np.array([[0.5, 0.25], [0.5, 0.25]]), axis=0).round(4)
+    array([0.6931, 1.3863])
+    """
+    p = np.clip(p_true, LOG_LOSS_EPS, 1.0)
+    np.log(p, out=p)
+    return -np.mean(p, axis=axis, dtype=np.float64)
+
+
 def _log_loss_from_rows(p_true: np.ndarray) -> float:
-    p = p_true.astype(np.float64)
-    np.clip(p, LOG_LOSS_EPS, 1.0, out=p)
-    return float(-np.mean(np.log(p, out=p)))
+    return float(mean_nll(p_true.astype(np.float64)))
 
 
 def log_loss(y_true: np.ndarray, probas: np.ndarray) -> float:
@@ -100,7 +125,7 @@ def expected_calibration_error(
 
     ECE = sum over bins of (share of examples in the bin) × |accuracy − mean confidence|.
     """
-    pred = probas.argmax(axis=1)
+    pred = decide(probas)
     return _ece_from_rows(probas.max(axis=1), pred == y_true, n_bins)
 
 
@@ -112,7 +137,7 @@ def calibration_curve(
     Empty bins hold NaN confidence and accuracy.
     """
     conf = probas.max(axis=1).astype(np.float64)
-    correct = (probas.argmax(axis=1) == y_true).astype(np.float64)
+    correct = (decide(probas) == y_true).astype(np.float64)
     bins = np.minimum((conf * n_bins).astype(np.intp), n_bins - 1)
     count = np.bincount(bins, minlength=n_bins)
     with np.errstate(invalid="ignore", divide="ignore"):

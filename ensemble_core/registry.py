@@ -44,8 +44,13 @@ class Spec:
 
     def implementation(self) -> Any:
         """The function or class that implements the option, imported on first use."""
-        module, _, attribute = self.implementation_path.partition(":")
-        return getattr(importlib.import_module(module), attribute)
+        return resolve(self.implementation_path)
+
+
+def resolve(path: str) -> Any:
+    """The object a ``"module:attribute"`` path names, importing the module."""
+    module, _, attribute = path.partition(":")
+    return getattr(importlib.import_module(module), attribute)
 
 
 @dataclass(frozen=True)
@@ -54,13 +59,43 @@ class StrategySpec(Spec):
 
     ``has_probabilities``: whether the combination yields class probabilities (log loss,
     calibration and confidence apply) rather than vote shares; ``uses_weights``: whether
-    the user's weights count (stacking learns its own); ``formula``: LaTeX of the rule,
-    for the Learn page and help.
+    the user's weights count (stacking learns its own); ``uses_meta_learner``: whether a
+    meta-learner (:data:`META_LEARNER_SPECS`) is fitted; ``pools_probabilities``: whether
+    the result is the weighted average of the members' probabilities (so labels-only
+    members give vote shares, and its log loss over the weights is a mixture's);
+    ``log_scores``: whether it decides on log-probabilities (with
+    :data:`ensemble_core.decision.LOG_POOL_ATOL`); ``formula``: LaTeX of the rule, for the Learn page and help.
+
+    Besides ``implementation_path`` (the pure function over arrays), three paths name
+    what the other consumers call: ``evaluate_path`` the evaluator's step
+    ``(evaluator, weights, *, meta, folds, seed) -> Combined``
+    (:mod:`ensemble_core.ensemble`); ``latex_path`` the rule with the current weights
+    ``(names, weights, *, meta) -> str`` (:func:`ensemble_core.explore.formula_latex`);
+    ``scores_path`` what the weights add up linearly, ``(probas) -> scores`` of the same
+    shape, for the weight landscape (empty: the strategy is not a linear pool).
     """
 
     formula: str = ""
     has_probabilities: bool = True
     uses_weights: bool = True
+    uses_meta_learner: bool = False
+    pools_probabilities: bool = False
+    log_scores: bool = False
+    evaluate_path: str = ""
+    latex_path: str = ""
+    scores_path: str = ""
+
+    def evaluate(self) -> Any:
+        """The evaluator's step for this strategy (see :mod:`ensemble_core.ensemble`)."""
+        return resolve(self.evaluate_path)
+
+    def latex(self) -> Any:
+        """``(names, weights, *, meta) -> str``: the rule with the current weights, as LaTeX."""
+        return resolve(self.latex_path)
+
+    def scores(self) -> Any:
+        """``(probas) -> scores``: what the weights add up (linear pools only)."""
+        return resolve(self.scores_path)
 
 
 @dataclass(frozen=True)
@@ -71,24 +106,51 @@ class MetaLearnerSpec(Spec):
 
 @dataclass(frozen=True)
 class MethodSpec(Spec):
-    """A weight-search method (how suggested weights are chosen)."""
+    """A weight-search method (how suggested weights are chosen). ``implementation()`` is
+    ``(probas, y_true, *, rounds, init_size, bags, seed) -> (weights, path, n_kept)``;
+    ``metric`` (``"log_loss"`` or ``"accuracy"``) is what it optimises, and how the
+    baseline best single model is picked."""
+
+    metric: str = "log_loss"
 
 
 @dataclass(frozen=True)
 class LoaderSpec(Spec):
     """A kind of model file or directory: ``suffixes`` (files) or ``directory`` (a folder
-    recognised by its contents); ``needs_trust`` for formats that can run code."""
+    recognised by its contents: ``recognise_path`` names ``(folder) -> bool``; the first
+    kind that recognises a folder loads it); ``needs_trust`` for formats that can run code;
+    ``uploadable`` for the kinds the dashboard accepts as uploaded bytes.
+
+    ``implementation()`` loads one: ``(path, data, *, name, content_hash) -> LoadedModel``
+    for a file (``data``: its bytes, read once and bounded; ``content_hash``: their SHA-256),
+    ``(folder, *, name) -> LoadedModel`` for a directory, whose content hash
+    ``hash_path`` names: ``(folder) -> str``, cheap (hashing, no parsing).
+    """
 
     suffixes: tuple[str, ...] = ()
     directory: bool = False
     needs_trust: bool = False
+    uploadable: bool = False
+    recognise_path: str = ""
+    hash_path: str = ""
+
+    def recognises(self, folder: Any) -> bool:
+        """Whether ``folder`` (a directory) is a model of this kind."""
+        return bool(self.recognise_path) and resolve(self.recognise_path)(folder)
+
+    def content_hash(self, folder: Any) -> str:
+        """A directory model's content hash (see ``hash_path``)."""
+        return resolve(self.hash_path)(folder)
 
 
 @dataclass(frozen=True)
 class TableFormatSpec(Spec):
-    """A format of labels and prediction files, by file-name ending."""
+    """A format of labels and prediction files, by file-name ending: CSV (``gzip``:
+    compressed) or Parquet (``parquet``)."""
 
     suffixes: tuple[str, ...] = ()
+    parquet: bool = False
+    gzip: bool = False
 
 
 STRATEGY_SPECS: tuple[StrategySpec, ...] = (
@@ -96,24 +158,31 @@ STRATEGY_SPECS: tuple[StrategySpec, ...] = (
         "hard", "Hard voting", "Each model votes for its top class; the weights count the votes.",
         "ensemble_core.combine:hard_vote",
         formula=r"\hat y(x) = \arg\max_c \sum_m w_m [\hat y_m(x) = c]", has_probabilities=False,
+        evaluate_path="ensemble_core.ensemble:hard_rows", latex_path="ensemble_core.explore:hard_latex",
+        scores_path="ensemble_core.combine:vote_scores",
     ),
     StrategySpec(
         "soft", "Soft voting (weighted average)", "The weighted average of the models' probabilities.",
         "ensemble_core.combine:soft_vote",
-        formula=r"p(c \mid x) = \sum_m w_m\, p_m(c \mid x)",
+        formula=r"p(c \mid x) = \sum_m w_m\, p_m(c \mid x)", pools_probabilities=True,
+        evaluate_path="ensemble_core.ensemble:soft_rows", latex_path="ensemble_core.explore:soft_latex",
+        scores_path="ensemble_core.combine:probability_scores",
     ),
     StrategySpec(
         "geometric", "Geometric averaging",
         "The weighted average of log-probabilities (a product of probabilities), renormalised: "
         "a model that is sure a class is impossible can veto it.",
         "ensemble_core.combine:geometric_vote",
-        formula=r"\log p(c \mid x) = \sum_m w_m \log p_m(c \mid x) - \log Z(x)",
+        formula=r"\log p(c \mid x) = \sum_m w_m \log p_m(c \mid x) - \log Z(x)", log_scores=True,
+        evaluate_path="ensemble_core.ensemble:geometric_rows", latex_path="ensemble_core.explore:geometric_latex",
+        scores_path="ensemble_core.combine:log_probas",
     ),
     StrategySpec(
         "stacking", "Stacking",
         "A meta-learner learns how to combine the models' probabilities; every number is out-of-fold.",
         "ensemble_core.stacking:cross_fit_stacking",
-        formula=r"p(c \mid x) = g\big(p_1(x), \dots, p_M(x)\big)_c", uses_weights=False,
+        formula=r"p(c \mid x) = g\big(p_1(x), \dots, p_M(x)\big)_c", uses_weights=False, uses_meta_learner=True,
+        evaluate_path="ensemble_core.ensemble:stacking_rows", latex_path="ensemble_core.explore:stacking_latex",
     ),
 )
 
@@ -135,20 +204,27 @@ METHOD_SPECS: tuple[MethodSpec, ...] = (
                "ensemble_core.weight_search:logloss_weights"),
     MethodSpec("accuracy", "Caruana selection on accuracy",
                "The same selection judged by accuracy (ties broken by log loss).",
-               "ensemble_core.weight_search:accuracy_weights"),
+               "ensemble_core.weight_search:accuracy_weights", metric="accuracy"),
 )
 
+# Directory kinds are tried in this order: a folder with ensemble_model.json is an
+# embedding-head model even when it also looks like a transformers directory.
 LOADER_SPECS: tuple[LoaderSpec, ...] = (
     LoaderSpec("skops", "scikit-learn (.skops)", "A scikit-learn model saved with skops; only allow-listed "
-               "types load.", "ensemble_core.models.loading:load_skops_model", suffixes=(".skops",)),
+               "types load.", "ensemble_core.models.loading:load_skops_model", suffixes=(".skops",),
+               uploadable=True),
     LoaderSpec("onnx", "ONNX (.onnx)", "An ONNX classifier, run in a capped worker process.",
-               "ensemble_core.models.loading:load_onnx_model", suffixes=(".onnx",)),
-    LoaderSpec("transformers", "Hugging Face transformers directory",
-               "config.json, model.safetensors and tokenizer files; local files only, no remote code.",
-               "ensemble_core.models.loading:load_transformers_model", directory=True),
+               "ensemble_core.models.loading:load_onnx_model", suffixes=(".onnx",), uploadable=True),
     LoaderSpec("embedding_head", "Sentence-embedding model with a head (ensemble_model.json)",
                "A directory with ensemble_model.json: a local sentence encoder and a classifier head.",
-               "ensemble_core.models.loading:load_embedding_head_model", directory=True),
+               "ensemble_core.models.embedding_head:load_embedding_head", directory=True,
+               recognise_path="ensemble_core.models.embedding_head:is_embedding_head_dir",
+               hash_path="ensemble_core.models.embedding_head:embedding_head_hash"),
+    LoaderSpec("transformers", "Hugging Face transformers directory",
+               "config.json, model.safetensors and tokenizer files; local files only, no remote code.",
+               "ensemble_core.models.transformers_loader:load_transformers", directory=True,
+               recognise_path="ensemble_core.models.transformers_loader:is_transformers_dir",
+               hash_path="ensemble_core.models.loading:directory_hash"),
     LoaderSpec("pickle", "Pickle or joblib (trusted files only)", "Runs code when loaded: refused unless "
                "trusted explicitly.", "ensemble_core.models.loading:load_pickle_model",
                suffixes=(".pkl", ".pickle", ".joblib"), needs_trust=True),
@@ -156,8 +232,8 @@ LOADER_SPECS: tuple[LoaderSpec, ...] = (
 
 TABLE_FORMAT_SPECS: tuple[TableFormatSpec, ...] = (
     TableFormatSpec("csv", "CSV", "Comma-separated text with a header row.", suffixes=(".csv",)),
-    TableFormatSpec("csv.gz", "Gzipped CSV", "CSV compressed with gzip.", suffixes=(".csv.gz",)),
-    TableFormatSpec("parquet", "Parquet", "Apache Parquet.", suffixes=(".parquet", ".pq")),
+    TableFormatSpec("csv.gz", "Gzipped CSV", "CSV compressed with gzip.", suffixes=(".csv.gz",), gzip=True),
+    TableFormatSpec("parquet", "Parquet", "Apache Parquet.", suffixes=(".parquet", ".pq"), parquet=True),
 )
 
 
@@ -231,6 +307,26 @@ def build_method(name: str) -> BuildMethodSpec:
 def base_learner(name: str) -> Spec:
     """The Build lab's base learner called ``name``."""
     return _by_name(BASE_LEARNER_SPECS, "base learner", name)
+
+
+def loader_for_file(file_name: str) -> LoaderSpec | None:
+    """The loader kind whose suffix ``file_name`` ends with (any case), or None.
+
+    >>> loader_for_file("forest.SKOPS").name, loader_for_file("notes.txt")
+    ('skops', None)
+    """
+    lower = file_name.lower()
+    return next((s for s in LOADER_SPECS if s.suffixes and lower.endswith(s.suffixes)), None)
+
+
+def table_format(file_name: str) -> TableFormatSpec | None:
+    """The table format whose suffix ``file_name`` ends with (any case), or None.
+
+    >>> table_format("preds.csv.gz").name, table_format("preds.pq").name, table_format("preds.txt")
+    ('csv.gz', 'parquet', None)
+    """
+    lower = file_name.lower()
+    return next((s for s in TABLE_FORMAT_SPECS if lower.endswith(s.suffixes)), None)
 
 
 #: The names alone, for argparse choices and quick membership tests.

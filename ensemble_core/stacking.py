@@ -17,6 +17,7 @@ import numpy as np
 
 from ._threads import limited, workers
 from ._validation import EnsembleInputError
+from . import registry
 from .io import label_key
 from .registry import META_LEARNERS, MetaLearner  # noqa: F401 - defined in registry, kept importable from here
 
@@ -39,23 +40,73 @@ def stacking_features(probas: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(probas.transpose(1, 0, 2).reshape(n_samples, n_models * n_classes))
 
 
-def make_meta_learner(meta: str, *, seed: int = 0):
-    """An unfitted scikit-learn classifier for ``meta`` (logistic, gbm or mlp)."""
-    if meta == "logistic":
-        from sklearn.linear_model import LogisticRegression
+def logistic_meta(seed: int = 0):
+    """The ``logistic`` meta-learner: multinomial logistic regression (deterministic: no seed)."""
+    from sklearn.linear_model import LogisticRegression
 
-        return LogisticRegression(max_iter=1000)
-    if meta == "gbm":
-        from sklearn.ensemble import HistGradientBoostingClassifier
+    return LogisticRegression(max_iter=1000)
 
-        return HistGradientBoostingClassifier(max_iter=100, random_state=seed)
-    if meta == "mlp":
-        from sklearn.neural_network import MLPClassifier
 
-        return MLPClassifier(
-            hidden_layer_sizes=(32,), max_iter=200, early_stopping=True, random_state=seed
+def gbm_meta(seed: int = 0):
+    """The ``gbm`` meta-learner: histogram gradient boosting, 100 rounds."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    return HistGradientBoostingClassifier(max_iter=100, random_state=seed)
+
+
+def mlp_meta(seed: int = 0):
+    """The ``mlp`` meta-learner: one hidden layer of 32 units, early stopping."""
+    from sklearn.neural_network import MLPClassifier
+
+    return MLPClassifier(hidden_layer_sizes=(32,), max_iter=200, early_stopping=True, random_state=seed)
+
+
+def make_meta_learner(meta, *, seed: int = 0):
+    """An unfitted scikit-learn classifier for ``meta``.
+
+    Parameters
+    ----------
+    meta : str or scikit-learn classifier
+        A name in :data:`~ensemble_core.registry.META_LEARNERS` (its factory in
+        :data:`~ensemble_core.registry.META_LEARNER_SPECS` is called with ``seed``), or
+        any scikit-learn classifier with ``predict_proba``, which is cloned (as
+        ``StackingClassifier`` treats ``final_estimator``: its parameters, its own
+        ``random_state`` included, are kept; anything fitted is not).
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> make_meta_learner("gbm", seed=3).random_state
+    3
+    >>> make_meta_learner(LogisticRegression(C=0.5)).C
+    0.5
+    >>> make_meta_learner("forest")
+    Traceback (most recent call last):
+    ...
+    ensemble_core._validation.EnsembleInputError: unknown meta-learner 'forest'; expected one of logistic, gbm, mlp
+    """
+    if isinstance(meta, str):
+        try:
+            spec = registry.meta_learner(meta)
+        except KeyError:
+            raise EnsembleInputError(
+                f"unknown meta-learner {meta!r}; expected one of {', '.join(registry.META_LEARNERS)}"
+            ) from None
+        return spec.implementation()(seed)
+    from sklearn.base import clone, is_classifier
+
+    if not (is_classifier(meta) and hasattr(meta, "predict_proba")):
+        raise EnsembleInputError(
+            f"the meta-learner must be one of {', '.join(registry.META_LEARNERS)} or a scikit-learn classifier "
+            f"with predict_proba; got {type(meta).__name__}"
         )
-    raise EnsembleInputError(f"unknown meta-learner {meta!r}; expected one of {', '.join(META_LEARNERS)}")
+    return clone(meta)
+
+
+def meta_learner_name(meta) -> str:
+    """How a meta-learner is named in results and saved stackers: its registry name, or its
+    class name for a classifier instance."""
+    return meta if isinstance(meta, str) else type(meta).__name__
 
 
 def _check_stackable(y_true: np.ndarray, n_classes: int, classes: np.ndarray, folds: int) -> None:
@@ -88,7 +139,7 @@ def cross_fit_stacking(
     y_true: np.ndarray,
     classes: np.ndarray,
     *,
-    meta: str = "logistic",
+    meta="logistic",
     folds: int = 5,
     seed: int = 0,
 ) -> np.ndarray:
@@ -102,6 +153,8 @@ def cross_fit_stacking(
     probas : ndarray of shape (n_models, n_samples, n_classes)
     y_true : ndarray of shape (n_samples,), class indices
     classes : ndarray of shape (n_classes,), used in error messages
+    meta : a built-in meta-learner's name or an unfitted scikit-learn classifier
+        (see :func:`make_meta_learner`)
 
     Returns
     -------
@@ -270,11 +323,15 @@ class StackingModel:
         )
 
     @classmethod
-    def load(cls, path: str | Path) -> StackingModel:
-        """Read a stacker written by :meth:`save`, through the skops loader's allow-list and checks."""
-        from .models.skops_loader import load_skops
+    def from_saved(cls, obj: object, *, source: object = "stacker") -> StackingModel:
+        """A stacker from what :meth:`save` wrote, read back by a safe skops loader
+        (:func:`ensemble_core.models.loading.load_stacker` reads the file).
 
-        obj = load_skops(path)
+        Raises
+        ------
+        EnsembleInputError
+            When ``obj`` is not what :meth:`save` writes.
+        """
         try:
             # "row_fingerprints" (kept for a while with the row number mixed in) are not read.
             inputs, ids, temperatures = (obj.get(k) for k in ("input_fingerprints", "id_fingerprints", "temperatures"))
@@ -294,7 +351,7 @@ class StackingModel:
                 raise ValueError("temperatures")
             return stacker
         except (TypeError, KeyError, AttributeError, ValueError):
-            raise EnsembleInputError(f"{path}: not a stacker saved by ensemble-explorer") from None
+            raise EnsembleInputError(f"{source}: not a stacker saved by ensemble-explorer") from None
 
 
 def fit_stacker(
@@ -303,7 +360,7 @@ def fit_stacker(
     classes: np.ndarray,
     names: tuple[str, ...],
     *,
-    meta: str = "logistic",
+    meta="logistic",
     seed: int = 0,
     ids: np.ndarray | None = None,
     temperatures: Sequence[float] | None = None,
@@ -323,7 +380,7 @@ def fit_stacker(
         est,
         tuple(label_key(c) for c in classes),
         tuple(names),
-        meta,
+        meta_learner_name(meta),
         np.unique(row_fingerprints(probas)),
         None if ids is None else np.unique(id_fingerprints(ids)),
         None if temperatures is None else tuple(float(t) for t in temperatures),

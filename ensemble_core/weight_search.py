@@ -34,18 +34,21 @@ Examples
 
 from __future__ import annotations
 
+import functools
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 
+from . import registry
 from ._folds import kfold_test_indices
 from ._threads import limited, workers
 from ._validation import EnsembleInputError
 from .calibration import apply_temperatures, fit_temperatures
-from .combine import soft_vote
-from .metrics import LOG_LOSS_EPS
+from .combine import model_labels, soft_vote
+from .decision import DECISION_ATOL, decide
+from .metrics import LOG_LOSS_EPS, mean_nll
 from .predictions import PredictionSet
 from .registry import METHODS, Method  # noqa: F401 - defined in registry, kept importable from here
 
@@ -97,8 +100,9 @@ def true_class_matrix(probas: np.ndarray, y_true: np.ndarray) -> np.ndarray:
     return np.take_along_axis(probas, y_true[None, :, None], axis=2)[:, :, 0].T.astype(np.float64)
 
 
-def _mean_nll(p_true: np.ndarray, axis: int = 0) -> np.ndarray:
-    return -np.mean(np.log(np.maximum(p_true, LOG_LOSS_EPS)), axis=axis)
+def _nll(p_true: np.ndarray) -> np.ndarray:
+    """Mean negative log-likelihood over the examples (axis 0)."""
+    return mean_nll(p_true, axis=0)
 
 
 def _choose(primary: np.ndarray, secondary: np.ndarray, picks: np.ndarray, tol: float) -> int:
@@ -113,8 +117,10 @@ def _choose(primary: np.ndarray, secondary: np.ndarray, picks: np.ndarray, tol: 
     return int(np.flatnonzero(ok & (picks == fewest))[0])
 
 
-def correct_class_major(scores: np.ndarray, y_true: np.ndarray) -> np.ndarray:
-    """Whether each column's top class (first on ties, as ``argmax``) is the true class.
+def correct_class_major(scores: np.ndarray, y_true: np.ndarray, *, atol: float = DECISION_ATOL) -> np.ndarray:
+    """Whether each column's top class is the true class, by
+    :func:`~ensemble_core.decision.decide`'s rule (the first class within ``atol`` of the
+    column's maximum).
 
     Parameters
     ----------
@@ -122,6 +128,8 @@ def correct_class_major(scores: np.ndarray, y_true: np.ndarray) -> np.ndarray:
         Class-major, so the max over classes is an element-wise pass (an ``argmax`` over
         a short last axis is several times slower).
     y_true : ndarray of shape (n_samples,)
+    atol : the tolerance on these scores: for sums of ``t`` models' probabilities,
+        ``t * DECISION_ATOL`` (the rule applies to their average)
 
     Returns
     -------
@@ -131,15 +139,17 @@ def correct_class_major(scores: np.ndarray, y_true: np.ndarray) -> np.ndarray:
     n_sets, n_classes, n = s.shape
     where = y_true.astype(np.intp, copy=False) * n + np.arange(n)  # intp: no overflow for small label types
     s_true = np.take(s.reshape(n_sets, n_classes * n), where, axis=1)
-    top = s.max(axis=1)
-    correct = s_true >= top
-    # A tie for the top goes to the lower class: recheck the (rare) tied columns exactly.
-    # (Counting in uint8 is four times faster than numpy's default int64 sum of booleans.)
-    at_top = (s == top[:, None, :]).view(np.uint8)
-    tied = correct & (at_top.sum(axis=1, dtype=np.uint8 if n_classes < 256 else np.intp) > 1)
+    level = s.max(axis=1)
+    level -= s.dtype.type(atol)
+    correct = s_true >= level
+    # A tie for the top goes to the first class within the tolerance: recheck the (rare) tied
+    # columns exactly. (Counting in uint8 is four times faster than numpy's default int64 sum
+    # of booleans.)
+    reaching = (s >= level[:, None, :]).view(np.uint8)
+    tied = correct & (reaching.sum(axis=1, dtype=np.uint8 if n_classes < 256 else np.intp) > 1)
     if tied.any():
         b, j = np.nonzero(tied)
-        correct[b, j] = s[b, :, j].argmax(axis=1) == y_true[j]
+        correct[b, j] = (s[b, :, j] >= level[b, j][:, None]).argmax(axis=1) == y_true[j]
     return correct.reshape(scores.shape[:-2] + (n,))
 
 
@@ -149,9 +159,11 @@ def correct_class_major(scores: np.ndarray, y_true: np.ndarray) -> np.ndarray:
 _COUNT_BLOCK = 4096
 
 
-def _correct_with_each(scores: np.ndarray, sums: np.ndarray, y_true: np.ndarray, rows: np.ndarray) -> np.ndarray:
+def _correct_with_each(
+    scores: np.ndarray, sums: np.ndarray, y_true: np.ndarray, rows: np.ndarray, *, atol: float
+) -> np.ndarray:
     """For each model, how many of the ``rows`` columns the running ``sums`` plus that
-    model's scores get right.
+    model's scores get right (``atol``: the decision tolerance on those sums).
 
     Parameters
     ----------
@@ -172,12 +184,12 @@ def _correct_with_each(scores: np.ndarray, sums: np.ndarray, y_true: np.ndarray,
             continue
         if n_wanted * 2 >= len(wanted):  # mostly wanted: add the whole block, count the wanted
             cand = scores[:, :, block] + sums[:, block]
-            counts += (correct_class_major(cand, y_true[block]) & wanted).sum(axis=1)
+            counts += (correct_class_major(cand, y_true[block], atol=atol) & wanted).sum(axis=1)
         else:  # gathering the few wanted columns is cheaper
             cols = start + np.flatnonzero(wanted)
             cand = np.take(scores, cols, axis=2, mode="clip")  # valid column indices
             cand += np.take(sums, cols, axis=1, mode="clip")
-            counts += correct_class_major(cand, y_true[cols]).sum(axis=1)
+            counts += correct_class_major(cand, y_true[cols], atol=atol).sum(axis=1)
     return counts
 
 
@@ -218,7 +230,7 @@ def _select_once(
     scores_cand = scores if len(candidates) == n_models else scores[candidates]
     path: list[SelectionStep] = []
     keys: list[tuple[float, float]] = []
-    single_ll = _mean_nll(q_cand)
+    single_ll = _nll(q_cand)
     single_acc = correct_class_major(scores_cand, y_true).mean(axis=1)
     order = np.lexsort((single_ll, -single_acc) if metric == "accuracy" else (-single_acc, single_ll))
     init = candidates[order[: max(0, min(init_size, rounds))]]
@@ -228,13 +240,16 @@ def _select_once(
         else:
             mix = s_true[:, None] + q_cand
             mix /= t + 1
-            ll = _mean_nll(mix)
+            ll = _nll(mix)
             if metric == "accuracy":
-                # A column whose top-two gap exceeds 1 keeps its top class whatever is
-                # added (each class gains at most 1), so only contested rows are recounted.
-                contested = _top_two_gap(sums) <= 1.0
-                settled = int(np.count_nonzero(correct_class_major(sums, y_true) & ~contested))
-                acc = (settled + _correct_with_each(scores_cand, sums, y_true, contested)) / n
+                # The sums of t picks are decided with t times the tolerance (the rule applies
+                # to their average). A column whose top-two gap exceeds 1 plus the next
+                # round's tolerance keeps its top class whatever is added (each class gains
+                # at most 1), so only contested rows are recounted.
+                atol_next = (t + 1) * DECISION_ATOL
+                contested = _top_two_gap(sums) <= 1.0 + atol_next
+                settled = int(np.count_nonzero(correct_class_major(sums, y_true, atol=t * DECISION_ATOL) & ~contested))
+                acc = (settled + _correct_with_each(scores_cand, sums, y_true, contested, atol=atol_next)) / n
                 m = int(candidates[_choose(acc, -ll, picks[candidates], 0.5 / n)])
             else:
                 m = int(candidates[_choose(-ll, np.zeros_like(ll), picks[candidates], _LOSS_TOL)])
@@ -242,7 +257,8 @@ def _select_once(
         sums += scores[m]
         s_true += q[:, m]
         step = SelectionStep(
-            m, float(np.mean(correct_class_major(sums, y_true))), float(_mean_nll(s_true / (t + 1)))
+            m, float(np.mean(correct_class_major(sums, y_true, atol=(t + 1) * DECISION_ATOL))),
+            float(_nll(s_true / (t + 1))),
         )
         path.append(step)
         keys.append((step.accuracy, -step.log_loss) if metric == "accuracy" else (-step.log_loss, 0.0))
@@ -354,7 +370,7 @@ def log_loss_weights(probas: np.ndarray, y_true: np.ndarray, *, max_iter: int = 
                        options={"maxiter": max_iter, "gtol": 1e-8, "ftol": 1e-12})
     w_opt = np.exp(res.x - res.x.max())
     candidates = np.vstack([w_opt / w_opt.sum(), np.full(n_models, 1.0 / n_models), np.eye(n_models)])
-    return candidates[int(np.argmin(_mean_nll(q @ candidates.T)))]
+    return candidates[int(np.argmin(_nll(q @ candidates.T)))]
 
 
 @dataclass(frozen=True)
@@ -433,6 +449,34 @@ class WeightSuggestion:
         }
 
 
+def _selection_weights(
+    probas: np.ndarray, y_true: np.ndarray, *, metric: SelectionMetric, rounds: int = DEFAULT_ROUNDS,
+    init_size: int = 1, bags: int = 1, seed: int = 0,
+) -> tuple[np.ndarray, tuple[SelectionStep, ...], int]:
+    sel = caruana_selection(probas, y_true, rounds=rounds, metric=metric, init_size=init_size, bags=bags, seed=seed)
+    return sel.weights, sel.path, sel.n_kept
+
+
+#: The ``caruana`` method: :func:`caruana_selection` on log loss; returns (weights, path, n_kept).
+caruana_weights = functools.partial(_selection_weights, metric="log_loss")
+#: The ``accuracy`` method: :func:`caruana_selection` on accuracy; returns (weights, path, n_kept).
+accuracy_weights = functools.partial(_selection_weights, metric="accuracy")
+
+
+def logloss_weights(probas: np.ndarray, y_true: np.ndarray, **_) -> tuple[np.ndarray, tuple[SelectionStep, ...], int]:
+    """The ``logloss`` method: :func:`log_loss_weights`; (weights, (), 0): no selection path."""
+    return log_loss_weights(probas, y_true), (), 0
+
+
+def _method(method: str) -> registry.MethodSpec:
+    try:
+        return registry.method(method)
+    except KeyError:
+        raise EnsembleInputError(
+            f"unknown optimisation method {method!r}; expected one of {', '.join(METHODS)}"
+        ) from None
+
+
 def fit_weights(
     probas: np.ndarray,
     y_true: np.ndarray,
@@ -443,7 +487,8 @@ def fit_weights(
     bags: int = 1,
     seed: int = 0,
 ) -> tuple[np.ndarray, tuple[SelectionStep, ...], int]:
-    """Weights by one method on the given rows (no held-out evaluation).
+    """Weights by one method (:data:`~ensemble_core.registry.METHOD_SPECS`) on the given rows
+    (no held-out evaluation).
 
     Returns
     -------
@@ -451,20 +496,19 @@ def fit_weights(
     path : tuple of SelectionStep (empty for ``logloss``)
     n_kept : int, picks of ``path`` the weights come from (0 for ``logloss``)
     """
-    if method == "logloss":
-        return log_loss_weights(probas, y_true), (), 0
-    if method in ("caruana", "accuracy"):
-        sel = caruana_selection(
-            probas, y_true, rounds=rounds, metric="accuracy" if method == "accuracy" else "log_loss",
-            init_size=init_size, bags=bags, seed=seed,
-        )
-        return sel.weights, sel.path, sel.n_kept
-    raise EnsembleInputError(f"unknown optimisation method {method!r}; expected one of {', '.join(METHODS)}")
+    return _method(method).implementation()(probas, y_true, rounds=rounds, init_size=init_size, bags=bags, seed=seed)
+
+
+def _best_single_score(probas: np.ndarray, y_true: np.ndarray, metric: str) -> np.ndarray:
+    """Each model's loss by the method's metric (lower is better), shape (n_models,)."""
+    if metric == "accuracy":
+        return -(model_labels(probas) == y_true).mean(axis=1)
+    return _nll(true_class_matrix(probas, y_true))
 
 
 def _scores(y_true: np.ndarray, probas: np.ndarray) -> HeldOutScores:
     p_true = probas[np.arange(y_true.shape[0]), y_true].astype(np.float64)
-    return HeldOutScores(float(np.mean(probas.argmax(axis=1) == y_true)), float(_mean_nll(p_true)))
+    return HeldOutScores(float(np.mean(decide(probas) == y_true)), float(_nll(p_true)))
 
 
 def suggest_weights(
@@ -499,8 +543,7 @@ def suggest_weights(
     -------
     WeightSuggestion
     """
-    if method not in METHODS:
-        raise EnsembleInputError(f"unknown optimisation method {method!r}; expected one of {', '.join(METHODS)}")
+    spec = _method(method)
     probas, y = pset.probas, pset.y_true
     n_models, n, n_classes = probas.shape
     tests = kfold_test_indices(y, folds, seed)
@@ -516,12 +559,7 @@ def suggest_weights(
             p_train, p_test = apply_temperatures(p_train, t), apply_temperatures(p_test, t)
         w, _, _ = fit_weights(p_train, y[train], method, rounds=rounds, init_size=init_size, bags=bags, seed=seed)
         oof[test] = soft_vote(p_test, w)
-        raw_train = probas[:, train]
-        if method == "accuracy":
-            per_model = -(raw_train.argmax(axis=2) == y[train]).mean(axis=1)
-        else:
-            per_model = _mean_nll(true_class_matrix(raw_train, y[train]))
-        b = int(np.argmin(per_model))
+        b = int(np.argmin(_best_single_score(probas[:, train], y[train], spec.metric)))
         best_oof[test] = probas[b, test]
         return w, b
 

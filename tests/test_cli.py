@@ -305,10 +305,10 @@ def test_apply_knows_its_training_rows_without_ids_reordered_or_as_a_subset(caps
 def test_apply_with_a_stacker_saved_before_fingerprints_says_it_cannot_tell(capsys, files, stacker, tmp_path):
     import skops.io as sio
 
-    from ensemble_core.stacking import StackingModel
+    from ensemble_core.models.loading import load_stacker
 
     _, labels, preds = files
-    fitted = StackingModel.load(stacker)
+    fitted = load_stacker(stacker)
     sio.dump({"estimator": fitted.estimator, "classes": list(fitted.classes), "names": list(fitted.names),
               "meta": fitted.meta}, tmp_path / "old.skops")
     status, out, err = _apply(capsys, str(tmp_path / "old.skops"), labels, preds, tmp_path / "o.csv")
@@ -322,7 +322,7 @@ def test_a_stacker_saved_with_config_temperatures_applies_them(capsys, files, tm
     """It was fitted on scaled probabilities: applied to raw ones it predicted from other inputs."""
     from ensemble_core.calibration import apply_temperatures
     from ensemble_core.io import load_prediction_set
-    from ensemble_core.stacking import StackingModel
+    from ensemble_core.models.loading import load_stacker
 
     _, labels, preds = files
     temperatures = {"lr": 0.2, "rf": 5.0, "nb": 3.0, "knn": 1.5}
@@ -333,7 +333,7 @@ def test_a_stacker_saved_with_config_temperatures_applies_them(capsys, files, tm
     assert main(["evaluate", "--labels", labels, "--predictions", *preds, "--config", str(config),
                  "--save-meta", str(meta)]) == 0
     capsys.readouterr()
-    stacker = StackingModel.load(meta)
+    stacker = load_stacker(meta)
     assert stacker.temperatures == (0.2, 5.0, 3.0, 1.5)
     status, out, err = _apply(capsys, str(meta), labels, preds, tmp_path / "o.csv")
     assert status == 0 and "these are the rows the stacker was fitted on (all 72 match)" in err

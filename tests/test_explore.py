@@ -166,3 +166,10 @@ def test_example_probabilities_and_overview_points(evaluator, strategy):
     np.testing.assert_array_equal(right, result.y_pred == y)
     np.testing.assert_allclose(share_right, (evaluator.pset.probas.argmax(axis=2) == y).mean(axis=0))
     np.testing.assert_allclose(confidence, result.probas.max(axis=1))  # the predicted class is the top one
+
+
+def test_the_stacking_formula_names_a_meta_learner_given_as_a_classifier():
+    from sklearn.linear_model import LogisticRegression
+
+    tex = explore.formula_latex("stacking", ["rf", "knn"], None, meta=LogisticRegression())
+    assert r"g_{\text{LogisticRegression}}" in tex and r"p_{\text{knn}}(x)" in tex

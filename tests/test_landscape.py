@@ -137,3 +137,19 @@ def test_exact_ties_of_vote_fraction_models_match_the_evaluator(strategy):
     land = simplex_landscape(p, y, strategy=strategy, resolution=12)
     direct = np.array([ev.evaluate(strategy, w).metrics.accuracy for w in land.weights])
     np.testing.assert_allclose(land.accuracy, direct, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("strategy", ["soft", "hard", "geometric"])
+def test_a_vertex_of_the_landscape_is_the_model_alone_even_on_near_ties(strategy):
+    """The landscape decides by the evaluator's rule: at weight (1, 0) it scores model 1 as
+    the evaluator does, rows 6e-7 apart included (the tie goes to the first class)."""
+    rng = np.random.default_rng(0)
+    y = (rng.random(200) < 0.9).astype(int)
+    near = np.tile(np.array([0.4999997, 0.5000003], dtype=np.float32), (100, 1))
+    clear = np.eye(2, dtype=np.float32)[y[100:]] * 0.8 + 0.1
+    first = np.vstack([near, clear])
+    second = rng.dirichlet([1, 1], size=200).astype(np.float32)
+    probas = np.stack([first, second])
+    land = simplex_landscape(probas, y, strategy=strategy, resolution=4, with_log_loss=False)
+    alone = EnsembleEvaluator(PredictionSet(probas, y, np.array(["a", "b"]), ("m1", "m2"))).model_metrics_["m1"]
+    assert land.accuracy[np.flatnonzero(land.weights[:, 0] == 1.0)[0]] == alone.accuracy

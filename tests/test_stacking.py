@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
 from ensemble_core import EnsembleEvaluator, EnsembleInputError, PredictionSet, StackingModel, fit_stacker
+from ensemble_core.models.loading import load_stacker
 from ensemble_core.stacking import cross_fit_stacking, stacking_features
 from tests.conftest import random_probas
 
@@ -103,7 +106,7 @@ def test_saved_stacker_loads_and_predicts_the_same(tmp_path):
     y = rng.integers(0, 3, size=100)
     stacker = fit_stacker(probas, y, np.array(["a", "b", "c"]), ("m1", "m2", "m3"))
     stacker.save(tmp_path / "meta.skops")
-    loaded = StackingModel.load(tmp_path / "meta.skops")
+    loaded = load_stacker(tmp_path / "meta.skops")
     assert loaded.names == ("m1", "m2", "m3") and loaded.classes == ("a", "b", "c")
     np.testing.assert_allclose(loaded.predict_proba(probas), stacker.predict_proba(probas), rtol=1e-6)
     with pytest.raises(EnsembleInputError, match="fitted on 3 models"):
@@ -127,7 +130,7 @@ def test_fitted_rows_match_on_every_models_probabilities_or_on_id(tmp_path):
     assert np.flatnonzero(~stacker.fitted_rows(changed)).tolist() == [7]
     assert stacker.fitted_rows(changed, ids).all()  # its id is a training row's
     stacker.save(tmp_path / "meta.skops")
-    loaded = StackingModel.load(tmp_path / "meta.skops")
+    loaded = load_stacker(tmp_path / "meta.skops")
     np.testing.assert_array_equal(loaded.input_fingerprints, stacker.input_fingerprints)
     np.testing.assert_array_equal(loaded.id_fingerprints, stacker.id_fingerprints)
     assert loaded.fitted_rows(probas[:, order]).all()
@@ -146,7 +149,7 @@ def test_a_stacker_keeps_its_temperatures(tmp_path):
     probas = random_probas(rng, 2, 40, 2)
     stacker = fit_stacker(probas, np.arange(40) % 2, np.array(["a", "b"]), ("m1", "m2"), temperatures=[0.5, 2.0])
     stacker.save(tmp_path / "t.skops")
-    loaded = StackingModel.load(tmp_path / "t.skops")
+    loaded = load_stacker(tmp_path / "t.skops")
     assert loaded.temperatures == (0.5, 2.0)
     from ensemble_core.calibration import apply_temperatures
 
@@ -159,7 +162,7 @@ def test_a_stacker_saved_without_fingerprints_cannot_tell(tmp_path):
 
     stacker = fit_stacker(random_probas(np.random.default_rng(7), 2, 20, 2), np.arange(20) % 2, np.array(["a", "b"]), ("m1", "m2"))
     sio.dump({"estimator": stacker.estimator, "classes": ["a", "b"], "names": ["m1", "m2"], "meta": "logistic"}, tmp_path / "old.skops")
-    assert StackingModel.load(tmp_path / "old.skops").fitted_rows(np.zeros((2, 3, 2))) is None
+    assert load_stacker(tmp_path / "old.skops").fitted_rows(np.zeros((2, 3, 2))) is None
 
 
 @pytest.mark.parametrize(
@@ -179,3 +182,35 @@ def test_model_order_matches_by_name(names, match):
     else:
         with pytest.raises(EnsembleInputError, match=match):
             stacker.model_order(names)
+
+
+def test_a_scikit_learn_classifier_instance_is_a_meta_learner_like_its_registry_name():
+    """As StackingClassifier's final_estimator: cloned (the instance stays unfitted), same numbers."""
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    probas, y, classes = random_probas(rng, 3, 90, 3), rng.integers(0, 3, 90), np.array(["a", "b", "c"])
+    mine = LogisticRegression(max_iter=1000)
+    by_instance = cross_fit_stacking(probas, y, classes, meta=mine, folds=3, seed=1)
+    by_name = cross_fit_stacking(probas, y, classes, meta="logistic", folds=3, seed=1)
+    np.testing.assert_array_equal(by_instance, by_name)
+    assert not hasattr(mine, "coef_")
+    assert fit_stacker(probas, y, classes, ("m1", "m2", "m3"), meta=mine).meta == "LogisticRegression"
+
+
+@pytest.mark.parametrize(
+    "meta, what",
+    [("LinearRegression", "LinearRegression"), ("SVC", "SVC"), ("text", "str")],
+    ids=["regressor", "no-predict-proba", "unknown-name"],
+)
+def test_a_meta_learner_that_cannot_give_probabilities_is_refused(meta, what):
+    from sklearn.linear_model import LinearRegression
+    from sklearn.svm import SVC
+
+    from ensemble_core.stacking import make_meta_learner
+
+    given = {"LinearRegression": LinearRegression(), "SVC": SVC(), "text": "forest"}[meta]
+    message = ("unknown meta-learner 'forest'" if meta == "text"
+               else f"a scikit-learn classifier with predict_proba; got {what}")
+    with pytest.raises(EnsembleInputError, match=re.escape(message)):
+        make_meta_learner(given)

@@ -181,3 +181,33 @@ def test_a_forked_child_opens_blocks_on_a_thread_of_its_own():
     """The parent's BLAS thread does not exist in a forked child: waiting on it would hang."""
     out = subprocess.run([sys.executable, "-c", _FORKED], capture_output=True, text=True, check=True, timeout=60)
     assert out.stdout.strip() == "0"
+
+
+def test_importing_the_package_leaves_the_environment_alone():
+    """It used to set OMP_WAIT_POLICY for the whole process (and its children)."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    code = ("import os, ensemble_core, ensemble_core.models, ensemble_core.ensemble, ensemble_core.models.loading\n"
+            "print(os.environ.get('OMP_WAIT_POLICY'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    assert out.stdout.strip() == "None"
+
+
+@pytest.mark.slow
+def test_torch_alone_gets_the_sleeping_openmp_policy():
+    """torch's OpenMP runtime reads the policy when it loads: spin count 0 means PASSIVE took;
+    the environment is as it was afterwards, and a user's own setting wins."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    env["OMP_DISPLAY_ENV"] = "verbose"  # each OpenMP runtime prints its settings as it loads
+    code = ("import os\nfrom ensemble_core._threads import import_torch\nimport_torch()\n"
+            "print('after:', os.environ.get('OMP_WAIT_POLICY'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env,
+                         timeout=300)
+    assert "GOMP_SPINCOUNT = '0'" in out.stderr and "after: None" in out.stdout
+    env["OMP_WAIT_POLICY"] = "ACTIVE"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env,
+                         timeout=300)
+    assert "OMP_WAIT_POLICY = 'ACTIVE'" in out.stderr and "after: ACTIVE" in out.stdout

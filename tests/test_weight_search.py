@@ -282,3 +282,26 @@ def test_suggesting_on_a_thread_pool_leaves_blas_threads_as_they_were(monkeypatc
     for _ in range(6):
         suggest_weights(pset, "logloss")
     assert blas_threads() == before
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    n_sets=st.integers(1, 3),
+    n_classes=st.integers(1, 12),
+    n=st.integers(1, 30),
+    picks=st.integers(1, 25),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_correct_class_major_is_decide_on_the_same_sums(n_sets, n_classes, n, picks, seed):
+    """The selection's class-major fast path decides as decide() does, on sums of ``picks``
+    models' float32 probabilities with ``picks`` times the tolerance: exact and near ties."""
+    from ensemble_core.decision import DECISION_ATOL, decide
+
+    rng = np.random.default_rng(seed)
+    levels = rng.choice([0.0, 0.25, 0.5], size=(n_sets, n_classes, n)) * picks
+    near = rng.choice([0.0, 0.5, 0.99, 1.0, 1.01, 3.0], size=levels.shape) * picks * DECISION_ATOL
+    sums = (levels + near).astype(np.float32)
+    y = rng.integers(0, n_classes, size=n)
+    atol = picks * DECISION_ATOL
+    expected = decide(sums.transpose(0, 2, 1), atol=atol) == y
+    np.testing.assert_array_equal(ws.correct_class_major(sums, y, atol=atol), expected)

@@ -146,7 +146,7 @@ def growth_curve(
 
 
 def _growth_curve(method, X_train, y_train, X_test, y_test, base, n_members, seed) -> GrowthCurve:
-    from ..combine import top_class
+    from ..decision import decide
 
     model = make_ensemble(method, base, n_members, seed=seed).fit(X_train, y_train)
     classes = model.classes_
@@ -160,8 +160,8 @@ def _growth_curve(method, X_train, y_train, X_test, y_test, base, n_members, see
         train_stages = _averaged_stages(model.estimators_, X_train, classes, features)
         test_stages = _averaged_stages(model.estimators_, X_test, classes, features)
     sizes = np.arange(1, train_stages.shape[0] + 1)
-    train_acc = np.array([np.mean(classes[top_class(p)] == y_train) for p in train_stages])
-    test_acc = np.array([np.mean(classes[top_class(p)] == y_test) for p in test_stages])
+    train_acc = np.array([np.mean(classes[decide(p)] == y_train) for p in train_stages])
+    test_acc = np.array([np.mean(classes[decide(p)] == y_test) for p in test_stages])
     member_labels = None
     diversity = np.full(sizes.size, np.nan)
     if hasattr(model, "estimators_") and np.ndim(model.estimators_) == 1:

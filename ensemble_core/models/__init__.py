@@ -1,20 +1,12 @@
 """Model loaders (skops, ONNX, transformers, embedding + head, trusted pickle), scoring and its cache.
 
 torch, transformers and onnxruntime are imported inside the loaders, on first
-use, so importing this package stays fast.
-
-Before torch loads, OpenMP's waiting threads are told to sleep rather than spin
-(``OMP_WAIT_POLICY=PASSIVE``, unless the environment already says otherwise): on a
-machine shared with the dashboard's server or other work, spinning threads made the
-demo's tiny BERT score 3,827 reviews in 104 s instead of 4-7 s (measured at a load
-average of 7 on 2 cores); on an idle machine the two policies measured the same.
+use, so importing this package stays fast. torch is imported through
+:func:`ensemble_core._threads.import_torch`, which tells torch's OpenMP runtime alone to let
+idle threads sleep (the process's environment is left as it was).
 """
 
-import os
-
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-from .._lazy import lazy_exports  # noqa: E402
+from .._lazy import lazy_exports
 
 # Imported on first use (PEP 562): registering the ``score`` command (models.cli) must not load
 # NumPy and pandas for every other command's --help.

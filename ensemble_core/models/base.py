@@ -18,6 +18,7 @@ from typing import BinaryIO, Literal
 
 import numpy as np
 
+from .._threads import usable_cores
 from .._validation import EnsembleInputError
 from ..io import label_key
 
@@ -35,11 +36,7 @@ MAX_THREADS = 4
 
 def thread_count() -> int:
     """Threads for inference: the CPUs this process may use, bounded by :data:`MAX_THREADS`."""
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cpus = os.cpu_count() or 1
-    return max(1, min(MAX_THREADS, cpus))
+    return max(1, min(MAX_THREADS, usable_cores()))
 
 
 @dataclass(frozen=True)

@@ -35,20 +35,21 @@ def add_score_command(sub) -> None:
 
 def _read_data(path: str):
     """(content, classes or None, ids or None, y_true or None) of a labelled or unlabelled file."""
-    from ..io import ID_COLUMN, LABEL_COLUMN, LabelsFile, _check_ids, read_table
+    from ..io import ID_COLUMN, LABEL_COLUMN, LabelsFile, check_ids, read_table
 
     table = read_table(path)
     if LABEL_COLUMN in table.columns:
         labels = LabelsFile(path)
         return labels.content, labels.classes, labels.ids, labels.y_true
-    ids = _check_ids(Path(path), table[ID_COLUMN]) if ID_COLUMN in table.columns else None
+    ids = check_ids(Path(path), table[ID_COLUMN]) if ID_COLUMN in table.columns else None
     return table.drop(columns=[ID_COLUMN], errors="ignore"), None, ids, None
 
 
 def _score(args) -> int:
     import numpy as np
 
-    from ..io import _suffix, write_predictions
+    from ..decision import decide
+    from ..io import table_format, write_predictions
     from .cache import PredictionCache
     from .loading import load_model
     from .scoring import score_model
@@ -56,7 +57,7 @@ def _score(args) -> int:
     if args.batch_size is not None and args.batch_size < 1:
         raise EnsembleInputError(f"--batch-size must be at least 1; got {args.batch_size}")
     if not Path(args.out).is_dir():
-        _suffix(Path(args.out))  # an output type we cannot write is refused before any scoring
+        table_format(args.out)  # an output type we cannot write is refused before any scoring
     started = time.perf_counter()
     content, classes, ids, y_true = _read_data(args.data)
     cache = None if args.no_cache else PredictionCache(args.cache_dir)
@@ -87,6 +88,6 @@ def _score(args) -> int:
     else:
         # A cache folder that cannot be written only warns: say so rather than claim it cached.
         source = "cache miss, now cached" if cache.stored else "cache miss, not cached"
-    accuracy = "" if y_true is None else f", accuracy {np.mean(probas.argmax(axis=1) == y_true):.4f}"
+    accuracy = "" if y_true is None else f", accuracy {np.mean(decide(probas) == y_true):.4f}"
     print(f"{model.name}: scored {len(content)} rows in {seconds:.2f} s ({source}){accuracy}; wrote {out}")
     return 0

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._threads import import_torch
 from .._validation import EnsembleInputError
 from .base import TORCH_BATCH_SIZE, Lazy, LoadedModel, class_keys, directory_files, hash_files, inside
 from .skops_loader import load_skops
@@ -101,6 +102,11 @@ def _locate(folder: Path) -> tuple[dict, Path, Path]:
     return spec, encoder, head_path
 
 
+def is_embedding_head_dir(folder: Path) -> bool:
+    """Whether ``folder`` is an embedding-head model (it has ``ensemble_model.json``)."""
+    return (Path(folder) / SPEC_FILE).is_file()
+
+
 def embedding_head_hash(folder: Path) -> str:
     """SHA-256 over the spec, the head and every file of the encoder."""
     _, encoder, head_path = _locate(Path(folder))
@@ -134,6 +140,7 @@ def load_embedding_head(folder: Path, *, name: str) -> LoadedModel:
     classes = class_keys(head_path, head.classes_)
 
     def build():
+        import_torch()  # before transformers, which imports torch
         from transformers import AutoModel
 
         device = torch_device()
@@ -169,7 +176,7 @@ def embed(tokenizer, model, texts: list[str], *, max_length: int, normalize: boo
     -------
     ndarray of shape (len(texts), hidden_size), float32
     """
-    import torch
+    torch = import_torch()
 
     encoded = tokenizer(texts, padding=True, truncation=True, max_length=max_length, return_tensors="pt")
     if device is not None:

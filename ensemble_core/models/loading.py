@@ -8,14 +8,14 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
+from .. import registry
 from .._validation import EnsembleInputError
 from .base import MODEL_FILE_LIMIT, Lazy, LoadedModel, directory_files, hash_files, read_regular
 from .cache import MODEL_INFO_FIELDS, PredictionCache
-from .embedding_head import SPEC_FILE, embedding_head_hash, load_embedding_head
+from .embedding_head import SPEC_FILE
 from .estimator import estimator_model
-from .pickle_loader import PICKLE_SUFFIXES, load_pickle, refuse_pickle
+from .pickle_loader import load_pickle, refuse_pickle
 from .skops_loader import load_skops
-from .transformers_loader import is_transformers_dir, load_transformers
 
 SUPPORTED = (
     "a .skops file, an .onnx file, a transformers model directory (config.json, model.safetensors, "
@@ -23,17 +23,60 @@ SUPPORTED = (
 )
 
 
-def _from_bytes(path: Path, data: bytes, name: str) -> LoadedModel:
-    if len(data) > MODEL_FILE_LIMIT.bytes:
-        raise MODEL_FILE_LIMIT.refuse(path, len(data))
-    content_hash = hashlib.sha256(data).hexdigest()
-    suffix = path.suffix.lower()
-    if suffix == ".skops":
-        estimator = load_skops(path, data=data)
-        return estimator_model(estimator, name=name, kind="skops", content_hash=content_hash, source=str(path))
+def load_skops_model(path: Path, data: bytes, *, name: str, content_hash: str) -> LoadedModel:
+    """The ``skops`` loader kind: a scikit-learn classifier through the allow-list (:mod:`.skops_loader`)."""
+    estimator = load_skops(path, data=data)
+    return estimator_model(estimator, name=name, kind="skops", content_hash=content_hash, source=str(path))
+
+
+def load_onnx_model(path: Path, data: bytes, *, name: str, content_hash: str) -> LoadedModel:
+    """The ``onnx`` loader kind: an ONNX classifier in a capped worker process (:mod:`.onnx`)."""
     from .onnx import load_onnx
 
     return load_onnx(str(path), data, name=name, content_hash=content_hash)
+
+
+def load_pickle_model(path: Path, data: bytes, *, name: str, content_hash: str) -> LoadedModel:
+    """The ``pickle`` loader kind (trusted files only: the caller has checked the trust)."""
+    return load_pickle(path, trust_pickle=True, name=name, data=data)
+
+
+def directory_hash(folder: Path) -> str:
+    """SHA-256 over every file of a model directory (the ``transformers`` kind's content hash)."""
+    return hash_files(directory_files(folder), folder)
+
+
+def load_stacker(path: str | Path):
+    """A stacker saved by ``evaluate --save-meta`` (:meth:`~ensemble_core.stacking.StackingModel.save`),
+    read through the skops loader's allow-list and checks.
+
+    Returns
+    -------
+    StackingModel
+
+    Raises
+    ------
+    EnsembleInputError
+        As :func:`.skops_loader.load_skops`, or when the file is not a saved stacker.
+    """
+    from ..stacking import StackingModel
+
+    return StackingModel.from_saved(load_skops(path), source=path)
+
+
+def _file_kind(path: Path, *, hint: str) -> registry.LoaderSpec:
+    """The loader kind of a model file, by its suffix (``hint`` ends the refusal of an unknown one)."""
+    spec = registry.loader_for_file(path.name)
+    if spec is None:
+        suffix = path.suffix.lower()
+        raise EnsembleInputError(f"{path}: unknown model format {suffix or '(no suffix)'!r}; {hint}")
+    return spec
+
+
+def _from_bytes(spec: registry.LoaderSpec, path: Path, data: bytes, name: str) -> LoadedModel:
+    if len(data) > MODEL_FILE_LIMIT.bytes:
+        raise MODEL_FILE_LIMIT.refuse(path, len(data))
+    return spec.implementation()(path, data, name=name, content_hash=hashlib.sha256(data).hexdigest())
 
 
 def model_name_for(path: str | Path) -> str:
@@ -49,24 +92,19 @@ def _plan(path: Path, trust_pickle: bool, name: str | None) -> tuple[str, str, C
         raise EnsembleInputError(f"{path}: no such file or directory")
     name = name or model_name_for(path)
     if path.is_dir():
-        if (path / SPEC_FILE).is_file():
-            return embedding_head_hash(path), name, lambda: load_embedding_head(path, name=name)
-        if is_transformers_dir(path):
-            return hash_files(directory_files(path), path), name, lambda: load_transformers(path, name=name)
+        for spec in registry.LOADER_SPECS:
+            if spec.directory and spec.recognises(path):
+                load = spec.implementation()
+                return spec.content_hash(path), name, lambda: load(path, name=name)
         raise EnsembleInputError(
             f"{path}: not a model directory; expected a transformers model (config.json, model.safetensors, "
             f"tokenizer files) or {SPEC_FILE}"
         )
-    suffix = path.suffix.lower()
-    if suffix in PICKLE_SUFFIXES:
-        if not trust_pickle:
-            raise refuse_pickle(path)
-        content_hash = hashlib.sha256(read_regular(path, MODEL_FILE_LIMIT)).hexdigest()
-        return content_hash, name, lambda: load_pickle(path, trust_pickle=True, name=name)
-    if suffix not in (".skops", ".onnx"):
-        raise EnsembleInputError(f"{path}: unknown model format {suffix or '(no suffix)'!r}; expected {SUPPORTED}")
+    spec = _file_kind(path, hint=f"expected {SUPPORTED}")
+    if spec.needs_trust and not trust_pickle:
+        raise refuse_pickle(path)
     data = read_regular(path, MODEL_FILE_LIMIT)
-    return hashlib.sha256(data).hexdigest(), name, lambda: _from_bytes(path, data, name)
+    return hashlib.sha256(data).hexdigest(), name, lambda: _from_bytes(spec, path, data, name)
 
 
 def _info(model: LoadedModel) -> dict:
@@ -171,16 +209,15 @@ def load_model_bytes(name: str, data: bytes) -> LoadedModel:
         server), an unknown suffix, or an invalid or disallowed model.
     """
     path = Path(name)
-    suffix = path.suffix.lower()
-    if suffix in PICKLE_SUFFIXES:
+    uploads = " or ".join(x for spec in registry.LOADER_SPECS if spec.uploadable for x in spec.suffixes)
+    spec = _file_kind(path, hint=f"uploads may be {uploads} (score other models with 'ensemble-explorer score' "
+                      "and upload the prediction file)")
+    if spec.needs_trust:
         raise EnsembleInputError(
             f"{name}: uploaded pickle/joblib files are never loaded (unpickling runs any code the file "
             "contains); save the model with skops, or score it locally with "
             "'ensemble-explorer score --trust-pickle' and upload the prediction file"
         )
-    if suffix not in (".skops", ".onnx"):
-        raise EnsembleInputError(
-            f"{name}: unknown model format {suffix or '(no suffix)'!r}; uploads may be .skops or .onnx "
-            "(score other models with 'ensemble-explorer score' and upload the prediction file)"
-        )
-    return _from_bytes(path, data, path.stem)
+    if not spec.uploadable:
+        raise EnsembleInputError(f"{name}: {spec.label} models cannot be uploaded; uploads may be {uploads}")
+    return _from_bytes(spec, path, data, path.stem)

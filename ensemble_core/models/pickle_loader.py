@@ -15,8 +15,6 @@ from .._validation import EnsembleInputError
 from .base import MODEL_FILE_LIMIT, LoadedModel, read_regular
 from .estimator import estimator_model
 
-PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
-
 
 def refuse_pickle(path: str | Path) -> EnsembleInputError:
     """The error for an untrusted pickle: why it is refused and how to trust it."""
@@ -27,8 +25,11 @@ def refuse_pickle(path: str | Path) -> EnsembleInputError:
     )
 
 
-def load_pickle(path: Path, *, trust_pickle: bool, name: str) -> LoadedModel:
+def load_pickle(path: Path, *, trust_pickle: bool, name: str, data: bytes | None = None) -> LoadedModel:
     """Unpickle a scikit-learn classifier from a local ``.pkl``/``.pickle``/``.joblib`` file.
+
+    ``data``: the file's bytes when the caller has read them (bounded), so that what was
+    hashed is what is loaded; else the file is read here.
 
     Raises
     ------
@@ -38,7 +39,8 @@ def load_pickle(path: Path, *, trust_pickle: bool, name: str) -> LoadedModel:
     """
     if not trust_pickle:
         raise refuse_pickle(path)
-    data = read_regular(path, MODEL_FILE_LIMIT)
+    if data is None:
+        data = read_regular(path, MODEL_FILE_LIMIT)
     try:
         if path.suffix.lower() == ".joblib":
             import joblib

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._threads import import_torch
 from .._validation import EnsembleInputError
 from .base import (
     JSON_FILE_LIMIT,
@@ -73,9 +74,10 @@ def check_transformers_dir(folder: Path, what: str = "transformers model") -> di
     directory_files(folder)
     try:
         config = read_json(config_path)
-        assert isinstance(config, dict)
-    except (ValueError, AssertionError):
-        raise EnsembleInputError(f"{config_path}: not a valid JSON object") from None
+    except ValueError:
+        config = None
+    if not isinstance(config, dict):  # a real check: ``assert`` is stripped by ``python -O``
+        raise EnsembleInputError(f"{config_path}: not a valid JSON object")
     if not any((folder / f).is_file() for f in SAFETENSORS):
         pickled = [f for f in PICKLED_WEIGHTS if (folder / f).is_file()]
         if pickled:
@@ -95,7 +97,7 @@ def check_transformers_dir(folder: Path, what: str = "transformers model") -> di
 
 def torch_device():
     """Set a bounded thread count and return the device to run on (CUDA when present)."""
-    import torch
+    torch = import_torch()
 
     if torch.get_num_threads() > thread_count():
         torch.set_num_threads(thread_count())
@@ -114,6 +116,7 @@ def max_length(tokenizer, config: dict, limit: int = MAX_LENGTH) -> int:
 def load_tokenizer(folder: Path):
     """AutoTokenizer from local files only, without remote code."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import_torch()  # before transformers, which imports torch
     from transformers import AutoTokenizer
 
     try:
@@ -193,6 +196,7 @@ def load_transformers(folder: Path, *, name: str) -> LoadedModel:
     classes = class_keys(folder, _id2label(folder, config))
 
     def build():
+        import_torch()  # before transformers, which imports torch
         from transformers import AutoModelForSequenceClassification
 
         device = torch_device()
@@ -203,7 +207,7 @@ def load_transformers(folder: Path, *, name: str) -> LoadedModel:
     network = Lazy(build)
 
     def predict(batch) -> np.ndarray:
-        import torch
+        torch = import_torch()
 
         tokenizer, model, device, length = network.get()
         encoded = tokenizer(

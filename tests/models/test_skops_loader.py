@@ -142,13 +142,14 @@ def test_every_bundled_demo_model_loads(path):
 
 @pytest.mark.parametrize("meta", ["logistic", "gbm", "mlp"])
 def test_a_saved_stacker_of_every_meta_learner_loads(tmp_path, meta):
-    from ensemble_core.stacking import StackingModel, fit_stacker
+    from ensemble_core.models.loading import load_stacker
+    from ensemble_core.stacking import fit_stacker
 
     rng = np.random.default_rng(0)
     probas = rng.dirichlet([1, 1, 1], size=(3, 120)).astype(np.float32)
     stacker = fit_stacker(probas, rng.integers(0, 3, 120), np.array(["a", "b", "c"]), ("m1", "m2", "m3"), meta=meta)
     stacker.save(tmp_path / "meta.skops")
-    np.testing.assert_allclose(StackingModel.load(tmp_path / "meta.skops").predict_proba(probas),
+    np.testing.assert_allclose(load_stacker(tmp_path / "meta.skops").predict_proba(probas),
                                stacker.predict_proba(probas), rtol=1e-6)
 
 

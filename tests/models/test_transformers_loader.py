@@ -126,3 +126,20 @@ def test_remote_code_in_the_folder_never_runs(bert_copy, tmp_path):
     (bert_copy / "tokenizer_config.json").write_text(json.dumps(tokenizer_config))
     probas = load_model(bert_copy).predict_proba(["a great film"])
     assert probas.shape == (1, 2) and not marker.exists()
+
+
+@pytest.mark.parametrize("text", ["[1, 2]", "{not json", "null"], ids=["list", "broken", "null"])
+def test_a_config_that_is_not_a_json_object_is_refused_even_under_python_O(bert_copy, text):
+    """A real check, not an ``assert`` (``python -O`` strips those: the list went through)."""
+    import subprocess
+    import sys
+
+    (bert_copy / "config.json").write_text(text)
+    with pytest.raises(EnsembleInputError, match=r"config\.json: not a valid JSON object"):
+        load_model(bert_copy)
+    code = (
+        "import sys\nfrom ensemble_core import EnsembleInputError\nfrom ensemble_core.models import load_model\n"
+        f"try:\n    load_model({str(bert_copy)!r})\nexcept EnsembleInputError as e:\n    sys.exit(0 if 'not a valid JSON object' in str(e) else 3)\n"
+        "sys.exit(4)\n"
+    )
+    assert subprocess.run([sys.executable, "-O", "-c", code], timeout=120).returncode == 0
