@@ -10,7 +10,9 @@ from playwright.sync_api import Page, expect
 from dashboard.navigation import SECTIONS
 from tests.e2e.test_browser import accuracy, no_exception, settle, slider
 
-LINK = "/Ensemble?data=digits&strategy=hard&w=naive_bayes:0&w=knn:2.5&off=forest&vs=mlp"
+LINK = "/Ensemble?data=digits&strategy=hard&w=naive_bayes:0&w=knn:2.5&off=forest&vs=mlp&w=nosuch:1"
+#: The link's note about its one part that names no loaded model: on the page it opened.
+NOTE = re.compile(r"^Shared link: the link gives a weight for .nosuch., which is not loaded; ignored\.$")
 
 
 def _query(page: Page) -> dict[str, list[str]]:
@@ -38,9 +40,10 @@ def test_a_shared_link_survives_moving_to_another_page_and_back(page: Page):
     expect(accuracy(page)).to_be_visible()
     settle(page)
     expect(page).to_have_url(re.compile(r"[?&]vs=mlp"))
+    expect(page.get_by_text(NOTE)).to_be_visible()
     shared = _query(page)
     assert shared["strategy"] == ["hard"] and shared["off"] == ["forest"]
-    assert {"naive_bayes:0", "knn:2.5"} <= set(shared["w"])
+    assert {"naive_bayes:0", "knn:2.5"} <= set(shared["w"]) and "nosuch:1" not in shared["w"]
     before = accuracy(page).inner_text()
 
     _nav(page, "Diversity").click()
@@ -49,6 +52,7 @@ def test_a_shared_link_survives_moving_to_another_page_and_back(page: Page):
     expect(page).to_have_url(re.compile(r"/Diversity\?"))
     assert _query(page) == shared
     expect(page.locator('[data-testid="stSidebar"]')).to_contain_text("Left out: forest")
+    expect(page.get_by_text(NOTE)).to_have_count(0)
 
     _nav(page, "Ensemble").click()
     expect(accuracy(page)).to_be_visible()
