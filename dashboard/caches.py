@@ -74,7 +74,7 @@ def _cached_diversity(key: str, included: tuple[str, ...], _evaluator: EnsembleE
 def cached_calibration(key: str, _pset: PredictionSet) -> CalibrationResult:
     """Cross-fitted temperature scaling of every model of ``_pset`` (as loaded); ``key`` is its content key."""
     cal = cross_fit_temperatures(_pset.probas, _pset.y_true, hard=_pset.hard, folds=FOLDS, seed=SEED)
-    _read_only(cal.probas, cal.temperatures, cal.ece_before, cal.ece_after)
+    _read_only(cal.probas, cal.temperatures, cal.fold_temperatures, cal.ece_before, cal.ece_after)
     return cal
 
 
