@@ -118,7 +118,7 @@ def evaluate(loaded: Loaded) -> EnsembleResult:
     """
     v = view()
     weights = v.weights_for(loaded.pset.names)
-    if v.strategy == "stacking":
+    if not v.uses_weights:  # stacking: its meta-learner is fitted on first use
         with st.spinner(f"Fitting the {v.meta} meta-learner out-of-fold…", show_time=True):
             return loaded.evaluator.evaluate(v.strategy, weights, meta=v.meta)
     return loaded.evaluator.evaluate(v.strategy, weights, meta=v.meta)

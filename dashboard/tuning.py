@@ -263,7 +263,7 @@ def landscape_panel(loaded: Loaded) -> None:
     strategy = view().strategy
     names = loaded.pset.names
     st.subheader("The landscape around your weights", divider="gray")
-    if strategy == "stacking":
+    if not view().uses_weights:
         st.caption("Stacking learns its own combination and ignores the weights: there is no weight landscape.")
         return
     if len(names) < 2:

@@ -84,7 +84,7 @@ def _summary_text(loaded: Loaded) -> str:
         f"{full.n_samples:,} examples · {full.n_classes} classes  \n"
         f"{pset.n_models} of {full.n_models} models in the ensemble  \n"
         f"Strategy: {STRATEGY_LABELS[v.strategy]}"
-        + (f" ({v.meta})" if v.strategy == "stacking" else "")
+        + ("" if v.uses_weights else f" ({v.meta})")
         + ("  \nMembers temperature-scaled" if loaded.calibrated else "")
     )
 

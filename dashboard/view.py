@@ -103,6 +103,7 @@ class View:
 
     @property
     def uses_weights(self) -> bool:
+        """Whether the strategy counts the weights (stacking learns its own, with the meta-learner)."""
         return strategy(self.strategy).uses_weights
 
 
@@ -223,7 +224,7 @@ def to_query(view: View) -> Query:
     if view.data is not None:
         params["data"] = view.data
     params["strategy"] = view.strategy
-    if view.strategy == "stacking" or view.meta != DEFAULT_META:
+    if not view.uses_weights or view.meta != DEFAULT_META:
         params["meta"] = view.meta
     if view.calibrated:
         params["cal"] = "1"
