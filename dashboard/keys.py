@@ -1,26 +1,22 @@
 """Session-state keys, in one place so pages never spell them twice.
 
-Canonical state (what the user chose) lives under these keys; widgets have their
-own keys (``WIDGET_*``) and mirror the canonical values, because Streamlit drops a
-widget's state on pages where the widget is not drawn.
+What the user chose lives in one :class:`~dashboard.view.View` under :data:`VIEW`;
+widgets have their own keys (``WIDGET_*``) and mirror the view, because Streamlit drops
+a widget's state on pages where the widget is not drawn.
 """
 
 SOURCE = "source"  # DataSource: what is loaded
-INCLUDED = "included"  # list[str]: models in the ensemble, in the set's order
-STRATEGY = "strategy"  # "hard" | "soft" | "geometric" | "stacking"
-META = "meta"  # stacking's meta-learner
-WEIGHTS = "weights"  # dict[str, float]: raw slider weight by model name
-CALIBRATED = "calibrated"  # bool: combine temperature-scaled (cross-fitted) members instead of the models as loaded
-COMPARE = "compare"  # str: the model whose confusion matrix sits beside the ensemble's
-EXAMPLE = "example"  # int | None: selected example's row in the prediction set
-START_VIEW = "start_view"  # dict: strategy/meta/weights when the session began, for "Reset"
+VIEW = "view"  # View: everything the user chose (see dashboard.view)
+VIEW_KEY = "view_for"  # str: the content key of the data the view was validated for
+START_VIEW = "start_view"  # View: the view when the session began, for "Reset"
 SESSION_READY = "session_ready"  # bool: URL read and defaults set
 URL_NOTES = "url_notes"  # list[str]: parts of a shared link that could not be applied
+LANDING = "landing"  # str: the URL path of the page the session started on (it shows the link's notes)
 FLASH = "flash"  # str | None: a success message to show once after a rerun
 LOAD_ERROR = "load_error"  # str | None: the last data-loading error, shown on the Start page
 SUGGEST_REQUEST = "suggest_request"  # bool: "Suggest weights" pressed; the Ensemble view computes and applies it
 SUGGESTED = "suggested"  # AppliedSuggestion | None: the last suggestion put on the sliders
-BEFORE_SUGGESTION = "before_suggestion"  # dict | None: strategy and weights before it, for "Restore my weights"
+BEFORE_SUGGESTION = "before_suggestion"  # View | None: the view before it, for "Restore my weights"
 SIDEBAR_TEXT = "sidebar_text"  # str: the "Loaded now" summary as last drawn (a fragment run does not redraw it)
 UPLOAD_ROUND = "upload_round"  # dict[str, int]: successful loads per file widget; part of its key, so it empties
 SWEEPS = "sweeps"  # (params, WeightSweeps) | None: sweeps computed on request for large data
@@ -34,3 +30,4 @@ WIDGET_CALIBRATED = "w_calibrated"
 WIDGET_SUGGEST_METHOD = "w_suggest_method"
 WIDGET_SUGGEST_CALIBRATE = "w_suggest_calibrate"
 WIDGET_LANDSCAPE_METRIC = "w_landscape_metric"
+WIDGET_CELL_PREFIX = "cm::"  # + chart name: a confusion matrix whose cells can be clicked

@@ -18,13 +18,17 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal, Protocol
 
-from ensemble_core import LabelsFile, PredictionSet, load_prediction_set
-from ensemble_core.io import check_unique_model_names, model_name
-from ensemble_core._validation import EnsembleInputError
+from ensemble_core import EnsembleInputError, LabelsFile, PredictionSet, load_prediction_set
 from ensemble_core.demo import DEMOS
+from ensemble_core.io import check_unique_model_names, model_name
+from ensemble_core.registry import TABLE_FORMAT_SPECS, TABLE_SUFFIXES
 
-#: Suffixes accepted for labels and prediction files.
-TABLE_SUFFIXES: tuple[str, ...] = (".csv", ".csv.gz", ".parquet", ".pq")
+#: The endings of labels and prediction files, in the registry's order (for messages).
+_LISTED_SUFFIXES = ", ".join(suffix for spec in TABLE_FORMAT_SPECS for suffix in spec.suffixes)
+#: What a labels or prediction file upload may end with, as the file uploader takes it (the
+#: last extension: ".csv.gz" is "gz"); the full suffix is checked by :func:`upload_entries`.
+UPLOAD_TYPES: list[str] = list(dict.fromkeys(suffix.rpartition(".")[2] for spec in TABLE_FORMAT_SPECS
+                                             for suffix in spec.suffixes))
 #: The environment variable naming the folder that files on this machine are read under.
 ROOT_VARIABLE = "ENSEMBLE_EXPLORER_ROOT"
 
@@ -192,7 +196,7 @@ def available_demos() -> list[str]:
 
 def _check_suffix(name: str, what: str) -> None:
     if not name.lower().endswith(TABLE_SUFFIXES):
-        raise EnsembleInputError(f"{name}: {what} must be CSV or Parquet ({', '.join(TABLE_SUFFIXES)})")
+        raise EnsembleInputError(f"{name}: {what} must be CSV or Parquet ({_LISTED_SUFFIXES})")
 
 
 def upload_entries(uploads: list[Upload], what: str = "a prediction file") -> list[FileEntry]:
@@ -240,7 +244,7 @@ def folder_source(labels_path: str, predictions_folder: str) -> DataSource:
             if real != real_labels:
                 files.append((p.name, real))
     if not files:
-        raise EnsembleInputError(f"{folder}: no prediction files (.csv, .csv.gz, .parquet, .pq) in this folder")
+        raise EnsembleInputError(f"{folder}: no prediction files ({_LISTED_SUFFIXES}) in this folder")
     return DataSource(
         "folder",
         f"Files in {folder}",

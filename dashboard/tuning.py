@@ -1,7 +1,7 @@
 """The Ensemble page's tuning tools: suggested weights and the way back, the weight
 landscape, the gain over the best model in words, and calibration before/after.
 
-Heavy results are cached with ``st.cache_resource``, keyed by the data's content hash,
+Heavy results are cached (:mod:`dashboard.caches`), keyed by the data's content hash,
 the included models and the options: a suggestion (nested cross-validation), the 2- and
 3-model landscape grid (the same for every slider position: only its markers move) and
 the cross-fitted temperatures. What a slider drives stays cheap: the gain's bootstrap
@@ -18,69 +18,30 @@ import streamlit as st
 
 from ensemble_core import (
     EnsembleResult,
-    Landscape,
-    PredictionSet,
     WeightSuggestion,
     WeightSweeps,
     describe_gain,
     gain_statistics,
-    simplex_landscape,
-    suggest_weights,
     weight_sweeps,
 )
 from ensemble_core import landscape_figures as lf
-from ensemble_core.weight_search import METHODS
+from ensemble_core.registry import METHOD_SPECS
 
 from . import keys as K
-from .state import (
-    CALIBRATION_FOLDS,
-    CALIBRATION_SEED,
-    WEIGHT_MAX,
-    WEIGHT_STEP,
-    Loaded,
-    cached_calibration,
-    set_view,
-    snapshot,
-    weights_for,
-)
+from .actions import mirror, set_view, view
+from .caches import FOLDS, SEED, Loaded, cached_calibration, cached_landscape, cached_suggestion
 from .text import literal
 from .ui import percent, user_errors
+from .view import WEIGHT_MAX, WEIGHT_STEP
 
-METHOD_LABELS = {
-    "logloss": "Log loss (continuous weights)",
-    "caruana": "Caruana selection (25 rounds, log loss)",
-    "accuracy": "Caruana selection on accuracy",
-}
-METHOD_HELP = (
-    "Log loss: the weights that minimise the soft vote's log loss over all weightings. "
-    "Caruana: greedy selection with replacement (AutoGluon's weighted ensemble), weight = share of picks. "
-    "On accuracy: the same selection judged by accuracy (ties broken by log loss)."
-)
-#: The nested cross-validation behind a suggestion's held-out numbers (the CLI's defaults).
-FOLDS = CALIBRATION_FOLDS
-SEED = CALIBRATION_SEED
-LINE_RESOLUTION = 100
-TERNARY_RESOLUTION = 50
+METHOD_LABELS = {spec.name: spec.label for spec in METHOD_SPECS}
+METHOD_HELP = " ".join(f"{spec.label}: {spec.help}" for spec in METHOD_SPECS)
 SWEEP_RESOLUTION = 20
 #: Sweeps follow every slider move up to this many (model, example) pairs. A sweep costs
 #: about 1.3 µs per pair (measured: 1.3 s for 10 models × 100,000 examples), so this
 #: keeps a move's sweep near 0.1 s; above it the sweep is computed when asked.
 LIVE_SWEEP_PAIRS = 100_000
 LANDSCAPE_METRICS = {"accuracy": "Accuracy", "log_loss": "Log loss"}
-
-
-@st.cache_resource(max_entries=16, show_spinner=False)
-def _cached_suggestion(key: str, included: tuple[str, ...], method: str, calibrate: bool,
-                       _pset: PredictionSet) -> WeightSuggestion:
-    """``key`` is the data's content hash; ``_pset`` holds the ``included`` models."""
-    return suggest_weights(_pset, method, folds=FOLDS, seed=SEED, calibrate=calibrate)
-
-
-@st.cache_resource(max_entries=12, show_spinner=False)
-def _cached_landscape(key: str, included: tuple[str, ...], strategy: str, _pset: PredictionSet) -> Landscape:
-    resolution = LINE_RESOLUTION if _pset.n_models == 2 else TERNARY_RESOLUTION
-    return simplex_landscape(_pset.probas, _pset.y_true, strategy=strategy, resolution=resolution,
-                             names=_pset.names)
 
 
 @dataclass(frozen=True, eq=False)
@@ -107,7 +68,7 @@ def suggestion_for(loaded: Loaded, method: str, calibrate: bool) -> WeightSugges
     """The (cached) suggestion for the included models as loaded; with ``calibrate`` the core
     fits the temperatures itself, inside the nested cross-validation."""
     raw = loaded.as_loaded
-    return _cached_suggestion(raw.key, raw.pset.names, method, calibrate, raw.pset)
+    return cached_suggestion(raw.key, raw.pset.names, method, calibrate, raw.pset)
 
 
 def current_suggestion(loaded: Loaded) -> tuple[AppliedSuggestion, WeightSuggestion] | None:
@@ -134,8 +95,7 @@ def apply_requested_suggestion(loaded: Loaded) -> None:
     ss = st.session_state
     if not ss.pop(K.SUGGEST_REQUEST, False):
         return
-    method = ss.get(K.WIDGET_SUGGEST_METHOD, METHODS[0])
-    calibrate = bool(ss.get(K.WIDGET_SUGGEST_CALIBRATE, False))
+    method, calibrate = view().method, view().calibrate_suggestion
     suggestion = None
     with user_errors(), st.spinner(f"Choosing weights ({METHOD_LABELS[method].lower()}) and checking them by "
                                    f"{FOLDS}-fold nested cross-validation…", show_time=True):
@@ -146,11 +106,11 @@ def apply_requested_suggestion(loaded: Loaded) -> None:
                                 slider_weights(suggestion.names, suggestion.weights))
     previous = current_suggestion(loaded)
     # Suggesting again without touching the sliders keeps the way back to the user's own weights.
-    on_a_suggestion = (previous is not None and ss[K.STRATEGY] == "soft"
-                       and bool(ss.get(K.CALIBRATED)) == previous[0].calibrate
-                       and all(ss[K.WEIGHTS].get(n) == w for n, w in previous[0].slider_weights.items()))
+    now = view()
+    on_a_suggestion = (previous is not None and now.strategy == "soft" and now.calibrated == previous[0].calibrate
+                       and all(now.weight(n) == w for n, w in previous[0].slider_weights.items()))
     if not (on_a_suggestion and ss.get(K.BEFORE_SUGGESTION)):
-        ss[K.BEFORE_SUGGESTION] = snapshot()
+        ss[K.BEFORE_SUGGESTION] = now
     ss[K.SUGGESTED] = applied
     set_view(strategy="soft", weights=applied.slider_weights, calibrated=calibrate)
 
@@ -159,17 +119,24 @@ def restore_weights() -> None:
     """The "Restore my weights" button: the strategy, weights and calibration from before the suggestion."""
     before = st.session_state.pop(K.BEFORE_SUGGESTION, None)
     if before:
-        set_view(strategy=before["strategy"], meta=before["meta"], weights=before["weights"],
-                 calibrated=before["calibrated"])
+        set_view(strategy=before.strategy, meta=before.meta, weights=dict(before.weights),
+                 calibrated=before.calibrated)
+
+
+def _copy_to_view(widget_key: str, field: str) -> None:
+    set_view(**{field: st.session_state[widget_key]})
 
 
 def suggest_controls(loaded: Loaded) -> None:
     """Method, calibration, "Suggest weights" and (after one) "Restore my weights"."""
     ss = st.session_state
     st.markdown("**Suggest weights**")
-    st.selectbox("Method", METHODS, index=0, format_func=METHOD_LABELS.get, key=K.WIDGET_SUGGEST_METHOD,
-                 help=METHOD_HELP)
+    mirror(K.WIDGET_SUGGEST_METHOD, view().method)
+    st.selectbox("Method", list(METHOD_LABELS), format_func=METHOD_LABELS.get, key=K.WIDGET_SUGGEST_METHOD,
+                 help=METHOD_HELP, on_change=_copy_to_view, args=(K.WIDGET_SUGGEST_METHOD, "method"))
+    mirror(K.WIDGET_SUGGEST_CALIBRATE, view().calibrate_suggestion)
     st.checkbox("Calibrate each model first (temperature scaling)", key=K.WIDGET_SUGGEST_CALIBRATE,
+                on_change=_copy_to_view, args=(K.WIDGET_SUGGEST_CALIBRATE, "calibrate_suggestion"),
                 help="Fit one temperature per model before choosing weights (inside the cross-validation), and "
                 "combine temperature-scaled members when the weights are applied. The evidence below then shows "
                 "each model's reliability before and after.")
@@ -293,17 +260,16 @@ def _sweeps(loaded: Loaded, strategy: str, weights: list[float]) -> WeightSweeps
 def landscape_panel(loaded: Loaded) -> None:
     """Accuracy (and log loss) over the weights around the sliders' point: a line for two
     models, a ternary heatmap for three, per-weight sweeps for more."""
-    ss = st.session_state
-    strategy = ss[K.STRATEGY]
+    strategy = view().strategy
     names = loaded.pset.names
     st.subheader("The landscape around your weights", divider="gray")
-    if strategy == "stacking":
+    if not view().uses_weights:
         st.caption("Stacking learns its own combination and ignores the weights: there is no weight landscape.")
         return
     if len(names) < 2:
         st.caption("Include at least two models to see how the ensemble changes with their weights.")
         return
-    weights = weights_for(loaded)
+    weights = view().weights_for(names)
     found = current_suggestion(loaded)
     # The suggestion is for soft voting of the members it was made for; marked elsewhere it would mislead.
     suggested = (list(found[1].weights)
@@ -314,7 +280,7 @@ def landscape_panel(loaded: Loaded) -> None:
                           key=K.WIDGET_LANDSCAPE_METRIC, horizontal=True)
     if len(names) <= 3:
         with st.spinner("Computing the landscape over every weighting…"):
-            land = _cached_landscape(loaded.key, names, strategy, loaded.pset)
+            land = cached_landscape(loaded.key, names, strategy, loaded.pset)
         if len(names) == 2:
             fig = lf.line_figure(land, current=weights[0] / sum(weights),
                                  suggested=None if suggested is None else suggested[0])

@@ -1,58 +1,66 @@
-"""UI helpers every page uses: page set-up, the sidebar (navigation and what is
-loaded), and showing user errors without a traceback."""
+"""UI helpers the frame and the pages share: the page's header, the sidebar's summary,
+links that keep the view, fragments that keep the URL, and user errors without a traceback."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import streamlit as st
 
-from ensemble_core._validation import EnsembleInputError
+from ensemble_core import EnsembleInputError
 from ensemble_core.demo import DEMOS
 from ensemble_core.explore import STRATEGY_LABELS
 
 from . import keys as K
+from .actions import sync_url, view
+from .caches import Loaded
+from .navigation import DATA, START, PageEntry
 from .sources import ROOT_VARIABLE, local_root
-from .state import Loaded, current, init_session, sync_url, view_params
 from .text import literal
-
-#: (page file, label, icon) in sidebar order.
-PAGES: tuple[tuple[str, str, str], ...] = (
-    ("app.py", "Start", ":material/home:"),
-    ("pages/1_Data_and_models.py", "Data & models", ":material/upload_file:"),
-    ("pages/2_Ensemble.py", "Ensemble", ":material/tune:"),
-    ("pages/3_Disagreement.py", "Disagreement", ":material/call_split:"),
-    ("pages/4_Diversity.py", "Diversity", ":material/grid_view:"),
-    ("pages/5_Learn.py", "Learn", ":material/school:"),
-)
+from .view import to_query
 
 
-def page_link(page: str, label: str, icon: str | None = None) -> None:
-    """A link to another page that keeps the current view in its URL."""
-    st.page_link(page, label=label, icon=icon, query_params=view_params(current()))
+def page_link(entry: PageEntry, label: str | None = None, icon: str | None = None) -> None:
+    """A link to another page that carries the current view in its URL."""
+    st.page_link(entry.path, label=label or entry.title, icon=icon or entry.icon, query_params=to_query(view()))
 
 
-def setup_page(title: str, explanation: str, *, icon: str) -> Loaded | None:
-    """Configure the page, set up the session, draw the sidebar and the header.
-
-    Returns what is loaded (None when nothing is).
-    """
-    st.set_page_config(page_title=f"{title} · ensemble-explorer", page_icon=icon, layout="wide")
-    init_session()
-    loaded = current()
-    with st.sidebar:
-        st.markdown("### ensemble-explorer")
-        for page, label, page_icon in PAGES:
-            page_link(page, label, page_icon)
-        st.divider()
-        sidebar_summary(loaded)
-    st.title(title)
-    st.markdown(explanation)
-    flash = st.session_state.pop(K.FLASH, None)
+def page_header(entry: PageEntry) -> None:
+    """The page's title and introduction, the shared link's notes on the page it opened
+    (and on Start), and a message left by the last action."""
+    st.title(entry.heading or entry.title)
+    st.markdown(entry.intro)
+    ss = st.session_state
+    if entry.url_path == ss.get(K.LANDING) or entry is START:
+        for note in ss.get(K.URL_NOTES, []):
+            st.warning(f"Shared link: {literal(note)}.", icon=":material/link_off:")
+    flash = ss.pop(K.FLASH, None)
     if flash:
         st.success(flash, icon=":material/check_circle:")
-    return loaded
+
+
+def no_data() -> None:
+    """What a page that needs data shows when none is loaded: where to load it."""
+    st.info("No data is loaded. Pick a bundled demo on the Start page, or load your own files.",
+            icon=":material/info:")
+    page_link(START, "Start: pick a demo", ":material/home:")
+    page_link(DATA, "Data & models: load your files", ":material/upload_file:")
+
+
+def fragment(draw: Callable[[], None]) -> Callable[[], None]:
+    """``st.fragment`` that writes the view into the URL after each of its own reruns
+    (the frame does after a full run)."""
+
+    @functools.wraps(draw)
+    def run() -> None:
+        try:
+            draw()
+        finally:
+            sync_url()
+
+    return st.fragment(run)
 
 
 def sidebar_summary(loaded: Loaded | None) -> None:
@@ -70,13 +78,13 @@ def sidebar_summary(loaded: Loaded | None) -> None:
 
 def _summary_text(loaded: Loaded) -> str:
     full, pset = loaded.full.pset, loaded.pset
-    ss = st.session_state
+    v = view()
     return (
         f"{literal(loaded.source.title)}  \n"
         f"{full.n_samples:,} examples · {full.n_classes} classes  \n"
         f"{pset.n_models} of {full.n_models} models in the ensemble  \n"
-        f"Strategy: {STRATEGY_LABELS[ss[K.STRATEGY]]}"
-        + (f" ({ss[K.META]})" if ss[K.STRATEGY] == "stacking" else "")
+        f"Strategy: {STRATEGY_LABELS[v.strategy]}"
+        + ("" if v.uses_weights else f" ({v.meta})")
         + ("  \nMembers temperature-scaled" if loaded.calibrated else "")
     )
 
@@ -86,18 +94,6 @@ def refresh_sidebar_if_stale(loaded: Loaded) -> None:
     says what is set (a strategy or calibration change; a weight move never changes it)."""
     if st.session_state.get(K.SIDEBAR_TEXT) != _summary_text(loaded):
         st.rerun()
-
-
-def require_data(loaded: Loaded | None) -> Loaded:
-    """Stop the page with a pointer to where data is loaded when nothing is."""
-    if loaded is None:
-        st.info("No data is loaded. Pick a bundled demo on the Start page, or load your own files.",
-                icon=":material/info:")
-        page_link("app.py", "Start: pick a demo", ":material/home:")
-        page_link("pages/1_Data_and_models.py", "Data & models: load your files", ":material/upload_file:")
-        sync_url(None)
-        st.stop()
-    return loaded
 
 
 @contextmanager

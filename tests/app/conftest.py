@@ -46,7 +46,7 @@ def _metric_value(at: AppTest, label_start: str) -> str:
 @pytest.fixture
 def run_page():
     """``run_page(page=None, query=None)``: run the Start page (with an optional
-    shared-link query), then switch to ``page`` (e.g. "pages/2_Ensemble.py")."""
+    shared-link query), then switch to ``page`` (e.g. ``dashboard.navigation.ENSEMBLE.path``)."""
     return _run_page
 
 

@@ -1,12 +1,15 @@
 """AppTest: the Ensemble page (strategies, sliders, buttons, errors, the URL)."""
 
+import json
+
 import pytest
 
+from dashboard.navigation import ENSEMBLE, START
 from ensemble_core import EnsembleEvaluator
 from ensemble_core.combine import STRATEGIES
 from ensemble_core.demo import load_demo
 
-PAGE = "pages/2_Ensemble.py"
+PAGE = ENSEMBLE.path
 pytestmark = pytest.mark.xdist_group("app")
 
 
@@ -16,7 +19,7 @@ def test_loads_with_demo_metrics(run_page, metric_value):
     assert metric_value(at, "Ensemble accuracy").endswith("%")
     assert len(at.slider) == 5
     # The ensemble is compared with the best single model by default.
-    assert at.session_state["compare"] == EnsembleEvaluator(load_demo("sentiment")).best_name_
+    assert at.session_state["view"].compare == EnsembleEvaluator(load_demo("sentiment")).best_name_
 
 
 def test_slider_change_changes_accuracy(run_page, metric_value):
@@ -25,7 +28,7 @@ def test_slider_change_changes_accuracy(run_page, metric_value):
     at.slider(key="w_weight::tfidf_forest").set_value(3.0).run()
     assert not at.exception
     assert metric_value(at, "Ensemble accuracy") != before
-    assert at.session_state["weights"]["tfidf_forest"] == 3.0
+    assert at.session_state["view"].weight("tfidf_forest") == 3.0
     assert "tfidf_forest:3" in at.query_params["w"]
 
 
@@ -35,7 +38,7 @@ def test_each_strategy_works(run_page, metric_value, shown, strategy):
     at.radio(key="w_strategy").set_value(strategy).run()
     assert not at.exception
     assert not at.error
-    assert at.session_state["strategy"] == strategy
+    assert at.session_state["view"].strategy == strategy
     if strategy == "stacking":
         assert next(m for m in at.metric if m.label == "Ensemble accuracy").delta == "out-of-fold"
         assert any("out-of-fold" in shown(i.value) for i in at.info)
@@ -92,3 +95,28 @@ def test_bad_url_parts_are_reported_not_raised(run_page, shown):
     for fragment in ("unknown strategy 'magic'", "'nosuch', which is not loaded", "not name:number",
                      "outside 0–3", "not a bundled demo"):
         assert fragment in notes
+
+
+def _click_cell(at, chart: str, true_i: int, pred_i: int):
+    """Click a confusion-matrix cell as the browser does: the chart's selection arrives as its widget state."""
+    states = at._tree.get_widget_states()
+    element = next(e for e in at.get("plotly_chart") if e.proto.id.endswith(f"-cm::{chart}"))
+    state = states.widgets.add()
+    state.id = element.proto.id
+    state.string_value = json.dumps({"selection": {"points": [{"customdata": [true_i, pred_i]}], "point_indices": [0],
+                                                 "box": [], "lasso": []}})
+    return at._run(states)
+
+
+def test_a_cell_selected_on_other_data_does_not_crash_the_page(run_page, shown):
+    """Regression (issue 11): digits, cell (9, 8), then the two-class sentiment demo: the
+    Ensemble page raised IndexError on the stale cell."""
+    at = run_page(PAGE, query={"data": "digits"})
+    _click_cell(at, "ensemble", 9, 8)
+    assert not at.exception
+    assert any("of true class 9 that the ensemble predicts as 8" in shown(m.value) for m in at.markdown)
+    at.switch_page(START.path).run()
+    at.button(key="demo::sentiment").click().run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert not any("of true class" in shown(m.value) for m in at.markdown)

@@ -6,8 +6,15 @@ import os
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboard.navigation import DATA, DISAGREEMENT, DIVERSITY, ENSEMBLE, LEARN
+
 pytestmark = pytest.mark.xdist_group("app")
 FOLDER_SUBMIT = "FormSubmitter:folder_form-Read these files"
+
+
+def _included(at: AppTest) -> tuple[str, ...]:
+    """The models in the ensemble: the loaded ones the view does not leave out."""
+    return at.session_state["view"].included(at.session_state["source"].model_names)
 
 
 def test_start_page_loads_default_demo(run_page):
@@ -29,7 +36,7 @@ def test_start_page_switches_to_the_digits_demo(run_page):
 
 @pytest.mark.parametrize(
     "page",
-    ["pages/1_Data_and_models.py", "pages/3_Disagreement.py", "pages/4_Diversity.py", "pages/5_Learn.py"],
+    [DATA.path, DISAGREEMENT.path, DIVERSITY.path, LEARN.path],
 )
 def test_page_loads_without_exception(run_page, page):
     at = run_page(page)
@@ -39,12 +46,12 @@ def test_page_loads_without_exception(run_page, page):
 
 
 def test_data_page_warns_about_weak_member_and_excludes_with_one_click(run_page, shown):
-    at = run_page("pages/1_Data_and_models.py", query={"data": "digits"})
+    at = run_page(DATA.path, query={"data": "digits"})
     assert any("naive_bayes is much weaker" in shown(w.value) for w in at.warning)
     at.button_group(key="w_included").set_value(["forest", "knn", "logreg", "mlp"]).run()
     assert not at.exception
-    assert at.session_state["included"] == ["forest", "knn", "logreg", "mlp"]
-    at.switch_page("pages/2_Ensemble.py").run()
+    assert _included(at) == ("forest", "knn", "logreg", "mlp")
+    at.switch_page(ENSEMBLE.path).run()
     assert [shown(s.label) for s in at.slider] == ["forest", "knn", "logreg", "mlp"]
 
 
@@ -54,7 +61,7 @@ def test_data_page_bad_folder_shows_error_and_keeps_data(run_page, shown, tmp_pa
     broken.write_text("id,label\n1,cat\n2,\n")
     (tmp_path / "preds").mkdir()
     (tmp_path / "preds" / "m.csv").write_text("id,cat\n1,1.0\n2,1.0\n")
-    at = run_page("pages/1_Data_and_models.py")
+    at = run_page(DATA.path)
     at.text_input(key="path_labels").input(str(broken))
     at.text_input(key="path_predictions").input(str(tmp_path / "preds"))
     at.button(key=FOLDER_SUBMIT).click().run()
@@ -66,15 +73,15 @@ def test_data_page_bad_folder_shows_error_and_keeps_data(run_page, shown, tmp_pa
 def test_data_page_loads_a_folder(run_page, small_set_files, monkeypatch):
     labels, folder = small_set_files
     monkeypatch.setenv("ENSEMBLE_EXPLORER_ROOT", str(labels.parent))
-    at = run_page("pages/1_Data_and_models.py")
+    at = run_page(DATA.path)
     at.text_input(key="path_labels").input(str(labels))
     at.text_input(key="path_predictions").input(str(folder))
     at.button(key=FOLDER_SUBMIT).click().run()
     assert not at.exception
     assert at.session_state["source"].kind == "folder"
-    assert at.session_state["included"] == ["alpha", "beta", "gamma"]
+    assert _included(at) == ("alpha", "beta", "gamma")
     assert any("Loaded 60 examples, 3 classes and 3 models" in s.value for s in at.success)
-    at.switch_page("pages/3_Disagreement.py").run()
+    at.switch_page(DISAGREEMENT.path).run()
     assert not at.exception
     assert any("example" in m.value for m in at.markdown)  # the text content is shown
 
@@ -92,7 +99,7 @@ def _upload_script(labels_bytes: bytes, pred_name: str, pred_bytes: bytes) -> No
 
     import streamlit as st
 
-    from dashboard.state import load_uploads
+    from dashboard.actions import load_uploads
 
     class Up(_io.BytesIO):
         def __init__(self, name, data):
@@ -129,30 +136,30 @@ def test_good_upload_loads():
 
 
 def test_disagreement_filters_and_selection(run_page):
-    at = run_page("pages/3_Disagreement.py")
+    at = run_page(DISAGREEMENT.path)
     for kind in ("all", "fixes", "breaks", "ensemble_wrong", "all_wrong", "split"):
         at.selectbox(key="dis_filter").set_value(kind).run()
         assert not at.exception
     at.selectbox(key="dis_filter").set_value("split").run()
     at.multiselect(key="dis_true").set_value(["rotten"]).run()
     assert not at.exception
-    assert at.session_state["example"] is not None
+    assert at.session_state["view"].example is not None
 
 
 def test_shared_example_is_selected(run_page):
-    at = run_page("pages/3_Disagreement.py", query={"data": "digits", "example": "digit0843"})
+    at = run_page(DISAGREEMENT.path, query={"data": "digits", "example": "digit0843"})
     assert not at.exception
     assert any("digit0843" in m.value for m in at.markdown)
 
 
 def test_learn_step_sets_the_live_controls(run_page):
-    at = run_page("pages/5_Learn.py", query={"data": "digits"})
+    at = run_page(LEARN.path, query={"data": "digits"})
     at.button(key="learn_hard").click().run()
-    assert at.session_state["strategy"] == "hard"
+    assert at.session_state["view"].strategy == "hard"
     at.button(key="learn_weights").click().run()
-    assert at.session_state["strategy"] == "soft"
-    assert at.session_state["weights"]["naive_bayes"] == 0.0
-    at.switch_page("pages/2_Ensemble.py").run()
+    assert at.session_state["view"].strategy == "soft"
+    assert at.session_state["view"].weight("naive_bayes") == 0.0
+    at.switch_page(ENSEMBLE.path).run()
     assert at.slider(key="w_weight::naive_bayes").value == 0.0
 
 
@@ -161,14 +168,14 @@ def _score_script(model_name: str, model_bytes: bytes, local_path: str = "") -> 
 
     import streamlit as st
 
-    from dashboard.state import init_session, score_models
+    from dashboard.actions import init_session, score_models
 
     class Up(_io.BytesIO):
         def __init__(self, name, data):
             super().__init__(data)
             self.name = name
 
-    init_session()
+    init_session({})
     st.session_state["ok"] = score_models([Up(model_name, model_bytes)], local_path)
 
 
@@ -182,7 +189,7 @@ def test_scoring_an_uploaded_model_adds_it(tmp_path, monkeypatch):
     at.run(timeout=60)
     assert not at.exception
     assert at.session_state["ok"] is True
-    assert at.session_state["included"][-1] == "tfidf_logreg_again"
+    assert _included(at)[-1] == "tfidf_logreg_again"
 
 
 def test_scoring_a_pickle_upload_is_refused(shown, tmp_path, monkeypatch):
@@ -222,11 +229,11 @@ def test_the_model_path_box_empties_after_the_model_is_scored(run_page, tmp_path
     monkeypatch.setenv("ENSEMBLE_EXPLORER_ROOT", str(tmp_path))
     model = tmp_path / "tfidf_copy.skops"
     model.write_bytes((DEMOS["sentiment"].models_folder / "tfidf_logreg.skops").read_bytes())
-    at = run_page("pages/1_Data_and_models.py")
+    at = run_page(DATA.path)
     at.text_input(key="path_model#0").input(str(model))
     at.button(key="FormSubmitter:score_form-Score and add").click().run(timeout=120)
     assert not at.exception and not at.error
-    assert at.session_state["included"][-1] == "tfidf_copy"
+    assert _included(at)[-1] == "tfidf_copy"
     assert at.text_input(key="path_model#1").value == ""
 
 
@@ -237,7 +244,7 @@ def test_data_page_says_which_root_applies_and_how_to_change_it(run_page, tmp_pa
     from dashboard.text import literal
 
     monkeypatch.setenv("ENSEMBLE_EXPLORER_ROOT", str(tmp_path))
-    at = run_page("pages/1_Data_and_models.py")
+    at = run_page(DATA.path)
     notes = [c.value for c in at.caption if "Paths are read only under" in c.value]
     assert len(notes) == 2  # the Score tab's model path and the Files on this machine tab
     assert all(literal(tmp_path.resolve()) in n and "ENSEMBLE_EXPLORER_ROOT" in n for n in notes)
@@ -245,7 +252,7 @@ def test_data_page_says_which_root_applies_and_how_to_change_it(run_page, tmp_pa
 
 def test_a_root_that_is_not_a_folder_is_reported_not_raised(run_page, shown, tmp_path, monkeypatch):
     monkeypatch.setenv("ENSEMBLE_EXPLORER_ROOT", str(tmp_path / "nope"))
-    at = run_page("pages/1_Data_and_models.py")
+    at = run_page(DATA.path)
     assert not at.exception
     assert any(f"ENSEMBLE_EXPLORER_ROOT={tmp_path / 'nope'}: no such folder" in shown(e.value) for e in at.error)
 
@@ -263,7 +270,7 @@ def test_the_folder_box_refuses_files_outside_the_root(run_page, shown, small_se
     root.mkdir()
     (root / "preds").symlink_to(folder)  # inside the root, leading out
     monkeypatch.setenv("ENSEMBLE_EXPLORER_ROOT", str(root))
-    at = run_page("pages/1_Data_and_models.py")
+    at = run_page(DATA.path)
     for labels_path in (str(labels), os.path.relpath(labels, root)):  # absolute, and ../.. out of the root
         at.text_input(key="path_labels").input(labels_path)
         at.text_input(key="path_predictions").input("preds")
@@ -297,9 +304,9 @@ def test_the_model_path_box_refuses_a_model_outside_the_root(run_page, shown, tm
     (root / "link.skops").symlink_to(model)
     monkeypatch.setenv("ENSEMBLE_EXPLORER_ROOT", str(root))
     path = {"absolute": str(model), "dotdot": "../outside/tfidf_copy.skops", "symlink": str(root / "link.skops")}[how]
-    at = run_page("pages/1_Data_and_models.py")
+    at = run_page(DATA.path)
     at.text_input(key="path_model#0").input(path)
     at.button(key="FormSubmitter:score_form-Score and add").click().run(timeout=120)
     assert not at.exception
     assert shown(at.error[0].value).startswith(f"{path}: outside {root.resolve()}")
-    assert at.session_state["included"] == [p.stem for p in DEMOS["sentiment"].prediction_paths()]
+    assert _included(at) == tuple(p.stem for p in DEMOS["sentiment"].prediction_paths())

@@ -7,9 +7,10 @@ import pytest
 
 import dashboard.tuning
 from dashboard import keys as K
+from dashboard import navigation
 
-ENSEMBLE = "pages/2_Ensemble.py"
-DATA = "pages/1_Data_and_models.py"
+ENSEMBLE = navigation.ENSEMBLE.path
+DATA = navigation.DATA.path
 pytestmark = pytest.mark.xdist_group("app")
 
 

@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import replace
 
 import pytest
 from google.protobuf.message import Message
 from streamlit.testing.v1 import AppTest
 
 from dashboard import keys as K
+from dashboard.navigation import DATA, DISAGREEMENT, DIVERSITY, ENSEMBLE, LEARN
 from dashboard.sources import upload_source
 from dashboard.text import literal
+from dashboard.view import Cell, View
 from tests.conftest import ATTACK_CLASSES as CLASSES
 from tests.conftest import ATTACK_HTML as HTML
 from tests.conftest import ATTACK_ICON as ICON
@@ -115,10 +118,8 @@ def crafted(run_page) -> AppTest:
     at = run_page()
     labels, predictions = _crafted_uploads()
     source = upload_source(labels, predictions)
-    at.session_state[K.SOURCE] = source
-    at.session_state[K.INCLUDED] = list(MODEL_NAMES)
-    at.session_state[K.WEIGHTS] = {name: 1.0 for name in MODEL_NAMES}
-    at.session_state[K.EXAMPLE] = 0
+    at.session_state[K.SOURCE] = source  # swapped in without an action: the frame validates the view for it
+    at.session_state[K.VIEW] = View(example=f"{IDS_PREFIX}0")
     at.run()
     return at
 
@@ -127,8 +128,8 @@ def test_the_crafted_set_loads_under_its_names(crafted):
     assert crafted.session_state[K.SOURCE].model_names == MODEL_NAMES
 
 
-@pytest.mark.parametrize("page", [None, "pages/1_Data_and_models.py", "pages/2_Ensemble.py",
-                                  "pages/3_Disagreement.py", "pages/4_Diversity.py", "pages/5_Learn.py"])
+@pytest.mark.parametrize("page", [None, DATA.path, ENSEMBLE.path,
+                                  DISAGREEMENT.path, DIVERSITY.path, LEARN.path])
 def test_no_page_renders_file_content_as_markdown(crafted, page):
     if page is not None:
         crafted.switch_page(page).run()
@@ -147,9 +148,10 @@ def test_start_page_shows_names_and_classes_as_text(crafted):
 
 
 def test_ensemble_sliders_and_cell_list_show_names_as_text(crafted):
-    crafted.switch_page("pages/2_Ensemble.py").run()
+    crafted.switch_page(ENSEMBLE.path).run()
     assert [s.label for s in crafted.slider] == [literal(n) for n in MODEL_NAMES]
-    crafted.session_state["cell"] = ("model", 0, 1)  # a click on a cell of the model's confusion matrix
+    # A click on a cell of the model's confusion matrix.
+    crafted.session_state[K.VIEW] = replace(crafted.session_state[K.VIEW], cell=Cell("model", 0, 1))
     crafted.run()
     shown = " ".join(assert_no_markup(crafted))
     assert f"of true class {literal(CLASSES[0])} that {literal(MODEL_NAMES[0])} predicts as {literal(CLASSES[1])}" \
@@ -157,7 +159,7 @@ def test_ensemble_sliders_and_cell_list_show_names_as_text(crafted):
 
 
 def test_disagreement_shows_the_review_text_as_text(crafted):
-    crafted.switch_page("pages/3_Disagreement.py").run()
+    crafted.switch_page(DISAGREEMENT.path).run()
     shown = assert_no_markup(crafted)
     quote = next(t for t in shown if t.startswith("> "))
     assert quote == "> " + literal(REVIEW).replace("\n", "\n> ")
@@ -166,14 +168,14 @@ def test_disagreement_shows_the_review_text_as_text(crafted):
 
 
 def test_data_page_pills_show_model_names_as_text(crafted):
-    crafted.switch_page("pages/1_Data_and_models.py").run()
+    crafted.switch_page(DATA.path).run()
     assert_no_markup(crafted)
     pills = next(proto for kind, proto in _protos(crafted) if kind == "button_group")
     assert [o.content for o in pills.options] == [literal(n) for n in MODEL_NAMES]
 
 
 def test_learn_page_names_the_weakest_model_as_text(crafted):
-    crafted.switch_page("pages/5_Learn.py").run()
+    crafted.switch_page(LEARN.path).run()
     shown = " ".join(assert_no_markup(crafted))
     assert f"Soft average without {literal(MODEL_NAMES[2])}" in shown
 
@@ -204,7 +206,7 @@ def _load_script(labels_name: str, labels_bytes: bytes, pred_name: str, pred_byt
 
     import streamlit as st
 
-    from dashboard.state import load_uploads
+    from dashboard.actions import load_uploads
 
     class Up(_io.BytesIO):
         def __init__(self, name, data):

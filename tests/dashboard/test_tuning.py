@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from dashboard.state import WEIGHT_MAX, WEIGHT_STEP
+from dashboard.view import WEIGHT_MAX, WEIGHT_STEP
 from dashboard.tuning import slider_weights
 
 

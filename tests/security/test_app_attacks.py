@@ -13,6 +13,8 @@ import crafted
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboard.navigation import DATA
+
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 SECONDS = 5
 #: The path box's refusal of a path that leads outside ENSEMBLE_EXPLORER_ROOT.
@@ -49,14 +51,14 @@ def _upload_each(uploads: list[tuple[str, bytes]]) -> None:
 
     import streamlit as st
 
-    from dashboard.state import init_session, score_models
+    from dashboard.actions import init_session, score_models
 
     class Upload(io.BytesIO):
         def __init__(self, name, data):
             super().__init__(data)
             self.name = name
 
-    init_session()
+    init_session({})
     results, seconds = [], []
     for name, data in uploads:
         started = time.perf_counter()
@@ -103,7 +105,7 @@ def test_every_crafted_path_is_refused_in_the_path_box(app_sandbox, fifo, shown)
     box.freeze()
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.run()
-    at.switch_page("pages/1_Data_and_models.py").run()
+    at.switch_page(DATA.path).run()
     for name, path, extra, refusal in cases:
         at.text_input(key="path_model#0").input(str(path))
         trust = at.checkbox(key="trust_pickle")

@@ -333,9 +333,11 @@ def _score_tab():
     """The Data & models page, on the sentiment demo the session starts with."""
     from streamlit.testing.v1 import AppTest
 
+    from dashboard.navigation import DATA
+
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.run()
-    at.switch_page("pages/1_Data_and_models.py").run()
+    at.switch_page(DATA.path).run()
     assert not at.exception and not at.error
     return at
 
@@ -352,7 +354,7 @@ def test_the_app_shows_one_error_box_and_finishes(limited, name, how, shown):
     attack = ATTACKS[name]
     path = _write(limited, name, attack)
     at = _score_tab()
-    models_before = list(at.session_state["included"])
+    models_before = at.session_state["source"].model_names
     if how == "upload":
         at.file_uploader(key="up_models#0").upload(path.name, path.read_bytes())
     else:
@@ -364,7 +366,7 @@ def test_the_app_shows_one_error_box_and_finishes(limited, name, how, shown):
     message = shown(at.error[0].value)
     assert re.search(attack.refusal, message), message
     _check(outcome, attack, message)
-    assert list(at.session_state["included"]) == models_before
+    assert at.session_state["source"].model_names == models_before
     limited.assert_untouched(ignore_cache=True)
 
 

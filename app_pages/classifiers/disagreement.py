@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from dashboard import keys as K
-from dashboard.state import evaluate, sync_url
+from dashboard.actions import current, evaluate, set_view, view
 from dashboard.text import literal
-from dashboard.ui import image_columns, percent, require_data, setup_page, text_column, user_errors
+from dashboard.ui import image_columns, percent, text_column, user_errors
+from dashboard.view import example_name, example_row
 from ensemble_core import figures
 from ensemble_core.explore import (
     EXAMPLE_FILTERS,
@@ -19,20 +19,11 @@ from ensemble_core.io import label_key
 #: Rows shown in the table; the filters narrow it down.
 MAX_ROWS = 2000
 
-loaded = require_data(
-    setup_page(
-        "Disagreement",
-        "Every example the models do not all agree on, most contested first. Filter them, pick one, "
-        "and see what each model and the ensemble said.",
-        icon=":material/call_split:",
-    )
-)
-ss = st.session_state
+loaded = current()
 result = None
 with user_errors():
     result = evaluate(loaded)
 if result is None:
-    sync_url(loaded)
     st.stop()
 
 ev, pset = loaded.evaluator, loaded.pset
@@ -71,12 +62,12 @@ with user_errors():
     )
     picked = event.selection.rows
     if picked:
-        ss[K.EXAMPLE] = int(shown.index[picked[0]])
-    elif ss.get(K.EXAMPLE) is None and len(shown):
-        ss[K.EXAMPLE] = int(shown.index[0])
+        set_view(example=example_name(pset, int(shown.index[picked[0]])))
+    elif view().example is None and len(shown):
+        set_view(example=example_name(pset, int(shown.index[0])))
 
-row = ss.get(K.EXAMPLE)
-if row is not None and row < pset.n_samples:
+row = example_row(loaded.full.pset, view().example)
+if row is not None:
     st.subheader("The example", divider="gray")
     label = pset.ids[row] if pset.ids is not None else f"row {row + 1}"
     y_i = int(pset.y_true[row])
@@ -111,5 +102,3 @@ with st.expander("Overview: every example at once", icon=":material/scatter_plot
     )
     st.caption("Bottom right: the ensemble is unsure although most models are right. "
                "Red points on the right are the ensemble's breaks; blue points on the left its rescues.")
-
-sync_url(loaded)

@@ -2,24 +2,15 @@
 
 import streamlit as st
 
-from dashboard.state import sync_url
-from dashboard.ui import require_data, setup_page
+from dashboard.actions import current
 from ensemble_core import figures
 from ensemble_core.explore import pair_table
 
-loaded = require_data(
-    setup_page(
-        "Diversity",
-        "An ensemble helps only where its models make different mistakes. These model-by-model maps "
-        "show how alike the models are; the table shows which pairs gain most from being combined.",
-        icon=":material/grid_view:",
-    )
-)
+loaded = current()
 pset = loaded.pset
 if pset.n_models < 2:
     st.info("Diversity needs at least two models in the ensemble; include more on Data & models.",
             icon=":material/info:")
-    sync_url(loaded)
     st.stop()
 
 div = loaded.diversity()
@@ -60,4 +51,3 @@ st.dataframe(
         "double_fault": st.column_config.NumberColumn("double fault", format="%.3f"),
     },
 )
-sync_url(loaded)

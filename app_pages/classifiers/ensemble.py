@@ -6,17 +6,8 @@ from functools import partial
 import streamlit as st
 
 from dashboard import keys as K
-from dashboard.state import (
-    WEIGHT_MAX,
-    WEIGHT_STEP,
-    cached_calibration,
-    current,
-    evaluate,
-    mirror,
-    set_view,
-    sync_url,
-    weight_key,
-)
+from dashboard.actions import current, evaluate, mirror, set_view, view, weight_key
+from dashboard.caches import cached_calibration
 from dashboard.text import literal
 from dashboard.tuning import (
     apply_requested_suggestion,
@@ -25,17 +16,9 @@ from dashboard.tuning import (
     suggest_controls,
     suggestion_panel,
 )
-from dashboard.ui import (
-    percent,
-    refresh_sidebar_if_stale,
-    require_data,
-    setup_page,
-    signed_points,
-    text_column,
-    user_errors,
-)
+from dashboard.ui import fragment, percent, refresh_sidebar_if_stale, signed_points, text_column, user_errors
+from dashboard.view import WEIGHT_MAX, WEIGHT_STEP, Cell
 from ensemble_core import figures
-from ensemble_core.combine import STRATEGIES
 from ensemble_core.explore import (
     STRATEGY_LABELS,
     cell_examples,
@@ -44,34 +27,18 @@ from ensemble_core.explore import (
     formula_latex,
 )
 from ensemble_core.io import label_key
-from ensemble_core.stacking import META_LEARNERS
+from ensemble_core.registry import META_LEARNER_SPECS, STRATEGIES, strategy
 
-STRATEGY_HELP = {
-    "hard": "Each model votes for its top class; the weights count the votes.",
-    "soft": "The weighted average of the models' probabilities.",
-    "geometric": "The weighted average of log-probabilities (a product of probabilities), renormalised: "
-    "a model that is sure a class is impossible can veto it.",
-    "stacking": "A meta-learner learns how to combine the models' probabilities; every number is out-of-fold.",
-}
-META_LABELS = {"logistic": "Logistic regression", "gbm": "Gradient boosting", "mlp": "Small neural network (MLP)"}
-
-loaded = require_data(
-    setup_page(
-        "Ensemble",
-        "Choose how the models are combined and how much each one counts; the metrics, confusion "
-        "matrices and formula follow every move.",
-        icon=":material/tune:",
-    )
-)
+META_LABELS = {spec.name: spec.label for spec in META_LEARNER_SPECS}
 ss = st.session_state
 
 
-def _copy(widget_key: str, canonical_key: str) -> None:
-    ss[canonical_key] = ss[widget_key]
+def _copy(widget_key: str, field: str) -> None:
+    set_view(**{field: ss[widget_key]})
 
 
 def _copy_weight(name: str) -> None:
-    ss[K.WEIGHTS] = {**ss[K.WEIGHTS], name: float(ss[weight_key(name)])}
+    set_view(weights={name: float(ss[weight_key(name)])})
 
 
 def _equal_weights(names: tuple[str, ...]) -> None:
@@ -80,37 +47,38 @@ def _equal_weights(names: tuple[str, ...]) -> None:
 
 def _reset() -> None:
     start = ss[K.START_VIEW]
-    set_view(strategy=start["strategy"], meta=start["meta"], calibrated=start["calibrated"],
-             weights={n: start["weights"].get(n, 1.0) for n in ss[K.WEIGHTS]})
+    set_view(strategy=start.strategy, meta=start.meta, calibrated=start.calibrated,
+             weights={n: start.weight(n) for n, _ in view().weights})
 
 
 def _on_cell_click(chart: str) -> None:
-    points = ss[f"cm::{chart}"].selection.points
-    ss["cell"] = (chart, *map(int, points[0]["customdata"])) if points else None
+    points = ss[K.WIDGET_CELL_PREFIX + chart].selection.points
+    set_view(cell=Cell(chart, *map(int, points[0]["customdata"])) if points else None)
 
 
-@st.fragment
+@fragment
 def ensemble_view() -> None:
     """Everything the weights drive: a slider move reruns only this."""
     apply_requested_suggestion(current())
     loaded = current()
     refresh_sidebar_if_stale(loaded)
     names = loaded.pset.names
-    stacking = ss[K.STRATEGY] == "stacking"
+    chosen = view()
+    stacking = not chosen.uses_weights
     controls, results = st.columns([1.25, 2.4], gap="large")
     with controls:
-        mirror(K.WIDGET_STRATEGY, ss[K.STRATEGY])
+        mirror(K.WIDGET_STRATEGY, chosen.strategy)
         st.radio("Strategy", STRATEGIES, format_func=STRATEGY_LABELS.get, key=K.WIDGET_STRATEGY,
-                 on_change=_copy, args=(K.WIDGET_STRATEGY, K.STRATEGY), horizontal=True,
+                 on_change=_copy, args=(K.WIDGET_STRATEGY, "strategy"), horizontal=True,
                  captions=None)
-        st.caption(STRATEGY_HELP[ss[K.STRATEGY]])
+        st.caption(strategy(chosen.strategy).help)
         if stacking:
-            mirror(K.WIDGET_META, ss[K.META])
-            st.selectbox("Meta-learner", META_LEARNERS, format_func=META_LABELS.get, key=K.WIDGET_META,
-                         on_change=_copy, args=(K.WIDGET_META, K.META))
-        mirror(K.WIDGET_CALIBRATED, bool(ss[K.CALIBRATED]))
+            mirror(K.WIDGET_META, chosen.meta)
+            st.selectbox("Meta-learner", list(META_LABELS), format_func=META_LABELS.get, key=K.WIDGET_META,
+                         on_change=_copy, args=(K.WIDGET_META, "meta"))
+        mirror(K.WIDGET_CALIBRATED, chosen.calibrated)
         st.toggle("Temperature-scaled members", key=K.WIDGET_CALIBRATED, on_change=_copy,
-                  args=(K.WIDGET_CALIBRATED, K.CALIBRATED),
+                  args=(K.WIDGET_CALIBRATED, "calibrated"),
                   help="Combine each model's probabilities after temperature scaling (one temperature per model, "
                   "cross-fitted: each example scaled with a temperature fitted without it). The predicted classes "
                   "of the models do not change; their confidence does.")
@@ -119,7 +87,7 @@ def ensemble_view() -> None:
             st.caption("Stacking ignores these weights: its meta-learner learns how much each model counts.")
         for name in names:
             key = weight_key(name)
-            mirror(key, round(float(ss[K.WEIGHTS][name]), 2))
+            mirror(key, round(chosen.weight(name), 2))
             st.slider(literal(name), 0.0, WEIGHT_MAX, step=WEIGHT_STEP, key=key, format="%.1f",
                       on_change=_copy_weight, args=(name,), disabled=stacking)
         left, right = st.columns(2)
@@ -134,7 +102,6 @@ def ensemble_view() -> None:
         with user_errors():
             result = evaluate(loaded)
         if result is None:
-            sync_url(loaded)
             return
         ev = loaded.evaluator
         m = result.metrics
@@ -163,7 +130,7 @@ def ensemble_view() -> None:
         for note in result.notes:
             st.info(literal(note[0].upper() + note[1:] + "."), icon=":material/info:")
         st.markdown("**The formula, with the current weights**")
-        st.latex(formula_latex(result.strategy, names, result.weights, meta=ss[K.META]))
+        st.latex(formula_latex(result.strategy, names, result.weights, meta=chosen.meta))
         if result.strategy == "geometric":
             st.caption("Z(x) renormalises the weighted product so the probabilities sum to 1.")
 
@@ -172,11 +139,11 @@ def ensemble_view() -> None:
 
     st.subheader("Confusion matrices", divider="gray")
     compare_options = list(names)
-    if ss.get(K.COMPARE) not in compare_options:
-        ss[K.COMPARE] = ev.best_name_
-    mirror(K.WIDGET_COMPARE, ss[K.COMPARE])
+    if chosen.compare not in compare_options:
+        set_view(compare=ev.best_name_)
+    mirror(K.WIDGET_COMPARE, view().compare)
     compare = st.columns(3)[0].selectbox("Compare the ensemble with", compare_options, key=K.WIDGET_COMPARE,
-                           on_change=_copy, args=(K.WIDGET_COMPARE, K.COMPARE))
+                           on_change=_copy, args=(K.WIDGET_COMPARE, "compare"))
     model_cm = ev.model_metrics_[compare].confusion_matrix
     classes = loaded.pset.classes
     charts = {
@@ -186,13 +153,13 @@ def ensemble_view() -> None:
                                                title=f"Ensemble − {compare}", difference=True),
     }
     for column, (chart, fig) in zip(st.columns(3), charts.items()):
-        column.plotly_chart(fig, key=f"cm::{chart}", on_select=partial(_on_cell_click, chart),
+        column.plotly_chart(fig, key=K.WIDGET_CELL_PREFIX + chart, on_select=partial(_on_cell_click, chart),
                             selection_mode="points", width="stretch", config={"displayModeBar": False})
     st.caption("Rows are true classes, columns predicted ones. In the difference, red cells are counts the "
                "ensemble has more of than the model, blue ones fewer. Click a cell to list its examples.")
-    cell = ss.get("cell")
+    cell = chosen.cell
     if cell is not None:
-        chart, true_i, pred_i = cell
+        chart, true_i, pred_i = cell.chart, cell.true, cell.pred
         by = {"ensemble": "ensemble", "model": "model", "difference": "either"}[chart]
         table = cell_examples(ev, result, true_i, pred_i, model=compare, by=by, text_column=text_column(loaded))
         who = {"ensemble": "the ensemble", "model": compare, "difference": f"the ensemble or {compare}"}[chart]
@@ -204,7 +171,8 @@ def ensemble_view() -> None:
 
     st.subheader("Share and export", divider="gray")
     st.caption("The address bar holds this view (data, strategy, weights, models): copy it to share the view.")
-    config = ensemble_config(result.strategy, names, ss[K.WEIGHTS], meta=ss[K.META], excluded=loaded.excluded)
+    config = ensemble_config(result.strategy, names, dict(chosen.weights), meta=chosen.meta,
+                             excluded=loaded.excluded)
     if loaded.calibrated:
         raw = loaded.as_loaded
         temperatures = cached_calibration(raw.key, raw.full.pset).temperatures
@@ -218,7 +186,6 @@ def ensemble_view() -> None:
         file_name=f"ensemble-{result.strategy}-predictions.csv", mime="text/csv",
         icon=":material/download:", on_click="ignore",
     )
-    sync_url(loaded)
 
 
 ensemble_view()

@@ -4,31 +4,29 @@ choose the ensemble's members."""
 import streamlit as st
 
 from dashboard import keys as K
-from dashboard.state import (
+from dashboard.actions import (
     add_uploaded_predictions,
+    current,
     load_folder,
     load_uploads,
     mirror,
     score_models,
     set_view,
-    sync_url,
     upload_key,
 )
+from dashboard.sources import UPLOAD_TYPES
 from dashboard.text import literal
 from dashboard.tuning import reliability_panel
-from dashboard.ui import local_root_note, setup_page
+from dashboard.ui import local_root_note
 from ensemble_core import figures
 from ensemble_core.explore import model_table, model_warnings
 from ensemble_core.metrics import calibration_curve
+from ensemble_core.registry import LOADER_SPECS
 
-UPLOAD_TYPES = ["csv", "gz", "parquet", "pq"]
+#: Model files an upload may be: those that cannot run code when loaded.
+MODEL_UPLOAD_TYPES = [suffix.lstrip(".") for spec in LOADER_SPECS if not spec.needs_trust for suffix in spec.suffixes]
 
-loaded = setup_page(
-    "Data & models",
-    "Load a labelled dataset and one prediction file per model, check how good and how well calibrated "
-    "each model is, and choose which models join the ensemble.",
-    icon=":material/upload_file:",
-)
+loaded = current()
 
 st.header("Load data", divider="gray")
 upload_tab, add_tab, score_tab, disk_tab, format_tab = st.tabs(
@@ -70,7 +68,7 @@ with score_tab:
     local_root_note()
     columns = [] if loaded is None else list(loaded.full.pset.content.columns)
     with st.form("score_form", border=False):
-        model_files = st.file_uploader("Model files", type=["skops", "onnx"], accept_multiple_files=True,
+        model_files = st.file_uploader("Model files", type=MODEL_UPLOAD_TYPES, accept_multiple_files=True,
                                        key=upload_key("up_models"))
         model_path = st.text_input("Or a model on this machine (file or transformers directory)",
                                    key=upload_key("path_model"))
@@ -120,7 +118,6 @@ the file, column and row.
 st.header("Models", divider="gray")
 if loaded is None:
     st.info("Load data above, or pick a demo on the Start page.", icon=":material/info:")
-    sync_url(None)
     st.stop()
 
 full = loaded.as_loaded.full
@@ -154,7 +151,7 @@ for warning in model_warnings(full):
 def _on_members_change() -> None:
     chosen = st.session_state[K.WIDGET_INCLUDED]
     if chosen:
-        set_view(included=[n for n in pset.names if n in chosen])
+        set_view(off=tuple(n for n in pset.names if n not in chosen))
 
 
 mirror(K.WIDGET_INCLUDED, list(loaded.pset.names))
@@ -183,5 +180,3 @@ with st.expander("Calibration of each model", icon=":material/show_chart:"):
                             help="Fit one temperature per model, cross-fitted, and compare its reliability "
                             "diagram and ECE before and after."):
         reliability_panel(loaded, widget_key="w_reliability_data", included_only=False)
-
-sync_url(loaded)

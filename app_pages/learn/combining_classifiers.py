@@ -3,22 +3,17 @@
 import numpy as np
 import streamlit as st
 
-from dashboard.state import set_view, sync_url
+from dashboard.actions import current, set_view
+from dashboard.navigation import ENSEMBLE
 from dashboard.text import literal
-from dashboard.ui import page_link, percent, require_data, setup_page, signed_points, user_errors
+from dashboard.ui import page_link, percent, signed_points, user_errors
 from ensemble_core import figures
+from ensemble_core.registry import strategy
 
 #: Above this many examples, stacking is fitted only when asked (it takes a while).
 STACKING_AUTO_LIMIT = 20_000
 
-loaded = require_data(
-    setup_page(
-        "Learn",
-        "Six short steps through the ways to combine classifiers, with numbers from the data loaded now. "
-        "Each step's button sets the live controls, so the Ensemble page shows exactly that step.",
-        icon=":material/school:",
-    )
-)
+loaded = current()
 ev, pset = loaded.evaluator, loaded.pset
 names = pset.names
 equal = {n: 1.0 for n in names}
@@ -29,6 +24,15 @@ weakest = min(names, key=acc.get)
 def step(number: int, title: str) -> st.delta_generator.DeltaGenerator:
     box = st.container(border=True)
     box.subheader(f"{number} · {title}")
+    return box
+
+
+def strategy_step(number: int, name: str, tagline: str) -> st.delta_generator.DeltaGenerator:
+    """A step about one strategy: its label, help and formula as the registry declares them."""
+    spec = strategy(name)
+    box = step(number, f"{spec.label}: {tagline}")
+    box.markdown(spec.help)
+    box.latex(spec.formula)
     return box
 
 
@@ -62,18 +66,18 @@ with user_errors():
                                                    oracle=ev.oracle_accuracy_),
                      width="stretch", config={"displayModeBar": False})
 
-    box = step(2, "Hard voting: one model, one vote")
+    box = strategy_step(2, "hard", "one model, one vote")
     box.markdown(
-        "Each model names its top class; the class with most votes wins (a tie goes to the class that sorts "
-        "first). It ignores how sure each model is: a 51 % guess counts as much as a 99 % certainty."
+        "The class with most votes wins (a tie goes to the class that sorts first). It ignores how sure "
+        "each model is: a 51 % guess counts as much as a 99 % certainty."
     )
     outcome(box, hard, "Hard vote accuracy")
     try_button(box, "Set the controls: hard vote, equal weights", "learn_hard", strategy="hard", weights=equal)
 
-    box = step(3, "Soft averaging: confidence counts")
+    box = strategy_step(3, "soft", "confidence counts")
     change = soft.metrics.accuracy - hard.metrics.accuracy
     box.markdown(
-        "Average the models' probabilities and take the top class. A model that is sure can outvote two that "
+        "The top class of the average wins. A model that is sure can outvote two that "
         f"hesitate. Here that changes accuracy by {signed_points(change)} against hard voting. Averaging also "
         "gives probabilities, so it has a log loss "
         f"({soft.metrics.log_loss:.3f}); a badly calibrated member can pull it off course."
@@ -97,20 +101,20 @@ with user_errors():
     else:
         box.markdown("With one model there is nothing to weigh; include more on Data & models.")
 
-    box = step(5, "Geometric mean: a model can veto")
+    box = strategy_step(5, "geometric", "a model can veto")
     box.markdown(
-        "Multiply the probabilities (average their logarithms) and renormalise. A class that any model "
-        "thinks nearly impossible stays unlikely, so the ensemble is more cautious than the plain average. "
+        "A class that any model thinks nearly impossible stays unlikely, so the ensemble is more cautious "
+        "than the plain average. "
         f"Here: {signed_points(geo.metrics.accuracy - soft.metrics.accuracy)} against soft averaging."
     )
     outcome(box, geo, "Geometric mean accuracy")
     try_button(box, "Set the controls: geometric mean, equal weights", "learn_geo", strategy="geometric",
                weights=equal)
 
-    box = step(6, "Stacking: learn how to combine")
+    box = strategy_step(6, "stacking", "learn how to combine")
     box.markdown(
-        "A second model — the *meta-learner* — takes every model's probabilities as input and learns "
-        "which model to trust for which class. It must never be scored on the examples it learned from, so "
+        "The *meta-learner* takes every model's probabilities as input and learns which model to trust "
+        "for which class. It must never be scored on the examples it learned from, so "
         "the examples are split into 5 folds and each fold is predicted by a meta-learner fitted on the other "
         "four: every number below is **out-of-fold**. Stacking ignores the weight sliders."
     )
@@ -136,6 +140,4 @@ with user_errors():
                        "gain over best": st.column_config.NumberColumn(format="%+.4f"),
                        "log loss": st.column_config.NumberColumn(format="%.4f")},
     )
-    page_link("pages/2_Ensemble.py", "Open the Ensemble page with the controls you set", ":material/tune:")
-
-sync_url(loaded)
+    page_link(ENSEMBLE, "Open the Ensemble page with the controls you set")
