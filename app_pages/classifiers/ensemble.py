@@ -155,8 +155,9 @@ def ensemble_view() -> None:
     for column, (chart, fig) in zip(st.columns(3), charts.items()):
         column.plotly_chart(fig, key=K.WIDGET_CELL_PREFIX + chart, on_select=partial(_on_cell_click, chart),
                             selection_mode="points", width="stretch", config={"displayModeBar": False})
-    st.caption("Rows are true classes, columns predicted ones. In the difference, red cells are counts the "
-               "ensemble has more of than the model, blue ones fewer. Click a cell to list its examples.")
+    st.caption("Rows are true classes, columns predicted ones. In the difference, blue is good news (more right "
+               "answers on the diagonal, fewer mistakes off it) and red is bad news; the numbers are the change in "
+               "counts. Click a cell to list its examples.")
     cell = chosen.cell
     if cell is not None:
         chart, true_i, pred_i = cell.chart, cell.true, cell.pred
