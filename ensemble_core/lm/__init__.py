@@ -1,0 +1,32 @@
+"""Language-model fusion: combine causal language models' next-token distributions.
+
+The family's seams: :mod:`.loading` (local causal LM directories, safely; one shared
+vocabulary), :mod:`.scoring` (teacher-forced next-token distributions, sliding windows),
+:mod:`.pools` (linear and log-linear pools and their metrics, pure NumPy),
+:mod:`.weights` (pool weights fitted on a tune split) and :mod:`.cli` (``ensemble-explorer
+lm``). Names are imported on first use, so that the command line's ``--help`` loads
+neither NumPy nor torch.
+"""
+
+from .._lazy import lazy_exports
+
+_EXPORTS = {
+    "CausalLM": ".loading",
+    "load_causal_lm": ".loading",
+    "load_causal_lms": ".loading",
+    "check_same_vocabulary": ".loading",
+    "vocabulary_hash": ".loading",
+    "LMScores": ".scoring",
+    "read_documents": ".scoring",
+    "score_models": ".scoring",
+    "LMMetrics": ".pools",
+    "FusionResult": ".pools",
+    "evaluate_fusion": ".pools",
+    "fuse": ".pools",
+    "linear_pool": ".pools",
+    "log_linear_pool": ".pools",
+    "lm_metrics": ".pools",
+    "token_nll": ".pools",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -1,0 +1,52 @@
+"""Tiny GPT-2 language models trained once per test session on the demo's review text.
+
+Two models share one byte-level BPE tokenizer (fusable): one trained on fresh reviews,
+one on rotten ones, with different seeds. A third has its own tokenizer (not fusable).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+REVIEWS = Path(__file__).resolve().parents[2] / "demo_data" / "sentiment" / "train.csv"
+#: Few steps: the tests need real, differing models, not good ones (about 2 s each).
+STEPS = 40
+
+
+@pytest.fixture(scope="session")
+def reviews() -> pd.DataFrame:
+    return pd.read_csv(REVIEWS).head(2000)
+
+
+@pytest.fixture(scope="session")
+def lm_dirs(tmp_path_factory, reviews) -> dict[str, Path]:
+    """``fresh`` and ``rotten`` (one tokenizer) and ``other`` (another tokenizer)."""
+    import torch
+
+    from ensemble_core.lm._tiny import build_model, train_tokenizer
+
+    root = tmp_path_factory.mktemp("lms")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # the machine is shared; the models are too small to gain from more
+    try:
+        tokenizer = train_tokenizer(reviews["text"], vocab_size=500)
+        dirs = {}
+        for seed, label in enumerate(("fresh", "rotten")):
+            texts = reviews.loc[reviews["label"] == label, "text"]
+            dirs[label] = build_model(root / label, tokenizer, texts, seed=seed, steps=STEPS)
+        other = train_tokenizer(reviews["text"], vocab_size=450)
+        dirs["other"] = build_model(root / "other", other, reviews["text"], seed=2, steps=5)
+    finally:
+        torch.set_num_threads(threads)
+    return dirs
+
+
+@pytest.fixture(scope="session")
+def lms(lm_dirs):
+    """The fresh and rotten models, loaded."""
+    from ensemble_core.lm import load_causal_lms
+
+    return load_causal_lms([lm_dirs["fresh"], lm_dirs["rotten"]])
