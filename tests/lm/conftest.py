@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 REVIEWS = Path(__file__).resolve().parents[2] / "demo_data" / "sentiment" / "train.csv"
-#: Few steps: the tests need real, differing models, not good ones (about 2 s each).
-STEPS = 40
+#: Few steps: the tests need real, differing models, not good ones (about 1.5 s each).
+STEPS = 30
 
 
 @pytest.fixture(scope="session")
@@ -36,7 +36,7 @@ def lm_dirs(tmp_path_factory, reviews) -> dict[str, Path]:
         dirs = {}
         for seed, label in enumerate(("fresh", "rotten")):
             texts = reviews.loc[reviews["label"] == label, "text"]
-            dirs[label] = build_model(root / label, tokenizer, texts, seed=seed, steps=STEPS)
+            dirs[label] = build_model(root / label, tokenizer, texts, seed=seed, steps=STEPS, batch_size=8)
         other = train_tokenizer(reviews["text"], vocab_size=450)
         dirs["other"] = build_model(root / "other", other, reviews["text"], seed=2, steps=5)
     finally:
