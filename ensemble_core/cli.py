@@ -111,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--out", required=True, help="where to write the stacked predictions")
     ap.set_defaults(handler=_apply)
     _add_model_commands(sub)
+    from .lm.cli import add_lm_command  # the language-model family: torch and NumPy load only when it runs
+
+    add_lm_command(sub)
     return parser
 
 

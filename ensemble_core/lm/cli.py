@@ -1,0 +1,106 @@
+"""``ensemble-explorer lm``: language-model fusion on the command line.
+
+``lm evaluate`` scores an evaluation text with each causal LM, fuses them with a pool and
+prints each model's and the fusion's perplexity, bits per byte and top-1 accuracy.
+This module imports only the standard library and the registry at the top, so that
+registering the command (and ``--help``) loads neither NumPy nor torch.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from .._validation import EnsembleInputError
+from ..registry import LM_POOL_SPECS, LM_POOLS
+
+
+def add_lm_command(sub) -> None:
+    """Register ``lm`` (with ``lm evaluate``) on the main parser's subcommands."""
+    from ..cli import _weights
+
+    lm = sub.add_parser("lm", help="fuse causal language models: perplexity, bits per byte, accuracy",
+                        description="Language-model fusion: combine the next-token distributions of causal LMs.")
+    commands = lm.add_subparsers(dest="lm_command", required=True)
+    ev = commands.add_parser(
+        "evaluate", help="score a text with each model and with their fusion",
+        description="Score an evaluation text with each causal LM directory (safetensors, local files only, "
+        "one shared tokenizer) and with their fusion; print perplexity, bits per byte and next-token top-1 "
+        "accuracy (teacher forcing) for each.",
+    )
+    ev.add_argument("--model", action="append", required=True, metavar="DIR",
+                    help="a causal LM directory (config.json, model.safetensors, tokenizer); repeat for each model")
+    ev.add_argument("--names", nargs="+", help="model names (default: each directory's name)")
+    ev.add_argument("--text", required=True, metavar="FILE",
+                    help="evaluation text: .txt (one document per line) or CSV/Parquet with a text column")
+    ev.add_argument("--column", "--text-column", dest="column", help="the CSV/Parquet text column (default: 'text')")
+    ev.add_argument("--weights", type=_weights,
+                    help="one per model, in order (1,2) or by name (fresh=3,rotten=1); default: equal")
+    ev.add_argument("--pool", choices=LM_POOLS, default="linear",
+                    help=", ".join(f"{s.name}: {s.label.lower()}" for s in LM_POOL_SPECS) + " (default: linear)")
+    ev.add_argument("--stride", type=int,
+                    help="tokens a window moves on documents longer than a model's context (default: half the context)")
+    ev.add_argument("--max-tokens", type=int, help="score at most this many tokens (documents in order)")
+    ev.add_argument("--json", action="store_true", help="print one JSON object")
+    ev.set_defaults(handler=_evaluate)
+
+
+def _evaluate(args) -> int:
+    from tqdm import tqdm
+    from transformers.utils import logging as transformers_logging
+
+    from ..config import weights_by_name
+    from .loading import load_causal_lms
+    from .pools import evaluate_fusion
+    from .scoring import read_documents, score_models
+
+    documents = read_documents(args.text, column=args.column)
+    transformers_logging.disable_progress_bar()  # a bar per model load; the scoring bars are ours
+    models = load_causal_lms(args.model, args.names)
+    names = [m.name for m in models]
+    weights = args.weights
+    if isinstance(weights, dict):
+        weights = weights_by_name(weights, names)
+    if weights is not None and len(weights) != len(models):
+        raise EnsembleInputError(f"--weights: got {len(weights)} weights for {len(models)} models")
+    bars: dict[str, tqdm] = {}
+
+    def progress(name: str, done: int, total: int) -> None:
+        bar = bars.setdefault(name, tqdm(total=total, desc=name, unit="windows", file=sys.stderr, disable=None))
+        bar.update(done - bar.n)
+
+    try:
+        scores = score_models(models, documents, stride=args.stride, max_tokens=args.max_tokens, progress=progress)
+    finally:
+        for bar in bars.values():
+            bar.close()
+    result = evaluate_fusion(scores, weights, args.pool)
+    report = {
+        **result.to_dict(),
+        "names": names,
+        "documents": scores.n_documents,
+        "strides": dict(zip(names, scores.strides)),
+        "contexts": {m.name: m.context for m in models},
+        "seconds": dict(zip(names, scores.seconds)),
+    }
+    if args.json:
+        print(json.dumps(report, allow_nan=False))
+    else:
+        _print_table(report)
+    return 0
+
+
+def _print_table(report: dict) -> None:
+    names = report["names"]
+    fused = f"FUSED ({report['pool']})"
+    width = max(len(fused), *(len(n) for n in names))
+    strides = ", ".join(f"{n} {report['strides'][n]}/{report['contexts'][n]}" for n in names)
+    print(f"{report['documents']:,} documents, {report['tokens']:,} tokens, {report['bytes']:,} bytes; "
+          f"stride/context: {strides}")
+    print(f"{'':{width}}  weight  perplexity  bits/byte  accuracy")
+    rows = [(fused, None, report)] + [(n, w, report["models"][n]) for n, w in zip(names, report["weights"])]
+    for name, weight, m in rows:
+        shown = "" if weight is None else f"{weight:.3f}"
+        print(f"{name:{width}}  {shown:>6}  {m['perplexity']:>10.4f}  {m['bits_per_byte']:>9.4f}  {m['accuracy']:>8.4f}")
+    per_k = ", ".join(f"{n} {1000 * s / report['tokens']:.3f} s" for n, s in report["seconds"].items())
+    print(f"scoring time per 1,000 tokens: {per_k}")
