@@ -27,6 +27,11 @@ _EXPORTS = {
     "log_linear_pool": ".pools",
     "lm_metrics": ".pools",
     "token_nll": ".pools",
+    "EMFit": ".weights",
+    "LMWeightSuggestion": ".weights",
+    "em_mixture_weights": ".weights",
+    "log_linear_weights": ".weights",
+    "suggest_lm_weights": ".weights",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -17,7 +17,8 @@ from ..registry import LM_POOL_SPECS, LM_POOLS
 
 def add_lm_command(sub) -> None:
     """Register ``lm`` (with ``lm evaluate``) on the main parser's subcommands."""
-    from ..cli import _weights
+    from .._validation import MAX_SEED
+    from ..cli import _seed, _weights
 
     lm = sub.add_parser("lm", help="fuse causal language models: perplexity, bits per byte, accuracy",
                         description="Language-model fusion: combine the next-token distributions of causal LMs.")
@@ -41,6 +42,13 @@ def add_lm_command(sub) -> None:
     ev.add_argument("--stride", type=int,
                     help="tokens a window moves on documents longer than a model's context (default: half the context)")
     ev.add_argument("--max-tokens", type=int, help="score at most this many tokens (documents in order)")
+    ev.add_argument("--optimize", action="store_true",
+                    help="also fit the pool's weights on a random part of the documents (EM for linear, least NLL "
+                    "for log-linear) and report them on the rest against equal weights and each model alone")
+    ev.add_argument("--tune-fraction", type=float, default=0.5,
+                    help="with --optimize: the share of documents the weights are fitted on (default: 0.5)")
+    ev.add_argument("--seed", type=_seed, default=0,
+                    help=f"with --optimize: which documents are tune documents (0 to {MAX_SEED}; default: 0)")
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.set_defaults(handler=_evaluate)
 
@@ -53,8 +61,11 @@ def _evaluate(args) -> int:
     from .loading import load_causal_lms
     from .pools import evaluate_fusion
     from .scoring import read_documents, score_models
+    from .weights import split_documents, suggest_lm_weights
 
     documents = read_documents(args.text, column=args.column)
+    if args.optimize:
+        split_documents(len(documents), args.tune_fraction, args.seed)  # a bad split is refused before scoring
     transformers_logging.disable_progress_bar()  # a bar per model load; the scoring bars are ours
     models = load_causal_lms(args.model, args.names)
     names = [m.name for m in models]
@@ -83,6 +94,10 @@ def _evaluate(args) -> int:
         "contexts": {m.name: m.context for m in models},
         "seconds": dict(zip(names, scores.seconds)),
     }
+    if args.optimize:
+        report["suggestion"] = suggest_lm_weights(
+            scores, args.pool, tune_fraction=args.tune_fraction, seed=args.seed
+        ).to_dict()
     if args.json:
         print(json.dumps(report, allow_nan=False))
     else:
@@ -104,3 +119,17 @@ def _print_table(report: dict) -> None:
         print(f"{name:{width}}  {shown:>6}  {m['perplexity']:>10.4f}  {m['bits_per_byte']:>9.4f}  {m['accuracy']:>8.4f}")
     per_k = ", ".join(f"{n} {1000 * s / report['tokens']:.3f} s" for n, s in report["seconds"].items())
     print(f"scoring time per 1,000 tokens: {per_k}")
+    if "suggestion" in report:
+        _print_suggestion(report["suggestion"])
+
+
+def _print_suggestion(s: dict) -> None:
+    how = "EM" if s["pool"] == "linear" else "least NLL"
+    print(f"\nsuggested {s['pool']}-pool weights ({how} on {s['tune_documents']} tune documents): "
+          + ", ".join(f"{k}={v:.3f}" for k, v in s["weights"].items()))
+    print(f"held out: the other {s['heldout_documents']} documents, {s['heldout']['tokens']:,} tokens")
+    print(f"  {'':<34} {'perplexity':>10}  {'bits/byte':>9}  {'accuracy':>8}")
+    best = s["best_single"]
+    for label, m in [("suggested weights", s["heldout"]), ("equal weights", s["uniform"]),
+                     (f"best single ({best['name']})", best), ("(tune documents, optimistic)", s["tune"])]:
+        print(f"  {label:<34} {m['perplexity']:>10.4f}  {m['bits_per_byte']:>9.4f}  {m['accuracy']:>8.4f}")

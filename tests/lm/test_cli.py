@@ -101,3 +101,29 @@ def test_help_loads_neither_numpy_nor_torch(argv):
     proc = subprocess.run([sys.executable, "-c", _LOADED, *argv], capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_optimize_reports_held_out_evidence(capsys, lm_dirs, lms, eval_text):
+    from ensemble_core.lm.weights import suggest_lm_weights
+
+    assert main(_argv(lm_dirs, eval_text, "--optimize", "--tune-fraction", "0.4", "--seed", "7", "--json")) == 0
+    suggestion = json.loads(capsys.readouterr().out)["suggestion"]
+    expected = suggest_lm_weights(score_models(lms, read_documents(eval_text, column="review")), "linear",
+                                  tune_fraction=0.4, seed=7)
+    assert (suggestion["tune_documents"], suggestion["heldout_documents"]) == (16, 24)
+    assert suggestion["weights"] == pytest.approx(expected.weights)
+    assert suggestion["perplexity"] == pytest.approx(expected.heldout.perplexity, rel=1e-6)
+    assert suggestion["uniform"]["perplexity"] == pytest.approx(expected.uniform.perplexity, rel=1e-6)
+    assert suggestion["best_single"]["name"] == expected.best_single
+    assert main(_argv(lm_dirs, eval_text, "--optimize", "--pool", "log-linear", "--max-tokens", "400")) == 0
+    out = capsys.readouterr().out
+    assert "suggested log-linear-pool weights (least NLL on " in out and "  equal weights " in out
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--tune-fraction", "1"], "--tune-fraction must be between 0 and 1"),
+    (["--seed", "-1"], "must be a whole number from 0"),
+])
+def test_bad_optimize_flags_are_one_line(capsys, lm_dirs, eval_text, flags, message):
+    assert main(_argv(lm_dirs, eval_text, "--optimize", *flags)) == 2
+    assert message in capsys.readouterr().err
