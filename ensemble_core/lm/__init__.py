@@ -3,9 +3,10 @@
 The family's seams: :mod:`.loading` (local causal LM directories, safely; one shared
 vocabulary), :mod:`.scoring` (teacher-forced next-token distributions, sliding windows),
 :mod:`.pools` (linear and log-linear pools and their metrics, pure NumPy),
-:mod:`.weights` (pool weights fitted on a tune split) and :mod:`.cli` (``ensemble-explorer
-lm``). Names are imported on first use, so that the command line's ``--help`` loads
-neither NumPy nor torch.
+:mod:`.weights` (pool weights fitted on a tune split), :mod:`.landscape` (metrics over a
+grid of weights), :mod:`.disagreement` (token by token), :mod:`.figures` (plotly, no
+Streamlit) and :mod:`.cli` (``ensemble-explorer lm``). Names are imported on first use,
+so that the command line's ``--help`` loads neither NumPy nor torch.
 """
 
 from .._lazy import lazy_exports
@@ -32,6 +33,10 @@ _EXPORTS = {
     "em_mixture_weights": ".weights",
     "log_linear_weights": ".weights",
     "suggest_lm_weights": ".weights",
+    "LMLandscape": ".landscape",
+    "weight_landscape": ".landscape",
+    "TokenComparison": ".disagreement",
+    "token_comparison": ".disagreement",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -50,3 +51,14 @@ def lms(lm_dirs):
     from ensemble_core.lm import load_causal_lms
 
     return load_causal_lms([lm_dirs["fresh"], lm_dirs["rotten"]])
+
+
+def random_scores(n_models: int, n_tokens: int = 60, vocab: int = 9, seed: int = 0):
+    """An ``LMScores`` of random distributions over a small vocabulary: two documents, no model run."""
+    from ensemble_core.lm.pools import log_softmax
+    from ensemble_core.lm.scoring import LMScores
+
+    rng = np.random.default_rng(seed)
+    log_probs = log_softmax(rng.normal(scale=2, size=(n_models, n_tokens, vocab))).astype(np.float32)
+    return LMScores(tuple(f"m{i}" for i in range(n_models)), log_probs, rng.integers(0, vocab, n_tokens),
+                    np.array([0, 25, n_tokens]), np.array([80, 120]), (32,) * n_models, (0.0,) * n_models)
