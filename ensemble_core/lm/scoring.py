@@ -29,8 +29,12 @@ from .._validation import EnsembleInputError
 from ..models.base import GiB, SizeLimit, read_regular
 from .loading import CausalLM, check_same_vocabulary
 
-#: Windows per forward pass.
+#: Windows per forward pass, at most.
 BATCH_SIZE = 32
+#: The most bytes of float32 logits one forward pass may make (windows × width × vocabulary × 4):
+#: a full 1,024-token GPT-2 window (50,257 words) makes 206 MB, so GPT-2 runs one window at a
+#: time; the 64-token demo models (500 words) take the full batch.
+LOGITS_BUDGET = 256 << 20
 #: The most bytes of next-token distributions kept in memory (all models together).
 DISTRIBUTION_LIMIT = SizeLimit(2 * GiB, "ENSEMBLE_EXPLORER_MAX_LM_MB", "the models' next-token distributions")
 #: The largest .txt evaluation file read.
@@ -143,7 +147,9 @@ def tokenize_documents(tokenizer, documents: Sequence[str], *, max_tokens: int |
         raise EnsembleInputError(f"--max-tokens must be at least 1; got {max_tokens}")
     prefix = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else None
     fast = bool(getattr(tokenizer, "is_fast", False))
-    encoded = tokenizer(list(documents), add_special_tokens=False, return_offsets_mapping=fast)
+    # verbose=False: a document longer than the model's maximum is expected (windows score it),
+    # not the "will result in indexing errors" transformers would log.
+    encoded = tokenizer(list(documents), add_special_tokens=False, return_offsets_mapping=fast, verbose=False)
     ids_list, starts, n_bytes, budget = [], [0], [], max_tokens
     for d, ids in enumerate(encoded["input_ids"]):
         ids = ([prefix] if prefix is not None else []) + list(ids)
@@ -252,7 +258,8 @@ def score_model(
     stride : int, optional
         Tokens a window moves (:func:`windows`); default half the model's context.
     batch_size : int
-        Windows per forward pass; shorter ones are padded on the right (a causal model's
+        Windows per forward pass at most, fewer when their logits would pass
+        :data:`LOGITS_BUDGET`; shorter ones are padded on the right (a causal model's
         outputs at real tokens do not see the padding).
     out : ndarray of shape (n_tokens, vocab_size), float32, optional
         Where to write.
@@ -275,8 +282,8 @@ def score_model(
             jobs.append((end - begin, d, begin, first, end))
     jobs.sort(key=lambda job: job[0])  # similar lengths together: little padding
     pad = lm.tokenizer.pad_token_id if lm.tokenizer.pad_token_id is not None else 0
-    for start in range(0, len(jobs), batch_size):
-        batch = jobs[start : start + batch_size]
+    done = 0
+    for batch in _batches(jobs, batch_size, lm.vocab_size):
         width = batch[-1][0]
         ids = torch.full((len(batch), width), pad, dtype=torch.long)
         mask = torch.zeros((len(batch), width), dtype=torch.long)
@@ -290,9 +297,23 @@ def score_model(
             # Token j is predicted at position j - 1 of the document, j - 1 - begin of the window.
             rows = slice(text.doc_starts[d] + first - 1, text.doc_starts[d] + end - 1)
             out[rows] = log_p[row, first - 1 - begin : end - 1 - begin]
+        done += len(batch)
         if progress is not None:
-            progress(min(start + batch_size, len(jobs)), len(jobs))
+            progress(done, len(jobs))
     return out
+
+
+def _batches(jobs: list[tuple[int, ...]], batch_size: int, vocab_size: int):
+    """Consecutive runs of ``jobs`` (sorted by length, first) of at most ``batch_size`` windows
+    whose padded logits stay within :data:`LOGITS_BUDGET`; a window alone may pass it."""
+    start = 0
+    while start < len(jobs):
+        stop = start + 1
+        while (stop < len(jobs) and stop - start < batch_size
+               and (stop - start + 1) * jobs[stop][0] * vocab_size * 4 <= LOGITS_BUDGET):
+            stop += 1
+        yield jobs[start:stop]
+        start = stop
 
 
 @dataclass(frozen=True)

@@ -203,3 +203,43 @@ def test_bad_evaluation_text_is_one_line(tmp_path, name, content, column, messag
 def test_absent_text_file_is_refused(tmp_path):
     with pytest.raises(EnsembleInputError, match="no such file"):
         read_documents(tmp_path / "absent.txt")
+
+
+def test_batches_keep_the_logits_within_the_budget(lms, monkeypatch):
+    from ensemble_core.lm import scoring
+
+    jobs = [(n, 0, 0, 1, n) for n in (3, 5, 8, 8, 10, 20)]
+    monkeypatch.setattr(scoring, "LOGITS_BUDGET", 2 * 8 * 100 * 4)  # two windows of 8 tokens, vocabulary 100
+    assert [[j[0] for j in b] for b in scoring._batches(jobs, 32, 100)] == [[3, 5], [8, 8], [10], [20]]
+    assert [[j[0] for j in b] for b in scoring._batches(jobs, 1, 100)] == [[n] for n in (3, 5, 8, 8, 10, 20)]
+    # The numbers do not depend on how the windows are grouped.
+    text = tokenize_documents(lms[0].tokenizer, [SHORT, LONG, "Meh."])
+    unbounded = score_model(lms[0], text, stride=16)
+    monkeypatch.setattr(scoring, "LOGITS_BUDGET", 1)
+    np.testing.assert_allclose(score_model(lms[0], text, stride=16), unbounded, atol=2e-5)
+
+
+def test_without_a_bos_token_the_first_token_is_context_and_its_bytes_do_not_count(lms):
+    import copy
+
+    import torch
+
+    tok = copy.deepcopy(lms[0].tokenizer)
+    tok.bos_token = None
+    text = tokenize_documents(tok, [SHORT, "Meh."])
+    ids = tok(SHORT)["input_ids"]
+    assert not text.prefixed and text.n_tokens == len(ids) - 1 + len(tok("Meh.")["input_ids"]) - 1
+    first = tok.decode(ids[:1])
+    assert text.n_bytes[0] == len(SHORT.encode()) - len(first.encode())
+    log_p = score_model(lms[0], text)
+    with torch.no_grad():
+        loss = lms[0].model(input_ids=torch.tensor([ids]), labels=torch.tensor([ids])).loss.item()
+    start, stop = text.doc_starts[:2]
+    assert -log_p[np.arange(start, stop), text.targets[start:stop]].mean() == pytest.approx(loss, rel=1e-5)
+
+
+def test_long_documents_raise_no_tokenizer_warning(lms, monkeypatch, caplog):
+    monkeypatch.setattr(lms[0].tokenizer, "model_max_length", 10)
+    with caplog.at_level("WARNING"):
+        text = tokenize_documents(lms[0].tokenizer, [LONG])
+    assert text.n_tokens > 100 and "indexing errors" not in caplog.text
