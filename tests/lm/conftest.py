@@ -53,6 +53,15 @@ def lms(lm_dirs):
     return load_causal_lms([lm_dirs["fresh"], lm_dirs["rotten"]])
 
 
+@pytest.fixture(scope="session")
+def reference_models(lm_dirs) -> dict:
+    """The fresh and rotten networks loaded by transformers directly, on the CPU: the reference the
+    loaded models (on CUDA when torch sees it) are checked against."""
+    from transformers import AutoModelForCausalLM
+
+    return {name: AutoModelForCausalLM.from_pretrained(lm_dirs[name]).eval() for name in ("fresh", "rotten")}
+
+
 def random_scores(n_models: int, n_tokens: int = 60, vocab: int = 9, seed: int = 0):
     """An ``LMScores`` of random distributions over a small vocabulary: two documents, no model run."""
     from ensemble_core.lm.pools import log_softmax

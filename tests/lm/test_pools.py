@@ -111,7 +111,7 @@ def test_token_nll():
 
 
 @pytest.mark.parametrize("pool", ["linear", "log-linear"])
-def test_fusion_of_the_tiny_models_equals_transformers_run_directly(lms, pool):
+def test_fusion_of_the_tiny_models_equals_transformers_run_directly(lms, reference_models, pool):
     """Unequal weights and sliding windows: each model run in torch on the same windows, fused by hand."""
     import torch
 
@@ -127,7 +127,7 @@ def test_fusion_of_the_tiny_models_equals_transformers_run_directly(lms, pool):
         for begin, first, end in windows(len(ids), 64, stride):
             window = torch.tensor([ids[begin:end]])
             with torch.no_grad():
-                logs = [torch.log_softmax(m.model(window).logits[0].double(), -1) for m in lms]
+                logs = [torch.log_softmax(reference_models[m.name](window).logits[0].double(), -1) for m in lms]
             if pool == "linear":
                 fused = torch.log(weights[0] * logs[0].exp() + weights[1] * logs[1].exp())
             else:

@@ -27,14 +27,14 @@ def _target_log_probs(scores, model: int = 0) -> np.ndarray:
     return scores.log_probs[model, np.arange(scores.n_tokens), scores.targets]
 
 
-def test_mean_nll_of_a_short_document_is_the_models_own_loss(lms):
+def test_mean_nll_of_a_short_document_is_the_models_own_loss(lms, reference_models):
     import torch
 
     lm = lms[0]
     scores = score_models([lm], [SHORT])
     ids = torch.tensor([[lm.tokenizer.bos_token_id, *lm.tokenizer(SHORT)["input_ids"]]])
     with torch.no_grad():
-        out = lm.model(input_ids=ids, labels=ids)
+        out = reference_models["fresh"](input_ids=ids, labels=ids)
     assert scores.n_tokens == ids.shape[1] - 1  # every token of the document, none of the BOS
     assert -_target_log_probs(scores).mean() == pytest.approx(out.loss.item(), rel=1e-5)
     # The whole distributions, not only the targets: the log-softmax of the logits.
@@ -63,7 +63,7 @@ def _strided_reference(model, ids: list[int], context: int, stride: int) -> floa
     return total
 
 
-def test_sliding_windows_equal_transformers_strided_perplexity(lms):
+def test_sliding_windows_equal_transformers_strided_perplexity(lms, reference_models):
     lm, stride = lms[0], 24
     tokens = [lm.tokenizer.bos_token_id, *lm.tokenizer(LONG)["input_ids"]]
     # A length where the guide's last window is ours too (it ends exactly a stride further).
@@ -74,11 +74,11 @@ def test_sliding_windows_equal_transformers_strided_perplexity(lms):
     assert len(tokens) == length
     scores = score_models([lm], [document], stride=stride)
     assert scores.n_tokens == length - 1
-    expected = _strided_reference(lm.model, tokens, lm.context, stride)
+    expected = _strided_reference(reference_models["fresh"], tokens, lm.context, stride)
     assert -_target_log_probs(scores).sum() == pytest.approx(expected, rel=1e-5)
 
 
-def test_each_windowed_token_is_predicted_from_its_own_window(lms):
+def test_each_windowed_token_is_predicted_from_its_own_window(lms, reference_models):
     """Spot checks against a direct forward pass over exactly the window's tokens."""
     import torch
 
@@ -89,7 +89,7 @@ def test_each_windowed_token_is_predicted_from_its_own_window(lms):
     for begin, first, end in windows(len(tokens), lm.context, stride)[1:]:
         for j in (first, end - 1):
             with torch.no_grad():
-                logits = lm.model(torch.tensor([tokens[begin:j]])).logits[0, -1]
+                logits = reference_models["rotten"](torch.tensor([tokens[begin:j]])).logits[0, -1]
             np.testing.assert_allclose(scores.log_probs[0, start + j - 1], torch.log_softmax(logits, -1).numpy(),
                                        atol=1e-5)
 
@@ -219,7 +219,7 @@ def test_batches_keep_the_logits_within_the_budget(lms, monkeypatch):
     np.testing.assert_allclose(score_model(lms[0], text, stride=16), unbounded, atol=2e-5)
 
 
-def test_without_a_bos_token_the_first_token_is_context_and_its_bytes_do_not_count(lms):
+def test_without_a_bos_token_the_first_token_is_context_and_its_bytes_do_not_count(lms, reference_models):
     import copy
 
     import torch
@@ -233,7 +233,7 @@ def test_without_a_bos_token_the_first_token_is_context_and_its_bytes_do_not_cou
     assert text.n_bytes[0] == len(SHORT.encode()) - len(first.encode())
     log_p = score_model(lms[0], text)
     with torch.no_grad():
-        loss = lms[0].model(input_ids=torch.tensor([ids]), labels=torch.tensor([ids])).loss.item()
+        loss = reference_models["fresh"](input_ids=torch.tensor([ids]), labels=torch.tensor([ids])).loss.item()
     start, stop = text.doc_starts[:2]
     assert -log_p[np.arange(start, stop), text.targets[start:stop]].mean() == pytest.approx(loss, rel=1e-5)
 
