@@ -6,9 +6,11 @@
    user would write with transformers: batches of the same size in text order, padded by the
    tokenizer, the log-probability of each actual token gathered. Per model, milliseconds per
    1,000 scored tokens, alternating A B A B.
-2. A weight move: the fused perplexity and accuracy (:func:`ensemble_core.lm.pools.fuse` and
-   :func:`lm_metrics`) over ``--move-tokens`` tokens × 3 models of random log-probabilities,
-   both pools; the issue's target is 50 ms at 50,000 tokens.
+2. A weight move: the fused perplexity and accuracy over ``--move-tokens`` tokens × 3 models of
+   random log-probabilities, both pools, recomputed (:func:`ensemble_core.lm.pools.fuse` and
+   :func:`lm_metrics`) and from a :class:`ensemble_core.lm.reweight.ReweightCache`; the issue's
+   target is 50 ms at 50,000 tokens. Random independent models are the cache's worst case for
+   the log-linear pool: they disagree, so its bounds are loose and every token is recomputed.
 
 Run: ``python benchmarks/bench_lm.py [--docs 500] [--repeats 5] [--move-tokens 50000] [--busy]``.
 """
@@ -35,6 +37,8 @@ from _timing import alternate, busy, conditions  # noqa: E402
 from ensemble_core.lm import load_causal_lm  # noqa: E402
 from ensemble_core.lm._tiny import build_model, train_tokenizer  # noqa: E402
 from ensemble_core.lm.pools import fuse, lm_metrics, log_softmax  # noqa: E402
+from ensemble_core.lm.reweight import ReweightCache  # noqa: E402
+from ensemble_core.lm.scoring import LMScores  # noqa: E402
 from ensemble_core.lm.scoring import BATCH_SIZE, score_model, tokenize_documents  # noqa: E402
 
 
@@ -82,11 +86,18 @@ def bench_weight_move(n_tokens: int, repeats: int, vocab: int = 500, n_models: i
     log_probs = log_softmax(rng.normal(scale=3, size=(n_models, n_tokens, vocab)).astype(np.float32))
     targets = rng.integers(0, vocab, n_tokens)
     print(f"\nweight move: {n_tokens:,} tokens × {n_models} models × vocabulary {vocab} (float32)")
+    scores = LMScores(tuple("abc"[:n_models]), log_probs, targets, np.array([0, n_tokens]), np.array([4 * n_tokens]),
+                      (1,) * n_models, (0.0,) * n_models)
+    started = time.perf_counter()
+    cache = ReweightCache(scores)
+    print(f"  ReweightCache built in {time.perf_counter() - started:.2f} s; ms per move, median (min–max):")
     for pool in ("linear", "log-linear"):
-        weights = iter(rng.dirichlet(np.ones(n_models), size=repeats + 1))
-        t = alternate({pool: lambda: lm_metrics(fuse(log_probs, next(weights), pool), targets, n_tokens)},
-                      repeats)
-        print(f"  {pool:<10} {t[pool].describe(1000, 0)} ms")
+        weights = iter(rng.dirichlet(np.ones(n_models), size=2 * repeats + 2))
+        t = alternate({"recomputed": lambda: lm_metrics(fuse(log_probs, next(weights), pool), targets, n_tokens),
+                       "cache": lambda: cache.metrics(next(weights), pool)}, repeats)
+        last = cache.metrics(next(weights), pool)
+        print(f"  {pool:<10} recomputed {t['recomputed'].describe(1000, 0)}, cache {t['cache'].describe(1000, 0)} "
+              f"({last.full_tokens:,} tokens recomputed, worst error {last.max_relative_error:.2%})")
 
 
 def main() -> None:

@@ -3,10 +3,11 @@
 The family's seams: :mod:`.loading` (local causal LM directories, safely; one shared
 vocabulary), :mod:`.scoring` (teacher-forced next-token distributions, sliding windows),
 :mod:`.pools` (linear and log-linear pools and their metrics, pure NumPy),
-:mod:`.weights` (pool weights fitted on a tune split), :mod:`.landscape` (metrics over a
-grid of weights), :mod:`.disagreement` (token by token), :mod:`.figures` (plotly, no
-Streamlit) and :mod:`.cli` (``ensemble-explorer lm``). Names are imported on first use,
-so that the command line's ``--help`` loads neither NumPy nor torch.
+:mod:`.weights` (pool weights fitted on a tune split), :mod:`.reweight` (a weight move
+without another pass), :mod:`.landscape` (metrics over a grid of weights),
+:mod:`.disagreement` (token by token), :mod:`.figures` (plotly, no Streamlit) and
+:mod:`.cli` (``ensemble-explorer lm``). Names are imported on first use, so that the
+command line's ``--help`` loads neither NumPy nor torch.
 """
 
 from .._lazy import lazy_exports
@@ -35,6 +36,8 @@ _EXPORTS = {
     "suggest_lm_weights": ".weights",
     "LMLandscape": ".landscape",
     "weight_landscape": ".landscape",
+    "QuickMetrics": ".reweight",
+    "ReweightCache": ".reweight",
     "TokenComparison": ".disagreement",
     "token_comparison": ".disagreement",
 }
