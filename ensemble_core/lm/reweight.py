@@ -16,7 +16,8 @@ A slider moves the weights; what does not depend on them is computed once
   Hölder's inequality bounds by ``Π_m r_m^{w_m}``, ``r_m`` the mass model ``m`` puts outside
   the candidates. Tokens with the widest bounds are computed over the whole vocabulary
   until the perplexity's interval is within ``tolerance`` (relative) of its midpoint,
-  which is reported with the interval. ``tolerance=0`` computes every token exactly.
+  which is reported with the interval; past a quarter of the tokens, all of them are (one
+  pass, the cost of recomputing). ``tolerance=0`` computes every token exactly.
 """
 
 from __future__ import annotations
@@ -174,25 +175,32 @@ class ReweightCache:
 
     def _log_linear(self, w: np.ndarray) -> QuickMetrics:
         s = np.einsum("m,mtc->tc", w, self._cand_lp)
-        pred, full_pred = self._predictions(w, s, w @ self._log_tau, "log-linear")
-        s[self._dup] = -np.inf
-        top = s.max(axis=1)
-        lo = top + np.log(np.exp(s - top[:, None]).sum(axis=1))  # log Z_C
+        s_y = w @ self._target_lp
+        best = s.max(axis=1)
+        masked = np.where(self._dup, -np.inf, s)
+        lo = best + np.log(np.exp(masked - best[:, None]).sum(axis=1))  # log Z_C
         with np.errstate(invalid="ignore"):  # a weight of 0 on a model with no mass left: 0 * -inf
             log_rest = np.nan_to_num(w[:, None] * self._log_rest, nan=0.0).sum(axis=0)
         hi = np.logaddexp(lo, log_rest)
         gap = hi - lo
         # Refine the widest first until the midpoint is within the tolerance: half the
         # mean gap at most log(1 + tolerance).
-        allowed = 2 * math.log1p(self.tolerance) * gap.shape[0]
+        allowed = 2 * math.log1p(self.tolerance) * gap.shape[0] + 1e-12
         order = np.argsort(gap)[::-1]
         left = gap.sum() - np.concatenate([[0.0], np.cumsum(gap[order])])
-        n_refine = int(np.argmax(left <= allowed + 1e-12)) if np.any(left <= allowed + 1e-12) else gap.shape[0]
-        # Past a quarter of the tokens one pass over all of them costs less than gathering rows.
-        refine = order[:n_refine] if n_refine <= gap.shape[0] // 4 else self._rows
+        n_refine = int(np.argmax(left <= allowed)) if left[-1] <= allowed else gap.shape[0]
+        if n_refine > gap.shape[0] // 4:
+            # Bounds this loose (models that disagree, or flat ones): one pass over every token
+            # costs less than gathering most of them, and gives the top-1 too.
+            z = self._full(w, self._rows, "log-linear")
+            pred = z.argmax(axis=1)
+            log_z = _log_sum_exp(z)
+            nll = float((log_z - s_y).sum())
+            return self._result("log-linear", w, nll, nll, pred, int(gap.shape[0]))
+        pred, full_pred = self._predictions(w, s, w @ self._log_tau, "log-linear")
+        refine = order[:n_refine]
         if refine.size:
             lo[refine] = hi[refine] = _log_sum_exp(self._full(w, refine, "log-linear"))
-        s_y = w @ self._target_lp
         return self._result("log-linear", w, float((lo - s_y).sum()), float((hi - s_y).sum()), pred,
                             full_pred + int(refine.size))
 

@@ -44,18 +44,21 @@ def test_log_linear_pool_is_within_its_bounds_and_the_tolerance(seed, top_k):
         assert quick.accuracy == exact.accuracy
 
 
-def test_the_bounds_are_used_where_they_are_tight_and_zero_tolerance_is_exact():
-    # Peaked, agreeing models: the candidates hold nearly all the mass, nothing is recomputed.
-    base = random_scores(1, n_tokens=200, vocab=30, seed=3).log_probs[0] * 4
+@pytest.mark.parametrize(("tolerance", "recomputed"), [(1e-2, range(1, 50)), (1e-3, range(1, 50)), (0, [200])])
+def test_only_the_loose_tokens_are_recomputed(tolerance, recomputed):
+    """180 peaked tokens, where two near-copies agree (tight bounds), and 20 flat ones (loose)."""
     rng = np.random.default_rng(0)
     scores = random_scores(2, n_tokens=200, vocab=30, seed=3)
-    logits = np.stack([base, base + rng.normal(scale=0.1, size=base.shape)])
+    base = rng.normal(size=(200, 30)) * np.where(np.arange(200) < 180, 8.0, 0.1)[:, None]
+    logits = np.stack([base, base + rng.normal(scale=0.3, size=base.shape)])
     scores.log_probs[...] = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
-    quick = ReweightCache(scores, top_k=8).metrics([0.4, 0.6], "log-linear")
-    assert quick.full_tokens < 20 and quick.max_relative_error <= 1e-3
-    exact = ReweightCache(scores, top_k=8, tolerance=0).metrics([0.4, 0.6], "log-linear")
-    assert exact.perplexity_bounds[0] == exact.perplexity_bounds[1]
-    assert exact.perplexity == pytest.approx(_exact(scores, [0.4, 0.6], "log-linear").perplexity, rel=1e-6)
+    scores.targets[...] = base.argmax(axis=1)
+    quick = ReweightCache(scores, top_k=8, tolerance=tolerance).metrics([0.4, 0.6], "log-linear")
+    exact = _exact(scores, [0.4, 0.6], "log-linear")
+    assert quick.full_tokens in recomputed
+    assert quick.perplexity_bounds[0] * (1 - 1e-6) <= exact.perplexity <= quick.perplexity_bounds[1] * (1 + 1e-6)
+    assert abs(quick.perplexity / exact.perplexity - 1) <= tolerance + 1e-6
+    assert quick.accuracy == exact.accuracy
 
 
 @pytest.mark.parametrize("pool", ["linear", "log-linear"])
