@@ -5,8 +5,8 @@ vocabulary), :mod:`.scoring` (teacher-forced next-token distributions, sliding w
 :mod:`.pools` (linear and log-linear pools and their metrics, pure NumPy),
 :mod:`.weights` (pool weights fitted on a tune split), :mod:`.reweight` (a weight move
 without another pass), :mod:`.landscape` (metrics over a grid of weights),
-:mod:`.disagreement` (token by token), :mod:`.figures` (plotly, no Streamlit) and
-:mod:`.cli` (``ensemble-explorer lm``). Names are imported on first use, so that the
+:mod:`.disagreement` (token by token), :mod:`.generation` (fused decoding, a cache per
+model), :mod:`.figures` (plotly, no Streamlit) and :mod:`.cli` (``ensemble-explorer lm``). Names are imported on first use, so that the
 command line's ``--help`` loads neither NumPy nor torch.
 """
 
@@ -36,6 +36,10 @@ _EXPORTS = {
     "suggest_lm_weights": ".weights",
     "LMLandscape": ".landscape",
     "weight_landscape": ".landscape",
+    "Generation": ".generation",
+    "Sampling": ".generation",
+    "generate": ".generation",
+    "generate_stream": ".generation",
     "QuickMetrics": ".reweight",
     "ReweightCache": ".reweight",
     "TokenComparison": ".disagreement",

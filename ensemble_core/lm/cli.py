@@ -1,7 +1,8 @@
 """``ensemble-explorer lm``: language-model fusion on the command line.
 
 ``lm evaluate`` scores an evaluation text with each causal LM, fuses them with a pool and
-prints each model's and the fusion's perplexity, bits per byte and top-1 accuracy.
+prints each model's and the fusion's perplexity, bits per byte and top-1 accuracy;
+``lm generate`` continues a prompt with the fused model and with each model alone.
 This module imports only the standard library and the registry at the top, so that
 registering the command (and ``--help``) loads neither NumPy nor torch.
 """
@@ -16,7 +17,7 @@ from ..registry import LM_POOL_SPECS, LM_POOLS
 
 
 def add_lm_command(sub) -> None:
-    """Register ``lm`` (with ``lm evaluate``) on the main parser's subcommands."""
+    """Register ``lm`` (``lm evaluate``, ``lm generate``) on the main parser's subcommands."""
     from .._validation import MAX_SEED
     from ..cli import _seed, _weights
 
@@ -51,6 +52,27 @@ def add_lm_command(sub) -> None:
                     help=f"with --optimize: which documents are tune documents (0 to {MAX_SEED}; default: 0)")
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.set_defaults(handler=_evaluate)
+
+    gen = commands.add_parser(
+        "generate", help="continue a prompt with the fused model, and with each model alone",
+        description="Continue a prompt with the fused next-token distribution (each model keeps its own "
+        "key-value cache: a fused step is one forward step per model), and with each model alone beside it.",
+    )
+    gen.add_argument("--model", action="append", required=True, metavar="DIR",
+                     help="a causal LM directory; repeat for each model")
+    gen.add_argument("--names", nargs="+", help="model names (default: each directory's name)")
+    gen.add_argument("--prompt", required=True, help="the text to continue")
+    gen.add_argument("--weights", type=_weights, help="one per model, in order or by name; default: equal")
+    gen.add_argument("--pool", choices=LM_POOLS, default="linear", help="default: linear")
+    gen.add_argument("--max-new-tokens", type=int, default=50, help="default: 50")
+    gen.add_argument("--greedy", action="store_true",
+                     help="the most probable token at each step (the default unless a sampling option is given)")
+    gen.add_argument("--temperature", type=float, help="sample, dividing log-probabilities by T")
+    gen.add_argument("--top-k", type=int, help="sample among the K most probable tokens")
+    gen.add_argument("--top-p", type=float, help="sample among the most probable tokens whose mass reaches P")
+    gen.add_argument("--seed", type=_seed, default=0, help=f"sampling seed (0 to {MAX_SEED}; default: 0)")
+    gen.add_argument("--json", action="store_true", help="print one JSON object")
+    gen.set_defaults(handler=_generate)
 
 
 def _evaluate(args) -> int:
@@ -102,6 +124,44 @@ def _evaluate(args) -> int:
         print(json.dumps(report, allow_nan=False))
     else:
         _print_table(report)
+    return 0
+
+
+def _generate(args) -> int:
+    from transformers.utils import logging as transformers_logging
+
+    from ..config import weights_by_name
+    from .generation import Sampling, generate
+    from .loading import load_causal_lms
+
+    sampled = [flag for flag, value in (("--temperature", args.temperature), ("--top-k", args.top_k),
+                                        ("--top-p", args.top_p)) if value is not None]
+    if args.greedy and sampled:
+        raise EnsembleInputError(f"--greedy and {sampled[0]} contradict each other; give one")
+    sampling = Sampling(greedy=not sampled, temperature=1.0 if args.temperature is None else args.temperature,
+                        top_k=args.top_k, top_p=args.top_p, seed=args.seed)
+    transformers_logging.disable_progress_bar()
+    models = load_causal_lms(args.model, args.names)
+    weights = args.weights
+    if isinstance(weights, dict):
+        weights = weights_by_name(weights, [m.name for m in models])
+    if weights is not None and len(weights) != len(models):
+        raise EnsembleInputError(f"--weights: got {len(weights)} weights for {len(models)} models")
+    options = {"max_new_tokens": args.max_new_tokens, "sampling": sampling}
+    fused = generate(models, args.prompt, weights=weights, pool=args.pool, **options)
+    alone = {m.name: generate([m], args.prompt, **options) for m in models} if len(models) > 1 else {}
+    if args.json:
+        print(json.dumps({"prompt": args.prompt, "fused": fused.to_dict(),
+                          "models": {name: g.to_dict() for name, g in alone.items()}}, allow_nan=False))
+        return 0
+    how = "greedy" if sampling.greedy else "sampled"
+    print(f"prompt: {args.prompt!r}")
+    weights_text = ", ".join(f"{n}={w:.3f}" for n, w in zip(fused.names, fused.weights))
+    print(f"fused ({fused.pool}, {weights_text}; {how}): {fused.text!r}")
+    for name, g in alone.items():
+        print(f"{name} alone: {g.text!r}")
+    rows = [("fused", fused), *alone.items()]
+    print("ms per token: " + ", ".join(f"{n} {1000 * g.seconds / max(len(g.token_ids), 1):.1f}" for n, g in rows))
     return 0
 
 

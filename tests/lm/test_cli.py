@@ -95,7 +95,7 @@ sys.exit(status)
 """
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["lm", "--help"], ["lm", "evaluate", "--help"]])
+@pytest.mark.parametrize("argv", [["--help"], ["lm", "--help"], ["lm", "evaluate", "--help"], ["lm", "generate", "--help"]])
 def test_help_loads_neither_numpy_nor_torch(argv):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.run([sys.executable, "-c", _LOADED, *argv], capture_output=True, text=True, env=env, timeout=120)
@@ -127,3 +127,36 @@ def test_optimize_reports_held_out_evidence(capsys, lm_dirs, lms, eval_text):
 def test_bad_optimize_flags_are_one_line(capsys, lm_dirs, eval_text, flags, message):
     assert main(_argv(lm_dirs, eval_text, "--optimize", *flags)) == 2
     assert message in capsys.readouterr().err
+
+
+def test_generate_prints_the_fused_and_each_models_continuation(capsys, lm_dirs, lms):
+    from ensemble_core.lm.generation import Sampling, generate
+
+    argv = ["lm", "generate", "--model", str(lm_dirs["fresh"]), "--model", str(lm_dirs["rotten"]),
+            "--prompt", "The film", "--max-new-tokens", "12", "--weights", "rotten=3,fresh=1", "--pool", "log-linear"]
+    assert main([*argv, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    fused = generate(lms, "The film", weights=[1, 3], pool="log-linear", max_new_tokens=12)
+    assert report["fused"]["token_ids"] == list(fused.token_ids) and report["fused"]["weights"] == [0.25, 0.75]
+    assert report["models"]["rotten"]["text"] == generate(lms[1:], "The film", max_new_tokens=12).text
+    assert main([*argv, "--temperature", "0.7", "--top-p", "0.9", "--seed", "5", "--json"]) == 0
+    sampled = json.loads(capsys.readouterr().out)["fused"]
+    expected = generate(lms, "The film", weights=[1, 3], pool="log-linear", max_new_tokens=12,
+                        sampling=Sampling(greedy=False, temperature=0.7, top_p=0.9, seed=5))
+    assert sampled["token_ids"] == list(expected.token_ids)
+    assert main(argv) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "prompt: 'The film'" and out[1].startswith("fused (log-linear, fresh=0.250, rotten=0.750; greedy): ")
+    assert out[2].startswith("fresh alone: ") and out[-1].startswith("ms per token: fused ")
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--greedy", "--top-k", "3"], "--greedy and --top-k contradict each other"),
+    (["--temperature", "0"], "--temperature must be > 0"),
+    (["--max-new-tokens", "0"], "--max-new-tokens must be at least 1"),
+    (["--weights", "1,2,3"], "got 3 weights for 1 models"),
+])
+def test_bad_generate_flags_are_one_line(capsys, lm_dirs, flags, message):
+    assert main(["lm", "generate", "--model", str(lm_dirs["fresh"]), "--prompt", "x", *flags]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
