@@ -111,6 +111,13 @@ class TokenizedText:
         UTF-8 bytes of each document's scored text (all of it when prefixed).
     prefixed : bool
         Whether a BOS token was put before each document.
+    doc_index : ndarray of shape (n_docs,), int64
+        Each kept document's position in the documents given (a document with nothing to
+        score is left out; so are those past ``max_tokens``).
+    spans : ndarray of shape (n_tokens, 2), int64, or None
+        Each scored token's characters in its document, ``[start, end)``: consecutive, so a
+        document's spans tile its scored text exactly once (a character split across tokens
+        goes to the first). None for a tokenizer without offsets (not a fast tokenizer).
     """
 
     input_ids: tuple[np.ndarray, ...]
@@ -118,6 +125,8 @@ class TokenizedText:
     targets: np.ndarray
     n_bytes: np.ndarray
     prefixed: bool
+    doc_index: np.ndarray
+    spans: np.ndarray | None
 
     @property
     def n_tokens(self) -> int:
@@ -150,7 +159,7 @@ def tokenize_documents(tokenizer, documents: Sequence[str], *, max_tokens: int |
     # verbose=False: a document longer than the model's maximum is expected (windows score it),
     # not the "will result in indexing errors" transformers would log.
     encoded = tokenizer(list(documents), add_special_tokens=False, return_offsets_mapping=fast, verbose=False)
-    ids_list, starts, n_bytes, budget = [], [0], [], max_tokens
+    ids_list, starts, n_bytes, kept, spans, budget = [], [0], [], [], [], max_tokens
     for d, ids in enumerate(encoded["input_ids"]):
         ids = ([prefix] if prefix is not None else []) + list(ids)
         scored = max(len(ids) - 1, 0)
@@ -161,13 +170,13 @@ def tokenize_documents(tokenizer, documents: Sequence[str], *, max_tokens: int |
             continue
         text = documents[d]
         if fast:
-            offsets = encoded["offset_mapping"][d]
-            first = 0 if prefix is not None else offsets[0][1]
-            last = offsets[len(ids) - (2 if prefix is not None else 1)][1] if cut else len(text)
-            text = text[first:last]
+            span = _spans(encoded["offset_mapping"][d], scored, len(text), prefixed=prefix is not None, cut=cut)
+            spans.append(span)
+            text = text[span[0, 0] : span[-1, 1]]
         ids_list.append(np.asarray(ids, dtype=np.int64))
         starts.append(starts[-1] + scored)
         n_bytes.append(len(text.encode("utf-8")))
+        kept.append(d)
         if budget is not None:
             budget -= scored
             if budget == 0:
@@ -176,7 +185,21 @@ def tokenize_documents(tokenizer, documents: Sequence[str], *, max_tokens: int |
         raise EnsembleInputError("no token to score: every document is a single token and the tokenizer has no BOS token")
     targets = np.concatenate([ids[1:] for ids in ids_list])
     return TokenizedText(tuple(ids_list), np.asarray(starts, dtype=np.int64), targets,
-                         np.asarray(n_bytes, dtype=np.int64), prefix is not None)
+                         np.asarray(n_bytes, dtype=np.int64), prefix is not None, np.asarray(kept, dtype=np.int64),
+                         np.concatenate(spans) if fast else None)
+
+
+def _spans(offsets, scored: int, length: int, *, prefixed: bool, cut: bool) -> np.ndarray:
+    """The characters of a document's scored tokens, consecutive: each token from the end of
+    the one before (the document's start, or the end of the unscored first token) to its own
+    end; the last reaches the end of the text unless the document was cut."""
+    doc_tokens = np.asarray(offsets, dtype=np.int64).reshape(-1, 2)
+    lo = 0 if prefixed else 1  # the first scored token of the document's own
+    first = 0 if prefixed else int(doc_tokens[0, 1])
+    ends = np.maximum.accumulate(np.maximum(doc_tokens[lo : lo + scored, 1], first))
+    if not cut:
+        ends[-1] = length
+    return np.stack([np.concatenate([[first], ends[:-1]]), ends], axis=1)
 
 
 def windows(length: int, context: int, stride: int) -> list[tuple[int, int, int]]:
@@ -335,6 +358,10 @@ class LMScores:
         The stride each model was scored with.
     seconds : tuple of float
         Wall time each model took to score.
+    doc_index : ndarray of shape (n_docs,), int64, or None
+        Each document's position in the documents given (see :class:`TokenizedText`).
+    spans : ndarray of shape (n_tokens, 2), int64, or None
+        Each scored token's characters in its document (see :class:`TokenizedText`).
     """
 
     names: tuple[str, ...]
@@ -344,6 +371,8 @@ class LMScores:
     n_bytes: np.ndarray
     strides: tuple[int, ...]
     seconds: tuple[float, ...]
+    doc_index: np.ndarray | None = None
+    spans: np.ndarray | None = None
 
     @property
     def n_tokens(self) -> int:
@@ -365,7 +394,8 @@ class LMScores:
         rows = np.repeat(which, lengths)
         starts = np.concatenate([[0], np.cumsum(lengths[which])]).astype(np.int64)
         return LMScores(self.names, self.log_probs[:, rows], self.targets[rows], starts, self.n_bytes[which],
-                        self.strides, self.seconds)
+                        self.strides, self.seconds, None if self.doc_index is None else self.doc_index[which],
+                        None if self.spans is None else self.spans[rows])
 
 
 def score_models(
@@ -423,4 +453,4 @@ def score_models(
         score_model(m, text, stride=s, batch_size=batch_size, out=log_probs[i], progress=report)
         seconds.append(time.perf_counter() - started)
     return LMScores(tuple(m.name for m in models), log_probs, text.targets, text.doc_starts, text.n_bytes,
-                    strides, tuple(seconds))
+                    strides, tuple(seconds), text.doc_index, text.spans)

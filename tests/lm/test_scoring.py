@@ -243,3 +243,31 @@ def test_long_documents_raise_no_tokenizer_warning(lms, monkeypatch, caplog):
     with caplog.at_level("WARNING"):
         text = tokenize_documents(lms[0].tokenizer, [LONG])
     assert text.n_tokens > 100 and "indexing errors" not in caplog.text
+
+
+def test_token_spans_tile_each_documents_scored_text(lms):
+    import copy
+
+    docs = [SHORT, "Très bien — ☃ 🎬!", "  spaced  out  ", LONG]
+    scores = score_models(lms[:1], docs)
+    assert scores.doc_index.tolist() == [0, 1, 2, 3]
+    for d, doc in enumerate(docs):
+        spans = scores.spans[scores.doc_starts[d] : scores.doc_starts[d + 1]]
+        assert "".join(doc[a:b] for a, b in spans) == doc
+    tok = lms[0].tokenizer
+    # Each span is the text of its token, where the token is whole characters.
+    pieces = [tok.decode([t]) for t in scores.targets[: scores.doc_starts[1]]]
+    assert [SHORT[a:b] for a, b in scores.spans[: scores.doc_starts[1]]] == pieces
+    # Without a BOS token the first token is context: the spans start after it; a one-token
+    # document has nothing to score and is left out, and the cut keeps the last one's own text.
+    plain = copy.deepcopy(tok)
+    plain.bos_token = None
+    text = tokenize_documents(plain, [SHORT, "a", SHORT], max_tokens=len(tok(SHORT)["input_ids"]) + 2)
+    assert text.doc_index.tolist() == [0, 2]
+    first = tok.decode(tok(SHORT)["input_ids"][:1])
+    spans = text.spans[: text.doc_starts[1]]
+    assert "".join(SHORT[a:b] for a, b in spans) == SHORT[len(first):]
+    kept = tok.decode(tok(SHORT)["input_ids"][:4])
+    assert "".join(SHORT[a:b] for a, b in text.spans[text.doc_starts[1]:]) == kept[len(first):]
+    split = scores.documents(np.array([False, True, False, True]))
+    assert split.doc_index.tolist() == [1, 3] and split.spans.shape == (split.n_tokens, 2)
