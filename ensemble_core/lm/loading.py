@@ -155,7 +155,8 @@ def load_causal_lm(folder: str | Path, *, name: str | None = None) -> CausalLM:
 
     device = torch_device()
     tokenizer = load_tokenizer(folder)
-    model = load_pretrained(AutoModelForCausalLM, folder).to(device).eval()
+    model = load_pretrained(AutoModelForCausalLM, folder, missing_hint=(
+        "Is it a causal language model? (a classifier or an encoder has no next-token head)")).to(device).eval()
     positions = getattr(model.config, "max_position_embeddings", None) or MAX_CONTEXT
     context = max_length(tokenizer, {"max_position_embeddings": positions}, limit=MAX_CONTEXT)
     return CausalLM(

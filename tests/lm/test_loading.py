@@ -131,3 +131,17 @@ def test_remote_code_never_runs(lm_copy, tmp_path):
     with pytest.raises(EnsembleInputError, match="auto_map"):
         load_causal_lm(lm_copy)
     assert not marker.exists()
+
+
+def test_a_classifier_directory_is_not_a_causal_lm(lm_dirs, tmp_path):
+    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+
+    folder = tmp_path / "classifier"
+    tokenizer = AutoTokenizer.from_pretrained(lm_dirs["fresh"])
+    config = BertConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                        intermediate_size=32, max_position_embeddings=64, id2label={0: "rotten", 1: "fresh"})
+    BertForSequenceClassification(config).save_pretrained(folder, safe_serialization=True)
+    tokenizer.save_pretrained(folder)
+    with pytest.raises(EnsembleInputError, match=r"lacks weights the model needs \(cls\.predictions.*"
+                       r"Is it a causal language model\?"):
+        load_causal_lm(folder)
