@@ -30,8 +30,9 @@ def add_lm_command(sub) -> None:
         "one shared tokenizer) and with their fusion; print perplexity, bits per byte and next-token top-1 "
         "accuracy (teacher forcing) for each.",
     )
-    ev.add_argument("--model", action="append", required=True, metavar="DIR",
-                    help="a causal LM directory (config.json, model.safetensors, tokenizer); repeat for each model")
+    ev.add_argument("--model", "--models", action="extend", nargs="+", required=True, metavar="DIR",
+                    help="causal LM directories (config.json, model.safetensors, tokenizer): --model A --model B "
+                    "or --models A B")
     ev.add_argument("--names", nargs="+", help="model names (default: each directory's name)")
     ev.add_argument("--text", required=True, metavar="FILE",
                     help="evaluation text: .txt (one document per line) or CSV/Parquet with a text column")
@@ -58,8 +59,8 @@ def add_lm_command(sub) -> None:
         description="Continue a prompt with the fused next-token distribution (each model keeps its own "
         "key-value cache: a fused step is one forward step per model), and with each model alone beside it.",
     )
-    gen.add_argument("--model", action="append", required=True, metavar="DIR",
-                     help="a causal LM directory; repeat for each model")
+    gen.add_argument("--model", "--models", action="extend", nargs="+", required=True, metavar="DIR",
+                     help="causal LM directories: --model A --model B or --models A B")
     gen.add_argument("--names", nargs="+", help="model names (default: each directory's name)")
     gen.add_argument("--prompt", required=True, help="the text to continue")
     gen.add_argument("--weights", type=_weights, help="one per model, in order or by name; default: equal")

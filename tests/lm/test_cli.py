@@ -160,3 +160,12 @@ def test_bad_generate_flags_are_one_line(capsys, lm_dirs, flags, message):
     assert main(["lm", "generate", "--model", str(lm_dirs["fresh"]), "--prompt", "x", *flags]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+def test_models_may_be_given_in_one_flag(capsys, lm_dirs, eval_text):
+    base = ["--text", str(eval_text), "--column", "review", "--max-tokens", "200", "--json"]
+    assert main(["lm", "evaluate", "--models", str(lm_dirs["fresh"]), str(lm_dirs["rotten"]), *base]) == 0
+    one_flag = json.loads(capsys.readouterr().out)
+    assert main(_argv(lm_dirs, eval_text, "--max-tokens", "200", "--json")) == 0
+    assert json.loads(capsys.readouterr().out)["perplexity"] == one_flag["perplexity"]
+    assert one_flag["names"] == ["fresh", "rotten"]
