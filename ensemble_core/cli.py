@@ -127,6 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--out", required=True, help="the HTML file to write")
     rp.set_defaults(handler=_report)
     _add_model_commands(sub)
+    from .lm.cli import add_lm_command  # the language-model family: torch and NumPy load only when it runs
+
+    add_lm_command(sub)
     return parser
 
 

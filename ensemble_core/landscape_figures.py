@@ -68,8 +68,25 @@ def ternary_figure(
                            f"{names[2]} %{{c:.2f}}<br>{_TITLES[metric]} %{{marker.color:.4f}}<extra></extra>"),
         )
     )
+    add_ternary_marks(fig, land.weights[best], current=current, suggested=suggested)
+    fig.update_layout(
+        title=f"{land.strategy} voting: {_TITLES[metric]} over the weights",
+        ternary={"aaxis": {"title": names[0]}, "baxis": {"title": names[1]}, "caxis": {"title": names[2]}},
+        legend={"orientation": "h"},
+    )
+    return fig
+
+
+def add_ternary_marks(
+    fig: go.Figure,
+    best: np.ndarray,
+    *,
+    current: Sequence[float] | np.ndarray | None = None,
+    suggested: Sequence[float] | np.ndarray | None = None,
+) -> None:
+    """Mark the best grid point, and the current and suggested weights (normalised here), on a ternary figure."""
     # Black: a white marker vanishes on the bright end of Viridis, which is where the best point lies.
-    marks = [("best on the grid", land.weights[best], "diamond-open", "black")]
+    marks = [("best on the grid", best, "diamond-open", "black")]
     for label, w, symbol in [("current", current, "circle-open"), ("suggested", suggested, "star")]:
         p = _point(w, 3)
         if p is not None:
@@ -79,12 +96,6 @@ def ternary_figure(
             a=[p[0]], b=[p[1]], c=[p[2]], mode="markers", name=label,
             marker={"symbol": symbol, "size": 16, "color": color, "line": {"width": 2, "color": color}},
         ))
-    fig.update_layout(
-        title=f"{land.strategy} voting: {_TITLES[metric]} over the weights",
-        ternary={"aaxis": {"title": names[0]}, "baxis": {"title": names[1]}, "caxis": {"title": names[2]}},
-        legend={"orientation": "h"},
-    )
-    return fig
 
 
 def line_figure(

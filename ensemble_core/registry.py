@@ -1,13 +1,13 @@
 """Every option the command line and the dashboard offer, declared once.
 
 One small frozen spec per option, grouped by family: combination strategies,
-stacking meta-learners, weight-search methods, model loader kinds and the table
-formats files may have. Each spec carries what its consumers need (name, label,
-one-line help, formula, whether it yields probabilities) and names the function
-that implements it as ``"module:attribute"``, imported only when asked for
-(:meth:`Spec.implementation`). The module itself imports nothing beyond the
-standard library, so that building the command line's parser (and ``--help``)
-loads neither NumPy nor pandas.
+stacking meta-learners, weight-search methods, model loader kinds, the table
+formats files may have and the pools that fuse language models. Each spec
+carries what its consumers need (name, label, one-line help, formula, whether
+it yields probabilities) and names the function that implements it as
+``"module:attribute"``, imported only when asked for (:meth:`Spec.implementation`).
+The module itself imports nothing beyond the standard library, so that building
+the command line's parser (and ``--help``) loads neither NumPy nor pandas.
 
 Adding an option is one entry here plus its function and its tests: the command
 line's choices, the URL parser, the widgets, the evaluator and the Learn page
@@ -144,6 +144,15 @@ class LoaderSpec(Spec):
 
 
 @dataclass(frozen=True)
+class LMPoolSpec(Spec):
+    """A way to fuse causal language models' next-token distributions; ``implementation()``
+    is ``(log_probs (n_models, n_tokens, vocab), weights) -> fused log-probabilities``;
+    ``formula``: LaTeX of the rule."""
+
+    formula: str = ""
+
+
+@dataclass(frozen=True)
 class TableFormatSpec(Spec):
     """A format of labels and prediction files, by file-name ending: CSV (``gzip``:
     compressed) or Parquet (``parquet``)."""
@@ -228,6 +237,22 @@ LOADER_SPECS: tuple[LoaderSpec, ...] = (
     LoaderSpec("pickle", "Pickle or joblib (trusted files only)", "Runs code when loaded: refused unless "
                "trusted explicitly.", "ensemble_core.models.loading:load_pickle_model",
                suffixes=(".pkl", ".pickle", ".joblib"), needs_trust=True),
+)
+
+LM_POOL_SPECS: tuple[LMPoolSpec, ...] = (
+    LMPoolSpec(
+        "linear", "Linear pool (mixture)",
+        "The weighted average of the models' next-token probabilities: the classic interpolated language model.",
+        "ensemble_core.lm.pools:linear_pool",
+        formula=r"p(y \mid x) = \sum_m w_m\, p_m(y \mid x)",
+    ),
+    LMPoolSpec(
+        "log-linear", "Log-linear pool (product of experts)",
+        "The weighted average of log-probabilities, renormalised; averaging the models' raw logits "
+        "gives the same distribution.",
+        "ensemble_core.lm.pools:log_linear_pool",
+        formula=r"\log p(y \mid x) = \sum_m w_m \log p_m(y \mid x) - \log Z(x)",
+    ),
 )
 
 TABLE_FORMAT_SPECS: tuple[TableFormatSpec, ...] = (
@@ -329,6 +354,11 @@ def table_format(file_name: str) -> TableFormatSpec | None:
     return next((s for s in TABLE_FORMAT_SPECS if lower.endswith(s.suffixes)), None)
 
 
+def lm_pool(name: str) -> LMPoolSpec:
+    """The language-model pool called ``name``."""
+    return _by_name(LM_POOL_SPECS, "pool", name)
+
+
 #: The names alone, for argparse choices and quick membership tests.
 STRATEGIES: tuple[str, ...] = tuple(s.name for s in STRATEGY_SPECS)
 META_LEARNERS: tuple[str, ...] = tuple(s.name for s in META_LEARNER_SPECS)
@@ -336,6 +366,7 @@ METHODS: tuple[str, ...] = tuple(s.name for s in METHOD_SPECS)
 LOADER_KINDS: tuple[str, ...] = tuple(s.name for s in LOADER_SPECS)
 BUILD_METHODS: tuple[str, ...] = tuple(s.name for s in BUILD_METHOD_SPECS)
 BASE_LEARNERS: tuple[str, ...] = tuple(s.name for s in BASE_LEARNER_SPECS)
+LM_POOLS: tuple[str, ...] = tuple(s.name for s in LM_POOL_SPECS)
 #: Every ending a labels or prediction file may have, longest first (".csv.gz" before ".csv").
 TABLE_SUFFIXES: tuple[str, ...] = tuple(sorted((x for s in TABLE_FORMAT_SPECS for x in s.suffixes),
                                                key=len, reverse=True))
@@ -345,3 +376,4 @@ MODEL_SUFFIXES: tuple[str, ...] = tuple(x for s in LOADER_SPECS for x in s.suffi
 Strategy = Literal["hard", "soft", "geometric", "stacking"]
 MetaLearner = Literal["logistic", "gbm", "mlp"]
 Method = Literal["caruana", "logloss", "accuracy"]
+LMPool = Literal["linear", "log-linear"]

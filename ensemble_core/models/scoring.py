@@ -57,6 +57,22 @@ def class_order(model: LoadedModel, classes: Sequence[object]) -> np.ndarray:
 
 
 def _text_inputs(model: LoadedModel, data: pd.DataFrame, column: str | None) -> tuple[list[str], list[str]]:
+    texts, column = text_values(data, column, reader=model.name)
+    return texts, [column]
+
+
+def text_values(data: pd.DataFrame, column: str | None, *, reader: str) -> tuple[list[str], str]:
+    """The texts of a table's text column, and the column's name.
+
+    Without ``column``: the column ``text``, else the only text column other than
+    ``label`` and ``id``. ``reader`` (a model's name) names who reads text in the message
+    asking for a column.
+
+    Raises
+    ------
+    EnsembleInputError
+        If no column can be chosen, the named one is absent, or a text is missing (naming the row).
+    """
     if column is None:
         if DEFAULT_TEXT_COLUMN in data.columns:
             column = DEFAULT_TEXT_COLUMN
@@ -67,7 +83,7 @@ def _text_inputs(model: LoadedModel, data: pd.DataFrame, column: str | None) -> 
             ]
             if len(candidates) != 1:
                 raise EnsembleInputError(
-                    f"{model.name} reads text; name the text column (--text-column / text_column=); "
+                    f"{reader} reads text; name the text column (--text-column / text_column=); "
                     f"the data's columns are {', '.join(map(repr, data.columns))}"
                 )
             column = candidates[0]
@@ -79,7 +95,7 @@ def _text_inputs(model: LoadedModel, data: pd.DataFrame, column: str | None) -> 
     missing = values.isna().to_numpy()
     if missing.any():
         raise EnsembleInputError(f"column {column!r}: row {first_true_row(missing)}: text is missing")
-    return [str(v) for v in values], [column]
+    return [str(v) for v in values], column
 
 
 def _feature_inputs(

@@ -125,8 +125,16 @@ def load_tokenizer(folder: Path):
         raise EnsembleInputError(f"{folder}: could not load the tokenizer ({type(exc).__name__}: {_first_line(exc)})") from None
 
 
-def load_pretrained(auto_class, folder: Path):
+#: What load_pretrained says to do when weights are missing (a classifier's usual cause).
+MISSING_WEIGHTS_HINT = (
+    "Save the trained model with save_pretrained (a base model saved without its classification head cannot classify)"
+)
+
+
+def load_pretrained(auto_class, folder: Path, *, missing_hint: str = MISSING_WEIGHTS_HINT):
     """``auto_class.from_pretrained`` with the safety options, errors as one line.
+
+    ``missing_hint`` ends the message when the checkpoint lacks weights the model needs.
 
     Raises
     ------
@@ -149,8 +157,7 @@ def load_pretrained(auto_class, folder: Path):
         names = sorted(k if isinstance(k, str) else k[0] for k in absent)
         raise EnsembleInputError(
             f"{folder}: model.safetensors lacks weights the model needs ({', '.join(names[:5])}"
-            f"{', ...' if len(names) > 5 else ''}); they would be random. Save the trained model with "
-            "save_pretrained (a base model saved without its classification head cannot classify)"
+            f"{', ...' if len(names) > 5 else ''}); they would be random. {missing_hint}"
         )
     return model
 
