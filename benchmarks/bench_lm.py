@@ -113,7 +113,7 @@ def bench_weight_move(n_tokens: int, repeats: int, vocab: int = 500, n_models: i
     started = time.perf_counter()
     cache = ReweightCache(scores)
     print(f"  ReweightCache built in {time.perf_counter() - started:.2f} s; ms per move, median (min–max):")
-    for pool in ("linear", "log-linear"):
+    for pool in ("linear", "loglinear"):
         weights = iter(rng.dirichlet(np.ones(n_models), size=2 * repeats + 2))
         t = alternate({"recomputed": lambda: lm_metrics(fuse(log_probs, next(weights), pool), targets, n_tokens),
                        "cache": lambda: cache.metrics(next(weights), pool)}, repeats)

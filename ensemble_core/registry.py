@@ -247,7 +247,7 @@ LM_POOL_SPECS: tuple[LMPoolSpec, ...] = (
         formula=r"p(y \mid x) = \sum_m w_m\, p_m(y \mid x)",
     ),
     LMPoolSpec(
-        "log-linear", "Log-linear pool (product of experts)",
+        "loglinear", "Log-linear pool (product of experts)",
         "The weighted average of log-probabilities, renormalised; averaging the models' raw logits "
         "gives the same distribution.",
         "ensemble_core.lm.pools:log_linear_pool",
@@ -376,4 +376,4 @@ MODEL_SUFFIXES: tuple[str, ...] = tuple(x for s in LOADER_SPECS for x in s.suffi
 Strategy = Literal["hard", "soft", "geometric", "stacking"]
 MetaLearner = Literal["logistic", "gbm", "mlp"]
 Method = Literal["caruana", "logloss", "accuracy"]
-LMPool = Literal["linear", "log-linear"]
+LMPool = Literal["linear", "loglinear"]

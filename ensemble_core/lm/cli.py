@@ -17,10 +17,8 @@ from ..registry import LM_POOL_SPECS, LM_POOLS
 
 
 def add_lm_command(sub) -> None:
-    """Register ``lm`` (``lm evaluate``, ``lm generate``) on the main parser's subcommands."""
-    from .._validation import MAX_SEED
-    from ..cli import _seed, _weights
-
+    """Register ``lm`` (``lm evaluate``, ``lm generate``) and ``lm-eval``, ``lm-generate`` (the same
+    commands under the names the issue gave them) on the main parser's subcommands."""
     lm = sub.add_parser("lm", help="fuse causal language models: perplexity, bits per byte, accuracy",
                         description="Language-model fusion: combine the next-token distributions of causal LMs.")
     commands = lm.add_subparsers(dest="lm_command", required=True)
@@ -30,6 +28,22 @@ def add_lm_command(sub) -> None:
         "one shared tokenizer) and with their fusion; print perplexity, bits per byte and next-token top-1 "
         "accuracy (teacher forcing) for each.",
     )
+    _evaluate_arguments(ev)
+    gen = commands.add_parser(
+        "generate", help="continue a prompt with the fused model, and with each model alone",
+        description="Continue a prompt with the fused next-token distribution (each model keeps its own "
+        "key-value cache: a fused step is one forward step per model), and with each model alone beside it.",
+    )
+    _generate_arguments(gen)
+    # The issue's names, as top-level commands: the same arguments and handlers.
+    _evaluate_arguments(sub.add_parser("lm-eval", help="the same as 'lm evaluate'"))
+    _generate_arguments(sub.add_parser("lm-generate", help="the same as 'lm generate'"))
+
+
+def _evaluate_arguments(ev) -> None:
+    from .._validation import MAX_SEED
+    from ..cli import _seed, _weights
+
     ev.add_argument("--model", "--models", action="extend", nargs="+", required=True, metavar="DIR",
                     help="causal LM directories (config.json, model.safetensors, tokenizer): --model A --model B "
                     "or --models A B")
@@ -54,11 +68,11 @@ def add_lm_command(sub) -> None:
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.set_defaults(handler=_evaluate)
 
-    gen = commands.add_parser(
-        "generate", help="continue a prompt with the fused model, and with each model alone",
-        description="Continue a prompt with the fused next-token distribution (each model keeps its own "
-        "key-value cache: a fused step is one forward step per model), and with each model alone beside it.",
-    )
+
+def _generate_arguments(gen) -> None:
+    from .._validation import MAX_SEED
+    from ..cli import _seed, _weights
+
     gen.add_argument("--model", "--models", action="extend", nargs="+", required=True, metavar="DIR",
                      help="causal LM directories: --model A --model B or --models A B")
     gen.add_argument("--names", nargs="+", help="model names (default: each directory's name)")

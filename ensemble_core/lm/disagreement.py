@@ -59,7 +59,7 @@ def token_comparison(
     ----------
     scores : LMScores
     weights : array-like of shape (n_models,), optional
-    pool : {"linear", "log-linear"}
+    pool : {"linear", "loglinear"}
 
     Returns
     -------

@@ -179,7 +179,7 @@ def generate_stream(
     models : sequence of CausalLM sharing a vocabulary
     prompt : str
     weights : array-like of shape (n_models,), optional
-    pool : {"linear", "log-linear"}
+    pool : {"linear", "loglinear"}
     max_new_tokens : int
     sampling : Sampling
 

@@ -53,7 +53,7 @@ def weight_landscape(scores: LMScores, pool: LMPool = "linear", *, resolution: i
     Parameters
     ----------
     scores : LMScores of 2 or 3 models
-    pool : {"linear", "log-linear"}
+    pool : {"linear", "loglinear"}
     resolution : int
         Steps per unit weight: ``resolution + 1`` points for two models,
         ``(r + 1)(r + 2) / 2`` for three.

@@ -228,7 +228,7 @@ def evaluate_fusion(scores, weights: Sequence[float] | np.ndarray | None = None,
     scores : LMScores
     weights : array-like of shape (n_models,), optional
         Default: equal.
-    pool : {"linear", "log-linear"}
+    pool : {"linear", "loglinear"}
 
     Returns
     -------

@@ -91,7 +91,7 @@ class ReweightCache:
     Examples
     --------
     >>> cache = ReweightCache(scores)  # doctest: +SKIP
-    >>> cache.metrics([0.3, 0.7], "log-linear").perplexity  # doctest: +SKIP
+    >>> cache.metrics([0.3, 0.7], "loglinear").perplexity  # doctest: +SKIP
     118.23
     """
 
@@ -127,7 +127,7 @@ class ReweightCache:
         ----------
         weights : array-like of shape (n_models,), optional
             ≥ 0, normalised here; default equal.
-        pool : {"linear", "log-linear"}
+        pool : {"linear", "loglinear"}
 
         Returns
         -------
@@ -192,16 +192,16 @@ class ReweightCache:
         if n_refine > gap.shape[0] // 4:
             # Bounds this loose (models that disagree, or flat ones): one pass over every token
             # costs less than gathering most of them, and gives the top-1 too.
-            z = self._full(w, self._rows, "log-linear")
+            z = self._full(w, self._rows, "loglinear")
             pred = z.argmax(axis=1)
             log_z = _log_sum_exp(z)
             nll = float((log_z - s_y).sum())
-            return self._result("log-linear", w, nll, nll, pred, int(gap.shape[0]))
-        pred, full_pred = self._predictions(w, s, w @ self._log_tau, "log-linear")
+            return self._result("loglinear", w, nll, nll, pred, int(gap.shape[0]))
+        pred, full_pred = self._predictions(w, s, w @ self._log_tau, "loglinear")
         refine = order[:n_refine]
         if refine.size:
-            lo[refine] = hi[refine] = _log_sum_exp(self._full(w, refine, "log-linear"))
-        return self._result("log-linear", w, float((lo - s_y).sum()), float((hi - s_y).sum()), pred,
+            lo[refine] = hi[refine] = _log_sum_exp(self._full(w, refine, "loglinear"))
+        return self._result("loglinear", w, float((lo - s_y).sum()), float((hi - s_y).sum()), pred,
                             full_pred + int(refine.size))
 
 

@@ -206,7 +206,7 @@ def suggest_lm_weights(
     Parameters
     ----------
     scores : LMScores
-    pool : {"linear", "log-linear"}
+    pool : {"linear", "loglinear"}
         EM for linear, NLL minimisation for log-linear.
     tune_fraction : float
         Share of the documents to fit on.

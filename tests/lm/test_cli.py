@@ -30,7 +30,17 @@ def _argv(lm_dirs, eval_text, *more):
             "--text", str(eval_text), "--column", "review", *more]
 
 
-@pytest.mark.parametrize("pool", ["linear", "log-linear"])
+def test_lm_eval_is_lm_evaluate_under_the_issues_name(capsys, lm_dirs, eval_text):
+    argv = _argv(lm_dirs, eval_text, "--pool", "loglinear", "--max-tokens", "200", "--json")
+    assert main(argv) == 0
+    nested = json.loads(capsys.readouterr().out)
+    assert main(["lm-eval", "--models", str(lm_dirs["fresh"]), str(lm_dirs["rotten"]), *argv[6:]]) == 0
+    top = json.loads(capsys.readouterr().out)
+    assert nested.pop("seconds").keys() == top.pop("seconds").keys()  # measured times differ run to run
+    assert top == nested
+
+
+@pytest.mark.parametrize("pool", ["linear", "loglinear"])
 def test_json_report_is_the_cores_numbers(capsys, lm_dirs, lms, eval_text, pool):
     assert main(_argv(lm_dirs, eval_text, "--pool", pool, "--weights", "rotten=3,fresh=1", "--stride", "16",
                       "--json")) == 0
@@ -46,11 +56,11 @@ def test_json_report_is_the_cores_numbers(capsys, lm_dirs, lms, eval_text, pool)
 
 
 def test_table(capsys, lm_dirs, eval_text):
-    assert main(_argv(lm_dirs, eval_text, "--pool", "log-linear", "--max-tokens", "300")) == 0
+    assert main(_argv(lm_dirs, eval_text, "--pool", "loglinear", "--max-tokens", "300")) == 0
     out = capsys.readouterr().out.splitlines()
     assert ", 300 tokens, " in out[0]
     assert out[1].split() == ["weight", "perplexity", "bits/byte", "accuracy"]
-    assert out[2].startswith("FUSED (log-linear)") and out[3].split()[:2] == ["fresh", "0.500"]
+    assert out[2].startswith("FUSED (loglinear)") and out[3].split()[:2] == ["fresh", "0.500"]
     assert out[-1].startswith("scoring time per 1,000 tokens: fresh ")
 
 
@@ -68,7 +78,7 @@ def _bad(lm_dirs, eval_text, tmp_path):
         "zero_weights": (["--model", fresh, "--model", rotten, *text, "--weights", "0,0"], "all weights are 0"),
         "weight_count": (["--model", fresh, "--model", rotten, *text, "--weights", "1,2,3"], "got 3 weights for 2 models"),
         "weight_name": (["--model", fresh, "--model", rotten, *text, "--weights", "fresh=1,gpt2=1"], "'gpt2' is not one of"),
-        "pool": (["--model", fresh, *text, "--pool", "loglinear"], "invalid choice: 'loglinear'"),
+        "pool": (["--model", fresh, *text, "--pool", "product"], "invalid choice: 'product'"),
         "stride": (["--model", fresh, *text, "--stride", "64"], "--stride must be from 1 to 63"),
         "column": (["--model", fresh, "--text", str(eval_text), "--column", "body"], "no text column 'body'"),
     }
@@ -115,9 +125,9 @@ def test_optimize_reports_held_out_evidence(capsys, lm_dirs, lms, eval_text):
     assert suggestion["perplexity"] == pytest.approx(expected.heldout.perplexity, rel=1e-6)
     assert suggestion["uniform"]["perplexity"] == pytest.approx(expected.uniform.perplexity, rel=1e-6)
     assert suggestion["best_single"]["name"] == expected.best_single
-    assert main(_argv(lm_dirs, eval_text, "--optimize", "--pool", "log-linear", "--max-tokens", "400")) == 0
+    assert main(_argv(lm_dirs, eval_text, "--optimize", "--pool", "loglinear", "--max-tokens", "400")) == 0
     out = capsys.readouterr().out
-    assert "suggested log-linear-pool weights (least NLL on " in out and "  equal weights " in out
+    assert "suggested loglinear-pool weights (least NLL on " in out and "  equal weights " in out
 
 
 @pytest.mark.parametrize(("flags", "message"), [
@@ -133,20 +143,20 @@ def test_generate_prints_the_fused_and_each_models_continuation(capsys, lm_dirs,
     from ensemble_core.lm.generation import Sampling, generate
 
     argv = ["lm", "generate", "--model", str(lm_dirs["fresh"]), "--model", str(lm_dirs["rotten"]),
-            "--prompt", "The film", "--max-new-tokens", "12", "--weights", "rotten=3,fresh=1", "--pool", "log-linear"]
+            "--prompt", "The film", "--max-new-tokens", "12", "--weights", "rotten=3,fresh=1", "--pool", "loglinear"]
     assert main([*argv, "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    fused = generate(lms, "The film", weights=[1, 3], pool="log-linear", max_new_tokens=12)
+    fused = generate(lms, "The film", weights=[1, 3], pool="loglinear", max_new_tokens=12)
     assert report["fused"]["token_ids"] == list(fused.token_ids) and report["fused"]["weights"] == [0.25, 0.75]
     assert report["models"]["rotten"]["text"] == generate(lms[1:], "The film", max_new_tokens=12).text
     assert main([*argv, "--temperature", "0.7", "--top-p", "0.9", "--seed", "5", "--json"]) == 0
     sampled = json.loads(capsys.readouterr().out)["fused"]
-    expected = generate(lms, "The film", weights=[1, 3], pool="log-linear", max_new_tokens=12,
+    expected = generate(lms, "The film", weights=[1, 3], pool="loglinear", max_new_tokens=12,
                         sampling=Sampling(greedy=False, temperature=0.7, top_p=0.9, seed=5))
     assert sampled["token_ids"] == list(expected.token_ids)
     assert main(argv) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == "prompt: 'The film'" and out[1].startswith("fused (log-linear, fresh=0.250, rotten=0.750; greedy): ")
+    assert out[0] == "prompt: 'The film'" and out[1].startswith("fused (loglinear, fresh=0.250, rotten=0.750; greedy): ")
     assert out[2].startswith("fresh alone: ") and out[-1].startswith("ms per token: fused ")
 
 

@@ -13,8 +13,8 @@ from tests.lm.conftest import random_scores
 
 def test_token_comparison_against_a_direct_computation():
     scores = random_scores(3, n_tokens=80)
-    cmp = token_comparison(scores, [0.2, 0.3, 0.5], "log-linear")
-    fused = fuse(scores.log_probs, [0.2, 0.3, 0.5], "log-linear")
+    cmp = token_comparison(scores, [0.2, 0.3, 0.5], "loglinear")
+    fused = fuse(scores.log_probs, [0.2, 0.3, 0.5], "loglinear")
     for t in (0, 17, 79):
         y = scores.targets[t]
         p = [math.exp(scores.log_probs[m, t, y]) for m in range(3)]

@@ -23,7 +23,7 @@ def test_weight_curve_plots_perplexity_and_accuracy_and_marks_weights():
 
 
 def test_simplex_figure_plots_every_point_and_the_best():
-    land = weight_landscape(random_scores(3), "log-linear", resolution=6)
+    land = weight_landscape(random_scores(3), "loglinear", resolution=6)
     fig = simplex_figure(land, current=[1, 1, 1], suggested=[0.2, 0.3, 0.5])
     np.testing.assert_array_equal(fig.data[0].marker.color, land.perplexity)
     marks = {t.name: (t.a[0], t.b[0], t.c[0]) for t in fig.data[1:]}

@@ -30,7 +30,7 @@ def _reference_greedy(reference_models, names, tokenizer, prompt, weights, pool,
     return new
 
 
-@pytest.mark.parametrize("pool", ["linear", "log-linear"])
+@pytest.mark.parametrize("pool", ["linear", "loglinear"])
 def test_greedy_fused_generation_is_the_step_by_step_argmax(lms, reference_models, pool):
     # 70 new tokens after a 6-token prompt: the sequences pass the 64-token context.
     prompt, weights = "A slow, strange film", [0.35, 0.65]

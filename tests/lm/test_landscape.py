@@ -12,7 +12,7 @@ from tests.lm.conftest import random_scores
 
 
 @pytest.mark.parametrize(("n_models", "points"), [(2, 11), (3, 66)])
-@pytest.mark.parametrize("pool", ["linear", "log-linear"])
+@pytest.mark.parametrize("pool", ["linear", "loglinear"])
 def test_every_point_is_the_exact_fusion(n_models, points, pool):
     scores = random_scores(n_models)
     land = weight_landscape(scores, pool, resolution=10)
@@ -25,8 +25,8 @@ def test_every_point_is_the_exact_fusion(n_models, points, pool):
 
 def test_a_corner_is_one_model_alone():
     scores = random_scores(2)
-    land = weight_landscape(scores, "log-linear", resolution=4)
-    alone = evaluate_fusion(scores, [1, 0], "log-linear").models["m0"]
+    land = weight_landscape(scores, "loglinear", resolution=4)
+    alone = evaluate_fusion(scores, [1, 0], "loglinear").models["m0"]
     assert land.perplexity[-1] == pytest.approx(alone.perplexity)  # weights (1, 0) come last
 
 

@@ -71,7 +71,7 @@ def test_averaging_raw_logits_is_the_log_linear_pool(logits, weights):
 def test_pools_normalise_weights_and_rows(logits, weights, scale):
     log_probs = log_softmax(logits.copy())
     w = np.array(weights[: logits.shape[0]]) + 1e-3
-    for pool in ("linear", "log-linear"):
+    for pool in ("linear", "loglinear"):
         fused = fuse(log_probs, w, pool)
         np.testing.assert_allclose(fuse(log_probs, w * scale, pool), fused, atol=1e-9)
         np.testing.assert_allclose(np.exp(fused).sum(-1), 1, atol=1e-9)
@@ -101,7 +101,7 @@ def test_linear_pool_keeps_tokens_every_model_finds_very_unlikely():
 ])
 def test_bad_weights_are_refused(weights, message):
     log_probs = np.log(np.stack([P1, P2]))
-    for pool in ("linear", "log-linear"):
+    for pool in ("linear", "loglinear"):
         with pytest.raises(EnsembleInputError, match=message):
             fuse(log_probs, weights, pool)
 
@@ -110,7 +110,7 @@ def test_token_nll():
     np.testing.assert_allclose(token_nll(np.log(P1), TARGETS), -np.log([0.7, 0.25, 0.4]))
 
 
-@pytest.mark.parametrize("pool", ["linear", "log-linear"])
+@pytest.mark.parametrize("pool", ["linear", "loglinear"])
 def test_fusion_of_the_tiny_models_equals_transformers_run_directly(lms, reference_models, pool):
     """Unequal weights and sliding windows: each model run in torch on the same windows, fused by hand."""
     import torch

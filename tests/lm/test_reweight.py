@@ -36,7 +36,7 @@ def test_log_linear_pool_is_within_its_bounds_and_the_tolerance(seed, top_k):
     scores = random_scores(3, n_tokens=300, vocab=20, seed=seed)
     cache = ReweightCache(scores, top_k=top_k, tolerance=1e-3)
     for w in WEIGHTS:
-        quick, exact = cache.metrics(w, "log-linear"), _exact(scores, w, "log-linear")
+        quick, exact = cache.metrics(w, "loglinear"), _exact(scores, w, "loglinear")
         lo, hi = quick.perplexity_bounds
         assert lo * (1 - 1e-6) <= exact.perplexity <= hi * (1 + 1e-6)
         assert abs(quick.perplexity / exact.perplexity - 1) <= 1e-3 + 1e-6
@@ -53,15 +53,15 @@ def test_only_the_loose_tokens_are_recomputed(tolerance, recomputed):
     logits = np.stack([base, base + rng.normal(scale=0.3, size=base.shape)])
     scores.log_probs[...] = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
     scores.targets[...] = base.argmax(axis=1)
-    quick = ReweightCache(scores, top_k=8, tolerance=tolerance).metrics([0.4, 0.6], "log-linear")
-    exact = _exact(scores, [0.4, 0.6], "log-linear")
+    quick = ReweightCache(scores, top_k=8, tolerance=tolerance).metrics([0.4, 0.6], "loglinear")
+    exact = _exact(scores, [0.4, 0.6], "loglinear")
     assert quick.full_tokens in recomputed
     assert quick.perplexity_bounds[0] * (1 - 1e-6) <= exact.perplexity <= quick.perplexity_bounds[1] * (1 + 1e-6)
     assert abs(quick.perplexity / exact.perplexity - 1) <= tolerance + 1e-6
     assert quick.accuracy == exact.accuracy
 
 
-@pytest.mark.parametrize("pool", ["linear", "log-linear"])
+@pytest.mark.parametrize("pool", ["linear", "loglinear"])
 def test_tiny_models(lms, reviews, pool):
     scores = score_models(lms, reviews["text"].iloc[:80].tolist())
     cache = ReweightCache(scores)

@@ -94,7 +94,7 @@ def test_bad_splits_are_refused(args, message):
         split_documents(*args)
 
 
-@pytest.mark.parametrize("pool", ["linear", "log-linear"])
+@pytest.mark.parametrize("pool", ["linear", "loglinear"])
 def test_suggestion_is_fitted_on_tune_documents_and_reported_on_the_others(lms, reviews, pool):
     docs = reviews["text"].iloc[-60:].tolist()
     scores = score_models(lms, docs)
