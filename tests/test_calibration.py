@@ -83,3 +83,21 @@ def test_hard_label_models_keep_temperature_one(over_confident):
 def test_temperature_one_is_the_identity(over_confident):
     p, _ = over_confident
     np.testing.assert_allclose(apply_temperatures(p[None], np.array([1.0]))[0], p, atol=1e-6)
+
+
+def test_cross_fitted_temperatures_equal_a_plain_stratified_loop(over_confident):
+    """Pins the numbers: each fold (scikit-learn's shuffled StratifiedKFold) is calibrated with
+    temperatures fitted on the other folds; the final temperatures on every row."""
+    from sklearn.model_selection import StratifiedKFold
+
+    p, y = over_confident
+    probas = np.stack([p, np.roll(p, 1, axis=1), p ** 0.5 / (p ** 0.5).sum(axis=1, keepdims=True)])
+    hard = np.array([False, False, False])
+    cal = cross_fit_temperatures(probas, y, folds=5, seed=3, hard=hard)
+    expected = np.empty(probas.shape, np.float32)
+    for f, (train, test) in enumerate(StratifiedKFold(5, shuffle=True, random_state=3).split(y, y)):
+        t = fit_temperatures(probas[:, train], y[train], hard)
+        np.testing.assert_array_equal(cal.fold_temperatures[f], t)
+        expected[:, test] = apply_temperatures(probas[:, test], t)
+    np.testing.assert_array_equal(cal.probas, expected)
+    np.testing.assert_array_equal(cal.temperatures, fit_temperatures(probas, y, hard))

@@ -179,3 +179,41 @@ def test_model_order_matches_by_name(names, match):
     else:
         with pytest.raises(EnsembleInputError, match=match):
             stacker.model_order(names)
+
+
+def _reference_meta(meta: str, seed: int):
+    """The built-in meta-learners as scikit-learn builds them (the numbers they give are pinned)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.neural_network import MLPClassifier
+
+    return {
+        "logistic": lambda: LogisticRegression(max_iter=1000),
+        "gbm": lambda: HistGradientBoostingClassifier(max_iter=100, random_state=seed),
+        "mlp": lambda: MLPClassifier(hidden_layer_sizes=(32,), max_iter=200, early_stopping=True, random_state=seed),
+    }[meta]()
+
+
+def _reference_stacking(probas, y, meta, folds, seed):
+    """Stacking as a plain loop: scikit-learn's shuffled StratifiedKFold, one meta-learner per fold."""
+    from sklearn.model_selection import StratifiedKFold
+
+    X = stacking_features(probas)
+    oof = np.zeros((X.shape[0], probas.shape[2]), np.float32)
+    for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(X, y):
+        est = _reference_meta(meta, seed).fit(X[train], y[train])
+        oof[np.ix_(test, est.classes_)] = est.predict_proba(X[test])
+    return oof
+
+
+@pytest.mark.parametrize(
+    "meta, n_classes, folds, seed",
+    [("logistic", 2, 5, 0), ("logistic", 4, 3, 11), ("gbm", 3, 5, 2), ("mlp", 3, 4, 5)],
+)
+def test_out_of_fold_probabilities_equal_a_plain_stratified_loop(meta, n_classes, folds, seed):
+    """Pins the numbers: the cross-fitting loop (its folds, its threads) changes none of them."""
+    rng = np.random.default_rng(seed)
+    probas = random_probas(rng, 3, 240, n_classes)
+    y = rng.integers(0, n_classes, size=240)
+    got = cross_fit_stacking(probas, y, np.arange(n_classes), meta=meta, folds=folds, seed=seed)
+    np.testing.assert_array_equal(got, _reference_stacking(probas, y, meta, folds, seed))
