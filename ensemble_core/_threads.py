@@ -28,8 +28,11 @@ are in BENCHMARKS.md ("Threads"). On the 2-core development machine:
   folds and the final fit run on 2 worker threads (each holds its own copy of the
   training rows, so memory grows with them).
 - ``landscape``, ``diversity``: 1 BLAS thread (tables).
-- calibration needs no entry: it calls neither BLAS nor OpenMP (``einsum`` without
-  ``optimize`` runs NumPy's own loops; the table shows no difference).
+- ``calibration``: calls neither BLAS nor OpenMP (``einsum`` without ``optimize`` runs
+  NumPy's own loops; the table shows no difference), so its folds run one after another
+  in the calling thread, as before; the entry exists because every cross-fitted
+  computation runs through :func:`._crossfit.cross_fit`, which opens a block for its
+  operation (1 BLAS thread, like every entry: see below).
 
 OpenBLAS's thread count is process-wide, so overlapping blocks (the weight
 search's worker threads, the dashboard's sessions) must not each save and restore
@@ -79,6 +82,7 @@ POLICY: dict[str, Threads] = {
     "weight_search": Threads(blas=1, workers=2),
     "landscape": Threads(blas=1),
     "diversity": Threads(blas=1),
+    "calibration": Threads(blas=1),
 }
 
 _lock = threading.Lock()

@@ -34,14 +34,14 @@ Examples
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import Literal
 
 import numpy as np
 
-from ._folds import kfold_test_indices
-from ._threads import limited, workers
+from ._crossfit import Executor, cross_fit
+from ._threads import limited
 from ._validation import EnsembleInputError
 from .calibration import apply_temperatures, fit_temperatures
 from .combine import soft_vote
@@ -467,6 +467,39 @@ def _scores(y_true: np.ndarray, probas: np.ndarray) -> HeldOutScores:
     return HeldOutScores(float(np.mean(probas.argmax(axis=1) == y_true)), float(_mean_nll(p_true)))
 
 
+@dataclass(frozen=True, eq=False)
+class _FoldFit:
+    """What one fold of the nested cross-validation learned on its training rows, and its
+    predictions for its test rows."""
+
+    temperatures: np.ndarray | None
+    weights: np.ndarray
+    path: tuple[SelectionStep, ...]
+    n_kept: int
+    best: int  # the best single model on the training rows, by the method's metric
+    heldout: np.ndarray  # (n_test, n_classes): the soft vote with ``weights``
+    best_heldout: np.ndarray  # (n_test, n_classes): the best single model's probabilities
+
+
+def _weights_fold(probas: np.ndarray, y: np.ndarray, hard: np.ndarray, method: Method, calibrate: bool,
+                  options: dict, train: np.ndarray, test: np.ndarray) -> _FoldFit:
+    """Temperatures (with ``calibrate``), weights and the best single model fitted on ``train``;
+    ``test`` predicted with them."""
+    raw_train = probas[:, train]
+    p_train, p_test = raw_train, probas[:, test]
+    temperatures = None
+    if calibrate:
+        temperatures = fit_temperatures(p_train, y[train], hard)
+        p_train, p_test = apply_temperatures(p_train, temperatures), apply_temperatures(p_test, temperatures)
+    w, path, n_kept = fit_weights(p_train, y[train], method, **options)
+    if method == "accuracy":
+        per_model = -(raw_train.argmax(axis=2) == y[train]).mean(axis=1)
+    else:
+        per_model = _mean_nll(true_class_matrix(raw_train, y[train]))
+    b = int(np.argmin(per_model))
+    return _FoldFit(temperatures, w, path, n_kept, b, soft_vote(p_test, w), probas[b, test])
+
+
 def suggest_weights(
     pset: PredictionSet,
     method: Method = "logloss",
@@ -477,6 +510,7 @@ def suggest_weights(
     rounds: int = DEFAULT_ROUNDS,
     init_size: int = 1,
     bags: int = 1,
+    executor: Executor | None = None,
 ) -> WeightSuggestion:
     """Suggest soft-voting weights and measure them honestly by nested k-fold.
 
@@ -494,6 +528,8 @@ def suggest_weights(
     calibrate : bool
         Temperature-scale each model before combining (weights then apply to the
         calibrated models; baselines stay on the models as given).
+    executor : runs the folds and the fit on all rows (anything with ``map``; see
+        :mod:`._crossfit`); default: the thread policy's worker threads
 
     Returns
     -------
@@ -502,61 +538,29 @@ def suggest_weights(
     if method not in METHODS:
         raise EnsembleInputError(f"unknown optimisation method {method!r}; expected one of {', '.join(METHODS)}")
     probas, y = pset.probas, pset.y_true
-    n_models, n, n_classes = probas.shape
-    tests = kfold_test_indices(y, folds, seed)
-    oof = np.empty((n, n_classes), np.float32)
-    best_oof = np.empty((n, n_classes), np.float32)
-
-    def fold(test: np.ndarray) -> tuple[np.ndarray, int]:
-        """Fit on the other folds, predict ``test`` (into ``oof``); the weights and the best single model."""
-        train = np.setdiff1d(np.arange(n), test, assume_unique=True)
-        p_train, p_test = probas[:, train], probas[:, test]
-        if calibrate:
-            t = fit_temperatures(p_train, y[train], pset.hard)
-            p_train, p_test = apply_temperatures(p_train, t), apply_temperatures(p_test, t)
-        w, _, _ = fit_weights(p_train, y[train], method, rounds=rounds, init_size=init_size, bags=bags, seed=seed)
-        oof[test] = soft_vote(p_test, w)
-        raw_train = probas[:, train]
-        if method == "accuracy":
-            per_model = -(raw_train.argmax(axis=2) == y[train]).mean(axis=1)
-        else:
-            per_model = _mean_nll(true_class_matrix(raw_train, y[train]))
-        b = int(np.argmin(per_model))
-        best_oof[test] = probas[b, test]
-        return w, b
-
-    def final() -> tuple[np.ndarray | None, np.ndarray, np.ndarray, tuple, int]:
-        temperatures = fit_temperatures(probas, y, pset.hard) if calibrate else None
-        p_all = apply_temperatures(probas, temperatures) if calibrate else probas
-        return temperatures, p_all, *fit_weights(p_all, y, method, rounds=rounds, init_size=init_size, bags=bags,
-                                                 seed=seed)
-
-    # The folds and the final fit are independent: NumPy releases the GIL in its array
-    # work, so a few threads use the cores (each result is the same as run alone).
-    # BLAS is held at one thread for the whole pool, opened here in the calling thread:
-    # the workers' own blocks then run under it (see _threads: threadpoolctl's limits are
-    # process-wide, and overlapping save/restore pairs once left BLAS at one thread for
-    # the rest of the process).
-    with limited("weight_search"), ThreadPoolExecutor(max_workers=workers("weight_search", len(tests) + 1)) as pool:
-        final_job = pool.submit(final)
-        fold_results = list(pool.map(fold, tests))
-        temperatures, p_all, weights, path, n_kept = final_job.result()
-    fold_weights = np.array([w for w, _ in fold_results])
-    best_names = [pset.names[b] for _, b in fold_results]
+    n_models = probas.shape[0]
+    # The folds and the fit on all rows are independent: NumPy releases the GIL in its array
+    # work, so by default a few threads use the cores (each result is the same as run alone).
+    options = {"rounds": rounds, "init_size": init_size, "bags": bags, "seed": seed}
+    fit = cross_fit(partial(_weights_fold, probas, y, pset.hard, method, calibrate, options), y, folds=folds,
+                    seed=seed, operation="weight_search", refit=True, executor=executor)
+    final = fit.refit
+    oof = fit.out_of_fold([f.heldout for f in fit.folds])
+    p_all = apply_temperatures(probas, final.temperatures) if calibrate else probas
     return WeightSuggestion(
         method=method,
         names=pset.names,
-        weights=weights,
+        weights=final.weights,
         heldout=_scores(y, oof),
         uniform=_scores(y, soft_vote(probas, np.full(n_models, 1.0 / n_models))),
-        best_single=_scores(y, best_oof),
-        in_sample=_scores(y, soft_vote(p_all, weights)),
+        best_single=_scores(y, fit.out_of_fold([f.best_heldout for f in fit.folds])),
+        in_sample=_scores(y, soft_vote(p_all, final.weights)),
         heldout_probas=oof,
-        fold_weights=fold_weights,
-        best_single_names=tuple(best_names),
-        path=path,
-        n_kept=n_kept,
-        temperatures=temperatures,
-        folds=len(tests),
+        fold_weights=np.array([f.weights for f in fit.folds]),
+        best_single_names=tuple(pset.names[f.best] for f in fit.folds),
+        path=final.path,
+        n_kept=final.n_kept,
+        temperatures=final.temperatures,
+        folds=len(fit.tests),
         seed=seed,
     )

@@ -284,10 +284,14 @@ def test_suggesting_on_a_thread_pool_leaves_blas_threads_as_they_were(monkeypatc
     assert blas_threads() == before
 
 
-@pytest.mark.parametrize("method, calibrate", [("logloss", False), ("caruana", True), ("accuracy", False)])
-def test_nested_cv_equals_a_plain_stratified_loop(method, calibrate):
+@pytest.mark.parametrize("method, calibrate, rare", [("logloss", False, False), ("caruana", True, False),
+                                                    ("accuracy", False, False), ("logloss", True, True)])
+def test_nested_cv_equals_a_plain_stratified_loop(method, calibrate, rare):
     """Pins the numbers: every fold (scikit-learn's shuffled StratifiedKFold) is fitted on the
-    other folds and predicted with its weights; the best single model is picked on them too."""
+    other folds and predicted with its weights; the best single model is picked on them too.
+    A class rarer than the folds used to switch the split to a plain KFold; stratified now too."""
+    import warnings
+
     from sklearn.model_selection import StratifiedKFold
 
     from ensemble_core.calibration import apply_temperatures, fit_temperatures
@@ -298,10 +302,16 @@ def test_nested_cv_equals_a_plain_stratified_loop(method, calibrate):
     probas = random_probas(rng, 4, 500, 3)
     probas[:2, np.arange(500), y] += np.float32(0.6)
     probas /= probas.sum(axis=2, keepdims=True)
+    if rare:
+        y = np.where(y == 2, 1, y)
+        y[[7, 70]] = 2
     pset = _pset(probas, y)
     s = suggest_weights(pset, method, folds=4, seed=6, calibrate=calibrate)
     oof, best_oof, best = np.empty((500, 3), np.float32), np.empty((500, 3), np.float32), []
-    for f, (train, test) in enumerate(StratifiedKFold(4, shuffle=True, random_state=6).split(y, y)):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the least populated class has fewer rows than folds
+        splits = list(StratifiedKFold(4, shuffle=True, random_state=6).split(y, y))
+    for f, (train, test) in enumerate(splits):
         p_train, p_test = probas[:, train], probas[:, test]
         if calibrate:
             t = fit_temperatures(p_train, y[train], pset.hard)
