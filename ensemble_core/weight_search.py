@@ -514,8 +514,8 @@ def suggest_weights(
 ) -> WeightSuggestion:
     """Suggest soft-voting weights and measure them honestly by nested k-fold.
 
-    For each of ``folds`` folds (stratified where possible, shuffled with ``seed``):
-    temperatures (with ``calibrate``) and weights are fitted on the other folds only,
+    For each of ``folds`` folds (stratified, a rare class spread over them, shuffled with
+    ``seed``: :mod:`._folds`): temperatures (with ``calibrate``) and weights are fitted on the other folds only,
     and the fold is predicted with them. The held-out scores of the suggestion, of
     uniform soft voting and of the best single model (picked on the other folds by the
     method's metric) come from these out-of-fold predictions. The returned weights are
