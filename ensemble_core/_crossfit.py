@@ -23,13 +23,13 @@ Examples
 >>> y = np.array([0, 1] * 5)
 >>> def fit_predict(train, test):  # "fit": the training rows' mean label; "predict": it, per test row
 ...     return np.full(test.size, y[train].mean())
->>> fit = cross_fit(fit_predict, y, folds=5, seed=0, operation="calibration", refit=True)
+>>> fit = cross_fit(fit_predict, y, folds=5, seed=0, operation="calibration", refit=lambda: y.mean())
 >>> [t.tolist() for t in fit.tests]
 [[1, 2], [4, 5], [0, 3], [6, 9], [7, 8]]
 >>> fit.out_of_fold(fit.folds).tolist()  # each row's label left out of its own mean
 [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]
->>> fit.refit  # every row, nothing to predict
-array([], dtype=float64)
+>>> float(fit.refit)  # the fit on every row, run alongside the folds
+0.5
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ from ._folds import kfold_test_indices
 from ._threads import limited, workers
 
 R = TypeVar("R")
+S = TypeVar("S")
 T = TypeVar("T")
 
 
@@ -56,7 +57,7 @@ class Executor(Protocol):
 
 
 @dataclass(frozen=True, eq=False)
-class CrossFit(Generic[R]):
+class CrossFit(Generic[R, S]):
     """What each fold's ``fit_predict`` returned.
 
     Attributes
@@ -66,12 +67,12 @@ class CrossFit(Generic[R]):
     folds : tuple
         ``fit_predict(train, test)`` of each fold, in the order of ``tests``.
     refit : object or None
-        ``fit_predict(every row, no row)`` when asked for, else None.
+        What ``refit()`` returned, when one was given.
     """
 
     tests: tuple[np.ndarray, ...]
     folds: tuple[R, ...]
-    refit: R | None = None
+    refit: S | None = None
 
     def out_of_fold(self, parts: Sequence[np.ndarray], *, axis: int = 0) -> np.ndarray:
         """One array of the folds' predictions, each fold's at its test rows.
@@ -95,11 +96,10 @@ class CrossFit(Generic[R]):
         return out
 
 
-def _in_limits(operation: str, fit_predict: Callable[[np.ndarray, np.ndarray], R],
-               split: tuple[np.ndarray, np.ndarray]) -> R:
-    """One fold, at the thread counts its operation's policy gives (in whichever thread or process)."""
+def _in_limits(operation: str, task: Callable[[], T]) -> T:
+    """One piece, at the thread counts its operation's policy gives (in whichever thread or process)."""
     with limited(operation):
-        return fit_predict(*split)
+        return task()
 
 
 def cross_fit(
@@ -110,10 +110,10 @@ def cross_fit(
     seed: int,
     operation: str,
     bytes_each: int = 0,
-    refit: bool = False,
+    refit: Callable[[], S] | None = None,
     executor: Executor | None = None,
-) -> CrossFit[R]:
-    """Run ``fit_predict(train, test)`` for each fold of the rows (and once on all rows).
+) -> CrossFit[R, S]:
+    """Run ``fit_predict(train, test)`` for each fold of the rows (and ``refit()`` beside them).
 
     Parameters
     ----------
@@ -124,7 +124,8 @@ def cross_fit(
     folds, seed : the split (:func:`._folds.kfold_test_indices`)
     operation : the :data:`._threads.POLICY` entry the work runs under
     bytes_each : memory one fold holds while it runs (caps the default pool's threads)
-    refit : also call ``fit_predict(all rows, no rows)``, alongside the folds
+    refit : the fit on every row, if the caller wants one (temperatures or weights for new
+        data): run on the same executor, alongside the folds
     executor : runs the calls (see the module docstring); default: a thread pool of
         :func:`._threads.workers` threads, or the calling thread when that is one
 
@@ -133,22 +134,25 @@ def cross_fit(
     CrossFit
     """
     tests = tuple(kfold_test_indices(y_true, folds, seed))
-    n = y_true.shape[0]
-    everything = np.arange(n)
-    splits = [(np.setdiff1d(everything, test, assume_unique=True), test) for test in tests]
-    if refit:  # first: the longest piece starts first
-        splits.insert(0, (everything, everything[:0]))
-    task = partial(_in_limits, operation, fit_predict)
+    everything = np.arange(y_true.shape[0])
+    tasks: list[Callable[[], object]] = [
+        partial(fit_predict, np.setdiff1d(everything, test, assume_unique=True), test) for test in tests
+    ]
+    if refit is not None:  # first: the longest piece starts first
+        tasks.insert(0, refit)
+    run = partial(_in_limits, operation)
     with limited(operation):
         if executor is not None:
-            results = list(executor.map(task, splits))
+            results = list(executor.map(run, tasks))
         else:
-            n_workers = workers(operation, pieces=len(splits), bytes_each=bytes_each)
+            n_workers = workers(operation, pieces=len(tasks), bytes_each=bytes_each)
             if n_workers == 1:
-                results = list(map(task, splits))
+                results = list(map(run, tasks))
             else:
                 with ThreadPoolExecutor(max_workers=n_workers) as pool:
-                    results = list(pool.map(task, splits))
-    if len(results) != len(splits):
-        raise RuntimeError(f"the executor returned {len(results)} results for {len(splits)} folds")
-    return CrossFit(tests, tuple(results[1:] if refit else results), results[0] if refit else None)
+                    results = list(pool.map(run, tasks))
+    if len(results) != len(tasks):
+        raise RuntimeError(f"the executor returned {len(results)} results for {len(tasks)} pieces")
+    if refit is None:
+        return CrossFit(tests, tuple(results))
+    return CrossFit(tests, tuple(results[1:]), results[0])

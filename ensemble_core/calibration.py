@@ -208,11 +208,12 @@ def cross_fit_temperatures(
     CalibrationResult
     """
     fit = cross_fit(partial(_calibration_fold, probas, y_true, hard), y_true, folds=folds, seed=seed,
-                    operation="calibration", refit=True, executor=executor)
+                    operation="calibration", refit=partial(fit_temperatures, probas, y_true, hard),
+                    executor=executor)
     calibrated = fit.out_of_fold([scaled for _, scaled in fit.folds], axis=1)
     return CalibrationResult(
         probas=calibrated,
-        temperatures=fit.refit[0],
+        temperatures=fit.refit,
         fold_temperatures=np.array([t for t, _ in fit.folds]),
         ece_before=np.array([expected_calibration_error(y_true, p) for p in probas]),
         ece_after=np.array([expected_calibration_error(y_true, p) for p in calibrated]),

@@ -70,8 +70,10 @@ def make_meta_learner(meta: str, *, seed: int = 0):
 
 
 def _check_stackable(y_true: np.ndarray, classes: np.ndarray, folds: int | None) -> None:
-    """Refuse labels no meta-learner can be fitted on: one class, or (cross-fitted, ``folds``
-    given) fewer than two classes of two rows, when some fold's training rows could hold one."""
+    """Refuse labels no meta-learner can be fitted on: a single class; cross-fitted (``folds``
+    given), fewer than two classes of at least two rows. A class of two rows or more has rows in
+    two folds (:mod:`._folds`), so it is in every fold's training rows; a class of one row is
+    missing from its own fold's, which could then hold a single class."""
     if folds is not None and folds < 2:
         raise EnsembleInputError(f"stacking needs at least 2 folds; got {folds}")
     counts = np.bincount(y_true, minlength=len(classes))

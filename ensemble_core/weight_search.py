@@ -469,16 +469,13 @@ def _scores(y_true: np.ndarray, probas: np.ndarray) -> HeldOutScores:
 
 @dataclass(frozen=True, eq=False)
 class _FoldFit:
-    """What one fold of the nested cross-validation learned on its training rows, and its
-    predictions for its test rows."""
+    """One fold of the nested cross-validation: the weights and the best single model chosen on
+    its training rows, and its test rows predicted with each (arrays of shape (n_test, n_classes))."""
 
-    temperatures: np.ndarray | None
     weights: np.ndarray
-    path: tuple[SelectionStep, ...]
-    n_kept: int
-    best: int  # the best single model on the training rows, by the method's metric
-    heldout: np.ndarray  # (n_test, n_classes): the soft vote with ``weights``
-    best_heldout: np.ndarray  # (n_test, n_classes): the best single model's probabilities
+    best: int
+    heldout: np.ndarray
+    best_heldout: np.ndarray
 
 
 def _weights_fold(probas: np.ndarray, y: np.ndarray, hard: np.ndarray, method: Method, calibrate: bool,
@@ -487,17 +484,27 @@ def _weights_fold(probas: np.ndarray, y: np.ndarray, hard: np.ndarray, method: M
     ``test`` predicted with them."""
     raw_train = probas[:, train]
     p_train, p_test = raw_train, probas[:, test]
-    temperatures = None
     if calibrate:
-        temperatures = fit_temperatures(p_train, y[train], hard)
-        p_train, p_test = apply_temperatures(p_train, temperatures), apply_temperatures(p_test, temperatures)
-    w, path, n_kept = fit_weights(p_train, y[train], method, **options)
+        t = fit_temperatures(p_train, y[train], hard)
+        p_train, p_test = apply_temperatures(p_train, t), apply_temperatures(p_test, t)
+    w = fit_weights(p_train, y[train], method, **options)[0]
     if method == "accuracy":
         per_model = -(raw_train.argmax(axis=2) == y[train]).mean(axis=1)
     else:
         per_model = _mean_nll(true_class_matrix(raw_train, y[train]))
     b = int(np.argmin(per_model))
-    return _FoldFit(temperatures, w, path, n_kept, b, soft_vote(p_test, w), probas[b, test])
+    return _FoldFit(w, b, soft_vote(p_test, w), probas[b, test])
+
+
+def _weights_on_all_rows(probas: np.ndarray, y: np.ndarray, hard: np.ndarray, method: Method, calibrate: bool,
+                         options: dict) -> tuple[np.ndarray | None, np.ndarray, tuple[SelectionStep, ...], int,
+                                                 HeldOutScores]:
+    """The suggestion itself: temperatures (with ``calibrate``), weights, selection path and picks
+    kept, fitted on every row, and the in-sample scores of its soft vote."""
+    temperatures = fit_temperatures(probas, y, hard) if calibrate else None
+    p_all = apply_temperatures(probas, temperatures) if calibrate else probas
+    weights, path, n_kept = fit_weights(p_all, y, method, **options)
+    return temperatures, weights, path, n_kept, _scores(y, soft_vote(p_all, weights))
 
 
 def suggest_weights(
@@ -543,24 +550,24 @@ def suggest_weights(
     # work, so by default a few threads use the cores (each result is the same as run alone).
     options = {"rounds": rounds, "init_size": init_size, "bags": bags, "seed": seed}
     fit = cross_fit(partial(_weights_fold, probas, y, pset.hard, method, calibrate, options), y, folds=folds,
-                    seed=seed, operation="weight_search", refit=True, executor=executor)
-    final = fit.refit
+                    seed=seed, operation="weight_search", executor=executor,
+                    refit=partial(_weights_on_all_rows, probas, y, pset.hard, method, calibrate, options))
+    temperatures, weights, path, n_kept, in_sample = fit.refit
     oof = fit.out_of_fold([f.heldout for f in fit.folds])
-    p_all = apply_temperatures(probas, final.temperatures) if calibrate else probas
     return WeightSuggestion(
         method=method,
         names=pset.names,
-        weights=final.weights,
+        weights=weights,
         heldout=_scores(y, oof),
         uniform=_scores(y, soft_vote(probas, np.full(n_models, 1.0 / n_models))),
         best_single=_scores(y, fit.out_of_fold([f.best_heldout for f in fit.folds])),
-        in_sample=_scores(y, soft_vote(p_all, final.weights)),
+        in_sample=in_sample,
         heldout_probas=oof,
         fold_weights=np.array([f.weights for f in fit.folds]),
         best_single_names=tuple(pset.names[f.best] for f in fit.folds),
-        path=final.path,
-        n_kept=final.n_kept,
-        temperatures=final.temperatures,
+        path=path,
+        n_kept=n_kept,
+        temperatures=temperatures,
         folds=len(fit.tests),
         seed=seed,
     )

@@ -49,14 +49,15 @@ def test_each_fold_is_fitted_on_the_other_folds_and_its_result_returned():
         seen.append((train, test))
         return test * 10
 
-    fit = cross_fit(fit_predict, y, folds=4, seed=5, operation="stacking", refit=True)
+    fit = cross_fit(fit_predict, y, folds=4, seed=5, operation="stacking", refit=lambda: "on every row")
     tests = kfold_test_indices(y, 4, 5)
     assert len(fit.tests) == 4 and all(np.array_equal(a, b) for a, b in zip(fit.tests, tests))
     for test, result in zip(tests, fit.folds):
         np.testing.assert_array_equal(result, test * 10)
     np.testing.assert_array_equal(fit.out_of_fold(fit.folds), np.arange(23) * 10)
-    np.testing.assert_array_equal(fit.refit, [])
-    assert len(seen) == 5
+    assert fit.refit == "on every row"
+    assert cross_fit(fit_predict, y, folds=4, seed=5, operation="stacking").refit is None
+    assert len(seen) == 8
     for train, test in seen:
         np.testing.assert_array_equal(np.sort(np.concatenate([train, test])), np.arange(23))
 
@@ -103,7 +104,7 @@ def test_an_executor_that_loses_folds_is_caught():
         def map(self, fn, items):
             return [fn(item) for item in list(items)[1:]]
 
-    with pytest.raises(RuntimeError, match="returned 2 results for 3 folds"):
+    with pytest.raises(RuntimeError, match="returned 2 results for 3 pieces"):
         cross_fit(lambda train, test: test, np.arange(9) % 3, folds=3, seed=0, operation="stacking", executor=Lossy())
 
 
