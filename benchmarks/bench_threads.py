@@ -1,7 +1,6 @@
 """The thread policy's evidence: each BLAS/OpenMP operation at one thread and at every core.
 
-For each operation of ``ensemble_core._threads.POLICY`` (and calibration, which has no
-entry: it should not care), the entry is set to 1 thread and to one per core in turn,
+For each operation of ``ensemble_core._threads.POLICY``, the entry is set to 1 thread and to one per core in turn,
 alternating, and each is timed (medians and spread over the repeats). ``--busy`` runs a
 CPU-bound neighbour process on every core during the measurement, as other users' tests
 would. The soft re-weighting is also given as a multiple of the ``probas.sum()`` floor
@@ -19,7 +18,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from _timing import alternate, busy, conditions
 
@@ -60,15 +58,13 @@ def cases(repeats: int):
     yield "landscape", "ternary landscape 50×50, accuracy + log loss", mid.n_samples, lambda: simplex_landscape(
         three, mid.y_true, strategy="soft"), repeats, None
     yield "diversity", "diversity matrices", big.n_samples, lambda: diversity_matrices(big), repeats, None
-    yield None, "cross-fitted temperatures (calibration)", mid.n_samples, lambda: cross_fit_temperatures(
+    yield "calibration", "cross-fitted temperatures", mid.n_samples, lambda: cross_fit_temperatures(
         mid.probas, mid.y_true), max(2, repeats // 2), None
 
 
-def variants(operation: str | None) -> dict[str, _threads.Threads | int]:
+def variants(operation: str) -> dict[str, _threads.Threads]:
     """What to compare: one thread; every core for BLAS/OpenMP; and, for an operation whose
-    policy runs worker threads, that policy. Calibration (no entry) under a process-wide limit."""
-    if operation is None:
-        return {"1 thread": 1, f"{CORES} threads": CORES}
+    policy runs worker threads, that policy."""
     out = {"1 thread": _threads.Threads(blas=1, openmp=1),
            f"{CORES} BLAS/OpenMP threads": _threads.Threads(blas=CORES, openmp=CORES)}
     policy = _threads.POLICY[operation]
@@ -78,15 +74,8 @@ def variants(operation: str | None) -> dict[str, _threads.Threads | int]:
     return out
 
 
-def _with_threads(operation: str | None, threads, work):
-    """``work`` with ``operation``'s policy entry set to ``threads`` (calibration, which has no
-    entry, under a process-wide limit of ``threads`` instead)."""
-    if operation is None:
-        def run():
-            with threadpool_limits(limits=threads):
-                work()
-        return run
-
+def _with_threads(operation: str, threads, work):
+    """``work`` with ``operation``'s policy entry set to ``threads``."""
     def run():
         saved = _threads.POLICY[operation]
         _threads.POLICY[operation] = threads
@@ -97,9 +86,7 @@ def _with_threads(operation: str | None, threads, work):
     return run
 
 
-def _policy_name(operation: str | None, names: list[str]) -> str:
-    if operation is None:
-        return ""
+def _policy_name(operation: str, names: list[str]) -> str:
     policy = _threads.POLICY[operation]
     return names[-1] if policy.workers > 1 else names[0] if policy.blas == 1 else names[1]
 
@@ -117,7 +104,7 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|")
     with busy(args.busy):
         for operation, what, n, work, repeats, floor_array in cases(args.repeats):
-            if args.only and (operation or "calibration") not in args.only:
+            if args.only and operation not in args.only:
                 continue
             named = variants(operation)
             candidates = {name: _with_threads(operation, t, work) for name, t in named.items()}
@@ -134,7 +121,7 @@ def main() -> None:
                 if floor_array is not None and name in named:
                     ratio += f" ({t.median / times['floor: probas.sum()'].median:.1f}× the floor)"
                 mark = " *" if name == chosen else ""
-                print(f"| {operation or 'calibration'} | {what} | {n:,} | {name}{mark} | "
+                print(f"| {operation} | {what} | {n:,} | {name}{mark} | "
                       f"{t.describe(scale, digits)} {unit} | {ratio} | {cond} |", flush=True)
 
 

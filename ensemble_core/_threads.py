@@ -32,8 +32,11 @@ are in BENCHMARKS.md ("Threads"). On the 2-core development machine:
   stacking's folds. On the loaded machine (load 9) the lab's test of bagged logistic
   regressions on iris (12 small fits) took 14 s at the libraries' own thread counts,
   4.9 s with the lab's fits inside this block.
-- calibration needs no entry: it calls neither BLAS nor OpenMP (``einsum`` without
-  ``optimize`` runs NumPy's own loops; the table shows no difference).
+- ``calibration``: calls neither BLAS nor OpenMP (``einsum`` without ``optimize`` runs
+  NumPy's own loops; the table shows no difference), so its folds run one after another
+  in the calling thread, as before; the entry exists because every cross-fitted
+  computation runs through :func:`._crossfit.cross_fit`, which opens a block for its
+  operation (1 BLAS thread, like every entry: see below).
 
 OpenBLAS's thread count is process-wide, so overlapping blocks (the weight
 search's worker threads, the dashboard's sessions) must not each save and restore
@@ -84,6 +87,7 @@ POLICY: dict[str, Threads] = {
     "landscape": Threads(blas=1),
     "diversity": Threads(blas=1),
     "build": Threads(blas=1, openmp=1),
+    "calibration": Threads(blas=1),
 }
 
 _lock = threading.Lock()

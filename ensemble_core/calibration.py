@@ -24,10 +24,11 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
-from ._folds import kfold_test_indices
+from ._crossfit import Executor, cross_fit
 from .combine import log_probas, normalise_log_pool
 from .metrics import calibration_curve, expected_calibration_error
 
@@ -171,6 +172,13 @@ def _curves(probas: np.ndarray, y_true: np.ndarray) -> tuple[ReliabilityCurve, .
     return tuple(ReliabilityCurve(*calibration_curve(y_true, p)) for p in probas)
 
 
+def _calibration_fold(probas: np.ndarray, y_true: np.ndarray, hard: np.ndarray | None,
+                      train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Temperatures fitted on ``train``, and the ``test`` rows scaled with them."""
+    temperatures = fit_temperatures(probas[:, train], y_true[train], hard)
+    return temperatures, apply_temperatures(probas[:, test], temperatures)
+
+
 def cross_fit_temperatures(
     probas: np.ndarray,
     y_true: np.ndarray,
@@ -178,6 +186,7 @@ def cross_fit_temperatures(
     hard: np.ndarray | None = None,
     folds: int = 5,
     seed: int = 0,
+    executor: Executor | None = None,
 ) -> CalibrationResult:
     """Cross-fitted per-model temperature scaling.
 
@@ -187,23 +196,22 @@ def cross_fit_temperatures(
     y_true : ndarray of shape (n_samples,), class indices
     hard : ndarray of shape (n_models,), bool, optional
         Hard-label models, left uncalibrated (temperature 1).
-    folds, seed : the k-fold split (stratified where possible), shuffled with ``seed``.
+    folds, seed : the stratified k-fold split (see :mod:`._folds`), shuffled with ``seed``.
+    executor : runs the folds and the fit on all rows (see :mod:`._crossfit`); default: one
+        after another in the calling thread (the thread policy's ``calibration`` entry)
 
     Returns
     -------
     CalibrationResult
     """
-    calibrated = np.empty(probas.shape, dtype=np.float32)
-    tests = kfold_test_indices(y_true, folds, seed)
-    fold_t = np.empty((len(tests), probas.shape[0]))
-    for f, test in enumerate(tests):
-        train = np.setdiff1d(np.arange(y_true.shape[0]), test, assume_unique=True)
-        fold_t[f] = fit_temperatures(probas[:, train], y_true[train], hard)
-        calibrated[:, test] = apply_temperatures(probas[:, test], fold_t[f])
+    fit = cross_fit(partial(_calibration_fold, probas, y_true, hard), y_true, folds=folds, seed=seed,
+                    operation="calibration", refit=partial(fit_temperatures, probas, y_true, hard),
+                    executor=executor)
+    calibrated = fit.out_of_fold([scaled for _, scaled in fit.folds], axis=1)
     return CalibrationResult(
         probas=calibrated,
-        temperatures=fit_temperatures(probas, y_true, hard),
-        fold_temperatures=fold_t,
+        temperatures=fit.refit,
+        fold_temperatures=np.array([t for t, _ in fit.folds]),
         ece_before=np.array([expected_calibration_error(y_true, p) for p in probas]),
         ece_after=np.array([expected_calibration_error(y_true, p) for p in calibrated]),
         before=_curves(probas, y_true),

@@ -18,12 +18,15 @@ seed) -> Combined``.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
 from . import registry
+from ._lazy import Lazy
 from ._validation import EnsembleInputError, check_weights
 from .combine import log_probas, model_labels, output_block, soft_vote
 from .decision import LOG_POOL_ATOL, decide
@@ -81,6 +84,10 @@ class EnsembleEvaluator:
     metrics, the best single model, oracle accuracy and disagreement rate.
     Log-probabilities (geometric) and stacking predictions are computed on first
     use and kept.
+
+    Thread-safe: the dashboard shares one evaluator between browser sessions. Nothing
+    changes after construction except those two, and each is built once, under a lock
+    (:class:`~ensemble_core._lazy.Lazy`), however many threads ask for it at once.
     """
 
     def __init__(self, pset: PredictionSet) -> None:
@@ -98,29 +105,32 @@ class EnsembleEvaluator:
         self.best_accuracy_ = float(acc[self.best_index_])
         self.oracle_accuracy_ = float(self.correct_.any(axis=0).mean())
         self.disagreement_rate_ = float((self.labels_ != self.labels_[:1]).any(axis=0).mean())
-        self._log_p: np.ndarray | None = None
-        self._stacked: dict[tuple[str, int, int], np.ndarray] = {}
+        self._log_p: Lazy[np.ndarray] = Lazy(partial(log_probas, pset.probas))
+        self._stacked: dict[tuple[str, int, int], Lazy[np.ndarray]] = {}
+        self._stacked_lock = threading.Lock()  # guards the dict; each entry builds under its own
 
     @property
     def log_probas_(self) -> np.ndarray:
-        if self._log_p is None:
-            self._log_p = log_probas(self.pset.probas)
-        return self._log_p
+        """Clipped log-probabilities, shape (n_models, n_samples, n_classes), computed once."""
+        return self._log_p.get()
 
     def stacked_probas(self, *, meta="logistic", folds: int = 5, seed: int = 0) -> np.ndarray:
-        """Out-of-fold stacked probabilities, computed once per (meta, folds, seed).
+        """Out-of-fold stacked probabilities, computed once per (meta, folds, seed); settings
+        asked for at the same time by different threads are fitted side by side.
 
         ``meta``: a built-in meta-learner's name or an unfitted scikit-learn classifier
         (see :func:`~ensemble_core.stacking.make_meta_learner`; an instance is keyed by
         identity: change its parameters and pass a new one).
         """
         key = (meta, folds, seed)
-        if key not in self._stacked:
-            p = self.pset
-            self._stacked[key] = cross_fit_stacking(
-                p.probas, p.y_true, p.classes, meta=meta, folds=folds, seed=seed
-            )
-        return self._stacked[key]
+        with self._stacked_lock:
+            entry = self._stacked.get(key)
+            if entry is None:
+                p = self.pset
+                entry = self._stacked[key] = Lazy(partial(
+                    cross_fit_stacking, p.probas, p.y_true, p.classes, meta=meta, folds=folds, seed=seed
+                ))
+        return entry.get()
 
     def _weights_for(self, spec: registry.StrategySpec, weights) -> np.ndarray | None:
         """Normalised weights, or None for a strategy that ignores them (which still

@@ -4,20 +4,31 @@ Every reported number comes from out-of-fold predictions: each example is
 predicted by a meta-learner trained on the other folds only. A meta-learner fitted
 on all rows (:func:`fit_stacker`) is for applying to new prediction files, never
 for scoring the rows it was fitted on.
+
+Rare classes: the folds are those of every cross-fitted computation
+(:mod:`._folds`), so a class with fewer rows than folds has each row in another
+fold, and every fold's meta-learner is trained on all of that class's rows but one.
+Stacking needs two classes of at least two rows each (then every fold's training rows
+hold two classes, whatever the seed); a class of one row is predicted, in its own
+fold, by a meta-learner that never saw it (probability 0 for it there). A meta-learner
+that cannot be fitted on a fold's rows (gradient boosting's early stopping, on more
+than 10,000 rows, splits off a stratified validation set and needs two rows of each
+class) stops the run with one line naming the rarest class.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
-from ._threads import limited, workers
-from ._validation import EnsembleInputError
 from . import registry
+from ._crossfit import Executor, cross_fit
+from ._threads import limited
+from ._validation import EnsembleInputError
 from .io import label_key
 from .registry import META_LEARNERS, MetaLearner  # noqa: F401 - defined in registry, kept importable from here
 
@@ -109,22 +120,41 @@ def meta_learner_name(meta) -> str:
     return meta if isinstance(meta, str) else type(meta).__name__
 
 
-def _check_stackable(y_true: np.ndarray, n_classes: int, classes: np.ndarray, folds: int) -> None:
-    if folds < 2:
+def _check_stackable(y_true: np.ndarray, classes: np.ndarray, folds: int | None) -> None:
+    """Refuse labels no meta-learner can be fitted on: a single class; cross-fitted (``folds``
+    given), fewer than two classes of at least two rows. A class of two rows or more has rows in
+    two folds (:mod:`._folds`), so it is in every fold's training rows; a class of one row is
+    missing from its own fold's, which could then hold a single class."""
+    if folds is not None and folds < 2:
         raise EnsembleInputError(f"stacking needs at least 2 folds; got {folds}")
-    counts = np.bincount(y_true, minlength=n_classes)
+    counts = np.bincount(y_true, minlength=len(classes))
     present = np.flatnonzero(counts)
     if present.size < 2:
         raise EnsembleInputError(
             "stacking needs at least two classes in the labels; "
             f"the labels hold only {str(classes[present[0]])!r}"
         )
-    if counts.min() < folds:
-        c = int(counts.argmin())
+    if folds is not None and np.count_nonzero(counts >= 2) < 2:
+        single = present[counts[present] == 1][0]
         raise EnsembleInputError(
-            f"stacking with {folds} folds needs at least {folds} examples of each class; "
-            f"class {str(classes[c])!r} has {counts[c]}"
+            "stacking needs two classes of at least 2 examples each, so that every fold's meta-learner "
+            f"is trained on two classes; class {str(classes[single])!r} has 1"
         )
+
+
+def _fit_meta(meta, seed: int, X: np.ndarray, y: np.ndarray, classes: np.ndarray, rows: str):
+    """``meta`` fitted on ``X``, ``y``; a meta-learner that refuses the rows says so in one line."""
+    estimator = make_meta_learner(meta, seed=seed)
+    try:
+        return estimator.fit(X, y)
+    except ValueError as exc:
+        counts = np.bincount(y, minlength=len(classes))
+        present = np.flatnonzero(counts)
+        rarest = present[counts[present].argmin()]
+        raise EnsembleInputError(
+            f"stacking: the {meta_learner_name(meta)} meta-learner cannot be fitted on {rows} ({y.shape[0]} rows; "
+            f"class {str(classes[rarest])!r} has {counts[rarest]} of them): {' '.join(str(exc).split())}"
+        ) from exc
 
 
 def _full_proba(estimator, X: np.ndarray, n_classes: int) -> np.ndarray:
@@ -132,6 +162,13 @@ def _full_proba(estimator, X: np.ndarray, n_classes: int) -> np.ndarray:
     out = np.zeros((X.shape[0], n_classes), dtype=np.float64)
     out[:, estimator.classes_.astype(np.intp)] = estimator.predict_proba(X)
     return out
+
+
+def _stacking_fold(X: np.ndarray, y_true: np.ndarray, classes: np.ndarray, meta: str, seed: int,
+                   train: np.ndarray, test: np.ndarray) -> np.ndarray:
+    """One fold: a meta-learner fitted on ``train``, its probabilities for ``test`` (float32)."""
+    est = _fit_meta(meta, seed, X[train], y_true[train], classes, "one fold's training rows")
+    return _full_proba(est, X[test], len(classes)).astype(np.float32)
 
 
 def cross_fit_stacking(
@@ -142,11 +179,12 @@ def cross_fit_stacking(
     meta="logistic",
     folds: int = 5,
     seed: int = 0,
+    executor: Executor | None = None,
 ) -> np.ndarray:
     """Out-of-fold stacked probabilities.
 
-    Stratified k-fold over the labelled rows (shuffled with ``seed``); each fold is
-    predicted by a meta-learner fitted on the other folds.
+    Stratified k-fold over the labelled rows (shuffled with ``seed``; rare classes as the
+    module docstring says); each fold is predicted by a meta-learner fitted on the other folds.
 
     Parameters
     ----------
@@ -155,34 +193,32 @@ def cross_fit_stacking(
     classes : ndarray of shape (n_classes,), used in error messages
     meta : a built-in meta-learner's name or an unfitted scikit-learn classifier
         (see :func:`make_meta_learner`)
+    executor : runs the folds (anything with ``map``; see :mod:`._crossfit`); default: the
+        thread policy's worker threads
 
     Returns
     -------
     ndarray of shape (n_samples, n_classes), float32
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> y = rng.integers(0, 3, size=300)
+    >>> probas = rng.dirichlet(np.ones(3), size=(2, 300)).astype(np.float32)
+    >>> cross_fit_stacking(probas, y, np.array(["a", "b", "c"]), folds=3).shape
+    (300, 3)
     """
-    from sklearn.model_selection import StratifiedKFold
-
-    n_classes = probas.shape[2]
     make_meta_learner(meta, seed=seed)  # fail fast on an unknown name
-    _check_stackable(y_true, n_classes, classes, folds)
+    _check_stackable(y_true, classes, folds)
     X = stacking_features(probas)
-    oof = np.empty((X.shape[0], n_classes), dtype=np.float32)
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-
-    def fit_fold(split: tuple[np.ndarray, np.ndarray]) -> None:
-        train, test = split
-        with limited("stacking"):  # OpenMP's setting is per thread: the worker's own
-            est = make_meta_learner(meta, seed=seed).fit(X[train], y_true[train])
-            oof[test] = _full_proba(est, X[test], n_classes)
-
-    # The folds are independent and each fit is deterministic, so they run side by side on
-    # the policy's worker threads (scikit-learn's loss and NumPy's products release the GIL):
-    # the same numbers, sooner, and on a shared machine a larger share of the cores. A fit
+    # The folds are independent and each fit is deterministic, so by default they run side by
+    # side on the policy's worker threads (scikit-learn's loss and NumPy's products release the
+    # GIL): the same numbers, sooner, and on a shared machine a larger share of the cores. A fit
     # holds its training rows and scikit-learn's float64 copy of them: about 3x X a worker.
-    n_workers = workers("stacking", pieces=folds, bytes_each=3 * X.nbytes)
-    with limited("stacking"), ThreadPoolExecutor(max_workers=n_workers) as pool:
-        list(pool.map(fit_fold, splitter.split(X, y_true)))
-    return oof
+    fit = cross_fit(partial(_stacking_fold, X, y_true, np.asarray(classes), meta, seed), y_true, folds=folds,
+                    seed=seed, operation="stacking", bytes_each=3 * X.nbytes, executor=executor)
+    return fit.out_of_fold(fit.folds)
 
 
 #: FNV-1a's 64-bit prime and offset: mixing each row's 32-bit words into one hash.
@@ -372,10 +408,10 @@ def fit_stacker(
     scales new probabilities the same way. ``ids`` (the rows' ids, if any) are kept,
     hashed, with the fingerprints of the training rows.
     """
-    n_classes = probas.shape[2]
-    _check_stackable(y_true, n_classes, classes, folds=2)
+    make_meta_learner(meta, seed=seed)  # fail fast on an unknown name
+    _check_stackable(y_true, classes, folds=None)
     with limited("stacking"):
-        est = make_meta_learner(meta, seed=seed).fit(stacking_features(probas), y_true)
+        est = _fit_meta(meta, seed, stacking_features(probas), y_true, np.asarray(classes), "all labelled rows")
     return StackingModel(
         est,
         tuple(label_key(c) for c in classes),

@@ -34,16 +34,15 @@ Examples
 
 from __future__ import annotations
 
-import functools
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import Literal
 
 import numpy as np
 
 from . import registry
-from ._folds import kfold_test_indices
-from ._threads import limited, workers
+from ._crossfit import Executor, cross_fit
+from ._threads import limited
 from ._validation import EnsembleInputError
 from .calibration import apply_temperatures, fit_temperatures
 from .combine import model_labels, soft_vote
@@ -458,9 +457,9 @@ def _selection_weights(
 
 
 #: The ``caruana`` method: :func:`caruana_selection` on log loss; returns (weights, path, n_kept).
-caruana_weights = functools.partial(_selection_weights, metric="log_loss")
+caruana_weights = partial(_selection_weights, metric="log_loss")
 #: The ``accuracy`` method: :func:`caruana_selection` on accuracy; returns (weights, path, n_kept).
-accuracy_weights = functools.partial(_selection_weights, metric="accuracy")
+accuracy_weights = partial(_selection_weights, metric="accuracy")
 
 
 def logloss_weights(probas: np.ndarray, y_true: np.ndarray, **_) -> tuple[np.ndarray, tuple[SelectionStep, ...], int]:
@@ -511,6 +510,42 @@ def _scores(y_true: np.ndarray, probas: np.ndarray) -> HeldOutScores:
     return HeldOutScores(float(np.mean(decide(probas) == y_true)), float(_nll(p_true)))
 
 
+@dataclass(frozen=True, eq=False)
+class _FoldFit:
+    """One fold of the nested cross-validation: the weights and the best single model chosen on
+    its training rows, and its test rows predicted with each (arrays of shape (n_test, n_classes))."""
+
+    weights: np.ndarray
+    best: int
+    heldout: np.ndarray
+    best_heldout: np.ndarray
+
+
+def _weights_fold(probas: np.ndarray, y: np.ndarray, hard: np.ndarray, method: Method, calibrate: bool,
+                  options: dict, train: np.ndarray, test: np.ndarray) -> _FoldFit:
+    """Temperatures (with ``calibrate``), weights and the best single model fitted on ``train``;
+    ``test`` predicted with them."""
+    raw_train = probas[:, train]
+    p_train, p_test = raw_train, probas[:, test]
+    if calibrate:
+        t = fit_temperatures(p_train, y[train], hard)
+        p_train, p_test = apply_temperatures(p_train, t), apply_temperatures(p_test, t)
+    w = fit_weights(p_train, y[train], method, **options)[0]
+    b = int(np.argmin(_best_single_score(raw_train, y[train], _method(method).metric)))
+    return _FoldFit(w, b, soft_vote(p_test, w), probas[b, test])
+
+
+def _weights_on_all_rows(probas: np.ndarray, y: np.ndarray, hard: np.ndarray, method: Method, calibrate: bool,
+                         options: dict) -> tuple[np.ndarray | None, np.ndarray, tuple[SelectionStep, ...], int,
+                                                 HeldOutScores]:
+    """The suggestion itself: temperatures (with ``calibrate``), weights, selection path and picks
+    kept, fitted on every row, and the in-sample scores of its soft vote."""
+    temperatures = fit_temperatures(probas, y, hard) if calibrate else None
+    p_all = apply_temperatures(probas, temperatures) if calibrate else probas
+    weights, path, n_kept = fit_weights(p_all, y, method, **options)
+    return temperatures, weights, path, n_kept, _scores(y, soft_vote(p_all, weights))
+
+
 def suggest_weights(
     pset: PredictionSet,
     method: Method = "logloss",
@@ -521,11 +556,12 @@ def suggest_weights(
     rounds: int = DEFAULT_ROUNDS,
     init_size: int = 1,
     bags: int = 1,
+    executor: Executor | None = None,
 ) -> WeightSuggestion:
     """Suggest soft-voting weights and measure them honestly by nested k-fold.
 
-    For each of ``folds`` folds (stratified where possible, shuffled with ``seed``):
-    temperatures (with ``calibrate``) and weights are fitted on the other folds only,
+    For each of ``folds`` folds (stratified, a rare class spread over them, shuffled with
+    ``seed``: :mod:`._folds`): temperatures (with ``calibrate``) and weights are fitted on the other folds only,
     and the fold is predicted with them. The held-out scores of the suggestion, of
     uniform soft voting and of the best single model (picked on the other folds by the
     method's metric) come from these out-of-fold predictions. The returned weights are
@@ -538,63 +574,38 @@ def suggest_weights(
     calibrate : bool
         Temperature-scale each model before combining (weights then apply to the
         calibrated models; baselines stay on the models as given).
+    executor : runs the folds and the fit on all rows (anything with ``map``; see
+        :mod:`._crossfit`); default: the thread policy's worker threads
 
     Returns
     -------
     WeightSuggestion
     """
-    spec = _method(method)
+    _method(method)  # an unknown method is refused here, before any fold runs
     probas, y = pset.probas, pset.y_true
-    n_models, n, n_classes = probas.shape
-    tests = kfold_test_indices(y, folds, seed)
-    oof = np.empty((n, n_classes), np.float32)
-    best_oof = np.empty((n, n_classes), np.float32)
-
-    def fold(test: np.ndarray) -> tuple[np.ndarray, int]:
-        """Fit on the other folds, predict ``test`` (into ``oof``); the weights and the best single model."""
-        train = np.setdiff1d(np.arange(n), test, assume_unique=True)
-        p_train, p_test = probas[:, train], probas[:, test]
-        if calibrate:
-            t = fit_temperatures(p_train, y[train], pset.hard)
-            p_train, p_test = apply_temperatures(p_train, t), apply_temperatures(p_test, t)
-        w, _, _ = fit_weights(p_train, y[train], method, rounds=rounds, init_size=init_size, bags=bags, seed=seed)
-        oof[test] = soft_vote(p_test, w)
-        b = int(np.argmin(_best_single_score(probas[:, train], y[train], spec.metric)))
-        best_oof[test] = probas[b, test]
-        return w, b
-
-    def final() -> tuple[np.ndarray | None, np.ndarray, np.ndarray, tuple, int]:
-        temperatures = fit_temperatures(probas, y, pset.hard) if calibrate else None
-        p_all = apply_temperatures(probas, temperatures) if calibrate else probas
-        return temperatures, p_all, *fit_weights(p_all, y, method, rounds=rounds, init_size=init_size, bags=bags,
-                                                 seed=seed)
-
-    # The folds and the final fit are independent: NumPy releases the GIL in its array
-    # work, so a few threads use the cores (each result is the same as run alone).
-    # BLAS is held at one thread for the whole pool, opened here in the calling thread:
-    # the workers' own blocks then run under it (see _threads: threadpoolctl's limits are
-    # process-wide, and overlapping save/restore pairs once left BLAS at one thread for
-    # the rest of the process).
-    with limited("weight_search"), ThreadPoolExecutor(max_workers=workers("weight_search", len(tests) + 1)) as pool:
-        final_job = pool.submit(final)
-        fold_results = list(pool.map(fold, tests))
-        temperatures, p_all, weights, path, n_kept = final_job.result()
-    fold_weights = np.array([w for w, _ in fold_results])
-    best_names = [pset.names[b] for _, b in fold_results]
+    n_models = probas.shape[0]
+    # The folds and the fit on all rows are independent: NumPy releases the GIL in its array
+    # work, so by default a few threads use the cores (each result is the same as run alone).
+    options = {"rounds": rounds, "init_size": init_size, "bags": bags, "seed": seed}
+    fit = cross_fit(partial(_weights_fold, probas, y, pset.hard, method, calibrate, options), y, folds=folds,
+                    seed=seed, operation="weight_search", executor=executor,
+                    refit=partial(_weights_on_all_rows, probas, y, pset.hard, method, calibrate, options))
+    temperatures, weights, path, n_kept, in_sample = fit.refit
+    oof = fit.out_of_fold([f.heldout for f in fit.folds])
     return WeightSuggestion(
         method=method,
         names=pset.names,
         weights=weights,
         heldout=_scores(y, oof),
         uniform=_scores(y, soft_vote(probas, np.full(n_models, 1.0 / n_models))),
-        best_single=_scores(y, best_oof),
-        in_sample=_scores(y, soft_vote(p_all, weights)),
+        best_single=_scores(y, fit.out_of_fold([f.best_heldout for f in fit.folds])),
+        in_sample=in_sample,
         heldout_probas=oof,
-        fold_weights=fold_weights,
-        best_single_names=tuple(best_names),
+        fold_weights=np.array([f.weights for f in fit.folds]),
+        best_single_names=tuple(pset.names[f.best] for f in fit.folds),
         path=path,
         n_kept=n_kept,
         temperatures=temperatures,
-        folds=len(tests),
+        folds=len(fit.tests),
         seed=seed,
     )

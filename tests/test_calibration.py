@@ -83,3 +83,31 @@ def test_hard_label_models_keep_temperature_one(over_confident):
 def test_temperature_one_is_the_identity(over_confident):
     p, _ = over_confident
     np.testing.assert_allclose(apply_temperatures(p[None], np.array([1.0]))[0], p, atol=1e-6)
+
+
+@pytest.mark.parametrize("rare", [False, True], ids=["every-class-fills-the-folds", "a-class-of-3-rows"])
+def test_cross_fitted_temperatures_equal_a_plain_stratified_loop(over_confident, rare):
+    """Pins the numbers: each fold (scikit-learn's shuffled StratifiedKFold) is calibrated with
+    temperatures fitted on the other folds; the final temperatures on every row. A class rarer
+    than the folds used to switch the split to a plain KFold; it is stratified now too."""
+    import warnings
+
+    from sklearn.model_selection import StratifiedKFold
+
+    p, y = over_confident
+    if rare:
+        y = np.where(y == 3, 2, y)
+        y[[5, 50, 90]] = 3
+    probas = np.stack([p, np.roll(p, 1, axis=1), p ** 0.5 / (p ** 0.5).sum(axis=1, keepdims=True)])
+    hard = np.array([False, False, False])
+    cal = cross_fit_temperatures(probas, y, folds=5, seed=3, hard=hard)
+    expected = np.empty(probas.shape, np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the least populated class has fewer rows than folds
+        splits = list(StratifiedKFold(5, shuffle=True, random_state=3).split(y, y))
+    for f, (train, test) in enumerate(splits):
+        t = fit_temperatures(probas[:, train], y[train], hard)
+        np.testing.assert_array_equal(cal.fold_temperatures[f], t)
+        expected[:, test] = apply_temperatures(probas[:, test], t)
+    np.testing.assert_array_equal(cal.probas, expected)
+    np.testing.assert_array_equal(cal.temperatures, fit_temperatures(probas, y, hard))

@@ -132,3 +132,48 @@ def test_exact_ties_go_to_the_first_class_whatever_the_model_order(strategy):
         votes = (p * 5).round().astype(int).sum(axis=0)  # exact integer totals
         tied_first = np.array([np.flatnonzero(v == v.max())[0] for v in votes])
         np.testing.assert_array_equal(forward.y_pred, tied_first)
+
+
+def test_threads_sharing_a_fresh_evaluator_get_the_same_numbers_and_each_lazy_part_is_built_once(monkeypatch):
+    """The dashboard shares one evaluator between browser sessions (st.cache_resource)."""
+    import threading
+    import time
+
+    import ensemble_core.ensemble as ensemble_module
+
+    calls = {"log": 0, "stack": 0}
+    real_log, real_stack = ensemble_module.log_probas, ensemble_module.cross_fit_stacking
+
+    def slow(name, real):
+        def counted(*args, **kwargs):
+            calls[name] += 1
+            time.sleep(0.05)  # a wide window for a second thread to start the same work
+            return real(*args, **kwargs)
+        return counted
+
+    monkeypatch.setattr(ensemble_module, "log_probas", slow("log", real_log))
+    monkeypatch.setattr(ensemble_module, "cross_fit_stacking", slow("stack", real_stack))
+    rng = np.random.default_rng(3)
+    probas = rng.dirichlet(np.ones(3), size=(3, 300)).astype(np.float32)
+    pset = PredictionSet(probas, rng.integers(0, 3, 300), np.arange(3), ("a", "b", "c"))
+    reference = EnsembleEvaluator(pset)
+    expected = (reference.evaluate("geometric", [1, 2, 3]).probas, reference.stacked_probas(folds=3))
+    calls.update(log=0, stack=0)
+    shared, start, results = EnsembleEvaluator(pset), threading.Barrier(8), []
+
+    def session(i):
+        start.wait()
+        if i % 2:
+            results.append(("geometric", shared.evaluate("geometric", [1, 2, 3]).probas))
+        else:
+            results.append(("stacking", shared.evaluate("stacking", folds=3).probas))
+
+    threads = [threading.Thread(target=session, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert calls == {"log": 1, "stack": 1}
+    assert len(results) == 8
+    for kind, got in results:
+        np.testing.assert_array_equal(got, expected[0] if kind == "geometric" else expected[1])

@@ -9,6 +9,7 @@ import pytest
 
 from ensemble_core import EnsembleEvaluator, EnsembleInputError, PredictionSet, StackingModel, fit_stacker
 from ensemble_core.models.loading import load_stacker
+from ensemble_core._folds import kfold_test_indices
 from ensemble_core.stacking import cross_fit_stacking, stacking_features
 from tests.conftest import random_probas
 
@@ -75,10 +76,10 @@ def test_binary_features_are_one_column_per_model():
     "y, folds, match",
     [
         (np.zeros(20, int), 5, "at least two classes.*only 'a'"),
-        (np.array([0] * 18 + [1] * 2), 5, "class 'b' has 2"),
+        (np.array([0] * 19 + [1]), 5, "two classes of at least 2 examples each.*class 'b' has 1$"),
         (np.array([0, 1] * 10), 1, "at least 2 folds"),
     ],
-    ids=["single-class", "too-few-of-a-class", "one-fold"],
+    ids=["single-class", "a-class-of-one-row", "one-fold"],
 )
 def test_unstackable_labels_are_rejected(y, folds, match):
     probas = random_probas(np.random.default_rng(0), 2, len(y), 2)
@@ -214,3 +215,76 @@ def test_a_meta_learner_that_cannot_give_probabilities_is_refused(meta, what):
                else f"a scikit-learn classifier with predict_proba; got {what}")
     with pytest.raises(EnsembleInputError, match=re.escape(message)):
         make_meta_learner(given)
+def _reference_meta(meta: str, seed: int):
+    """The built-in meta-learners as scikit-learn builds them (the numbers they give are pinned)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.neural_network import MLPClassifier
+
+    return {
+        "logistic": lambda: LogisticRegression(max_iter=1000),
+        "gbm": lambda: HistGradientBoostingClassifier(max_iter=100, random_state=seed),
+        "mlp": lambda: MLPClassifier(hidden_layer_sizes=(32,), max_iter=200, early_stopping=True, random_state=seed),
+    }[meta]()
+
+
+def _reference_stacking(probas, y, meta, folds, seed):
+    """Stacking as a plain loop: scikit-learn's shuffled StratifiedKFold, one meta-learner per fold."""
+    from sklearn.model_selection import StratifiedKFold
+
+    X = stacking_features(probas)
+    oof = np.zeros((X.shape[0], probas.shape[2]), np.float32)
+    for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(X, y):
+        est = _reference_meta(meta, seed).fit(X[train], y[train])
+        oof[np.ix_(test, est.classes_)] = est.predict_proba(X[test])
+    return oof
+
+
+@pytest.mark.parametrize(
+    "meta, n_classes, folds, seed",
+    [("logistic", 2, 5, 0), ("logistic", 4, 3, 11), ("gbm", 2, 3, 2), ("mlp", 3, 4, 5)],
+)
+def test_out_of_fold_probabilities_equal_a_plain_stratified_loop(meta, n_classes, folds, seed):
+    """Pins the numbers: the cross-fitting loop (its folds, its threads) changes none of them."""
+    rng = np.random.default_rng(seed)
+    probas = random_probas(rng, 3, 240, n_classes)
+    y = rng.integers(0, n_classes, size=240)
+    got = cross_fit_stacking(probas, y, np.arange(n_classes), meta=meta, folds=folds, seed=seed)
+    np.testing.assert_array_equal(got, _reference_stacking(probas, y, meta, folds, seed))
+
+
+def test_a_class_rarer_than_the_folds_is_learned_by_every_folds_meta_learner():
+    """It used to be refused ("stacking with 5 folds needs at least 5 examples of each class").
+    Its rows now lie in different folds, so each fold's meta-learner is trained on the other one."""
+    rng = np.random.default_rng(12)
+    y = np.array([0] * 60 + [1] * 60 + [2] * 2)
+    probas = random_probas(rng, 3, y.size, 3)
+    probas[0, y == 2] = [0.05, 0.05, 0.9]
+    oof = cross_fit_stacking(probas, y, np.array(["a", "b", "c"]), folds=5, seed=1)
+    assert np.all(oof[:, 2] > 0)  # a meta-learner that never saw 'c' gives it exactly 0
+    X, expected = stacking_features(probas), np.zeros_like(oof)
+    for test in kfold_test_indices(y, 5, 1):
+        train = np.setdiff1d(np.arange(y.size), test)
+        est = _reference_meta("logistic", 1).fit(X[train], y[train])
+        expected[test] = est.predict_proba(X[test])
+    np.testing.assert_array_equal(oof, expected)
+
+
+def test_a_class_without_labelled_rows_gets_probability_zero():
+    rng = np.random.default_rng(13)
+    y = rng.integers(0, 2, size=100)
+    probas = random_probas(rng, 2, 100, 3)
+    oof = cross_fit_stacking(probas, y, np.array(["a", "b", "never"]), folds=5)
+    assert np.all(oof[:, 2] == 0) and np.allclose(oof.sum(axis=1), 1)
+
+
+def test_a_meta_learner_that_refuses_a_folds_rows_says_so_in_one_line():
+    """Gradient boosting stops early on more than 10,000 rows: its stratified validation split
+    needs two rows of each class, and a class of two rows has one in each training split."""
+    rng = np.random.default_rng(14)
+    y = np.array([0] * 6500 + [1] * 6500 + [2] * 2)
+    probas = random_probas(rng, 2, y.size, 3)
+    with pytest.raises(EnsembleInputError, match=(r"^stacking: the gbm meta-learner cannot be fitted on one fold's "
+                                                  r"training rows \(104\d\d rows; class 'c' has 1 of them\): .*too few")) as err:
+        cross_fit_stacking(probas, y, np.array(["a", "b", "c"]), meta="gbm", folds=5)
+    assert "\n" not in str(err.value)

@@ -305,3 +305,52 @@ def test_correct_class_major_is_decide_on_the_same_sums(n_sets, n_classes, n, pi
     atol = picks * DECISION_ATOL
     expected = decide(sums.transpose(0, 2, 1), atol=atol) == y
     np.testing.assert_array_equal(ws.correct_class_major(sums, y, atol=atol), expected)
+@pytest.mark.parametrize("method, calibrate, rare", [("logloss", False, False), ("caruana", True, False),
+                                                    ("accuracy", False, False), ("logloss", True, True)])
+def test_nested_cv_equals_a_plain_stratified_loop(method, calibrate, rare):
+    """Pins the numbers: every fold (scikit-learn's shuffled StratifiedKFold) is fitted on the
+    other folds and predicted with its weights; the best single model is picked on them too.
+    A class rarer than the folds used to switch the split to a plain KFold; stratified now too."""
+    import warnings
+
+    from sklearn.model_selection import StratifiedKFold
+
+    from ensemble_core.calibration import apply_temperatures, fit_temperatures
+    from ensemble_core.combine import soft_vote
+
+    rng = np.random.default_rng(9)
+    y = rng.integers(0, 3, size=500)
+    probas = random_probas(rng, 4, 500, 3)
+    probas[:2, np.arange(500), y] += np.float32(0.6)
+    probas /= probas.sum(axis=2, keepdims=True)
+    if rare:
+        y = np.where(y == 2, 1, y)
+        y[[7, 70]] = 2
+    pset = _pset(probas, y)
+    s = suggest_weights(pset, method, folds=4, seed=6, calibrate=calibrate)
+    oof, best_oof, best = np.empty((500, 3), np.float32), np.empty((500, 3), np.float32), []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the least populated class has fewer rows than folds
+        splits = list(StratifiedKFold(4, shuffle=True, random_state=6).split(y, y))
+    for f, (train, test) in enumerate(splits):
+        p_train, p_test = probas[:, train], probas[:, test]
+        if calibrate:
+            t = fit_temperatures(p_train, y[train], pset.hard)
+            p_train, p_test = apply_temperatures(p_train, t), apply_temperatures(p_test, t)
+        w = ws.fit_weights(p_train, y[train], method, seed=6)[0]
+        np.testing.assert_array_equal(s.fold_weights[f], w)
+        oof[test] = soft_vote(p_test, w)
+        raw = probas[:, train]
+        per_model = (-(raw.argmax(axis=2) == y[train]).mean(axis=1) if method == "accuracy"
+                     else ws._nll(true_class_matrix(raw, y[train])))
+        best.append(int(np.argmin(per_model)))
+        best_oof[test] = probas[best[-1], test]
+    np.testing.assert_array_equal(s.heldout_probas, oof)
+    assert s.best_single_names == tuple(pset.names[b] for b in best)
+    assert s.best_single.log_loss == ws._scores(y, best_oof).log_loss
+    t_all = fit_temperatures(probas, y, pset.hard) if calibrate else None
+    p_all = apply_temperatures(probas, t_all) if calibrate else probas
+    np.testing.assert_array_equal(s.weights, ws.fit_weights(p_all, y, method, seed=6)[0])
+    assert s.in_sample == ws._scores(y, soft_vote(p_all, s.weights))
+    if calibrate:
+        np.testing.assert_array_equal(s.temperatures, t_all)

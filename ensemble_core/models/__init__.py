@@ -12,6 +12,8 @@ from .._lazy import lazy_exports
 # NumPy and pandas for every other command's --help.
 _EXPORTS = {
     "LoadedModel": ".base",
+    "ModelSpec": ".spec",
+    "spec_for": ".spec",
     "SCORER_VERSION": ".cache",
     "PredictionCache": ".cache",
     "default_cache_dir": ".cache",
@@ -27,10 +29,12 @@ __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 __all__ = [
     "SCORER_VERSION",
     "LoadedModel",
+    "ModelSpec",
     "PredictionCache",
     "default_cache_dir",
     "load_model",
     "load_model_bytes",
     "model_name_for",
     "score_model",
+    "spec_for",
 ]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -19,6 +18,7 @@ from typing import BinaryIO, Literal
 import numpy as np
 
 from .._threads import usable_cores
+from .._lazy import Lazy  # noqa: F401 - the loaders' lazy holder, importable from here as before
 from .._validation import EnsembleInputError
 from ..io import label_key
 
@@ -96,24 +96,6 @@ class LoadedModel:
                 f"expected ({n}, {len(self.classes)}) for {n} examples and classes {', '.join(self.classes)}"
             )
         return out
-
-
-class Lazy:
-    """Build an expensive object (a torch model) on first use, once, thread-safely.
-
-    Loading a transformer takes seconds; deferring it means a cache hit never pays.
-    """
-
-    def __init__(self, build: Callable[[], object]) -> None:
-        self._build = build
-        self._value: object = None
-        self._lock = threading.Lock()
-
-    def get(self) -> object:
-        with self._lock:
-            if self._value is None:
-                self._value = self._build()
-            return self._value
 
 
 # --- Files: regular, bounded, never a device, a FIFO or a kernel pseudo-file -----------------

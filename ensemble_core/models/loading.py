@@ -86,21 +86,36 @@ def model_name_for(path: str | Path) -> str:
     return path.resolve().name if path.is_dir() else path.stem
 
 
-def _plan(path: Path, trust_pickle: bool, name: str | None) -> tuple[str, str, Callable[[], LoadedModel]]:
-    """The model's content hash (cheap: hashing, no parsing), its name, and how to load it fully."""
+def loader_spec_for(path: str | Path) -> registry.LoaderSpec:
+    """The loader kind of a model path, from its suffix or, for a directory, its contents (the
+    registry's recognisers, in order); nothing is parsed.
+
+    Raises
+    ------
+    EnsembleInputError
+        On a missing path, a directory that is no model, or an unknown suffix.
+    """
+    path = Path(path)
     if not path.exists():
         raise EnsembleInputError(f"{path}: no such file or directory")
-    name = name or model_name_for(path)
     if path.is_dir():
         for spec in registry.LOADER_SPECS:
             if spec.directory and spec.recognises(path):
-                load = spec.implementation()
-                return spec.content_hash(path), name, lambda: load(path, name=name)
+                return spec
         raise EnsembleInputError(
             f"{path}: not a model directory; expected a transformers model (config.json, model.safetensors, "
             f"tokenizer files) or {SPEC_FILE}"
         )
-    spec = _file_kind(path, hint=f"expected {SUPPORTED}")
+    return _file_kind(path, hint=f"expected {SUPPORTED}")
+
+
+def _plan(path: Path, trust_pickle: bool, name: str | None) -> tuple[str, str, Callable[[], LoadedModel]]:
+    """The model's content hash (cheap: hashing, no parsing), its name, and how to load it fully."""
+    spec = loader_spec_for(path)
+    name = name or model_name_for(path)
+    if spec.directory:
+        load = spec.implementation()
+        return spec.content_hash(path), name, lambda: load(path, name=name)
     if spec.needs_trust and not trust_pickle:
         raise refuse_pickle(path)
     data = read_regular(path, MODEL_FILE_LIMIT)
