@@ -75,14 +75,16 @@ def write_large_set(folder: Path, n: int, n_models: int, n_classes: int, seed: i
     return folder / "labels.csv", preds
 
 
-def start_server() -> tuple[subprocess.Popen, str]:
+def start_server(root: Path) -> tuple[subprocess.Popen, str]:
+    """The app on a free local port, allowed to read files under ``root`` (the generated set)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1", "--server.port",
          str(port), "--server.headless", "true"],
-        cwd=ROOT, env={**os.environ, "HF_HUB_OFFLINE": "1"}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT, env={**os.environ, "HF_HUB_OFFLINE": "1", "ENSEMBLE_EXPLORER_ROOT": str(root)},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     for _ in range(240):
@@ -136,7 +138,7 @@ def main() -> None:
         t = time.perf_counter()
         labels, preds = write_large_set(Path(tmp), args.rows, args.models, args.classes)
         print(f"wrote {args.rows:,} x {args.models} models x {args.classes} classes in {time.perf_counter() - t:.1f} s")
-        proc, url = start_server()
+        proc, url = start_server(Path(tmp))
         try:
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
@@ -165,7 +167,8 @@ def main() -> None:
             proc.wait(timeout=10)
 
     print(f"\nslider move -> updated accuracy text, {args.moves} moves each "
-          f"({platform.node()}, {os.cpu_count()} CPUs, Python {platform.python_version()})")
+          f"({platform.node()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; "
+          f"load average {os.getloadavg()[0]:.1f} at the end)")
     print(f"{'data':<48} {'median ms':>10} {'p90 ms':>8} {'min':>7} {'max':>7} {'target':>7}  ok")
     for name, target, lat in results:
         med = statistics.median(lat)
