@@ -18,6 +18,7 @@ model_dir = _models.model_dir
 text_pipelines = _models.text_pipelines
 wine = _models.wine
 wine_onnx = _models.wine_onnx
+tiny_bert = _models.tiny_bert
 
 #: The folder that holds this checkout's ensemble_core: Ray's workers import the code under test.
 ROOT = str(Path(__file__).resolve().parents[2])
