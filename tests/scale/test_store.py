@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,6 +17,8 @@ from ensemble_core.io import load_prediction_set
 from ensemble_core.models.spec import spec_for
 from ensemble_core.scale.engines import LocalEngine
 from ensemble_core.scale.store import PARTS_FOLDER, score_to_store
+
+from .conftest import ROOT
 
 
 class Stop(Exception):
@@ -129,3 +136,36 @@ def test_a_store_is_a_folder(data_files, text_pipelines, tmp_path):
     with pytest.raises(EnsembleInputError, match="a prediction store is a folder"):
         score_to_store(_specs(text_pipelines, "tfidf_lr"), data_files / "reviews.csv", tmp_path / "file",
                        engine=LocalEngine())
+
+
+_KILLED_AFTER_TWO = """
+import os, signal, sys
+from ensemble_core.models.spec import spec_for
+from ensemble_core.scale.engines import LocalEngine
+from ensemble_core.scale.store import score_to_store
+done = []
+def on_shard(name, index):
+    done.append(index)
+    if len(done) == 2:
+        os.kill(os.getpid(), signal.SIGKILL)  # no cleanup runs: as a killed run
+score_to_store([spec_for(sys.argv[1])], sys.argv[2], sys.argv[3], engine=LocalEngine(), shard_rows=5,
+               on_shard=on_shard)
+"""
+
+
+@pytest.mark.slow
+def test_a_killed_process_resumes_with_only_the_unfinished_shards(data_files, text_pipelines, tmp_path):
+    path = text_pipelines["tfidf_lr"][1]
+    store = tmp_path / "store"
+    proc = subprocess.run([sys.executable, "-c", _KILLED_AFTER_TWO, str(path), str(data_files / "reviews.csv"),
+                           str(store)], env={**os.environ, "PYTHONPATH": ROOT}, timeout=120)
+    assert proc.returncode == -signal.SIGKILL
+    assert not (store / "tfidf_lr.parquet").exists()
+    calls: list[int] = []
+    result = score_to_store([spec_for(path)], data_files / "reviews.csv", store, engine=LocalEngine(),
+                            shard_rows=5, on_shard=lambda name, index: calls.append(index))
+    assert calls == [2, 3, 4] and result.scored == (3,)
+    pipe = text_pipelines["tfidf_lr"][0]
+    got = pd.read_parquet(store / "tfidf_lr.parquet")
+    want = pipe.predict_proba(pd.read_csv(data_files / "reviews.csv")["text"].tolist())
+    np.testing.assert_allclose(got[list(pipe.classes_)].to_numpy(), want, rtol=1e-6, atol=1e-7)
