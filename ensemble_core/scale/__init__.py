@@ -7,6 +7,8 @@
   every check ``load_model`` makes.
 - :mod:`.store`: the prediction store (a folder of one Parquet prediction file per
   model) and the driver that fills it shard by shard, resuming where a run stopped.
+- :mod:`.streaming`: the soft vote's metrics over a store read a batch of rows at a time
+  (``evaluate --stream``), for stores larger than memory.
 
 Ray is an optional dependency (``pip install ensemble-explorer[scale]``), imported only
 when the Ray engine runs.

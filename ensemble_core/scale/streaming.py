@@ -104,6 +104,7 @@ class StreamedEvaluation:
     oracle_accuracy: float
     disagreement_rate: float
     n_rows: int
+    weights: tuple[float, ...]
 
 
 def stream_soft_evaluation(
@@ -194,4 +195,38 @@ def stream_soft_evaluation(
     models = tuple(s.metrics() for s in sums)
     best = int(np.argmax([m.accuracy for m in models]))
     return StreamedEvaluation(names, models, ensemble.metrics(), names[best], int(fixes[best]), int(breaks[best]),
-                              oracle / n, disagree / n, n)
+                              oracle / n, disagree / n, n, tuple(float(x) for x in w))
+
+
+def streamed_report(args) -> dict:
+    """``evaluate --stream``: the report of :func:`stream_soft_evaluation` with the keys of
+    ``evaluate``'s report that a stream can give (no intervals, no McNemar test).
+
+    Raises
+    ------
+    EnsembleInputError
+        On an option a streamed evaluation does not take.
+    """
+    from ..io import LabelsFile, label_key
+
+    refused = [flag for flag, value in (
+        ("--strategy other than soft", args.strategy not in (None, "soft")), ("--optimize", args.optimize),
+        ("--calibrate", args.calibrate), ("--config", args.config), ("--slice-by", args.slice_by),
+        ("--out", args.out), ("--save-meta", args.save_meta), ("--names", args.names),
+        ("--weights by name", isinstance(args.weights, dict)),
+    ) if value]
+    if refused:
+        raise EnsembleInputError(f"--stream evaluates the soft vote with fixed weights; it does not take {refused[0]}")
+    result = stream_soft_evaluation(args.labels, args.predictions, args.weights, batch_rows=args.batch_rows)
+    best = result.names.index(result.best_name)
+    return {
+        "strategy": "soft", "n_samples": result.n_rows,
+        "classes": [label_key(c) for c in LabelsFile(args.labels).classes],
+        "weights": list(result.weights), "names": list(result.names), **result.ensemble.to_dict(),
+        "models": {name: m.to_dict() for name, m in zip(result.names, result.models)},
+        "best_single": {"name": result.best_name, "accuracy": result.models[best].accuracy},
+        "gain_over_best": result.ensemble.accuracy - result.models[best].accuracy,
+        "oracle_accuracy": result.oracle_accuracy, "disagreement_rate": result.disagreement_rate,
+        "fixes": result.fixes, "breaks": result.breaks,
+        "notes": [f"streamed {args.batch_rows:,} rows at a time: no confidence intervals or McNemar test"],
+    }

@@ -80,3 +80,53 @@ def test_rows_that_are_not_probabilities_are_refused(store, tmp_path):
     table.to_parquet(bad, index=False)
     with pytest.raises(EnsembleInputError, match=r"m1.parquet: row 501: not probabilities"):
         stream_soft_evaluation(labels, [files[0], bad], batch_rows=100)
+
+
+def _json(capsys, argv):
+    import json
+
+    from ensemble_core.cli import main
+
+    assert main(argv) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("weights", [[], ["--weights", "1,3,0.5"]], ids=["equal", "weighted"])
+def test_evaluate_stream_reports_what_evaluate_reports(capsys, store, weights):
+    labels, files = store
+    argv = ["evaluate", "--labels", str(labels), "--predictions", *map(str, files), *weights, "--json"]
+    full = _json(capsys, argv)
+    streamed = _json(capsys, [*argv, "--stream", "--batch-rows", "100"])
+    assert set(streamed) <= set(full)
+    assert set(full) - set(streamed) == {"accuracy_ci", "gain_ci", "mcnemar_p", "gain_summary"}
+    for key in ("strategy", "n_samples", "classes", "names", "confusion_matrix", "best_single", "oracle_accuracy",
+                "disagreement_rate", "fixes", "breaks"):
+        assert streamed[key] == full[key], key
+    assert streamed["weights"] == pytest.approx(full["weights"], rel=1e-7)
+    for key in ("accuracy", "macro_f1", "log_loss", "ece", "gain_over_best"):
+        assert streamed[key] == pytest.approx(full[key], rel=1e-12, abs=1e-14), key
+    assert streamed["brier"] == pytest.approx(full["brier"], rel=1e-7)
+    assert streamed["notes"] == ["streamed 100 rows at a time: no confidence intervals or McNemar test"]
+
+
+def test_evaluate_stream_table_prints(capsys, store):
+    from ensemble_core.cli import main
+
+    labels, files = store
+    assert main(["evaluate", "--labels", str(labels), "--predictions", *map(str, files), "--stream"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("1000 examples, 4 classes, 3 models") and "95% CI" not in out and "oracle accuracy" in out
+
+
+@pytest.mark.parametrize("extra, match", [
+    (["--strategy", "hard"], "--strategy other than soft"),
+    (["--optimize", "caruana"], "--optimize"),
+    (["--weights", "m0=1,m1=2,m2=1"], "--weights by name"),
+])
+def test_evaluate_stream_refuses_what_it_cannot_do(capsys, store, extra, match):
+    from ensemble_core.cli import main
+
+    labels, files = store
+    assert main(["evaluate", "--labels", str(labels), "--predictions", *map(str, files), "--stream", *extra]) == 2
+    err = capsys.readouterr().err
+    assert match in err and err.count("\n") == 1
