@@ -91,6 +91,16 @@ def _fixed_batches(file, columns: list[str], rows: int):
         yield pa.Table.from_batches(pending)
 
 
+def _same_ids(got, want) -> bool:
+    """Whether two Arrow id columns hold the same strings in the same order (a null never matches)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if len(got) != len(want):
+        return False
+    return pc.all(pc.equal(got.cast(pa.large_string()), want.cast(pa.large_string())), skip_nulls=False).as_py() is True
+
+
 @dataclass(frozen=True)
 class StreamedEvaluation:
     """The soft vote's evaluation, accumulated batch by batch."""
@@ -129,6 +139,7 @@ def stream_soft_evaluation(
         On a file that is not Parquet, lacks a class column, holds other ids or rows in
         another order than the labels file, or rows that are not probabilities.
     """
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     from ..combine import soft_vote
@@ -156,6 +167,8 @@ def stream_soft_evaluation(
             raise EnsembleInputError(f"{path}: {file.metadata.num_rows} rows; the labels file has {n}")
         columns = ([ID_COLUMN] if truth.ids is not None else []) + keys
         readers.append((path, _fixed_batches(file, columns, batch_rows)))
+    # Compared in Arrow, batch by batch (no Python object per row).
+    label_ids = None if truth.ids is None else pa.array(np.asarray(truth.ids, dtype=str))
     sums = [RowSums(k) for _ in predictions]
     ensemble = RowSums(k)
     fixes = np.zeros(len(predictions), dtype=np.int64)
@@ -167,7 +180,7 @@ def stream_soft_evaluation(
         for path, batches in readers:
             batch = next(batches)
             stop = start + batch.num_rows
-            if truth.ids is not None and batch.column(ID_COLUMN).to_pylist() != list(truth.ids[start:stop]):
+            if label_ids is not None and not _same_ids(batch.column(ID_COLUMN), label_ids.slice(start, stop - start)):
                 raise EnsembleInputError(f"{path}: rows {start + 1}-{stop}: ids differ from the labels file's "
                                          "(streaming needs the labels file's row order, as a prediction store has)")
             p = np.column_stack([batch.column(c).to_numpy(zero_copy_only=False) for c in keys]).astype(np.float32)
