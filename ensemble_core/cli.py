@@ -107,6 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--save-meta",
         help="stacking only: fit the meta-learner on all rows and save it (skops) for new data",
     )
+    ev.add_argument(
+        "--stream", action="store_true",
+        help="read Parquet prediction files in the labels' row order (a prediction store) --batch-rows "
+        "rows at a time, for files larger than memory: the soft vote with fixed weights; no intervals",
+    )
+    ev.add_argument("--batch-rows", type=int, default=65_536, help="with --stream: rows read at a time (default 65,536)")
     ev.set_defaults(handler=_evaluate)
 
     ap = sub.add_parser("apply", help="apply a saved stacker to new prediction files")
@@ -193,7 +199,8 @@ def _print_table(report: dict) -> None:
         f"gain over best single ({best['name']}, {best['accuracy']:.4f}): {report['gain_over_best']:+.4f}; "
         f"fixes {report['fixes']}, breaks {report['breaks']}"
     )
-    print(f"  {report['gain_summary']} (accuracy 95% CI {report['accuracy_ci'][0]:.4f} to {report['accuracy_ci'][1]:.4f})")
+    if "gain_summary" in report:  # a streamed evaluation has no intervals
+        print(f"  {report['gain_summary']} (accuracy 95% CI {report['accuracy_ci'][0]:.4f} to {report['accuracy_ci'][1]:.4f})")
     print(
         f"oracle accuracy {report['oracle_accuracy']:.4f}; models disagree on "
         f"{report['disagreement_rate']:.1%} of examples"
@@ -331,6 +338,12 @@ def _evaluate(args) -> int:
     from .io import write_predictions
     from .stacking import fit_stacker
 
+    if args.stream:
+        from .scale.streaming import streamed_report
+
+        report = streamed_report(args)
+        print(json.dumps(report, allow_nan=False, default=_json_default)) if args.json else _print_table(report)
+        return 0
     ev = _run_evaluation(args)
     pset, result, run = ev.pset, ev.result, ev.settings
     if args.out:

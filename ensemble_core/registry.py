@@ -297,6 +297,24 @@ BASE_LEARNER_SPECS: tuple[Spec, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class EngineSpec(Spec):
+    """Where ``score`` runs the models: ``implementation()`` is the engine class
+    (:mod:`ensemble_core.scale.engines`); ``extra``: the optional dependency group it needs
+    (``pip install ensemble-explorer[<extra>]``), empty when the core suffices."""
+
+    extra: str = ""
+
+
+ENGINE_SPECS: tuple[EngineSpec, ...] = (
+    EngineSpec("local", "This process", "Scores every shard here, one after another.",
+               "ensemble_core.scale.engines:LocalEngine"),
+    EngineSpec("ray", "Ray (local or a cluster)", "Scores shards on a pool of Ray actors, each loading the "
+               "model once: a local Ray, or a cluster joined with --address.",
+               "ensemble_core.scale.engines:RayEngine", extra="scale"),
+)
+
+
 def _by_name(specs, family: str, name: str):
     for spec in specs:
         if spec.name == name:
@@ -354,6 +372,11 @@ def table_format(file_name: str) -> TableFormatSpec | None:
     return next((s for s in TABLE_FORMAT_SPECS if lower.endswith(s.suffixes)), None)
 
 
+def engine(name: str) -> EngineSpec:
+    """The scoring engine called ``name``."""
+    return _by_name(ENGINE_SPECS, "engine", name)
+
+
 def lm_pool(name: str) -> LMPoolSpec:
     """The language-model pool called ``name``."""
     return _by_name(LM_POOL_SPECS, "pool", name)
@@ -367,6 +390,7 @@ LOADER_KINDS: tuple[str, ...] = tuple(s.name for s in LOADER_SPECS)
 BUILD_METHODS: tuple[str, ...] = tuple(s.name for s in BUILD_METHOD_SPECS)
 BASE_LEARNERS: tuple[str, ...] = tuple(s.name for s in BASE_LEARNER_SPECS)
 LM_POOLS: tuple[str, ...] = tuple(s.name for s in LM_POOL_SPECS)
+ENGINES: tuple[str, ...] = tuple(s.name for s in ENGINE_SPECS)
 #: Every ending a labels or prediction file may have, longest first (".csv.gz" before ".csv").
 TABLE_SUFFIXES: tuple[str, ...] = tuple(sorted((x for s in TABLE_FORMAT_SPECS for x in s.suffixes),
                                                key=len, reverse=True))

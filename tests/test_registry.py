@@ -20,6 +20,7 @@ FAMILIES = {
     "loader": registry.LOADER_SPECS,
     "build method": registry.BUILD_METHOD_SPECS,
     "base learner": registry.BASE_LEARNER_SPECS,
+    "engine": registry.ENGINE_SPECS,
 }
 SPECS = [(family, spec) for family, specs in FAMILIES.items() for spec in specs]
 
@@ -60,6 +61,8 @@ def test_the_command_line_offers_the_registry_choices():
     choices = {a.dest: tuple(a.choices) for a in evaluate._actions if a.choices}
     assert choices == {"strategy": registry.STRATEGIES, "meta": registry.META_LEARNERS,
                        "optimize": registry.METHODS}
+    score = build_parser()._subparsers._group_actions[0].choices["score"]
+    assert {a.dest: tuple(a.choices) for a in score._actions if a.choices} == {"engine": registry.ENGINES}
 
 
 def _pset() -> PredictionSet:

@@ -1,4 +1,10 @@
-"""``ensemble-explorer score``: run a model over a dataset and write its prediction file."""
+"""``ensemble-explorer score``: run models over a dataset and write their prediction files.
+
+One model and a file (or folder) ``--out``, on the local engine, writes one prediction
+file, as it always has. Several models, or ``--engine ray``, write a prediction store
+(:mod:`ensemble_core.scale.store`): the folder ``--out`` with one Parquet prediction file
+per model, scored shard by shard and resumable.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+from .. import registry
 from .._validation import EnsembleInputError
 
 
@@ -13,13 +20,18 @@ def add_score_command(sub) -> None:
     """Register ``score`` on the main parser's subcommands."""
     sc = sub.add_parser(
         "score",
-        help="run a model over a dataset and write its prediction file (cached)",
+        help="run models over a dataset and write their prediction files (cached; Ray optional)",
         description=(
             "Load a model safely (skops, ONNX, transformers directory, embedding-head directory, "
-            "or a trusted pickle), score every row of DATA and write a prediction file."
+            "or a trusted pickle), score every row of DATA and write a prediction file. Several "
+            "--model, or --engine ray, write a prediction store: the folder --out with one "
+            "Parquet prediction file per model (read it with evaluate --predictions OUT/*.parquet); "
+            "a run that stopped resumes at the first unfinished shard."
         ),
     )
-    sc.add_argument("--model", required=True, help="a .skops/.onnx file, a model directory, or a .pkl/.joblib with --trust-pickle")
+    sc.add_argument("--model", required=True, action="append",
+                    help="a .skops/.onnx file, a model directory, or a .pkl/.joblib with --trust-pickle; "
+                         "repeat for several models")
     sc.add_argument("--data", required=True, help="CSV or Parquet; a labels file ('label' column) or unlabelled rows")
     columns = sc.add_mutually_exclusive_group()
     columns.add_argument("--text-column", help="the column of texts (default: 'text', or the only text column)")
@@ -29,11 +41,19 @@ def add_score_command(sub) -> None:
     sc.add_argument("--trust-pickle", action="store_true", help="allow a local pickle/joblib file (it can run any code)")
     sc.add_argument("--batch-size", type=int, help="rows per batch (default: 32 for transformers, 2048 otherwise)")
     sc.add_argument("--no-cache", action="store_true", help="neither read nor write the prediction cache")
+    sc.add_argument("--engine", choices=registry.ENGINES, default="local",
+                    help="where to score: " + "; ".join(f"{s.name}: {s.help.rstrip('.')}" for s in registry.ENGINE_SPECS))
+    sc.add_argument("--address", help="with --engine ray: 'auto' or HOST:PORT of a running Ray cluster "
+                                      "(default: start Ray here on every usable core)")
+    sc.add_argument("--workers", type=int, help="with --engine ray: actors per model (default: one per CPU)")
+    sc.add_argument("--gpus-per-worker", type=float, default=0,
+                    help="with --engine ray: GPUs each actor reserves (default 0: CPU only)")
+    sc.add_argument("--shard-rows", type=int, help="rows per shard of a prediction store (default 10,000)")
     sc.add_argument("--cache-dir", help="prediction cache folder (default: $ENSEMBLE_EXPLORER_CACHE or ~/.cache/ensemble-explorer)")
     sc.set_defaults(handler=_score)
 
 
-def _read_data(path: str):
+def read_scoring_data(path: str):
     """(content, classes or None, ids or None, y_true or None) of a labelled or unlabelled file."""
     from ..io import ID_COLUMN, LABEL_COLUMN, LabelsFile, check_ids, read_table
 
@@ -45,7 +65,34 @@ def _read_data(path: str):
     return table.drop(columns=[ID_COLUMN], errors="ignore"), None, ids, None
 
 
+def _writes_store(args) -> bool:
+    """Whether this run writes a prediction store (several models or the ray engine) rather
+    than one prediction file; refuses options that only one of the two takes."""
+    store = len(args.model) > 1 or args.engine != "local"
+    if store:
+        if args.name is not None:
+            raise EnsembleInputError("--name names one model; a prediction store names each by its file's stem")
+        if registry.table_format(args.out) is not None:
+            raise EnsembleInputError(
+                f"--out {args.out}: several models or --engine ray write a prediction store: give a folder"
+            )
+    else:
+        for flag, value in (("--shard-rows", args.shard_rows),):
+            if value is not None:
+                raise EnsembleInputError(f"{flag} is for a prediction store (several models or --engine ray)")
+    if args.engine != "ray":
+        for flag, value in (("--address", args.address), ("--workers", args.workers)):
+            if value is not None:
+                raise EnsembleInputError(f"{flag} is for --engine ray")
+    return store
+
+
 def _score(args) -> int:
+    if _writes_store(args):
+        from ..scale.cli import score_store
+
+        return score_store(args)
+    args.model = args.model[0]
     import numpy as np
 
     from ..decision import decide
@@ -59,7 +106,7 @@ def _score(args) -> int:
     if not Path(args.out).is_dir():
         table_format(args.out)  # an output type we cannot write is refused before any scoring
     started = time.perf_counter()
-    content, classes, ids, y_true = _read_data(args.data)
+    content, classes, ids, y_true = read_scoring_data(args.data)
     cache = None if args.no_cache else PredictionCache(args.cache_dir)
     model = load_model(args.model, trust_pickle=args.trust_pickle, name=args.name, cache=cache)
     if classes is None:
