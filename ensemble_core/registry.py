@@ -297,6 +297,28 @@ BASE_LEARNER_SPECS: tuple[Spec, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class StudentSpec(Spec):
+    """A distillation student (:mod:`ensemble_core.deploy.distill`): what it reads (``input``:
+    numeric feature columns, or a text column through TF-IDF fitted on the transfer set) and
+    whether it has a hidden layer (an MLP) or none (softmax regression). Saved as ``.skops``."""
+
+    input: Literal["features", "text"] = "features"
+    hidden: bool = False
+
+
+STUDENT_SPECS: tuple[StudentSpec, ...] = (
+    StudentSpec("logistic", "Logistic regression", "Softmax regression on standardised feature columns.",
+                "ensemble_core.deploy.distill:fit_student"),
+    StudentSpec("mlp", "Small MLP", "One hidden ReLU layer on standardised feature columns.",
+                "ensemble_core.deploy.distill:fit_student", hidden=True),
+    StudentSpec("tfidf-logistic", "TF-IDF + logistic regression", "Softmax regression on TF-IDF of a text "
+                "column.", "ensemble_core.deploy.distill:fit_student", input="text"),
+    StudentSpec("tfidf-mlp", "TF-IDF + small MLP", "One hidden ReLU layer on TF-IDF of a text column.",
+                "ensemble_core.deploy.distill:fit_student", input="text", hidden=True),
+)
+
+
 def _by_name(specs, family: str, name: str):
     for spec in specs:
         if spec.name == name:
@@ -354,6 +376,11 @@ def table_format(file_name: str) -> TableFormatSpec | None:
     return next((s for s in TABLE_FORMAT_SPECS if lower.endswith(s.suffixes)), None)
 
 
+def student(name: str) -> StudentSpec:
+    """The distillation student called ``name``; KeyError naming the known ones."""
+    return _by_name(STUDENT_SPECS, "student", name)
+
+
 def lm_pool(name: str) -> LMPoolSpec:
     """The language-model pool called ``name``."""
     return _by_name(LM_POOL_SPECS, "pool", name)
@@ -367,6 +394,7 @@ LOADER_KINDS: tuple[str, ...] = tuple(s.name for s in LOADER_SPECS)
 BUILD_METHODS: tuple[str, ...] = tuple(s.name for s in BUILD_METHOD_SPECS)
 BASE_LEARNERS: tuple[str, ...] = tuple(s.name for s in BASE_LEARNER_SPECS)
 LM_POOLS: tuple[str, ...] = tuple(s.name for s in LM_POOL_SPECS)
+STUDENTS: tuple[str, ...] = tuple(s.name for s in STUDENT_SPECS)
 #: Every ending a labels or prediction file may have, longest first (".csv.gz" before ".csv").
 TABLE_SUFFIXES: tuple[str, ...] = tuple(sorted((x for s in TABLE_FORMAT_SPECS for x in s.suffixes),
                                                key=len, reverse=True))

@@ -28,6 +28,7 @@ def add_deploy_commands(sub) -> None:
     fr.add_argument("--all", action="store_true", help="list every subset, not only the Pareto front")
     fr.add_argument("--json", action="store_true", help="print one JSON object")
     fr.set_defaults(handler=_frontier)
+    add_distill_command(sub)
 
 
 def _frontier(args) -> int:
@@ -55,4 +56,73 @@ def _frontier(args) -> int:
     for p in sorted(shown, key=lambda p: (p.cost, -p.accuracy)):
         mark = "*" if p.pareto else " "
         print(f"{mark} {p.accuracy:.4f}  {p.cost:10.3g} ms/1000  {'+'.join(p.models)}")
+    return 0
+
+
+def add_distill_command(sub) -> None:
+    """Register ``distill``."""
+    from ..cli import _seed, _weights
+    from ..registry import STRATEGIES, STUDENTS
+    from .distill import DEFAULT_ALPHA, DEFAULT_TEMPERATURE
+
+    di = sub.add_parser(
+        "distill", help="train one student on the ensemble's outputs; compare it on a held-out split",
+        description="Train a student on a transfer set (labelled rows with their content and the members' "
+        "predictions on them) with (1-λ)·CE(labels) + λ·T²·KL(teacher_T ‖ student_T), the teacher being the "
+        "ensemble; report the student, the same student on hard labels only (λ=0), the ensemble and each member "
+        "on the held-out split, which no training step sees. The student is saved as .skops ('score' loads it).",
+    )
+    di.add_argument("--train-labels", required=True, help="the transfer set: labels file with content columns")
+    di.add_argument("--train-predictions", required=True, nargs="+", help="the members' predictions on it")
+    di.add_argument("--labels", required=True, help="the held-out split: labels file with content columns")
+    di.add_argument("--predictions", required=True, nargs="+",
+                    help="the members' predictions on it (matched to --train-predictions by file name)")
+    di.add_argument("--strategy", choices=STRATEGIES, default="soft", help="the teacher ensemble (default: soft)")
+    di.add_argument("--weights", type=_weights, help="one per model, in --predictions order, or by name")
+    di.add_argument("--student", required=True, choices=STUDENTS)
+    columns = di.add_mutually_exclusive_group()
+    columns.add_argument("--text-column", help="for tfidf-* students (default: 'text', or the only text column)")
+    columns.add_argument("--feature-columns", nargs="+", help="for logistic/mlp (default: every content column)")
+    di.add_argument("--temperature", type=float, default=DEFAULT_TEMPERATURE,
+                    help=f"T (default: {DEFAULT_TEMPERATURE:g})")
+    di.add_argument("--alpha", type=float, default=DEFAULT_ALPHA, help=f"λ in [0, 1] (default: {DEFAULT_ALPHA:g})")
+    di.add_argument("--epochs", type=int, default=30, help="passes over the transfer set (default: 30)")
+    di.add_argument("--seed", type=_seed, default=0, help="initialisation and shuffling (default: 0)")
+    di.add_argument("--costs", help="members' ms per 1,000 examples (rf=12.5,...); else their held-out sidecars")
+    di.add_argument("--out", required=True, help="where to save the student (.skops)")
+    di.add_argument("--json", action="store_true", help="print one JSON object")
+    di.set_defaults(handler=_distill)
+
+
+def _distill(args) -> int:
+    from ..config import weights_by_name
+    from ..io import load_prediction_set
+    from .costs import model_cost, parse_costs
+    from .distill import StudentSettings, distill
+
+    settings = StudentSettings(kind=args.student, alpha=args.alpha, temperature=args.temperature,
+                               epochs=args.epochs, seed=args.seed)
+    held_out = load_prediction_set(args.labels, args.predictions)
+    transfer = load_prediction_set(args.train_labels, args.train_predictions)
+    weights = args.weights
+    if isinstance(weights, dict):
+        weights = weights_by_name(weights, held_out.names)
+    entered = parse_costs(args.costs) if args.costs else None
+    costs = [model_cost(name, file, entered) for name, file in zip(held_out.names, args.predictions)]
+    report = distill(transfer, held_out, settings=settings, out=args.out, strategy=args.strategy,
+                     weights=weights, text_column=args.text_column, feature_columns=args.feature_columns,
+                     member_costs=costs)
+    if args.json:
+        print(json.dumps(report.to_dict(), allow_nan=False))
+        return 0
+    print(f"{held_out.n_samples} held-out rows; trained on {transfer.n_samples} transfer rows")
+    print(f"{'':44s} accuracy  log loss  agreement  ms/1000  size (bytes)")
+    for row in (report.ensemble, report.student, report.hard_label_student, *report.members):
+        def fmt(v, spec):
+            return "-" if v is None else format(v, spec)
+        print(f"{row.name:44s} {row.accuracy:8.4f}  {fmt(row.log_loss, '8.4f')}  {fmt(row.agreement, '9.4f')}  "
+              f"{fmt(row.ms_per_1000, '7.3g')}  {fmt(row.size_bytes, 'd')}")
+    for note in report.notes:
+        print(f"note: {note}")
+    print(f"student saved to {report.student_path}")
     return 0
