@@ -6,3 +6,8 @@ prediction file), :mod:`.frontier` (every subset's soft-vote accuracy against it
 Pareto front), :mod:`.distill` (a student trained on the ensemble's soft outputs), :mod:`.cli`
 (``frontier``, ``distill``; imports only the standard library at the top).
 """
+
+#: Distillation's defaults (λ, the soft term's share, and the temperature T), here so that the
+#: command line's help reads them without importing NumPy.
+DEFAULT_ALPHA = 0.5
+DEFAULT_TEMPERATURE = 2.0

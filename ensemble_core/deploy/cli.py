@@ -63,7 +63,7 @@ def add_distill_command(sub) -> None:
     """Register ``distill``."""
     from ..cli import _seed, _weights
     from ..registry import STRATEGIES, STUDENTS
-    from .distill import DEFAULT_ALPHA, DEFAULT_TEMPERATURE
+    from . import DEFAULT_ALPHA, DEFAULT_TEMPERATURE
 
     di = sub.add_parser(
         "distill", help="train one student on the ensemble's outputs; compare it on a held-out split",

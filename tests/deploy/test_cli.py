@@ -60,3 +60,55 @@ def test_frontier_bad_input_is_one_line_and_status_2(capsys, files, extra, match
     preds = [files / f"{n}.csv" for n in "abc"]
     status, out, err = _run(capsys, "frontier", "--labels", files / "labels.csv", "--predictions", *preds, *extra)
     assert status == 2 and out == "" and err.count("\n") == 1 and match in err
+
+
+def _distill_args(d, tmp_path, members=("lr", "nb", "tree"), train_members=None, **over):
+    over = {k: (str(tmp_path / v) if k == "--out" else v) for k, v in over.items()}
+    args = {"--train-labels": d / "transfer.csv", "--labels": d / "held_out.csv", "--student": "logistic",
+            "--out": tmp_path / "s.skops", **over}
+    argv = ["distill"]
+    for key, value in args.items():
+        if value is not None:
+            argv += [key, value]
+    argv += ["--train-predictions", *[d / "transfer" / f"{m}.csv" for m in (train_members or members)]]
+    argv += ["--predictions", *[d / "held_out" / f"{m}.csv" for m in members]]
+    return argv
+
+
+def test_distill_json_has_every_row(capsys, feature_splits, tmp_path):
+    status, out, _ = _run(capsys, *_distill_args(feature_splits, tmp_path, **{"--epochs": 3, "--costs": "lr=1,nb=1,tree=2"}),
+                          "--json")
+    assert status == 0
+    report = json.loads(out)
+    assert set(report) >= {"student", "hard_label_student", "ensemble", "members", "student_path"}
+    for row in (report["student"], report["hard_label_student"], report["ensemble"], *report["members"]):
+        assert set(row) >= {"accuracy", "log_loss", "agreement", "ms_per_1000", "size_bytes"}
+    assert report["ensemble"]["ms_per_1000"] == 4.0 and report["student_path"] == str(tmp_path / "s.skops")
+
+
+@pytest.mark.parametrize("change, match", [
+    (dict(train_members=("lr", "nb")), "member 'tree' has no predictions on the transfer set"),
+    (dict(members=("lr", "nb"), train_members=("lr", "nb", "tree")), "member 'tree' has no predictions on the held-out"),
+    ({"--student": "tfidf-logistic"}, "needs a text column"),
+    ({"--student": "transformer"}, "invalid choice"),
+    ({"--alpha": "2"}, "--alpha must be in [0, 1]"),
+    ({"--temperature": "-1"}, "--temperature must be"),
+    ({"--out": "student.onnx"}, "saved as .skops"),
+    ({"--text-column": "f0"}, "reads feature columns"),
+    ({"--feature-columns": "nope"}, "no feature column 'nope'"),
+])
+def test_distill_bad_input_is_one_line_and_status_2(capsys, feature_splits, tmp_path, change, match):
+    status, out, err = _run(capsys, *_distill_args(feature_splits, tmp_path, **change))
+    assert status == 2 and out == "" and err.count("\n") == 1 and match in err
+
+
+def test_distill_refuses_a_transfer_set_without_content(capsys, feature_splits, tmp_path):
+    labels = pd.read_csv(feature_splits / "transfer.csv")[["id", "label"]]
+    labels.to_csv(tmp_path / "bare.csv", index=False)
+    status, _, err = _run(capsys, *_distill_args(feature_splits, tmp_path, **{"--train-labels": tmp_path / "bare.csv"}))
+    assert status == 2 and "transfer set: no content columns" in err and err.count("\n") == 1
+
+
+def test_distill_text_data_with_a_features_student(capsys, text_splits, tmp_path):
+    status, _, err = _run(capsys, *_distill_args(text_splits, tmp_path, members=("lr", "nb")))
+    assert status == 2 and "column 'text' is not numeric" in err
