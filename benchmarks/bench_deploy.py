@@ -8,7 +8,11 @@ outside the timing); the ratio is frontier / one pass. Also printed: the rows se
 for every subset and the row-subset pairs recomputed in float32 near the threshold.
 ``--busy`` runs a CPU-bound neighbour on every core.
 
-Run: ``python benchmarks/bench_deploy.py [--repeats 5] [--busy] [--rows 100000]``.
+``--students``: instead, training a distillation student (logistic, MLP; λ = 0.5, T = 2, 30 epochs of
+mini-batches of 128) on 10,000 rows × 64 features × 10 classes, against scikit-learn's
+``LogisticRegression().fit`` on the same rows as the baseline.
+
+Run: ``python benchmarks/bench_deploy.py [--repeats 5] [--busy] [--rows 100000] [--students]``.
 """
 
 from __future__ import annotations
@@ -40,7 +44,10 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--busy", action="store_true")
     parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--students", action="store_true")
     args = parser.parse_args()
+    if args.students:
+        return students(args)
     pset = synthetic(args.rows, 10, 10)
     costs = np.linspace(1.0, 10.0, 10)
     weights = np.linspace(1.0, 2.0, 10)
@@ -60,6 +67,36 @@ def main() -> None:
     print(f"| {args.rows:,} × 10 models × 10 classes (members {min(acc):.2f}–{max(acc):.2f} accurate) | "
           f"{f.describe()} | {s.describe(1000, 1)} | {f.median / s.median:.0f}× | {frontier.n_settled:,} | "
           f"{frontier.n_recomputed:,} | {where}; {args.repeats} repeats |")
+
+
+
+def students(args) -> None:
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+
+    from ensemble_core.deploy.distill import StudentSettings, fit_student
+
+    rng = np.random.default_rng(0)
+    n, d, k = 10_000, 64, 10
+    y = rng.integers(0, k, n)
+    centres = rng.normal(size=(k, d))
+    x = pd.DataFrame(centres[y] + rng.normal(scale=2.0, size=(n, d)), columns=[f"f{i}" for i in range(d)])
+    teacher = synthetic(n, 3, k).probas.mean(axis=0)
+    classes = np.arange(k)
+    with busy(args.busy):
+        times = alternate({
+            "logistic": lambda: fit_student(x, y, teacher, classes, StudentSettings(kind="logistic")),
+            "mlp": lambda: fit_student(x, y, teacher, classes, StudentSettings(kind="mlp")),
+            "sklearn": lambda: LogisticRegression(max_iter=200).fit(x, y),
+        }, args.repeats, warmup=1)
+        where = conditions(args.busy)
+    base = times["sklearn"]
+    print("| student, 10,000 rows × 64 features × 10 classes, 30 epochs | seconds | / LogisticRegression().fit "
+          "(baseline) | conditions |")
+    print("|---|---|---|---|")
+    for name in ("logistic", "mlp"):
+        print(f"| {name} | {times[name].describe()} | {times[name].median / base.median:.1f}× "
+              f"(baseline {base.describe()} s) | {where}; {args.repeats} repeats |")
 
 
 if __name__ == "__main__":

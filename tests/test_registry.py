@@ -20,6 +20,7 @@ FAMILIES = {
     "loader": registry.LOADER_SPECS,
     "build method": registry.BUILD_METHOD_SPECS,
     "base learner": registry.BASE_LEARNER_SPECS,
+    "student": registry.STUDENT_SPECS,
 }
 SPECS = [(family, spec) for family, specs in FAMILIES.items() for spec in specs]
 

@@ -299,9 +299,13 @@ class DistillReport:
 
 
 def _dump(pipeline) -> bytes:
+    """The ``.skops`` bytes, deflated: skops writes a TF-IDF vocabulary as verbose JSON (4.5 MB
+    for the sentiment demo's tfidf-logistic student, 1.0 MB deflated)."""
+    import zipfile
+
     import skops.io as sio
 
-    return sio.dumps(pipeline)
+    return sio.dumps(pipeline, compression=zipfile.ZIP_DEFLATED)
 
 
 def _row(name, y, probas, reference, *, ms, size, source=None) -> RowReport:
