@@ -319,6 +319,22 @@ STUDENT_SPECS: tuple[StudentSpec, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class CompressionSpec(Spec):
+    """A way to compress a saved student (:mod:`ensemble_core.deploy.compress`); ``suffix``: the
+    file it writes."""
+
+    suffix: str = ".skops"
+
+
+COMPRESSION_SPECS: tuple[CompressionSpec, ...] = (
+    CompressionSpec("prune", "Magnitude pruning", "The smallest weights (a chosen share) set to zero for good.",
+                    "ensemble_core.deploy.compress:prune", suffix=".skops"),
+    CompressionSpec("int8", "Dynamic int8 (ONNX)", "An ONNX export whose weights onnxruntime quantises to int8.",
+                    "ensemble_core.deploy.compress:to_int8_onnx", suffix=".onnx"),
+)
+
+
 def _by_name(specs, family: str, name: str):
     for spec in specs:
         if spec.name == name:
@@ -381,6 +397,11 @@ def student(name: str) -> StudentSpec:
     return _by_name(STUDENT_SPECS, "student", name)
 
 
+def compression(name: str) -> CompressionSpec:
+    """The compression method called ``name``; KeyError naming the known ones."""
+    return _by_name(COMPRESSION_SPECS, "compression method", name)
+
+
 def lm_pool(name: str) -> LMPoolSpec:
     """The language-model pool called ``name``."""
     return _by_name(LM_POOL_SPECS, "pool", name)
@@ -395,6 +416,7 @@ BUILD_METHODS: tuple[str, ...] = tuple(s.name for s in BUILD_METHOD_SPECS)
 BASE_LEARNERS: tuple[str, ...] = tuple(s.name for s in BASE_LEARNER_SPECS)
 LM_POOLS: tuple[str, ...] = tuple(s.name for s in LM_POOL_SPECS)
 STUDENTS: tuple[str, ...] = tuple(s.name for s in STUDENT_SPECS)
+COMPRESSIONS: tuple[str, ...] = tuple(s.name for s in COMPRESSION_SPECS)
 #: Every ending a labels or prediction file may have, longest first (".csv.gz" before ".csv").
 TABLE_SUFFIXES: tuple[str, ...] = tuple(sorted((x for s in TABLE_FORMAT_SPECS for x in s.suffixes),
                                                key=len, reverse=True))

@@ -29,6 +29,7 @@ def add_deploy_commands(sub) -> None:
     fr.add_argument("--json", action="store_true", help="print one JSON object")
     fr.set_defaults(handler=_frontier)
     add_distill_command(sub)
+    add_compress_command(sub)
 
 
 def _frontier(args) -> int:
@@ -125,4 +126,35 @@ def _distill(args) -> int:
     for note in report.notes:
         print(f"note: {note}")
     print(f"student saved to {report.student_path}")
+    return 0
+
+
+def add_compress_command(sub) -> None:
+    """Register ``compress``."""
+    from ..registry import COMPRESSIONS
+
+    co = sub.add_parser(
+        "compress", help="prune or int8-quantise a saved student; compare it with the original on held-out rows",
+        description="Magnitude pruning (.skops out) or dynamic int8 quantisation through ONNX (.onnx out) of a "
+        "student saved by 'distill'; both models are scored on the held-out labels file as 'score' would.",
+    )
+    co.add_argument("--model", required=True, help="a .skops student")
+    co.add_argument("--method", required=True, choices=COMPRESSIONS)
+    co.add_argument("--sparsity", type=float, default=0.5, help="prune: the share of weights set to zero (default: 0.5)")
+    co.add_argument("--labels", required=True, help="the held-out split (labels file with the content columns)")
+    co.add_argument("--out", required=True, help="the compressed model (.skops for prune, .onnx for int8)")
+    co.add_argument("--json", action="store_true", help="print one JSON object")
+    co.set_defaults(handler=_compress)
+
+
+def _compress(args) -> int:
+    from .compress import compress
+
+    report = compress(args.model, args.method, labels=args.labels, out=args.out, sparsity=args.sparsity)
+    if args.json:
+        print(json.dumps(report.to_dict(), allow_nan=False))
+        return 0
+    print(f"{'':32s} accuracy  agreement  ms/1000  size (bytes)")
+    for row in (report.original, report.compressed):
+        print(f"{row.name:32s} {row.accuracy:8.4f}  {row.agreement:9.4f}  {row.ms_per_1000:7.3g}  {row.size_bytes}")
     return 0
