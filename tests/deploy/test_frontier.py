@@ -6,6 +6,8 @@ import itertools
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ensemble_core._validation import EnsembleInputError
 from ensemble_core.deploy.frontier import cost_accuracy_frontier, row_plan
@@ -138,3 +140,21 @@ def test_quantised_probabilities_tie_often(seed):
     weights = [1, 1, 2, 0]
     frontier = cost_accuracy_frontier(pset, np.ones(4), weights)
     assert {p.models: p.accuracy for p in frontier.points} == _brute(pset, weights)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), n_models=st.integers(1, 4), k=st.integers(2, 4),
+       grid=st.sampled_from([0, 2, 4, 7]), zero=st.booleans())
+def test_any_small_set_equals_brute_force(seed, n_models, k, grid, zero):
+    """Random sets, some on a coarse grid (exact ties), some weights zero: every subset as the evaluator."""
+    rng = np.random.default_rng(seed)
+    n = 60
+    p = rng.dirichlet(np.ones(k), size=(n_models, n))
+    if grid:
+        p = rng.multinomial(grid, [1 / k] * k, size=(n_models, n)) / grid
+    weights = rng.integers(0 if zero else 1, 4, n_models).astype(float)
+    if weights.sum() == 0:
+        weights[0] = 1.0
+    pset = _pset(p, rng.integers(0, k, n))
+    frontier = cost_accuracy_frontier(pset, rng.uniform(0, 5, n_models), weights)
+    assert {q.models: q.accuracy for q in frontier.points} == _brute(pset, weights)
