@@ -111,14 +111,6 @@ def distillation_loss(logits, y, teacher, *, alpha: float, temperature: float):
     return loss
 
 
-@dataclass(frozen=True)
-class Inputs:
-    """A split's student inputs: a dense float32 matrix (features) or a CSR matrix (TF-IDF)."""
-
-    matrix: object
-    n_rows: int
-
-
 class _Student:
     """A fitted preprocessor and a torch module, trained by :func:`fit_student`."""
 
