@@ -100,9 +100,13 @@ def to_int8_onnx(pipeline, classes, n_features: int, *, source: str = "model") -
     import tempfile
 
     from onnxruntime.quantization import QuantType, quantize_dynamic
-    from skl2onnx import convert_sklearn
-    from skl2onnx.common.data_types import FloatTensorType
     from sklearn.feature_extraction.text import TfidfVectorizer
+
+    try:  # an optional dependency (the 'test' and 'demo' extras), not a core one
+        from skl2onnx import convert_sklearn
+        from skl2onnx.common.data_types import FloatTensorType
+    except ImportError:
+        raise EnsembleInputError("int8 needs skl2onnx and onnx: pip install 'ensemble-explorer[demo]'") from None
 
     _classifier(pipeline, source)
     if any(isinstance(step, TfidfVectorizer) for _, step in getattr(pipeline, "steps", [])):
