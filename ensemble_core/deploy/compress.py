@@ -99,10 +99,10 @@ def to_int8_onnx(pipeline, classes, n_features: int, *, source: str = "model") -
     import logging
     import tempfile
 
-    from onnxruntime.quantization import QuantType, quantize_dynamic
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    try:  # an optional dependency (the 'test' and 'demo' extras), not a core one
+    try:  # optional dependencies (the 'test' and 'demo' extras), not core ones
+        from onnxruntime.quantization import QuantType, quantize_dynamic  # imports onnx
         from skl2onnx import convert_sklearn
         from skl2onnx.common.data_types import FloatTensorType
     except ImportError:
