@@ -136,6 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .lm.cli import add_lm_command  # the language-model family: torch and NumPy load only when it runs
 
     add_lm_command(sub)
+    from .deploy.cli import add_deploy_commands  # costs, frontier, distillation: NumPy loads only when run
+
+    add_deploy_commands(sub)
     return parser
 
 

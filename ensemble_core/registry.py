@@ -315,6 +315,44 @@ ENGINE_SPECS: tuple[EngineSpec, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class StudentSpec(Spec):
+    """A distillation student (:mod:`ensemble_core.deploy.distill`): what it reads (``input``:
+    numeric feature columns, or a text column through TF-IDF fitted on the transfer set) and
+    whether it has a hidden layer (an MLP) or none (softmax regression). Saved as ``.skops``."""
+
+    input: Literal["features", "text"] = "features"
+    hidden: bool = False
+
+
+STUDENT_SPECS: tuple[StudentSpec, ...] = (
+    StudentSpec("logistic", "Logistic regression", "Softmax regression on standardised feature columns.",
+                "ensemble_core.deploy.distill:fit_student"),
+    StudentSpec("mlp", "Small MLP", "One hidden ReLU layer on standardised feature columns.",
+                "ensemble_core.deploy.distill:fit_student", hidden=True),
+    StudentSpec("tfidf-logistic", "TF-IDF + logistic regression", "Softmax regression on TF-IDF of a text "
+                "column.", "ensemble_core.deploy.distill:fit_student", input="text"),
+    StudentSpec("tfidf-mlp", "TF-IDF + small MLP", "One hidden ReLU layer on TF-IDF of a text column.",
+                "ensemble_core.deploy.distill:fit_student", input="text", hidden=True),
+)
+
+
+@dataclass(frozen=True)
+class CompressionSpec(Spec):
+    """A way to compress a saved student (:mod:`ensemble_core.deploy.compress`); ``suffix``: the
+    file it writes."""
+
+    suffix: str = ".skops"
+
+
+COMPRESSION_SPECS: tuple[CompressionSpec, ...] = (
+    CompressionSpec("prune", "Magnitude pruning", "The smallest weights (a chosen share) set to zero for good.",
+                    "ensemble_core.deploy.compress:prune", suffix=".skops"),
+    CompressionSpec("int8", "Dynamic int8 (ONNX)", "An ONNX export whose weights onnxruntime quantises to int8.",
+                    "ensemble_core.deploy.compress:to_int8_onnx", suffix=".onnx"),
+)
+
+
 def _by_name(specs, family: str, name: str):
     for spec in specs:
         if spec.name == name:
@@ -375,6 +413,14 @@ def table_format(file_name: str) -> TableFormatSpec | None:
 def engine(name: str) -> EngineSpec:
     """The scoring engine called ``name``."""
     return _by_name(ENGINE_SPECS, "engine", name)
+def student(name: str) -> StudentSpec:
+    """The distillation student called ``name``; KeyError naming the known ones."""
+    return _by_name(STUDENT_SPECS, "student", name)
+
+
+def compression(name: str) -> CompressionSpec:
+    """The compression method called ``name``; KeyError naming the known ones."""
+    return _by_name(COMPRESSION_SPECS, "compression method", name)
 
 
 def lm_pool(name: str) -> LMPoolSpec:
@@ -391,6 +437,8 @@ BUILD_METHODS: tuple[str, ...] = tuple(s.name for s in BUILD_METHOD_SPECS)
 BASE_LEARNERS: tuple[str, ...] = tuple(s.name for s in BASE_LEARNER_SPECS)
 LM_POOLS: tuple[str, ...] = tuple(s.name for s in LM_POOL_SPECS)
 ENGINES: tuple[str, ...] = tuple(s.name for s in ENGINE_SPECS)
+STUDENTS: tuple[str, ...] = tuple(s.name for s in STUDENT_SPECS)
+COMPRESSIONS: tuple[str, ...] = tuple(s.name for s in COMPRESSION_SPECS)
 #: Every ending a labels or prediction file may have, longest first (".csv.gz" before ".csv").
 TABLE_SUFFIXES: tuple[str, ...] = tuple(sorted((x for s in TABLE_FORMAT_SPECS for x in s.suffixes),
                                                key=len, reverse=True))

@@ -21,6 +21,8 @@ FAMILIES = {
     "build method": registry.BUILD_METHOD_SPECS,
     "base learner": registry.BASE_LEARNER_SPECS,
     "engine": registry.ENGINE_SPECS,
+    "student": registry.STUDENT_SPECS,
+    "compression": registry.COMPRESSION_SPECS,
 }
 SPECS = [(family, spec) for family, specs in FAMILIES.items() for spec in specs]
 

@@ -96,6 +96,7 @@ def _score(args) -> int:
     import numpy as np
 
     from ..decision import decide
+    from ..deploy.costs import measure_call, write_cost
     from ..io import table_format, write_predictions
     from .cache import PredictionCache
     from .loading import load_model
@@ -118,10 +119,14 @@ def _score(args) -> int:
         def progress(done: int, total: int) -> None:
             bar.update(done - bar.n)
 
-        probas = score_model(
-            model, content, classes=classes, text_column=args.text_column,
-            feature_columns=args.feature_columns, batch_size=args.batch_size,
-            progress=progress, cache=cache,
+        batch_size = args.batch_size or model.batch_size
+        probas, cost = measure_call(
+            lambda: score_model(
+                model, content, classes=classes, text_column=args.text_column,
+                feature_columns=args.feature_columns, batch_size=batch_size,
+                progress=progress, cache=cache,
+            ),
+            name=model.name, n_rows=len(content), batch_size=batch_size, model_path=args.model,
         )
     out = Path(args.out)
     if out.is_dir():
@@ -135,6 +140,11 @@ def _score(args) -> int:
     else:
         # A cache folder that cannot be written only warns: say so rather than claim it cached.
         source = "cache miss, now cached" if cache.stored else "cache miss, not cached"
+    if cache is not None and cache.hits:
+        # A cache hit measures the cache, not the model: an earlier sidecar stays as it was.
+        cost_note = "; cost not measured (cache hit)"
+    else:
+        cost_note = f"; {cost.ms_per_1000:.1f} ms per 1,000 rows (batch {cost.batch_size}) in {write_cost(out, cost)}"
     accuracy = "" if y_true is None else f", accuracy {np.mean(decide(probas) == y_true):.4f}"
-    print(f"{model.name}: scored {len(content)} rows in {seconds:.2f} s ({source}){accuracy}; wrote {out}")
+    print(f"{model.name}: scored {len(content)} rows in {seconds:.2f} s ({source}){accuracy}; wrote {out}{cost_note}")
     return 0

@@ -175,3 +175,23 @@ def test_an_unknown_output_type_is_refused_before_scoring(capsys, files, text_pi
     assert "p.xlsx: unknown file type" in stderr and stderr.count("\n") == 1
     assert not out.exists()
     assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").rglob("*.npy*"))  # nothing was scored
+
+
+def test_writes_the_measured_cost_beside_the_predictions_and_keeps_it_on_a_cache_hit(
+        capsys, files, text_pipelines, tmp_path):
+    import json
+
+    _, path = text_pipelines["tfidf_lr"]
+    out = tmp_path / "lr.csv"
+    args = ("--model", path, "--data", files / "reviews.csv", "--out", out, "--cache-dir", tmp_path / "cache",
+            "--batch-size", 8)
+    status, stdout, _ = _score(capsys, *args)
+    sidecar = tmp_path / "lr.cost.json"
+    cost = json.loads(sidecar.read_text())
+    assert status == 0 and str(sidecar) in stdout
+    assert cost["source"] == "measured" and cost["batch_size"] == 8 and cost["n_rows"] == 24
+    assert cost["ms_per_1000"] > 0 and cost["size_bytes"] == path.stat().st_size
+    assert cost["memory_method"] == "ru_maxrss delta" and cost["peak_memory_bytes"] >= 0
+    status, stdout, _ = _score(capsys, *args)  # a cache hit measures the cache: the sidecar stays
+    assert status == 0 and "cost not measured (cache hit)" in stdout
+    assert json.loads(sidecar.read_text()) == cost
