@@ -31,3 +31,6 @@ WIDGET_SUGGEST_METHOD = "w_suggest_method"
 WIDGET_SUGGEST_CALIBRATE = "w_suggest_calibrate"
 WIDGET_LANDSCAPE_METRIC = "w_landscape_metric"
 WIDGET_CELL_PREFIX = "cm::"  # + chart name: a confusion matrix whose cells can be clicked
+WIDGET_SLICE_BY = "w_slice_by"
+WIDGET_BINS = "w_bins"
+WIDGET_SLICE_CHART = "w_slice_chart"  # the slices' gain chart, whose points can be clicked

@@ -60,6 +60,12 @@ DIVERSITY = PageEntry(
     "An ensemble helps only where its models make different mistakes. These model-by-model maps "
     "show how alike the models are; the table shows which pairs gain most from being combined.",
 )
+SLICES = PageEntry(
+    "app_pages/classifiers/slices.py", "Slices", ":material/splitscreen:", "Slices",
+    "Where does the ensemble help? Its accuracy against the best single model's, slice by slice of a "
+    "column of your data (or by the true class), with an interval for each gain. Click a slice to see its "
+    "examples on the Disagreement page.",
+)
 LEARN = PageEntry(
     "app_pages/learn/combining_classifiers.py", "Learn", ":material/school:", "Learn",
     "Six short steps through the ways to combine classifiers, with numbers from the data loaded now. "
@@ -69,7 +75,7 @@ LEARN = PageEntry(
 #: The sidebar: section title → its pages, in order ("" is the top, without a title).
 SECTIONS: dict[str, tuple[PageEntry, ...]] = {
     "": (START,),
-    "Classifier ensembles": (DATA, ENSEMBLE, DISAGREEMENT, DIVERSITY),
+    "Classifier ensembles": (DATA, ENSEMBLE, DISAGREEMENT, DIVERSITY, SLICES),
     "Learn": (LEARN,),
 }
 

@@ -9,12 +9,12 @@ from contextlib import contextmanager
 
 import streamlit as st
 
-from ensemble_core import EnsembleInputError
+from ensemble_core import EnsembleInputError, EnsembleResult
 from ensemble_core.demo import DEMOS
 from ensemble_core.explore import STRATEGY_LABELS
 
 from . import keys as K
-from .actions import sync_url, view
+from .actions import current, evaluate, sync_url, view
 from .caches import Loaded
 from .navigation import DATA, START, PageEntry
 from .sources import ROOT_VARIABLE, local_root
@@ -104,6 +104,18 @@ def user_errors() -> Iterator[None]:
         yield
     except EnsembleInputError as exc:
         st.error(literal(exc), icon=":material/error:")
+
+
+def evaluated() -> tuple[Loaded, EnsembleResult]:
+    """The loaded data and its ensemble under the view; on a user error (all weights zero, say)
+    the error is shown and the page stops there."""
+    loaded = current()
+    result = None
+    with user_errors():
+        result = evaluate(loaded)
+    if result is None:
+        st.stop()
+    return loaded, result
 
 
 def local_root_note() -> None:

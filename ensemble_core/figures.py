@@ -276,3 +276,39 @@ def disagreement_scatter(
         yaxis={"title": "ensemble confidence", "range": [0, 1.02]},
     )
     return fig
+
+
+def slice_gain_figure(
+    labels: Sequence[str],
+    gains: Sequence[float],
+    lows: Sequence[float],
+    highs: Sequence[float],
+    worse: Sequence[bool],
+    *,
+    title: str,
+) -> go.Figure:
+    """The gain over the best single model per slice, in points, with its interval, one row per
+    slice (first at the top); red where the ensemble is significantly worse, green where the whole
+    interval is above zero. Each point's ``customdata`` is its slice's index, so a click names it.
+
+    >>> fig = slice_gain_figure(["short", "long"], [0.02, -0.01], [-0.01, -0.05], [0.05, 0.03], [False, False],
+    ...                         title="length")
+    >>> list(fig.data[0].x), list(fig.data[0].customdata)
+    ([2.0, -1.0], [0, 1])
+    """
+    g = np.asarray(gains, float) * 100
+    lo, hi = np.asarray(lows, float) * 100, np.asarray(highs, float) * 100
+    colours = ["#c0392b" if w else ("#1e8449" if low > 0 else _DARK_TEXT) for w, low in zip(worse, lo)]
+    shown = [plain_text(label) for label in labels]
+    fig = go.Figure(go.Scatter(
+        x=g.round(6).tolist(), y=shown, mode="markers", marker={"size": 11, "color": colours},
+        error_x={"type": "data", "symmetric": False, "array": (hi - g).tolist(), "arrayminus": (g - lo).tolist(),
+                 "thickness": 2},
+        customdata=list(range(len(shown))),
+        hovertemplate="%{y}: %{x:+.1f} pts<extra></extra>",
+    ))
+    fig.add_vline(x=0, line_dash="dot", line_color="#888")
+    fig.update_layout(title=plain_text(title), height=120 + 34 * len(shown), margin={"l": 10, "r": 10, "t": 50},
+                      xaxis_title="gain over the best single model (pts, 95% interval)",
+                      yaxis={"autorange": "reversed", "type": "category"}, showlegend=False)
+    return fig

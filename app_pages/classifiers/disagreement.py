@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from dashboard.actions import current, evaluate, set_view, view
+from dashboard.actions import set_view, view
+from dashboard.report import slice_mask
 from dashboard.text import literal
-from dashboard.ui import image_columns, percent, text_column, user_errors
+from dashboard.ui import evaluated, image_columns, percent, text_column, user_errors
 from dashboard.view import example_name, example_row
 from ensemble_core import figures
 from ensemble_core.explore import (
@@ -19,12 +20,7 @@ from ensemble_core.io import label_key
 #: Rows shown in the table; the filters narrow it down.
 MAX_ROWS = 2000
 
-loaded = current()
-result = None
-with user_errors():
-    result = evaluate(loaded)
-if result is None:
-    st.stop()
+loaded, result = evaluated()
 
 ev, pset = loaded.evaluator, loaded.pset
 st.caption(f"Ensemble: {STRATEGY_LABELS[result.strategy].lower()} of {pset.n_models} models "
@@ -39,6 +35,19 @@ pred_sel = right.multiselect("Ensemble's prediction", classes, key="dis_pred", p
 
 with user_errors():
     table = examples_table(ev, result, kind=kind, true_classes=true_sel, predicted_classes=pred_sel)
+    chosen = view()
+    if chosen.slice_by is not None and chosen.slice is not None:
+        column = "the true class" if chosen.slice_by == "label" else chosen.slice_by
+        mask = slice_mask(loaded, chosen.slice_by, chosen.bins, chosen.slice)
+        if mask is None:
+            st.info(f"The slice {literal(chosen.slice)} chosen on the Slices page is not a slice of "
+                    f"{literal(column)} here; showing every slice.", icon=":material/info:")
+        else:
+            table = table[mask[table.index.to_numpy()]]
+            left, right = st.columns([4, 1])
+            left.markdown(f"Only the slice **{literal(chosen.slice)}** of {literal(column)} (chosen on the "
+                          "Slices page).")
+            right.button("Show every slice", on_click=set_view, kwargs={"slice": None}, icon=":material/close:")
     st.markdown(f"**{len(table):,} examples** match" + (f" (showing the first {MAX_ROWS:,})" if len(table) > MAX_ROWS else ""))
     shown = table.head(MAX_ROWS)
     model_cols = list(pset.names)
