@@ -34,3 +34,7 @@ WIDGET_CELL_PREFIX = "cm::"  # + chart name: a confusion matrix whose cells can 
 WIDGET_SLICE_BY = "w_slice_by"
 WIDGET_BINS = "w_bins"
 WIDGET_SLICE_CHART = "w_slice_chart"  # the slices' gain chart, whose points can be clicked
+LM_RUN = "lm_run"  # LMRun | None: the models and text the Language models page scored
+LM_GENERATED = "lm_generated"  # dict | None: the last generation (prompt, fused text, each model's)
+WIDGET_LM_POOL = "w_lm_pool"
+WIDGET_LM_WEIGHT_PREFIX = "w_lm_weight::"

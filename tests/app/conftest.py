@@ -78,3 +78,29 @@ def small_set_files(tmp_path_factory) -> tuple[Path, Path]:
         p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
         write_predictions(folder / f"{name}.csv", classes, probas=p, ids=ids)
     return root / "labels.csv", folder
+
+
+@pytest.fixture(scope="session")
+def tiny_lms(tmp_path_factory) -> tuple[Path, list[Path], Path]:
+    """Two tiny GPT-2s sharing a tokenizer (trained on fresh and on rotten reviews, as in tests/lm)
+    and an evaluation text of 40 reviews, under one root. Built once per test session (~3 s).
+
+    Returns (root, model directories, text file).
+    """
+    import torch
+
+    from ensemble_core.lm._tiny import build_model, train_tokenizer
+
+    reviews = pd.read_csv(ROOT / "demo_data" / "sentiment" / "train.csv").head(2000)
+    root = tmp_path_factory.mktemp("lm_root")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # the machine is shared; the models are too small to gain from more
+    try:
+        tokenizer = train_tokenizer(reviews["text"], vocab_size=500)
+        dirs = [build_model(root / label, tokenizer, reviews.loc[reviews["label"] == label, "text"], seed=seed,
+                            steps=30, batch_size=8) for seed, label in enumerate(("fresh", "rotten"))]
+    finally:
+        torch.set_num_threads(threads)
+    text = root / "eval.txt"
+    text.write_text("\n".join(reviews["text"].tail(40)), encoding="utf-8")
+    return root, dirs, text
