@@ -38,3 +38,5 @@ LM_RUN = "lm_run"  # LMRun | None: the models and text the Language models page 
 LM_GENERATED = "lm_generated"  # dict | None: the last generation (prompt, fused text, each model's)
 WIDGET_LM_POOL = "w_lm_pool"
 WIDGET_LM_WEIGHT_PREFIX = "w_lm_weight::"
+LAB_RUN = "lab_run"  # (demo, method, base, members) | None: the Build lab's last run
+LAB_BV = "lab_bv"  # (demo, base) | None: the bias-variance decomposition asked for

@@ -68,10 +68,16 @@ SLICES = PageEntry(
 )
 LEARN = PageEntry(
     "app_pages/learn/combining_classifiers.py", "Learn", ":material/school:", "Learn",
-    "Six short steps through the ways to combine classifiers, with numbers from the data loaded now. "
+    "Seven short steps through the ways to combine classifiers, and why combining works, with numbers from the data loaded now. "
     "Each step's button sets the live controls, so the Ensemble page shows exactly that step.",
 )
 
+BUILD_LAB = PageEntry(
+    "app_pages/learn/build_lab.py", "Build lab", ":material/construction:", "Build_lab",
+    "How ensembles are built: bagging, random subspaces, random forests and boosting, grown member by member "
+    "on the demo's training split and measured on its test split, against one base learner alone; and what "
+    "they change, bias or variance.",
+)
 LANGUAGE_MODELS = PageEntry(
     "app_pages/language_models/fusion.py", "LM fusion", ":material/text_fields:", "LM_fusion",
     "Fuse causal language models: each model's next-token distribution and their linear or log-linear pool, "
@@ -87,7 +93,7 @@ SECTIONS: dict[str, tuple[PageEntry, ...]] = {
     "": (START,),
     "Classifier ensembles": (DATA, ENSEMBLE, DISAGREEMENT, DIVERSITY, SLICES),
     "Language models": (LANGUAGE_MODELS,),
-    "Learn": (LEARN,),
+    "Learn": (LEARN, BUILD_LAB),
 }
 
 

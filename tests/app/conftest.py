@@ -104,3 +104,21 @@ def tiny_lms(tmp_path_factory) -> tuple[Path, list[Path], Path]:
     text = root / "eval.txt"
     text.write_text("\n".join(reviews["text"].tail(40)), encoding="utf-8")
     return root, dirs, text
+
+
+#: The Data page's "Read these files" (labels file and predictions folder by path).
+FOLDER_SUBMIT = "FormSubmitter:folder_form-Read these files"
+
+
+@pytest.fixture
+def small_set_loaded(small_set_files, monkeypatch) -> AppTest:
+    """The Data page after reading :func:`small_set_files` by path (the root set to their folder)."""
+    from dashboard.navigation import DATA
+
+    labels, folder = small_set_files
+    monkeypatch.setenv("ENSEMBLE_EXPLORER_ROOT", str(labels.parent))
+    at = _run_page(DATA.path)
+    at.text_input(key="path_labels").input(str(labels))
+    at.text_input(key="path_predictions").input(str(folder))
+    at.button(key=FOLDER_SUBMIT).click().run()
+    return at

@@ -70,13 +70,8 @@ def test_data_page_bad_folder_shows_error_and_keeps_data(run_page, shown, tmp_pa
     assert at.session_state["source"].demo == "sentiment"
 
 
-def test_data_page_loads_a_folder(run_page, small_set_files, monkeypatch):
-    labels, folder = small_set_files
-    monkeypatch.setenv("ENSEMBLE_EXPLORER_ROOT", str(labels.parent))
-    at = run_page(DATA.path)
-    at.text_input(key="path_labels").input(str(labels))
-    at.text_input(key="path_predictions").input(str(folder))
-    at.button(key=FOLDER_SUBMIT).click().run()
+def test_data_page_loads_a_folder(small_set_loaded):
+    at = small_set_loaded
     assert not at.exception
     assert at.session_state["source"].kind == "folder"
     assert _included(at) == ("alpha", "beta", "gamma")
@@ -310,3 +305,16 @@ def test_the_model_path_box_refuses_a_model_outside_the_root(run_page, shown, tm
     assert not at.exception
     assert shown(at.error[0].value).startswith(f"{path}: outside {root.resolve()}")
     assert _included(at) == tuple(p.stem for p in DEMOS["sentiment"].prediction_paths())
+
+
+def test_learn_why_step_is_independence_gap(run_page):
+    from ensemble_core import EnsembleEvaluator
+    from ensemble_core.build.why import independence_gap
+    from ensemble_core.demo import load_demo
+
+    at = run_page(LEARN.path, query={"data": "digits"})
+    assert not at.exception
+    gap = independence_gap(EnsembleEvaluator(load_demo("digits")).correct_)
+    why = next(m.value for m in at.markdown if "jury theorem" in m.value)
+    assert f"{100 * gap.actual:.2f} %" in why and f"{100 * gap.independent:.2f} %" in why
+    assert f"{gap.mean_error_correlation:.2f} on average" in why
