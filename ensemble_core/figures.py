@@ -308,7 +308,7 @@ def slice_gain_figure(
         hovertemplate="%{y}: %{x:+.1f} pts<extra></extra>",
     ))
     fig.add_vline(x=0, line_dash="dot", line_color="#888")
-    fig.update_layout(title=plain_text(title), height=120 + 34 * len(shown), margin={"l": 10, "r": 10, "t": 50},
+    fig.update_layout(title=plain_text(title), height=160 + 40 * len(shown), margin={"l": 10, "r": 10, "t": 50},
                       xaxis_title="gain over the best single model (pts, 95% interval)",
                       yaxis={"autorange": "reversed", "type": "category"}, showlegend=False)
     return fig
