@@ -27,11 +27,20 @@ st.caption(f"Ensemble: {STRATEGY_LABELS[result.strategy].lower()} of {pset.n_mod
            f"(set on the Ensemble page), accuracy {percent(result.metrics.accuracy)}. "
            f"Fixes and breaks compare it with the best single model, {literal(ev.best_name_)}.")
 
+
+
+def _filters_changed() -> None:
+    """A filter moved: the example shown may no longer be listed, so the first listed one is shown."""
+    set_view(example=None)
+
+
 classes = [label_key(c) for c in pset.classes]
 left, mid, right = st.columns([2, 1.5, 1.5])
-kind = left.selectbox("Show", list(EXAMPLE_FILTERS), format_func=EXAMPLE_FILTERS.get, index=1, key="dis_filter")
-true_sel = mid.multiselect("True class", classes, key="dis_true", placeholder="any")
-pred_sel = right.multiselect("Ensemble's prediction", classes, key="dis_pred", placeholder="any")
+kind = left.selectbox("Show", list(EXAMPLE_FILTERS), format_func=EXAMPLE_FILTERS.get, index=1, key="dis_filter",
+                      on_change=_filters_changed)
+true_sel = mid.multiselect("True class", classes, key="dis_true", placeholder="any", on_change=_filters_changed)
+pred_sel = right.multiselect("Ensemble's prediction", classes, key="dis_pred", placeholder="any",
+                             on_change=_filters_changed)
 
 with user_errors():
     table = examples_table(ev, result, kind=kind, true_classes=true_sel, predicted_classes=pred_sel)
@@ -47,7 +56,8 @@ with user_errors():
             left, right = st.columns([4, 1])
             left.markdown(f"Only the slice **{literal(chosen.slice)}** of {literal(column)} (chosen on the "
                           "Slices page).")
-            right.button("Show every slice", on_click=set_view, kwargs={"slice": None}, icon=":material/close:")
+            right.button("Show every slice", on_click=set_view, kwargs={"slice": None, "example": None},
+                         icon=":material/close:")
     st.markdown(f"**{len(table):,} examples** match" + (f" (showing the first {MAX_ROWS:,})" if len(table) > MAX_ROWS else ""))
     shown = table.head(MAX_ROWS)
     model_cols = list(pset.names)
@@ -60,7 +70,8 @@ with user_errors():
         height=320,
         on_select="rerun",
         selection_mode="single-row",
-        key="dis_table",
+        # A new table (other filters) starts without a selection: a row picked in the old one means nothing here.
+        key="dis_table::" + repr((kind, true_sel, pred_sel, chosen.slice_by, chosen.slice, chosen.bins)),
         column_config={
             "ensemble_confidence": st.column_config.ProgressColumn("ensemble confidence", min_value=0, max_value=1,
                                                                    format="%.2f"),

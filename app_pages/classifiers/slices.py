@@ -32,7 +32,8 @@ def _copy_bins() -> None:
 
 def _on_slice_click(labels: tuple[str, ...], column: str) -> None:
     points = ss[K.WIDGET_SLICE_CHART].selection.points
-    set_view(slice_by=column, slice=labels[int(points[0]["customdata"])] if points else None)
+    # The Disagreement page then shows the slice's first example, not one from before.
+    set_view(slice_by=column, slice=labels[int(points[0]["customdata"])] if points else None, example=None)
 
 
 loaded, result = evaluated()

@@ -318,3 +318,16 @@ def test_learn_why_step_is_independence_gap(run_page):
     why = next(m.value for m in at.markdown if "jury theorem" in m.value)
     assert f"{100 * gap.actual:.2f} %" in why and f"{100 * gap.independent:.2f} %" in why
     assert f"{gap.mean_error_correlation:.2f} on average" in why
+
+
+@pytest.mark.parametrize("kind", ["fixes", "all_wrong"])
+def test_a_filter_change_never_leaves_a_stale_example(run_page, kind):
+    """Issue 12, item 14: after the filter changes, the example shown is one the table lists."""
+    at = run_page(DISAGREEMENT.path, query={"data": "digits"})
+    first = at.session_state["view"].example
+    at.selectbox(key="dis_filter").set_value(kind).run()
+    assert not at.exception
+    ids = list(at.dataframe[0].value["id"])
+    assert first not in ids  # the case the issue describes: the old example does not match the new filter
+    assert at.session_state["view"].example == ids[0]
+    assert any(ids[0] in m.value for m in at.markdown)  # and it is the one drawn below the table

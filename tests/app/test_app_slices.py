@@ -57,15 +57,15 @@ def test_the_class_slices_are_slice_tables(run_page, sentiment):
 def test_a_chosen_slice_filters_the_disagreement_page(run_page, sentiment):
     pset, _, _ = sentiment
     at = run_page(DISAGREEMENT.path)
-    everything = len(at.dataframe(key="dis_table").value)
+    everything = len(at.dataframe[0].value)
     at = run_page(DISAGREEMENT.path, query={"slice_by": "label", "slice": "rotten"})
     assert not at.exception
-    table = at.dataframe(key="dis_table").value
+    table = at.dataframe[0].value
     assert 0 < len(table) < everything
     assert set(table["true"]) == {"rotten"}
     at.button[0].click().run()  # "Show every slice"
     assert at.session_state["view"].slice is None
-    assert len(at.dataframe(key="dis_table").value) == everything
+    assert len(at.dataframe[0].value) == everything
 
 
 def test_a_slice_the_bins_no_longer_have_is_said_and_ignored(run_page):
