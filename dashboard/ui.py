@@ -131,6 +131,23 @@ def percent(x: float, digits: int = 2) -> str:
     return f"{100 * x:.{digits}f} %"
 
 
+#: How a table shows a gain (a difference of two shares, given in points): as the metrics do, "+0.73 pts".
+POINTS_FORMAT = "%+.2f pts"
+#: What a table shows where a number does not exist (log loss of a labels-only model or of a hard vote).
+MISSING = "—"
+
+
+def points_column(label: str | None = None, **kwargs) -> st.column_config.NumberColumn:
+    """A table column of gains in percentage points (multiply the shares by 100 first)."""
+    return st.column_config.NumberColumn(label, format=POINTS_FORMAT, **kwargs)
+
+
+def number_or_dash(values, digits: int = 4) -> list[str]:
+    """Numbers as text with ``digits`` decimals, and a dash where there is none (None or NaN): a
+    number column would show "None" there."""
+    return [MISSING if v is None or v != v else f"{v:.{digits}f}" for v in values]
+
+
 def signed_points(x: float, digits: int = 2) -> str:
     """A difference of two shares in percentage points, with its sign."""
     return f"{100 * x:+.{digits}f} pts"

@@ -8,7 +8,7 @@ from dashboard.actions import mirror, set_view, view
 from dashboard.navigation import DISAGREEMENT
 from dashboard.report import slice_columns, slice_rows_for, slicing_for
 from dashboard.text import literal
-from dashboard.ui import evaluated, page_link, percent, text_column, user_errors
+from dashboard.ui import evaluated, page_link, percent, points_column, text_column, user_errors
 from ensemble_core import figures
 from ensemble_core.explore import STRATEGY_LABELS
 from ensemble_core.report.slices import CLASS_SLICING, MAX_BINS
@@ -84,9 +84,9 @@ shown = pd.DataFrame({
 st.dataframe(shown, hide_index=True, width="stretch", column_config={
     "ensemble": st.column_config.NumberColumn(format="%.4f"),
     "best single": st.column_config.NumberColumn(format="%.4f"),
-    "gain": st.column_config.NumberColumn("gain (pts)", format="%+.2f"),
-    "gain low": st.column_config.NumberColumn(format="%+.2f"),
-    "gain high": st.column_config.NumberColumn(format="%+.2f"),
+    "gain": points_column(),
+    "gain low": points_column(),
+    "gain high": points_column(),
     "p (Holm)": st.column_config.NumberColumn(format="%.3g"),
 })
 if chosen.slice is not None and chosen.slice in labels:

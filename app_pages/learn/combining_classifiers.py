@@ -6,7 +6,7 @@ import streamlit as st
 from dashboard.actions import current, set_view
 from dashboard.navigation import BUILD_LAB, ENSEMBLE
 from dashboard.text import literal
-from dashboard.ui import page_link, percent, signed_points, user_errors
+from dashboard.ui import number_or_dash, page_link, percent, points_column, signed_points, user_errors
 from ensemble_core import figures
 from ensemble_core.build.why import independence_gap, jury_curve
 from ensemble_core.registry import strategy
@@ -154,11 +154,12 @@ with user_errors():
         summary["stacking (logistic, out-of-fold)"] = stacked
     st.dataframe(
         {"strategy": list(summary), "accuracy": [r.metrics.accuracy for r in summary.values()],
-         "gain over best": [r.gain for r in summary.values()],
-         "log loss": [np.nan if r.metrics.log_loss is None else r.metrics.log_loss for r in summary.values()]},
+         "gain over best": [100 * r.gain for r in summary.values()],
+         "log loss": number_or_dash(r.metrics.log_loss for r in summary.values())},
         hide_index=True,
         column_config={"accuracy": st.column_config.NumberColumn(format="percent"),
-                       "gain over best": st.column_config.NumberColumn(format="%+.4f"),
-                       "log loss": st.column_config.NumberColumn(format="%.4f")},
+                       "gain over best": points_column(),
+                       "log loss": st.column_config.TextColumn(help="None for the hard vote: vote shares are "
+                                                               "not probabilities.")},
     )
     page_link(ENSEMBLE, "Open the Ensemble page with the controls you set")

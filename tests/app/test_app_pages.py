@@ -1,8 +1,10 @@
 """AppTest: Start, Data & models, Disagreement, Diversity and Learn."""
 
 import io
+import json
 import os
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -331,3 +333,35 @@ def test_a_filter_change_never_leaves_a_stale_example(run_page, kind):
     assert first not in ids  # the case the issue describes: the old example does not match the new filter
     assert at.session_state["view"].example == ids[0]
     assert any(ids[0] in m.value for m in at.markdown)  # and it is the one drawn below the table
+
+
+def test_the_models_table_says_who_is_in_without_a_checkbox(run_page):
+    """Issue 12, item 15: the table's "in ensemble" column is text (the pills choose), and follows them."""
+    at = run_page(DATA.path, query={"data": "digits"})
+    at.button_group(key="w_included").set_value(["forest", "knn", "logreg", "mlp"]).run()
+    table = at.dataframe[0].value
+    column = table.data["in ensemble"] if hasattr(table, "data") else table["in ensemble"]  # a Styler or a frame
+    names = table.data["model"] if hasattr(table, "data") else table["model"]
+    assert dict(zip(names, column)) == {"forest": "yes", "knn": "yes", "logreg": "yes", "mlp": "yes",
+                                        "naive_bayes": "left out"}
+
+
+def test_gains_are_points_and_a_missing_log_loss_is_a_dash(run_page):
+    """Issue 12, item 17: one gain format ("+0.73 pts", as the metrics show it) and "—" for no log loss."""
+    from ensemble_core import EnsembleEvaluator, diversity_matrices
+    from ensemble_core.demo import load_demo
+    from ensemble_core.explore import pair_table
+
+    ev = EnsembleEvaluator(load_demo("digits"))
+    at = run_page(LEARN.path, query={"data": "digits"})
+    together = at.dataframe[-1].value
+    hard = together[together["strategy"] == "hard vote"].iloc[0]
+    assert hard["log loss"] == "—"
+    assert hard["gain over best"] == pytest.approx(100 * ev.evaluate("hard").gain)
+    config = json.loads(at.dataframe[-1].proto.columns)["gain over best"]
+    assert config["type_config"]["format"] == "%+.2f pts"
+    at.switch_page(DIVERSITY.path).run()
+    pairs = at.dataframe[-1].value
+    pairs = pairs.data if hasattr(pairs, "data") else pairs
+    expected = pair_table(ev, diversity_matrices(ev.pset, ev.labels_))
+    np.testing.assert_allclose(pairs["average_gain"], 100 * expected["average_gain"])
