@@ -188,9 +188,9 @@ def ensemble_view() -> None:
         file_name=f"ensemble-{result.strategy}-predictions.csv", mime="text/csv",
         icon=":material/download:", on_click="ignore",
     )
-    slicings = report_slicings(loaded, chosen.slice_by, chosen.bins)
-    mid.download_button(
-        "Download report", lambda: report_html(loaded, result, slicings), file_name="ensemble-report.html",
+    mid.download_button(  # built on click only: a slider move does not pay for it
+        "Download report", lambda: report_html(loaded, result, report_slicings(loaded, chosen.slice_by, chosen.bins)),
+        file_name="ensemble-report.html",
         mime="text/html", icon=":material/description:", on_click="ignore", key="download_report",
         help="One self-contained HTML file for this view (no network needed; prints cleanly to PDF): the headline, "
         "members, confusion matrices, the slices of the Slices page's column, fixes and breaks, calibration. "
