@@ -17,9 +17,16 @@ from ensemble_core.io import LabelsFile
 
 #: The members slider's top on the page (the core allows up to MAX_MEMBERS; this keeps the lab within seconds).
 MEMBERS_SHOWN = 100
-#: With logistic regression as the base learner: each member is a full lbfgs fit (digits, 50 random-subspace
-#: members took 55 s on the busy 2-core machine, about 1.1 s a member), so fewer.
-MEMBERS_SHOWN_BY_BASE = {"tree": MEMBERS_SHOWN, "logistic": 8}
+#: Fewer members where each one is slow to fit (measured on the busy 2-core machine): logistic regression on
+#: digits' unscaled pixels (50 random-subspace members: 55 s, about 1.1 s each), and fully grown trees on the
+#: sentiment demo's TF-IDF (20 bagged trees: 55 s through the page, about 2.7 s each; a forest's tree 0.4 s, a
+#: boosting stage 0.6 s, an AdaBoost stump 0.4 s: 10 members of any method there answer within about 6 s).
+SLOW_MEMBERS = {("logistic", "numeric"): 8, ("tree", "tfidf"): 10}
+
+
+def members_cap(base: str, features: Features) -> int:
+    """The most members the page offers for ``base`` on these features."""
+    return SLOW_MEMBERS.get((base, features.kind), MEMBERS_SHOWN)
 #: Bias and variance: bootstrap resamples per learner, and members of the bagged and boosted ensembles.
 BV_ROUNDS = 8
 BV_MEMBERS = 10
@@ -34,6 +41,8 @@ class LabData:
     y_train: np.ndarray
     y_test: np.ndarray
     classes: np.ndarray
+    train_names: tuple[str, ...] = ()
+    train_text: tuple[str, ...] = ()
 
 
 @st.cache_resource(max_entries=2, show_spinner="Reading the demo's training split and making features…")
@@ -53,7 +62,10 @@ def lab_data(demo: str) -> LabData:
     features = content_features(train.content, test.content, text_column=spec.text_column)
     for array in (train.y_true, test.y_true):
         array.setflags(write=False)
-    return LabData(features, train.y_true, test.y_true, test.classes)
+    names = tuple(map(str, train.ids)) if train.ids is not None else tuple(str(i + 1) for i in range(len(train.y_true)))
+    text = (tuple(train.content[features.source].fillna("").astype(str)) if features.kind == "tfidf"
+            else ("",) * len(names))
+    return LabData(features, train.y_true, test.y_true, test.classes, names, text)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -61,6 +73,32 @@ def cached_curve(demo: str, method: str, base: str, n_members: int) -> GrowthCur
     data = lab_data(demo)
     return growth_curve(method, data.features.train, data.y_train, data.features.test, data.y_test, base=base,
                         n_members=n_members, seed=SEED)
+
+
+#: Training rows listed as the ones boosting leans on most.
+LEANED_ON = 10
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def cached_boosting_weights(demo: str, base: str, n_members: int) -> np.ndarray:
+    """AdaBoost's weight on each training row before each round, shape (n_rounds, n_train)
+    (:func:`~ensemble_core.build.boosting.adaboost_sample_weights` of the lab's AdaBoost, same seed)."""
+    from ensemble_core._threads import limited
+    from ensemble_core.build.boosting import adaboost_sample_weights
+
+    data = lab_data(demo)
+    with limited("build"):
+        model = make_ensemble("adaboost", base, n_members, seed=SEED).fit(data.features.train, data.y_train)
+        return adaboost_sample_weights(model, data.features.train, data.y_train)
+
+
+def bias_variance_too_slow(features: Features) -> str | None:
+    """Why the decomposition is not offered on these features (None when it is): it trains
+    (1 + 2 × :data:`BV_MEMBERS`) × :data:`BV_ROUNDS` models."""
+    if features.kind == "tfidf":
+        return (f"The decomposition trains {(1 + 2 * BV_MEMBERS) * BV_ROUNDS} models; on text (TF-IDF) a fully grown "
+                "tree takes about 2.7 s here, so it would take minutes. It is offered on the digits demo.")
+    return None
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

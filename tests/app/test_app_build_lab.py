@@ -73,3 +73,28 @@ def test_data_other_than_a_demo_is_told_the_lab_needs_one(small_set_loaded):
     at.switch_page(BUILD_LAB.path).run()
     assert not at.exception and not at.error
     assert any("training split" in i.value for i in at.info)
+
+
+def test_the_rows_adaboost_leans_on_are_its_replayed_weights(run_page, digits):
+    from ensemble_core.build.boosting import adaboost_sample_weights
+    from ensemble_core.build.lab import make_ensemble
+
+    features, y_train, _ = digits
+    at = run_page(BUILD_LAB.path, query={"data": "digits"})
+    at.selectbox(key="lab_method").set_value("adaboost")
+    at.slider(key="lab_members").set_value(12)
+    at.button(key="lab_build").click().run()
+    assert not at.exception and not at.error
+    model = make_ensemble("adaboost", "tree", 12, seed=0).fit(features.train, y_train)
+    weights = adaboost_sample_weights(model, features.train, y_train)
+    table = at.dataframe[0].value
+    heaviest = np.sort(weights[-1])[::-1][:10] * weights.shape[1]
+    np.testing.assert_allclose(table["× uniform, round 12"], heaviest)
+    np.testing.assert_allclose(table["× uniform, round 1"], 1.0)
+
+
+def test_text_features_cap_the_members(run_page):
+    at = run_page(BUILD_LAB.path)  # the sentiment demo: TF-IDF, where each tree takes seconds
+    assert not at.exception and not at.error
+    assert at.slider(key="lab_members").max == 10 and at.slider(key="lab_members").value == 10
+    assert at.button(key="lab_bv_button").disabled  # 168 models of seconds each: not offered on text
