@@ -9,12 +9,12 @@ from contextlib import contextmanager
 
 import streamlit as st
 
-from ensemble_core import EnsembleInputError
+from ensemble_core import EnsembleInputError, EnsembleResult
 from ensemble_core.demo import DEMOS
 from ensemble_core.explore import STRATEGY_LABELS
 
 from . import keys as K
-from .actions import sync_url, view
+from .actions import current, evaluate, sync_url, view
 from .caches import Loaded
 from .navigation import DATA, START, PageEntry
 from .sources import ROOT_VARIABLE, local_root
@@ -106,6 +106,18 @@ def user_errors() -> Iterator[None]:
         st.error(literal(exc), icon=":material/error:")
 
 
+def evaluated() -> tuple[Loaded, EnsembleResult]:
+    """The loaded data and its ensemble under the view; on a user error (all weights zero, say)
+    the error is shown and the page stops there."""
+    loaded = current()
+    result = None
+    with user_errors():
+        result = evaluate(loaded)
+    if result is None:
+        st.stop()
+    return loaded, result
+
+
 def local_root_note() -> None:
     """Say under which folder paths are read, and how to choose another (or why none can be read)."""
     with user_errors():
@@ -117,6 +129,23 @@ def local_root_note() -> None:
 
 def percent(x: float, digits: int = 2) -> str:
     return f"{100 * x:.{digits}f} %"
+
+
+#: How a table shows a gain (a difference of two shares, given in points): as the metrics do, "+0.73 pts".
+POINTS_FORMAT = "%+.2f pts"
+#: What a table shows where a number does not exist (log loss of a labels-only model or of a hard vote).
+MISSING = "—"
+
+
+def points_column(label: str | None = None, **kwargs) -> st.column_config.NumberColumn:
+    """A table column of gains in percentage points (multiply the shares by 100 first)."""
+    return st.column_config.NumberColumn(label, format=POINTS_FORMAT, **kwargs)
+
+
+def number_or_dash(values, digits: int = 4) -> list[str]:
+    """Numbers as text with ``digits`` decimals, and a dash where there is none (None or NaN): a
+    number column would show "None" there."""
+    return [MISSING if v is None or v != v else f"{v:.{digits}f}" for v in values]
 
 
 def signed_points(x: float, digits: int = 2) -> str:

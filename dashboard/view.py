@@ -28,6 +28,7 @@ from typing import Literal
 from ensemble_core.demo import DEMOS
 from ensemble_core.predictions import PredictionSet
 from ensemble_core.registry import META_LEARNERS, METHODS, STRATEGIES, strategy
+from ensemble_core.report.slices import CLASS_SLICING, MAX_BINS
 
 DEFAULT_STRATEGY = "soft"
 DEFAULT_META = META_LEARNERS[0]
@@ -35,6 +36,8 @@ DEFAULT_METHOD = METHODS[0]
 DEFAULT_WEIGHT = 1.0
 WEIGHT_MAX = 3.0
 WEIGHT_STEP = 0.1
+#: Quantile bins of a numeric column or a text's length on the Slices page, unless the link says otherwise.
+DEFAULT_BINS = 4
 #: The confusion matrices a cell can be picked in; "difference" lists the examples either side predicts so.
 CHARTS: tuple[str, ...] = ("ensemble", "model", "difference")
 
@@ -67,7 +70,9 @@ class View:
     ``weights`` holds ``(model name, raw slider weight)`` pairs; a model without one
     weighs :data:`DEFAULT_WEIGHT`. ``example`` is the selected example's id (its row
     number from 1 when the data has no ids), as in the URL. ``method`` and
-    ``calibrate_suggestion`` are the "Suggest weights" controls.
+    ``calibrate_suggestion`` are the "Suggest weights" controls. ``slice_by`` (a content
+    column, or ``"label"`` for the true class) and ``bins`` are the Slices page's slicing;
+    ``slice`` is the slice chosen there, which filters the Disagreement page.
     """
 
     data: str | None = None
@@ -81,6 +86,9 @@ class View:
     calibrated: bool = False
     method: str = DEFAULT_METHOD
     calibrate_suggestion: bool = False
+    slice_by: str | None = None
+    bins: int = DEFAULT_BINS
+    slice: str | None = None
 
     def weight(self, name: str) -> float:
         """The raw weight of model ``name``."""
@@ -164,6 +172,16 @@ def _flag(params, key: str, what: str, notes: list[str]) -> bool:
     return False
 
 
+def _bins(params, notes: list[str]) -> int:
+    value = _last(params, "bins")
+    if value is None:
+        return DEFAULT_BINS
+    if value.isdigit() and 2 <= int(value) <= MAX_BINS:
+        return int(value)
+    notes.append(f"bins={value!r} in the link is not a whole number from 2 to {MAX_BINS}; using {DEFAULT_BINS}")
+    return DEFAULT_BINS
+
+
 def from_query(params: Mapping[str, str | Sequence[str]]) -> tuple[View, list[str]]:
     """A shared link's query parameters as a view, and a note per part that could not be used.
 
@@ -195,6 +213,11 @@ def from_query(params: Mapping[str, str | Sequence[str]]) -> tuple[View, list[st
     meta = _choice(params, "meta", META_LEARNERS, "meta-learner", DEFAULT_META, notes)
     method = _choice(params, "suggest", METHODS, "weight-suggestion method", DEFAULT_METHOD, notes)
     cell = _last(params, "cell")
+    slice_by = _last(params, "slice_by") or None
+    chosen_slice = _last(params, "slice") or None
+    if chosen_slice is not None and slice_by is None:
+        notes.append(f"the link names slice {chosen_slice!r} without slice_by; ignored")
+        chosen_slice = None
     view = View(
         data=data,
         strategy=chosen,
@@ -207,6 +230,9 @@ def from_query(params: Mapping[str, str | Sequence[str]]) -> tuple[View, list[st
         calibrated=_flag(params, "cal", "the models are used as loaded", notes),
         method=method,
         calibrate_suggestion=_flag(params, "suggest_cal", "suggestions use the models as loaded", notes),
+        slice_by=slice_by,
+        bins=_bins(params, notes),
+        slice=chosen_slice,
     )
     return view, notes
 
@@ -217,7 +243,8 @@ def to_query(view: View) -> Query:
     (``name:weight``, repeated), ``off`` (left-out models, repeated), ``vs`` (compared
     model), ``example`` (id, or row number from 1), ``cell`` (``chart:true:predicted``
     class indices), ``suggest`` and ``suggest_cal=1`` (the suggestion's method and
-    calibration, when not the defaults). ``from_query(to_query(v)) == (v, [])`` for
+    calibration, when not the defaults), ``slice_by``, ``bins`` (when not the default) and
+    ``slice`` (with ``slice_by`` only). ``from_query(to_query(v)) == (v, [])`` for
     every valid view.
     """
     params: Query = {}
@@ -242,6 +269,12 @@ def to_query(view: View) -> Query:
         params["suggest"] = view.method
     if view.calibrate_suggestion:
         params["suggest_cal"] = "1"
+    if view.slice_by is not None:
+        params["slice_by"] = view.slice_by
+        if view.slice is not None:
+            params["slice"] = view.slice
+    if view.bins != DEFAULT_BINS:
+        params["bins"] = str(view.bins)
     return params
 
 
@@ -268,7 +301,7 @@ def valid_for(view: View, pset: PredictionSet) -> tuple[View, list[str]]:
 
     Weights and the compared model must name a model of ``pset``; left-out models too,
     and at least one model stays in; the example must be one of its examples and the
-    cell's classes among its classes.
+    cell's classes among its classes; the slicing's column one of its content columns (or the class).
 
     Parameters
     ----------
@@ -314,5 +347,11 @@ def valid_for(view: View, pset: PredictionSet) -> tuple[View, list[str]]:
         notes.append(f"the selected confusion cell ({cell.true}, {cell.pred}) is not in this data "
                      f"({pset.n_classes} classes); cleared")
         cell = None
-    valid = replace(view, weights=tuple(weights), off=off, compare=compare, example=example, cell=cell)
+    slice_by, chosen_slice = view.slice_by, view.slice
+    columns = [CLASS_SLICING] + ([] if pset.content is None else [str(c) for c in pset.content.columns])
+    if slice_by is not None and slice_by not in columns:
+        notes.append(f"the link slices by {slice_by!r}, which is not a column of this data; cleared")
+        slice_by = chosen_slice = None
+    valid = replace(view, weights=tuple(weights), off=off, compare=compare, example=example, cell=cell,
+                    slice_by=slice_by, slice=chosen_slice)
     return valid, notes

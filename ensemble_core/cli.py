@@ -152,35 +152,10 @@ def _add_model_commands(sub) -> None:
 
 
 def evaluation_report(pset, result, evaluator, *, seed: int = 0) -> dict:
-    """The JSON-able report of ``evaluate``."""
-    from .io import label_key
-    from .significance import describe_gain, gain_statistics
+    """The JSON-able report of ``evaluate`` (:func:`ensemble_core.report.summary.evaluation_summary`)."""
+    from .report.summary import evaluation_summary
 
-    stats = gain_statistics(
-        result.y_pred == pset.y_true, evaluator.correct_[evaluator.best_index_], seed=seed
-    )
-
-    report = {
-        "strategy": result.strategy,
-        "n_samples": pset.n_samples,
-        "classes": [label_key(c) for c in pset.classes],
-        "weights": None if result.weights is None else [float(w) for w in result.weights],
-        "names": list(pset.names),
-        **result.metrics.to_dict(),
-        "models": {name: m.to_dict() for name, m in evaluator.model_metrics_.items()},
-        "best_single": {"name": evaluator.best_name_, "accuracy": evaluator.best_accuracy_},
-        "gain_over_best": result.gain,
-        "accuracy_ci": list(stats.accuracy_ci),
-        "gain_ci": list(stats.gain_ci),
-        "mcnemar_p": stats.mcnemar.p_value,
-        "gain_summary": describe_gain(stats, baseline=evaluator.best_name_),
-        "oracle_accuracy": evaluator.oracle_accuracy_,
-        "disagreement_rate": evaluator.disagreement_rate_,
-        "fixes": result.fixes,
-        "breaks": result.breaks,
-        "notes": list(result.notes),
-    }
-    return report
+    return evaluation_summary(pset, result, evaluator, seed=seed)
 
 
 def _fmt(x: float | None) -> str:
@@ -323,11 +298,9 @@ def _run_evaluation(args) -> _Evaluation:
     report = evaluation_report(pset, result, evaluator, seed=run.seed)
     report["notes"] += notes
     if slicings:
-        from .report.slices import slice_table
+        from .report.summary import slice_rows
 
-        correct, best = result.y_pred == pset.y_true, evaluator.correct_[evaluator.best_index_]
-        report["slices"] = [{"column": s.column, **row.to_dict()} for s in slicings
-                            for row in slice_table(correct, best, s, seed=run.seed)]
+        report["slices"] = slice_rows(pset, result, evaluator, slicings, seed=run.seed)
     if args.optimize:
         from .weight_search import suggest_weights
 
@@ -368,11 +341,12 @@ def _evaluate(args) -> int:
 
 def _report(args) -> int:
     from .report.html import build_report, render_html
+    from .report.summary import as_json
 
     if not args.out.lower().endswith((".html", ".htm")):
         raise EnsembleInputError(f"--out {args.out}: the report is HTML; give a file name ending in .html")
     ev = _run_evaluation(args)
-    summary = json.loads(json.dumps(ev.report, allow_nan=False, default=_json_default))
+    summary = as_json(ev.report)
     files = [args.labels, *args.predictions] + ([args.config] if args.config else [])
     report = build_report(ev.pset, ev.evaluator, ev.result, summary, slicings=ev.slicings, files=files,
                           seed=ev.settings.seed)
@@ -430,13 +404,9 @@ def _warn(message: str) -> None:
 
 
 def _json_default(obj):
-    import numpy as np
+    from .report.summary import json_default
 
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+    return json_default(obj)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -276,3 +276,107 @@ def disagreement_scatter(
         yaxis={"title": "ensemble confidence", "range": [0, 1.02]},
     )
     return fig
+
+
+def slice_gain_figure(
+    labels: Sequence[str],
+    gains: Sequence[float],
+    lows: Sequence[float],
+    highs: Sequence[float],
+    worse: Sequence[bool],
+    *,
+    title: str,
+) -> go.Figure:
+    """The gain over the best single model per slice, in points, with its interval, one row per
+    slice (first at the top); red where the ensemble is significantly worse, green where the whole
+    interval is above zero. Each point's ``customdata`` is its slice's index, so a click names it.
+
+    >>> fig = slice_gain_figure(["short", "long"], [0.02, -0.01], [-0.01, -0.05], [0.05, 0.03], [False, False],
+    ...                         title="length")
+    >>> list(fig.data[0].x), list(fig.data[0].customdata)
+    ([2.0, -1.0], [0, 1])
+    """
+    g = np.asarray(gains, float) * 100
+    lo, hi = np.asarray(lows, float) * 100, np.asarray(highs, float) * 100
+    colours = ["#c0392b" if w else ("#1e8449" if low > 0 else _DARK_TEXT) for w, low in zip(worse, lo)]
+    shown = [plain_text(label) for label in labels]
+    fig = go.Figure(go.Scatter(
+        x=g.round(6).tolist(), y=shown, mode="markers", marker={"size": 11, "color": colours},
+        error_x={"type": "data", "symmetric": False, "array": (hi - g).tolist(), "arrayminus": (g - lo).tolist(),
+                 "thickness": 2},
+        customdata=list(range(len(shown))),
+        hovertemplate="%{y}: %{x:+.1f} pts<extra></extra>",
+    ))
+    fig.add_vline(x=0, line_dash="dot", line_color="#888")
+    fig.update_layout(title=plain_text(title), height=160 + 40 * len(shown), margin={"l": 10, "r": 10, "t": 50},
+                      xaxis_title="gain over the best single model (pts, 95% interval)",
+                      yaxis={"autorange": "reversed", "type": "category"}, showlegend=False)
+    return fig
+
+
+def growth_figure(
+    sizes: np.ndarray,
+    train_accuracy: np.ndarray,
+    test_accuracy: np.ndarray,
+    base_train: float,
+    base_test: float,
+    diversity: np.ndarray,
+    *,
+    title: str,
+) -> go.Figure:
+    """Train and held-out accuracy of a growing ensemble against its number of members, the single
+    base learner's as dotted lines, and the members' diversity (mean pairwise disagreement) on a
+    second axis (left out where it is undefined: NaN).
+
+    >>> fig = growth_figure(np.arange(1, 4), np.array([.8, .9, .95]), np.array([.7, .75, .8]), .8, .7,
+    ...                     np.array([np.nan, .2, .25]), title="bagging")
+    >>> [t.name for t in fig.data]
+    ['train', 'held out', 'diversity']
+    """
+    fig = go.Figure([
+        go.Scatter(x=sizes, y=train_accuracy, name="train", mode="lines", line={"color": "#7f8c8d"}),
+        go.Scatter(x=sizes, y=test_accuracy, name="held out", mode="lines", line={"color": "#1f77b4", "width": 3}),
+    ])
+    if np.isfinite(diversity).any():
+        fig.add_trace(go.Scatter(x=sizes, y=diversity, name="diversity", mode="lines", yaxis="y2",
+                                 line={"color": "#e67e22", "dash": "dash"}))
+    fig.add_hline(y=base_train, line_dash="dot", line_color="#7f8c8d", annotation_text="one base learner, train")
+    fig.add_hline(y=base_test, line_dash="dot", line_color="#1f77b4", annotation_text="one base learner, held out",
+                  annotation_position="bottom right")
+    fig.update_layout(title=plain_text(title), xaxis_title="members", yaxis={"title": "accuracy", "tickformat": ".0%"},
+                      yaxis2={"title": "mean pairwise disagreement", "overlaying": "y", "side": "right",
+                              "rangemode": "tozero"},
+                      legend={"orientation": "h"}, height=420)
+    return fig
+
+
+def bias_variance_figure(names: Sequence[str], bias: Sequence[float], net_variance: Sequence[float]) -> go.Figure:
+    """Held-out 0–1 loss split into bias and net variance (Domingos), one stacked bar per learner.
+
+    >>> [t.name for t in bias_variance_figure(["tree"], [0.1], [0.05]).data]
+    ['bias', 'net variance']
+    """
+    labels = [plain_text(n) for n in names]
+    fig = go.Figure([go.Bar(x=labels, y=list(bias), name="bias", marker_color="#34495e"),
+                     go.Bar(x=labels, y=list(net_variance), name="net variance", marker_color="#e67e22")])
+    fig.update_layout(barmode="relative", yaxis={"title": "share of held-out rows", "tickformat": ".0%"},
+                      title="0–1 loss = bias + net variance", legend={"orientation": "h"}, height=380)
+    return fig
+
+
+def jury_figure(sizes: Sequence[int], majority_right: Sequence[float], accuracy: float, *,
+                actual: float | None = None, n_models: int | None = None) -> go.Figure:
+    """Condorcet's jury: P(a strict majority of independent voters of one accuracy is right) against
+    their number, with the loaded models' real majority marked.
+
+    >>> len(jury_figure([1, 3, 5], [0.6, 0.65, 0.68], 0.6).data)
+    1
+    """
+    fig = go.Figure(go.Scatter(x=list(sizes), y=list(majority_right), mode="lines+markers",
+                               name=f"independent voters, each {accuracy:.1%} right"))
+    if actual is not None and n_models is not None:
+        fig.add_trace(go.Scatter(x=[n_models], y=[actual], mode="markers", marker={"size": 14, "color": "#c0392b"},
+                                 name="the loaded models' real majority"))
+    fig.update_layout(xaxis_title="voters", yaxis={"title": "majority right", "tickformat": ".0%"},
+                      legend={"orientation": "h"}, height=360, title="Independent errors: the jury theorem")
+    return fig

@@ -17,7 +17,7 @@ from dashboard.actions import (
 from dashboard.sources import UPLOAD_TYPES
 from dashboard.text import literal
 from dashboard.tuning import reliability_panel
-from dashboard.ui import local_root_note
+from dashboard.ui import local_root_note, number_or_dash
 from ensemble_core import figures
 from ensemble_core.explore import model_table, model_warnings
 from ensemble_core.metrics import calibration_curve
@@ -131,15 +131,17 @@ if loaded.calibrated:
     st.info("The ensemble combines temperature-scaled members (switched on the Ensemble page); this page shows "
             "the models as loaded.", icon=":material/thermostat:")
 table = model_table(full)
-table.insert(0, "in ensemble", [n in loaded.pset.names for n in table["model"]])
+table["log_loss"] = number_or_dash(table["log_loss"], 3)
+# Text, not a checkbox: a checkbox in a read-only table looks clickable and does nothing (the pills below choose).
+table.insert(0, "in ensemble", ["yes" if n in loaded.pset.names else "left out" for n in table["model"]])
 st.dataframe(
     table.style.format({"accuracy": "{:.2%}"}, na_rep="—"),
     hide_index=True,
     width="stretch",
     column_config={
-        "in ensemble": st.column_config.CheckboxColumn("in ensemble"),
+        "in ensemble": st.column_config.TextColumn("in ensemble", help="Choose with the models' pills below."),
         "macro_f1": st.column_config.NumberColumn("macro-F1", format="%.3f"),
-        "log_loss": st.column_config.NumberColumn("log loss", format="%.3f", help="Empty for labels-only models."),
+        "log_loss": st.column_config.TextColumn("log loss", help="A dash for labels-only models."),
         "brier": st.column_config.NumberColumn("Brier", format="%.3f"),
         "ece": st.column_config.NumberColumn("ECE", format="%.3f", help="Expected calibration error (10 bins)."),
     },

@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from dashboard.actions import current, evaluate, set_view, view
+from dashboard.actions import set_view, view
+from dashboard.report import slice_mask
 from dashboard.text import literal
-from dashboard.ui import image_columns, percent, text_column, user_errors
+from dashboard.ui import evaluated, image_columns, percent, text_column, user_errors
 from dashboard.view import example_name, example_row
 from ensemble_core import figures
 from ensemble_core.explore import (
@@ -19,26 +20,44 @@ from ensemble_core.io import label_key
 #: Rows shown in the table; the filters narrow it down.
 MAX_ROWS = 2000
 
-loaded = current()
-result = None
-with user_errors():
-    result = evaluate(loaded)
-if result is None:
-    st.stop()
+loaded, result = evaluated()
 
 ev, pset = loaded.evaluator, loaded.pset
 st.caption(f"Ensemble: {STRATEGY_LABELS[result.strategy].lower()} of {pset.n_models} models "
            f"(set on the Ensemble page), accuracy {percent(result.metrics.accuracy)}. "
            f"Fixes and breaks compare it with the best single model, {literal(ev.best_name_)}.")
 
+
+
+def _filters_changed() -> None:
+    """A filter moved: the example shown may no longer be listed, so the first listed one is shown."""
+    set_view(example=None)
+
+
 classes = [label_key(c) for c in pset.classes]
 left, mid, right = st.columns([2, 1.5, 1.5])
-kind = left.selectbox("Show", list(EXAMPLE_FILTERS), format_func=EXAMPLE_FILTERS.get, index=1, key="dis_filter")
-true_sel = mid.multiselect("True class", classes, key="dis_true", placeholder="any")
-pred_sel = right.multiselect("Ensemble's prediction", classes, key="dis_pred", placeholder="any")
+kind = left.selectbox("Show", list(EXAMPLE_FILTERS), format_func=EXAMPLE_FILTERS.get, index=1, key="dis_filter",
+                      on_change=_filters_changed)
+true_sel = mid.multiselect("True class", classes, key="dis_true", placeholder="any", on_change=_filters_changed)
+pred_sel = right.multiselect("Ensemble's prediction", classes, key="dis_pred", placeholder="any",
+                             on_change=_filters_changed)
 
 with user_errors():
     table = examples_table(ev, result, kind=kind, true_classes=true_sel, predicted_classes=pred_sel)
+    chosen = view()
+    if chosen.slice_by is not None and chosen.slice is not None:
+        column = "the true class" if chosen.slice_by == "label" else chosen.slice_by
+        mask = slice_mask(loaded, chosen.slice_by, chosen.bins, chosen.slice)
+        if mask is None:
+            st.info(f"The slice {literal(chosen.slice)} chosen on the Slices page is not a slice of "
+                    f"{literal(column)} here; showing every slice.", icon=":material/info:")
+        else:
+            table = table[mask[table.index.to_numpy()]]
+            left, right = st.columns([4, 1])
+            left.markdown(f"Only the slice **{literal(chosen.slice)}** of {literal(column)} (chosen on the "
+                          "Slices page).")
+            right.button("Show every slice", on_click=set_view, kwargs={"slice": None, "example": None},
+                         icon=":material/close:")
     st.markdown(f"**{len(table):,} examples** match" + (f" (showing the first {MAX_ROWS:,})" if len(table) > MAX_ROWS else ""))
     shown = table.head(MAX_ROWS)
     model_cols = list(pset.names)
@@ -51,7 +70,8 @@ with user_errors():
         height=320,
         on_select="rerun",
         selection_mode="single-row",
-        key="dis_table",
+        # A new table (other filters) starts without a selection: a row picked in the old one means nothing here.
+        key="dis_table::" + repr((kind, true_sel, pred_sel, chosen.slice_by, chosen.slice, chosen.bins)),
         column_config={
             "ensemble_confidence": st.column_config.ProgressColumn("ensemble confidence", min_value=0, max_value=1,
                                                                    format="%.2f"),

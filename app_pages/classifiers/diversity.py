@@ -3,6 +3,7 @@
 import streamlit as st
 
 from dashboard.actions import current
+from dashboard.ui import points_column
 from ensemble_core import figures
 from ensemble_core.explore import pair_table
 
@@ -37,6 +38,7 @@ st.subheader("Which pairs add most", divider="gray")
 st.caption("Each pair averaged with equal weights, against the better of the two alone; the oracle gain is "
            "the share of examples only the weaker one gets right (the most any combination of the two could add).")
 pairs = pair_table(loaded.evaluator, div)
+pairs[["average_gain", "oracle_gain"]] *= 100  # in points, as every gain is shown
 st.dataframe(
     pairs.style.format({"better_accuracy": "{:.2%}", "average_accuracy": "{:.2%}"}),
     hide_index=True,
@@ -44,8 +46,8 @@ st.dataframe(
     column_config={
         "better_accuracy": st.column_config.Column("better alone"),
         "average_accuracy": st.column_config.Column("pair averaged"),
-        "average_gain": st.column_config.NumberColumn("gain from averaging", format="%+.4f"),
-        "oracle_gain": st.column_config.NumberColumn("oracle gain", format="%+.4f"),
+        "average_gain": points_column("gain from averaging"),
+        "oracle_gain": points_column("oracle gain"),
         "disagreement": st.column_config.NumberColumn(format="%.3f"),
         "error_correlation": st.column_config.NumberColumn("error correlation", format="%.3f"),
         "double_fault": st.column_config.NumberColumn("double fault", format="%.3f"),

@@ -8,6 +8,7 @@ import streamlit as st
 from dashboard import keys as K
 from dashboard.actions import current, evaluate, mirror, set_view, view, weight_key
 from dashboard.caches import cached_calibration
+from dashboard.report import report_html, report_slicings
 from dashboard.text import literal
 from dashboard.tuning import (
     apply_requested_suggestion,
@@ -178,7 +179,7 @@ def ensemble_view() -> None:
         raw = loaded.as_loaded
         temperatures = cached_calibration(raw.key, raw.full.pset).temperatures
         config["temperatures"] = {n: float(t) for n, t in zip(raw.full.pset.names, temperatures) if n in names}
-    left, right = st.columns(2)
+    left, mid, right = st.columns(3)
     left.download_button("Ensemble config (JSON)", json.dumps(config, indent=2), file_name="ensemble-config.json",
                          mime="application/json", icon=":material/data_object:", on_click="ignore")
     right.download_button(
@@ -186,6 +187,14 @@ def ensemble_view() -> None:
         lambda: ensemble_predictions_frame(ev, result).to_csv(index=False, float_format="%.6g"),
         file_name=f"ensemble-{result.strategy}-predictions.csv", mime="text/csv",
         icon=":material/download:", on_click="ignore",
+    )
+    mid.download_button(  # built on click only: a slider move does not pay for it
+        "Download report", lambda: report_html(loaded, result, report_slicings(loaded, chosen.slice_by, chosen.bins)),
+        file_name="ensemble-report.html",
+        mime="text/html", icon=":material/description:", on_click="ignore", key="download_report",
+        help="One self-contained HTML file for this view (no network needed; prints cleanly to PDF): the headline, "
+        "members, confusion matrices, the slices of the Slices page's column, fixes and breaks, calibration. "
+        "Its numbers are `ensemble-explorer evaluate --json`'s for the same data, strategy and weights.",
     )
 
 

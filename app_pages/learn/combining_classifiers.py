@@ -4,10 +4,11 @@ import numpy as np
 import streamlit as st
 
 from dashboard.actions import current, set_view
-from dashboard.navigation import ENSEMBLE
+from dashboard.navigation import BUILD_LAB, ENSEMBLE
 from dashboard.text import literal
-from dashboard.ui import page_link, percent, signed_points, user_errors
+from dashboard.ui import number_or_dash, page_link, percent, points_column, signed_points, user_errors
 from ensemble_core import figures
+from ensemble_core.build.why import independence_gap, jury_curve
 from ensemble_core.registry import strategy
 
 #: Above this many examples, stacking is fitted only when asked (it takes a while).
@@ -126,6 +127,26 @@ with user_errors():
     try_button(box, "Set the controls: stacking with logistic regression", "learn_stack", strategy="stacking",
                meta="logistic")
 
+    box = step(7, "Why ensembles work: independent mistakes")
+    if len(names) > 1:
+        gap = independence_gap(ev.correct_)
+        mean_acc = float(np.mean(list(acc.values())))
+        sizes = list(range(1, 26, 2))
+        box.markdown(
+            f"Condorcet's jury theorem: if voters are each right more often than not and **err independently**, a "
+            f"majority of more of them is right more often. Independent voters each {percent(mean_acc)} right "
+            f"(the models' mean accuracy) would follow the curve. The {len(names)} loaded models' strict majority "
+            f"is right on **{percent(gap.actual)}** of the examples; with independent errors it would be "
+            f"{percent(gap.independent)}. Their errors correlate ({gap.mean_error_correlation:.2f} on average, "
+            "pair by pair): the more alike their mistakes, the less a vote can fix."
+        )
+        box.plotly_chart(figures.jury_figure(sizes, jury_curve(mean_acc, sizes), mean_acc, actual=gap.actual,
+                                             n_models=len(names)), width="stretch", config={"displayModeBar": False})
+        with box:
+            page_link(BUILD_LAB, "Build lab: grow an ensemble and watch it happen", ":material/construction:")
+    else:
+        box.markdown("Load two or more models to compare their real majority with independent voters.")
+
     st.subheader("All together", divider="gray")
     summary = {"hard vote": hard, "soft average": soft, f"soft average without {weakest}": reweighted,
                "geometric mean": geo}
@@ -133,11 +154,12 @@ with user_errors():
         summary["stacking (logistic, out-of-fold)"] = stacked
     st.dataframe(
         {"strategy": list(summary), "accuracy": [r.metrics.accuracy for r in summary.values()],
-         "gain over best": [r.gain for r in summary.values()],
-         "log loss": [np.nan if r.metrics.log_loss is None else r.metrics.log_loss for r in summary.values()]},
+         "gain over best": [100 * r.gain for r in summary.values()],
+         "log loss": number_or_dash(r.metrics.log_loss for r in summary.values())},
         hide_index=True,
         column_config={"accuracy": st.column_config.NumberColumn(format="percent"),
-                       "gain over best": st.column_config.NumberColumn(format="%+.4f"),
-                       "log loss": st.column_config.NumberColumn(format="%.4f")},
+                       "gain over best": points_column(),
+                       "log loss": st.column_config.TextColumn(help="None for the hard vote: vote shares are "
+                                                               "not probabilities.")},
     )
     page_link(ENSEMBLE, "Open the Ensemble page with the controls you set")

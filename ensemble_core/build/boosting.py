@@ -51,3 +51,20 @@ def weighted_errors(model, X, y: np.ndarray, weights: np.ndarray) -> np.ndarray:
     ``estimator_errors_`` when the weights are the ones it trained with."""
     y = np.asarray(y)
     return np.array([np.average(m.predict(X) != y, weights=w) for m, w in zip(model.estimators_, weights)])
+
+
+def leaned_on(weights: np.ndarray, n: int = 10) -> np.ndarray:
+    """The ``n`` rows weighing most before the last round, heaviest first (lower rows first on a tie).
+
+    Parameters
+    ----------
+    weights : ndarray of shape (n_rounds, n_samples), from :func:`adaboost_sample_weights`
+
+    Returns
+    -------
+    ndarray of shape (min(n, n_samples),), int
+
+    >>> leaned_on(np.array([[0.25] * 4, [0.1, 0.4, 0.1, 0.4]]), 3).tolist()
+    [1, 3, 0]
+    """
+    return np.argsort(-weights[-1], kind="stable")[:n]

@@ -44,6 +44,7 @@ _EXPORTS = {
     "ReweightCache": ".reweight",
     "TokenComparison": ".disagreement",
     "token_comparison": ".disagreement",
+    "most_contested": ".disagreement",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

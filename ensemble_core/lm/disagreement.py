@@ -82,3 +82,22 @@ def token_comparison(
         model_correct=scores.log_probs.argmax(axis=-1) == scores.targets,
         fused_correct=fused.argmax(axis=-1) == scores.targets,
     )
+
+
+def most_contested(comparison: TokenComparison, n: int = 20) -> np.ndarray:
+    """The ``n`` tokens where the models disagree most about the actual token: the widest gap
+    between the most and the least surprised model, widest first (earlier tokens first on a tie).
+
+    Returns
+    -------
+    ndarray of shape (min(n, n_tokens),), int: token rows
+
+    Examples
+    --------
+    >>> s = np.array([[1.0, 5.0, 2.0], [1.5, 0.5, 6.0]])
+    >>> cmp = TokenComparison(("a", "b"), s.argmin(0), s, s.mean(0), s < 1, s.mean(0) < 1)
+    >>> most_contested(cmp, 2).tolist()
+    [1, 2]
+    """
+    spread = comparison.model_surprisal.max(axis=0) - comparison.model_surprisal.min(axis=0)
+    return np.argsort(-spread, kind="stable")[:n]

@@ -146,7 +146,7 @@ def build_report(
     Parameters
     ----------
     pset : PredictionSet; evaluator : its EnsembleEvaluator; result : the EnsembleResult shown
-    summary : the ``evaluate --json`` report of the same result (:func:`ensemble_core.cli.evaluation_report`)
+    summary : the ``evaluate --json`` report of the same result (:func:`.summary.evaluation_summary`)
     slicings : slicings of the rows (:func:`.slices.slice_values`, :func:`.slices.slice_by_class`), used
         when ``summary`` holds no ``slices`` of its own
     files : the input files, fingerprinted in the report's footer

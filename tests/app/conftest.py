@@ -78,3 +78,47 @@ def small_set_files(tmp_path_factory) -> tuple[Path, Path]:
         p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
         write_predictions(folder / f"{name}.csv", classes, probas=p, ids=ids)
     return root / "labels.csv", folder
+
+
+@pytest.fixture(scope="session")
+def tiny_lms(tmp_path_factory) -> tuple[Path, list[Path], Path]:
+    """Two tiny GPT-2s sharing a tokenizer (trained on fresh and on rotten reviews, as in tests/lm)
+    and an evaluation text of 40 reviews, under one root. Built once per test session (~3 s).
+
+    Returns (root, model directories, text file).
+    """
+    import torch
+
+    from ensemble_core.lm._tiny import build_model, train_tokenizer
+
+    reviews = pd.read_csv(ROOT / "demo_data" / "sentiment" / "train.csv").head(2000)
+    root = tmp_path_factory.mktemp("lm_root")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # the machine is shared; the models are too small to gain from more
+    try:
+        tokenizer = train_tokenizer(reviews["text"], vocab_size=500)
+        dirs = [build_model(root / label, tokenizer, reviews.loc[reviews["label"] == label, "text"], seed=seed,
+                            steps=30, batch_size=8) for seed, label in enumerate(("fresh", "rotten"))]
+    finally:
+        torch.set_num_threads(threads)
+    text = root / "eval.txt"
+    text.write_text("\n".join(reviews["text"].tail(40)), encoding="utf-8")
+    return root, dirs, text
+
+
+#: The Data page's "Read these files" (labels file and predictions folder by path).
+FOLDER_SUBMIT = "FormSubmitter:folder_form-Read these files"
+
+
+@pytest.fixture
+def small_set_loaded(small_set_files, monkeypatch) -> AppTest:
+    """The Data page after reading :func:`small_set_files` by path (the root set to their folder)."""
+    from dashboard.navigation import DATA
+
+    labels, folder = small_set_files
+    monkeypatch.setenv("ENSEMBLE_EXPLORER_ROOT", str(labels.parent))
+    at = _run_page(DATA.path)
+    at.text_input(key="path_labels").input(str(labels))
+    at.text_input(key="path_predictions").input(str(folder))
+    at.button(key=FOLDER_SUBMIT).click().run()
+    return at

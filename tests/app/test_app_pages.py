@@ -1,8 +1,10 @@
 """AppTest: Start, Data & models, Disagreement, Diversity and Learn."""
 
 import io
+import json
 import os
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -70,13 +72,8 @@ def test_data_page_bad_folder_shows_error_and_keeps_data(run_page, shown, tmp_pa
     assert at.session_state["source"].demo == "sentiment"
 
 
-def test_data_page_loads_a_folder(run_page, small_set_files, monkeypatch):
-    labels, folder = small_set_files
-    monkeypatch.setenv("ENSEMBLE_EXPLORER_ROOT", str(labels.parent))
-    at = run_page(DATA.path)
-    at.text_input(key="path_labels").input(str(labels))
-    at.text_input(key="path_predictions").input(str(folder))
-    at.button(key=FOLDER_SUBMIT).click().run()
+def test_data_page_loads_a_folder(small_set_loaded):
+    at = small_set_loaded
     assert not at.exception
     assert at.session_state["source"].kind == "folder"
     assert _included(at) == ("alpha", "beta", "gamma")
@@ -310,3 +307,61 @@ def test_the_model_path_box_refuses_a_model_outside_the_root(run_page, shown, tm
     assert not at.exception
     assert shown(at.error[0].value).startswith(f"{path}: outside {root.resolve()}")
     assert _included(at) == tuple(p.stem for p in DEMOS["sentiment"].prediction_paths())
+
+
+def test_learn_why_step_is_independence_gap(run_page):
+    from ensemble_core import EnsembleEvaluator
+    from ensemble_core.build.why import independence_gap
+    from ensemble_core.demo import load_demo
+
+    at = run_page(LEARN.path, query={"data": "digits"})
+    assert not at.exception
+    gap = independence_gap(EnsembleEvaluator(load_demo("digits")).correct_)
+    why = next(m.value for m in at.markdown if "jury theorem" in m.value)
+    assert f"{100 * gap.actual:.2f} %" in why and f"{100 * gap.independent:.2f} %" in why
+    assert f"{gap.mean_error_correlation:.2f} on average" in why
+
+
+@pytest.mark.parametrize("kind", ["fixes", "all_wrong"])
+def test_a_filter_change_never_leaves_a_stale_example(run_page, kind):
+    """Issue 12, item 14: after the filter changes, the example shown is one the table lists."""
+    at = run_page(DISAGREEMENT.path, query={"data": "digits"})
+    first = at.session_state["view"].example
+    at.selectbox(key="dis_filter").set_value(kind).run()
+    assert not at.exception
+    ids = list(at.dataframe[0].value["id"])
+    assert first not in ids  # the case the issue describes: the old example does not match the new filter
+    assert at.session_state["view"].example == ids[0]
+    assert any(ids[0] in m.value for m in at.markdown)  # and it is the one drawn below the table
+
+
+def test_the_models_table_says_who_is_in_without_a_checkbox(run_page):
+    """Issue 12, item 15: the table's "in ensemble" column is text (the pills choose), and follows them."""
+    at = run_page(DATA.path, query={"data": "digits"})
+    at.button_group(key="w_included").set_value(["forest", "knn", "logreg", "mlp"]).run()
+    table = at.dataframe[0].value
+    column = table.data["in ensemble"] if hasattr(table, "data") else table["in ensemble"]  # a Styler or a frame
+    names = table.data["model"] if hasattr(table, "data") else table["model"]
+    assert dict(zip(names, column)) == {"forest": "yes", "knn": "yes", "logreg": "yes", "mlp": "yes",
+                                        "naive_bayes": "left out"}
+
+
+def test_gains_are_points_and_a_missing_log_loss_is_a_dash(run_page):
+    """Issue 12, item 17: one gain format ("+0.73 pts", as the metrics show it) and "—" for no log loss."""
+    from ensemble_core import EnsembleEvaluator, diversity_matrices
+    from ensemble_core.demo import load_demo
+    from ensemble_core.explore import pair_table
+
+    ev = EnsembleEvaluator(load_demo("digits"))
+    at = run_page(LEARN.path, query={"data": "digits"})
+    together = at.dataframe[-1].value
+    hard = together[together["strategy"] == "hard vote"].iloc[0]
+    assert hard["log loss"] == "—"
+    assert hard["gain over best"] == pytest.approx(100 * ev.evaluate("hard").gain)
+    config = json.loads(at.dataframe[-1].proto.columns)["gain over best"]
+    assert config["type_config"]["format"] == "%+.2f pts"
+    at.switch_page(DIVERSITY.path).run()
+    pairs = at.dataframe[-1].value
+    pairs = pairs.data if hasattr(pairs, "data") else pairs
+    expected = pair_table(ev, diversity_matrices(ev.pset, ev.labels_))
+    np.testing.assert_allclose(pairs["average_gain"], 100 * expected["average_gain"])

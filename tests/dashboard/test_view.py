@@ -42,7 +42,9 @@ views = st.builds(
     calibrated=st.booleans(),
     method=st.sampled_from(METHODS),
     calibrate_suggestion=st.booleans(),
-)
+    bins=st.integers(2, 50),
+).flatmap(lambda v: st.tuples(st.none() | names.filter(bool), names.filter(bool) | st.none()).map(
+    lambda s: replace(v, slice_by=s[0], slice=s[1] if s[0] is not None else None)))
 
 
 @given(views)
@@ -87,9 +89,11 @@ def test_a_link_as_the_app_wrote_it_before_the_view_existed():
         ({"cell": "ensemble:9"}, "cell 'ensemble:9' in the link is not chart:true:predicted"),
         ({"cell": "pie:1:2"}, "cell 'pie:1:2' in the link is not chart:true:predicted"),
         ({"suggest": "grid"}, "unknown weight-suggestion method 'grid' in the link; using caruana"),
+        ({"bins": "1"}, "bins='1' in the link is not a whole number from 2 to 50; using 4"),
+        ({"slice": "long"}, "the link names slice 'long' without slice_by; ignored"),
     ],
     ids=["strategy", "meta", "cal", "weight text", "weight without name", "weight too large", "weight nan",
-         "weight negative", "data", "cell short", "cell chart", "method"],
+         "weight negative", "data", "cell short", "cell chart", "method", "bins", "slice"],
 )
 def test_a_wrong_part_of_a_link_is_noted_and_left_at_its_default(query, note):
     view, notes = from_query(query)
@@ -154,3 +158,10 @@ def test_examples_are_named_by_id_else_by_row_number_from_one(ids):
     for row in range(pset.n_samples):
         assert example_row(pset, example_name(pset, row)) == row
     assert example_row(pset, "0") is None and example_row(pset, "5") is None and example_row(pset, None) is None
+
+
+def test_a_slicing_by_a_column_the_data_lacks_is_cleared():
+    view, notes = valid_for(View(slice_by="length", slice="long"), _pset())
+    assert (view.slice_by, view.slice) == (None, None)
+    assert notes == ["the link slices by 'length', which is not a column of this data; cleared"]
+    assert valid_for(View(slice_by="label", slice="c1"), _pset()) == (View(slice_by="label", slice="c1"), [])

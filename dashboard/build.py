@@ -1,0 +1,116 @@
+"""The Build lab's shared work: a demo's training and held-out features, and the lab's results,
+cached (features once per demo for every session; curves and decompositions per choice)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+from ensemble_core import EnsembleInputError
+from ensemble_core.build.bias_variance import BiasVariance, bias_variance
+from ensemble_core.build.features import Features, content_features
+from ensemble_core.build.lab import GrowthCurve, growth_curve, make_base_learner, make_ensemble
+from ensemble_core.demo import DEMOS
+from ensemble_core.io import LabelsFile
+
+#: The members slider's top on the page (the core allows up to MAX_MEMBERS; this keeps the lab within seconds).
+MEMBERS_SHOWN = 100
+#: Fewer members where each one is slow to fit (measured on the busy 2-core machine): logistic regression on
+#: digits' unscaled pixels (50 random-subspace members: 55 s, about 1.1 s each), and fully grown trees on the
+#: sentiment demo's TF-IDF (20 bagged trees: 55 s through the page, about 2.7 s each; a forest's tree 0.4 s, a
+#: boosting stage 0.6 s, an AdaBoost stump 0.4 s: 10 members of any method there answer within about 6 s).
+SLOW_MEMBERS = {("logistic", "numeric"): 8, ("tree", "tfidf"): 10}
+
+
+def members_cap(base: str, features: Features) -> int:
+    """The most members the page offers for ``base`` on these features."""
+    return SLOW_MEMBERS.get((base, features.kind), MEMBERS_SHOWN)
+#: Bias and variance: bootstrap resamples per learner, and members of the bagged and boosted ensembles.
+BV_ROUNDS = 8
+BV_MEMBERS = 10
+SEED = 0
+
+
+@dataclass(frozen=True, eq=False)
+class LabData:
+    """A demo's training split (to learn from) and test split (held out: the rows the explorer shows)."""
+
+    features: Features
+    y_train: np.ndarray
+    y_test: np.ndarray
+    classes: np.ndarray
+    train_names: tuple[str, ...] = ()
+    train_text: tuple[str, ...] = ()
+
+
+@st.cache_resource(max_entries=2, show_spinner="Reading the demo's training split and making features…")
+def lab_data(demo: str) -> LabData:
+    """The features of ``demo``'s train and test splits (TF-IDF of the text, or the numeric columns).
+
+    Raises
+    ------
+    EnsembleInputError
+        For a demo without a training split.
+    """
+    spec = DEMOS[demo]
+    if not spec.split_labels_path("train").is_file():
+        raise EnsembleInputError(f"the {demo} demo has no training split under {spec.folder}")
+    test = LabelsFile(spec.split_labels_path("test"))
+    train = LabelsFile(spec.split_labels_path("train"), classes=test.classes)
+    features = content_features(train.content, test.content, text_column=spec.text_column)
+    for array in (train.y_true, test.y_true):
+        array.setflags(write=False)
+    names = tuple(map(str, train.ids)) if train.ids is not None else tuple(str(i + 1) for i in range(len(train.y_true)))
+    text = (tuple(train.content[features.source].fillna("").astype(str)) if features.kind == "tfidf"
+            else ("",) * len(names))
+    return LabData(features, train.y_true, test.y_true, test.classes, names, text)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def cached_curve(demo: str, method: str, base: str, n_members: int) -> GrowthCurve:
+    data = lab_data(demo)
+    return growth_curve(method, data.features.train, data.y_train, data.features.test, data.y_test, base=base,
+                        n_members=n_members, seed=SEED)
+
+
+#: Training rows listed as the ones boosting leans on most.
+LEANED_ON = 10
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def cached_boosting_weights(demo: str, base: str, n_members: int) -> np.ndarray:
+    """AdaBoost's weight on each training row before each round, shape (n_rounds, n_train)
+    (:func:`~ensemble_core.build.boosting.adaboost_sample_weights` of the lab's AdaBoost, same seed)."""
+    from ensemble_core._threads import limited
+    from ensemble_core.build.boosting import adaboost_sample_weights
+
+    data = lab_data(demo)
+    with limited("build"):
+        model = make_ensemble("adaboost", base, n_members, seed=SEED).fit(data.features.train, data.y_train)
+        return adaboost_sample_weights(model, data.features.train, data.y_train)
+
+
+def bias_variance_too_slow(features: Features) -> str | None:
+    """Why the decomposition is not offered on these features (None when it is): it trains
+    (1 + 2 × :data:`BV_MEMBERS`) × :data:`BV_ROUNDS` models."""
+    if features.kind == "tfidf":
+        return (f"The decomposition trains {(1 + 2 * BV_MEMBERS) * BV_ROUNDS} models; on text (TF-IDF) a fully grown "
+                "tree takes about 2.7 s here, so it would take minutes. It is offered on the digits demo.")
+    return None
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def cached_bias_variance(demo: str, base: str) -> dict[str, BiasVariance]:
+    """Domingos' decomposition of the held-out 0–1 loss for the base learner alone, bagged and boosted
+    (AdaBoost), each trained on :data:`BV_ROUNDS` bootstrap resamples of the training rows."""
+    data = lab_data(demo)
+    f, n_classes = data.features, len(data.classes)
+    makers = {
+        "base learner alone": lambda r: make_base_learner(base, seed=r),
+        f"bagged ({BV_MEMBERS})": lambda r: make_ensemble("bagging", base, BV_MEMBERS, seed=r),
+        f"boosted ({BV_MEMBERS}, AdaBoost)": lambda r: make_ensemble("adaboost", base, BV_MEMBERS, seed=r),
+    }
+    return {name: bias_variance(make, f.train, data.y_train, f.test, data.y_test, n_classes=n_classes,
+                                rounds=BV_ROUNDS, seed=SEED) for name, make in makers.items()}

@@ -1,0 +1,100 @@
+"""AppTest: the Build lab on the digits demo (its numbers are the core's, fitted directly)."""
+
+import time
+
+import numpy as np
+import pytest
+
+from dashboard.navigation import BUILD_LAB
+from ensemble_core.build.bias_variance import bias_variance
+from ensemble_core.build.features import content_features
+from ensemble_core.build.lab import growth_curve, make_base_learner
+from ensemble_core.demo import DEMOS
+from ensemble_core.io import LabelsFile
+
+pytestmark = pytest.mark.xdist_group("app")
+
+
+@pytest.fixture(scope="module")
+def digits():
+    spec = DEMOS["digits"]
+    test = LabelsFile(spec.split_labels_path("test"))
+    train = LabelsFile(spec.split_labels_path("train"), classes=test.classes)
+    return content_features(train.content, test.content), train.y_true, test.y_true
+
+
+def _metric(at, label):
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_the_bagging_curve_is_growth_curves(run_page, digits):
+    features, y_train, y_test = digits
+    at = run_page(BUILD_LAB.path, query={"data": "digits"})
+    assert not at.exception and not at.error
+    at.selectbox(key="lab_method").set_value("bagging")
+    at.slider(key="lab_members").set_value(20)
+    started = time.perf_counter()
+    at.button(key="lab_build").click().run()
+    seconds = time.perf_counter() - started
+    assert not at.exception and not at.error
+    curve = growth_curve("bagging", features.train, y_train, features.test, y_test, base="tree", n_members=20)
+    assert _metric(at, "Held-out accuracy") == f"{100 * curve.test_accuracy[-1]:.2f} %"
+    assert _metric(at, "One base learner") == f"{100 * curve.base_test_accuracy:.2f} %"
+    assert _metric(at, "Train accuracy") == f"{100 * curve.train_accuracy[-1]:.2f} %"
+    assert seconds < 30  # measured ~2 s on the busy 2-core machine; the issue's bound is 10 s for 50 members
+
+
+def test_forest_has_no_base_learner_and_logistic_is_capped(run_page):
+    at = run_page(BUILD_LAB.path, query={"data": "digits"})
+    at.selectbox(key="lab_method").set_value("forest").run()
+    assert at.selectbox(key="lab_base").disabled
+    at.selectbox(key="lab_method").set_value("bagging").run()
+    at.selectbox(key="lab_base").set_value("logistic").run()
+    assert not at.exception
+    assert at.slider(key="lab_members").max == 8 and at.slider(key="lab_members").value == 8
+
+
+@pytest.mark.slow
+def test_bias_and_variance_are_the_cores(run_page, digits):
+    features, y_train, y_test = digits
+    at = run_page(BUILD_LAB.path, query={"data": "digits"})
+    at.button(key="lab_bv_button").click().run()
+    assert not at.exception and not at.error
+    table = at.dataframe[0].value
+    alone = bias_variance(lambda r: make_base_learner("tree", seed=r), features.train, y_train, features.test,
+                          y_test, n_classes=10, rounds=8, seed=0)
+    np.testing.assert_allclose(table.iloc[0][["loss", "bias", "variance", "net variance"]].astype(float),
+                               [alone.loss, alone.bias, alone.variance, alone.net_variance])
+    assert table["variance"].iloc[1] < table["variance"].iloc[0]  # bagging lowers the variance
+
+
+def test_data_other_than_a_demo_is_told_the_lab_needs_one(small_set_loaded):
+    at = small_set_loaded
+    at.switch_page(BUILD_LAB.path).run()
+    assert not at.exception and not at.error
+    assert any("training split" in i.value for i in at.info)
+
+
+def test_the_rows_adaboost_leans_on_are_its_replayed_weights(run_page, digits):
+    from ensemble_core.build.boosting import adaboost_sample_weights
+    from ensemble_core.build.lab import make_ensemble
+
+    features, y_train, _ = digits
+    at = run_page(BUILD_LAB.path, query={"data": "digits"})
+    at.selectbox(key="lab_method").set_value("adaboost")
+    at.slider(key="lab_members").set_value(12)
+    at.button(key="lab_build").click().run()
+    assert not at.exception and not at.error
+    model = make_ensemble("adaboost", "tree", 12, seed=0).fit(features.train, y_train)
+    weights = adaboost_sample_weights(model, features.train, y_train)
+    table = at.dataframe[0].value
+    heaviest = np.sort(weights[-1])[::-1][:10] * weights.shape[1]
+    np.testing.assert_allclose(table["× uniform, round 12"], heaviest)
+    np.testing.assert_allclose(table["× uniform, round 1"], 1.0)
+
+
+def test_text_features_cap_the_members(run_page):
+    at = run_page(BUILD_LAB.path)  # the sentiment demo: TF-IDF, where each tree takes seconds
+    assert not at.exception and not at.error
+    assert at.slider(key="lab_members").max == 10 and at.slider(key="lab_members").value == 10
+    assert at.button(key="lab_bv_button").disabled  # 168 models of seconds each: not offered on text

@@ -1,0 +1,54 @@
+"""The dashboard's report and slices: the same numbers as ``evaluate --json`` for the same view."""
+
+import json
+import re
+
+import pytest
+
+from dashboard.caches import loaded_for
+from dashboard.report import report_html, report_slicings, slice_columns, slice_mask, source_fingerprints
+from dashboard.sources import demo_source
+from dashboard.view import View
+from ensemble_core.cli import main
+from ensemble_core.report.html import file_fingerprints
+
+WEIGHTS = {"tfidf_forest": 2.0, "tfidf_nb": 0.5}
+
+
+@pytest.fixture(scope="module")
+def sentiment():
+    source = demo_source("sentiment")
+    return source, loaded_for(source, View(strategy="geometric", off=("tfidf_knn",)).with_weights(WEIGHTS))
+
+
+def _embedded(html: str) -> dict:
+    found = re.search(r'<script type="application/json" id="report-data">(.*?)</script>', html, re.S)
+    return json.loads(found.group(1))
+
+
+def test_the_downloaded_report_holds_what_evaluate_json_prints(sentiment, capsys):
+    source, loaded = sentiment
+    result = loaded.evaluator.evaluate("geometric", View().with_weights(WEIGHTS).weights_for(loaded.pset.names))
+    html = report_html(loaded, result, report_slicings(loaded, "text", 5))
+    names = loaded.pset.names
+    paths = [p.path for p in source.predictions if p.name.rsplit(".", 1)[0] in names]
+    weights = ",".join(f"{n}={WEIGHTS.get(n, 1.0):g}" for n in names)
+    assert main(["evaluate", "--labels", source.labels.path, "--predictions", *paths, "--strategy", "geometric",
+                 "--weights", weights, "--slice-by", "text", "--bins", "5", "--json"]) == 0
+    assert _embedded(html) == json.loads(capsys.readouterr().out)
+    assert "tfidf_knn" not in html  # left out of the ensemble: not in the report
+
+
+def test_fingerprints_are_the_files_sha256(sentiment):
+    source, _ = sentiment
+    paths = [source.labels.path, *(p.path for p in source.predictions)]
+    assert source_fingerprints(source) == file_fingerprints(paths)
+
+
+def test_a_column_that_cannot_be_sliced_falls_back_to_the_class(sentiment):
+    _, loaded = sentiment
+    assert slice_columns(loaded) == ["label", "text"]
+    assert report_slicings(loaded, "nope", 4)[0].column == "label"
+    mask = slice_mask(loaded, "label", 4, "rotten")
+    assert mask.sum() == (loaded.pset.classes[loaded.pset.y_true] == "rotten").sum()
+    assert slice_mask(loaded, "label", 4, "lukewarm") is None
