@@ -413,6 +413,8 @@ def table_format(file_name: str) -> TableFormatSpec | None:
 def engine(name: str) -> EngineSpec:
     """The scoring engine called ``name``."""
     return _by_name(ENGINE_SPECS, "engine", name)
+
+
 def student(name: str) -> StudentSpec:
     """The distillation student called ``name``; KeyError naming the known ones."""
     return _by_name(STUDENT_SPECS, "student", name)
