@@ -130,6 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .lm.cli import add_lm_command  # the language-model family: torch and NumPy load only when it runs
 
     add_lm_command(sub)
+    from .merge.cli import add_merge_commands  # weight-space merging: torch and NumPy load only when it runs
+
+    add_merge_commands(sub)
     return parser
 
 
