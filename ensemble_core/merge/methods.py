@@ -116,8 +116,8 @@ def task_arithmetic_rule(lambdas: Sequence[float]) -> MergeRule:
     """θ = base + Σ_i λ_i·(θ_i − base), the base being the reader's last index.
 
     >>> rule = task_arithmetic_rule([0.5, 0.5])
-    >>> rule(lambda i: np.array([[2.0], [4.0], [1.0]][i])).tolist()
-    [2.0]
+    >>> rule(lambda i: np.array([[2.0], [4.0], [1.0]][i])).tolist()  # 1 + 0.5·(2 − 1) + 0.5·(4 − 1)
+    [3.0]
     """
     coefficients = [float(w) for w in lambdas]
     base_index = len(coefficients)

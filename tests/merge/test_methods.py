@@ -96,6 +96,7 @@ def test_greedy_soup_steps_against_a_hand_run():
     assert trace.soup_tune_accuracy == 0.81
 
 
+@pytest.mark.slow
 def test_greedy_soup_matches_a_hand_run_with_real_models(tiny_models, splits, tmp_path):
     from ensemble_core.decision import decide
     from ensemble_core.io import LabelsFile
