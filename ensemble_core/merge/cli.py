@@ -101,9 +101,11 @@ def _merge(args) -> int:
           f"wrote {result.out}")
     soup = result.soup
     if soup is not None:
-        print(f"greedy soup: kept models {', '.join(str(i) for i in soup.kept)} of order "
-              f"{', '.join(str(i) for i in soup.order)}; tune accuracy {soup.soup_tune_accuracy:.4f} "
-              f"(best single {soup.tune_accuracy[0]:.4f})")
+        from pathlib import Path
+
+        names = [Path(m).name for m in result.models]
+        print(f"greedy soup: kept {', '.join(names[i] for i in soup.kept)} of {', '.join(names[i] for i in soup.order)} "
+              f"(by tune accuracy); tune accuracy {soup.soup_tune_accuracy:.4f} (best single {soup.tune_accuracy[0]:.4f})")
         if soup.heldout:
             print("held-out accuracy: " + ", ".join(f"{k.replace('_', ' ')} {v:.4f}" for k, v in soup.heldout.items())
                   + f" (the soup costs one model, the output ensemble {len(result.models)})")
