@@ -154,3 +154,14 @@ def test_out_must_be_new_or_empty(tiny_models, tmp_path):
     (tmp_path / "out" / "x").write_text("")
     with pytest.raises(ValueError, match="not an empty directory"):
         merge_models("linear", [tiny_models["a"], tiny_models["b"]], tmp_path / "out")
+
+
+def test_ties_merge_streams_the_rule_over_every_tensor(tiny_models, tmp_path):
+    from ensemble_core.merge.methods import ties_merge
+
+    inputs = read_merge_inputs([tiny_models["a"], tiny_models["b"]], base=tiny_models["base"])
+    result = ties_merge(inputs, tmp_path / "out", weights=[1.0, 0.5], density=0.3)
+    t = [_tensors(tiny_models[k]) for k in ("a", "b", "base")]
+    rule = ties_rule([1.0, 0.5], density=0.3)
+    _assert_formula(tmp_path / "out", {n: rule(lambda i, n=n: t[i][n].copy()) for n in t[0]})
+    assert result.method == "ties" and result.base == str(tiny_models["base"])
