@@ -81,3 +81,27 @@ def test_points_must_be_at_least_two(points):
 
 def test_alpha_grid_is_tenths():
     assert alpha_grid().tolist() == [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
+
+
+def test_texts_are_tokenised_once_for_all_points(tiny_models, splits, monkeypatch):
+    from ensemble_core.models import transformers_loader
+
+    calls = []
+    real = transformers_loader.load_tokenizer
+
+    class Counting:
+        def __init__(self, tokenizer):
+            self._tokenizer = tokenizer
+
+        def __call__(self, texts, **kwargs):
+            calls.append(len(texts))
+            return self._tokenizer(texts, **kwargs)
+
+        def __getattr__(self, name):
+            return getattr(self._tokenizer, name)
+
+    monkeypatch.setattr(transformers_loader, "load_tokenizer", lambda folder: Counting(real(folder)))
+    labels = LabelsFile(splits["heldout"])
+    interpolation_curve(tiny_models["a"], tiny_models["b"], labels.content, classes=labels.classes,
+                        y_true=labels.y_true, points=4)
+    assert calls == [32, 28]  # one call per batch of 60 rows, not one per batch and point
