@@ -139,6 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .deploy.cli import add_deploy_commands  # costs, frontier, distillation: NumPy loads only when run
 
     add_deploy_commands(sub)
+    from .merge.cli import add_merge_commands  # weight-space merging: torch and NumPy load only when it runs
+
+    add_merge_commands(sub)
     return parser
 
 

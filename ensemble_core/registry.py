@@ -353,6 +353,43 @@ COMPRESSION_SPECS: tuple[CompressionSpec, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class MergeMethodSpec(Spec):
+    """A way to merge models in weight space (:mod:`ensemble_core.merge.methods`); ``implementation()``
+    is ``(inputs, out, *, weights, tune, heldout, cache) -> MergeResult``. ``needs_base``: a base
+    (pre-trained) model is given and is the last input; ``takes_weights``: ``--weights`` count
+    (simplex weights, or λ per task vector); ``needs_tune``: chosen on a labelled tune split;
+    ``formula``: LaTeX of the rule."""
+
+    formula: str = ""
+    needs_base: bool = False
+    takes_weights: bool = True
+    needs_tune: bool = False
+
+
+MERGE_METHOD_SPECS: tuple[MergeMethodSpec, ...] = (
+    MergeMethodSpec("linear", "Linear interpolation", "The weighted mean of the models' parameters, weights on "
+                    "the simplex (normalised; default equal); two models at α are weights 1−α, α.",
+                    "ensemble_core.merge.methods:linear_merge", formula=r"\theta = \sum_i w_i\,\theta_i"),
+    MergeMethodSpec("uniform-soup", "Uniform soup", "The plain mean of all models' parameters.",
+                    "ensemble_core.merge.methods:uniform_soup",
+                    formula=r"\theta = \frac{1}{k}\sum_i \theta_i", takes_weights=False),
+    MergeMethodSpec("greedy-soup", "Greedy soup", "Models in order of tune accuracy; each joins the soup only "
+                    "if the soup's tune accuracy does not drop (Wortsman et al. 2022).",
+                    "ensemble_core.merge.methods:greedy_soup",
+                    formula=r"\theta = \frac{1}{|S|}\sum_{i \in S} \theta_i", takes_weights=False, needs_tune=True),
+    MergeMethodSpec("task-arithmetic", "Task arithmetic", "The base plus the weighted sum of task vectors "
+                    "(each model minus the base); λ default 1 each.",
+                    "ensemble_core.merge.methods:task_arithmetic",
+                    formula=r"\theta = \theta_0 + \sum_i \lambda_i(\theta_i - \theta_0)", needs_base=True),
+    MergeMethodSpec("ties", "TIES-merging", "Task vectors trimmed to their largest 20% per tensor, a sign elected "
+                    "per entry, and the agreeing values averaged onto the base (Yadav et al. 2023).",
+                    "ensemble_core.merge.methods:ties_merge",
+                    formula=r"\theta = \theta_0 + \operatorname{mean}_{i:\,\operatorname{sgn}\tau_i=\gamma}\lambda_i\hat\tau_i",
+                    needs_base=True),
+)
+
+
 def _by_name(specs, family: str, name: str):
     for spec in specs:
         if spec.name == name:
@@ -383,6 +420,11 @@ def loader(name: str) -> LoaderSpec:
 def build_method(name: str) -> BuildMethodSpec:
     """The Build lab's method called ``name``."""
     return _by_name(BUILD_METHOD_SPECS, "build method", name)
+
+
+def merge_method(name: str) -> MergeMethodSpec:
+    """The weight-space merge method called ``name``."""
+    return _by_name(MERGE_METHOD_SPECS, "merge method", name)
 
 
 def base_learner(name: str) -> Spec:
@@ -441,6 +483,7 @@ LM_POOLS: tuple[str, ...] = tuple(s.name for s in LM_POOL_SPECS)
 ENGINES: tuple[str, ...] = tuple(s.name for s in ENGINE_SPECS)
 STUDENTS: tuple[str, ...] = tuple(s.name for s in STUDENT_SPECS)
 COMPRESSIONS: tuple[str, ...] = tuple(s.name for s in COMPRESSION_SPECS)
+MERGE_METHODS: tuple[str, ...] = tuple(s.name for s in MERGE_METHOD_SPECS)
 #: Every ending a labels or prediction file may have, longest first (".csv.gz" before ".csv").
 TABLE_SUFFIXES: tuple[str, ...] = tuple(sorted((x for s in TABLE_FORMAT_SPECS for x in s.suffixes),
                                                key=len, reverse=True))

@@ -28,7 +28,7 @@ from ..models.transformers_loader import (
     load_pretrained,
     load_tokenizer,
     max_length,
-    read_json,
+    refuse_remote_code,
     torch_device,
 )
 
@@ -71,22 +71,6 @@ class CausalLM:
     model: object = field(repr=False, compare=False)
     tokenizer: object = field(repr=False, compare=False)
     device: object = field(repr=False, compare=False)
-
-
-def _refuse_remote_code(folder: Path, config: dict) -> None:
-    named = [("config.json", config)]
-    tokenizer_config = folder / "tokenizer_config.json"
-    if tokenizer_config.is_file():
-        try:
-            named.append(("tokenizer_config.json", read_json(tokenizer_config)))
-        except ValueError:
-            raise EnsembleInputError(f"{tokenizer_config}: not valid JSON") from None
-    for file, content in named:
-        if isinstance(content, dict) and content.get("auto_map"):
-            raise EnsembleInputError(
-                f"{folder / file}: refused: auto_map names code shipped with the model (remote code), "
-                "which is never run; use a model whose architecture transformers has built in"
-            )
 
 
 def vocabulary_hash(tokenizer) -> str:
@@ -149,7 +133,7 @@ def load_causal_lm(folder: str | Path, *, name: str | None = None) -> CausalLM:
     if not folder.is_dir():
         raise EnsembleInputError(f"{folder}: no such model directory")
     config = check_transformers_dir(folder, what="causal language model")
-    _refuse_remote_code(folder, config)
+    refuse_remote_code(folder, config)
     content_hash = hash_files(directory_files(folder), folder)
     from transformers import AutoModelForCausalLM
 

@@ -95,6 +95,32 @@ def check_transformers_dir(folder: Path, what: str = "transformers model") -> di
     return config
 
 
+def refuse_remote_code(folder: Path, config: dict) -> None:
+    """Refuse a directory whose config.json or tokenizer_config.json names code (``auto_map``).
+
+    Such code is never run; readers that do not go through ``trust_remote_code=False``
+    (causal LMs, weight-space merging) call this so that nothing of the kind is accepted.
+
+    Raises
+    ------
+    EnsembleInputError
+        Naming the file whose ``auto_map`` names code.
+    """
+    named = [("config.json", config)]
+    tokenizer_config = folder / "tokenizer_config.json"
+    if tokenizer_config.is_file():
+        try:
+            named.append(("tokenizer_config.json", read_json(tokenizer_config)))
+        except ValueError:
+            raise EnsembleInputError(f"{tokenizer_config}: not valid JSON") from None
+    for file, content in named:
+        if isinstance(content, dict) and content.get("auto_map"):
+            raise EnsembleInputError(
+                f"{folder / file}: refused: auto_map names code shipped with the model (remote code), "
+                "which is never run; use a model whose architecture transformers has built in"
+            )
+
+
 def torch_device():
     """Set a bounded thread count and return the device to run on (CUDA when present)."""
     torch = import_torch()

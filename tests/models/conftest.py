@@ -108,24 +108,9 @@ def wine_onnx(wine, model_dir) -> dict[str, Path]:
 
 def _tiny_tokenizer(folder: Path):
     """A WordPiece tokenizer trained on the test reviews, as a transformers fast tokenizer."""
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
-    from transformers import PreTrainedTokenizerFast
+    from ensemble_core.models._tiny import train_wordpiece_tokenizer
 
-    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tok.train_from_iterator(POSITIVE + NEGATIVE, trainers.WordPieceTrainer(vocab_size=300, special_tokens=specials))
-    tok.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]",
-        special_tokens=[("[CLS]", tok.token_to_id("[CLS]")), ("[SEP]", tok.token_to_id("[SEP]"))],
-    )
-    fast = PreTrainedTokenizerFast(
-        tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
-        sep_token="[SEP]", mask_token="[MASK]", model_max_length=64,
-    )
-    fast.save_pretrained(folder)
-    return fast
+    return train_wordpiece_tokenizer(POSITIVE + NEGATIVE, folder)
 
 
 def _tiny_config(vocab_size: int, **kwargs):
