@@ -30,6 +30,8 @@ from ensemble_core import (
     suggest_weights,
 )
 
+from ensemble_core.deploy.frontier import Frontier, cost_accuracy_frontier
+
 from .sources import DataSource, load_source
 from .view import View
 
@@ -99,6 +101,13 @@ def cached_landscape(key: str, included: tuple[str, ...], strategy: str, _pset: 
     resolution = LINE_RESOLUTION if _pset.n_models == 2 else TERNARY_RESOLUTION
     return simplex_landscape(_pset.probas, _pset.y_true, strategy=strategy, resolution=resolution,
                              names=_pset.names)
+
+
+@st.cache_data(max_entries=16, show_spinner="Scoring every subset of the models…")
+def cached_frontier(key: str, names: tuple[str, ...], weights: tuple[float, ...], costs: tuple[float, ...],
+                    _pset: PredictionSet) -> Frontier:
+    """The cost–accuracy frontier of ``_pset`` (models ``names``); ``key`` is the data's content hash."""
+    return cost_accuracy_frontier(_pset, costs, weights)
 
 
 @dataclass(frozen=True, eq=False)

@@ -66,6 +66,12 @@ SLICES = PageEntry(
     "column of your data (or by the true class), with an interval for each gain. Click a slice to see its "
     "examples on the Disagreement page.",
 )
+COST_FRONTIER = PageEntry(
+    "app_pages/deploy/cost_frontier.py", "Cost frontier", ":material/payments:", "Cost_frontier",
+    "What each model costs to run, and what every subset of the models would give for its price: soft-vote "
+    "accuracy against total cost, the Pareto front of the subsets worth shipping. Click a point to open that "
+    "subset on the Ensemble page.",
+)
 LEARN = PageEntry(
     "app_pages/learn/combining_classifiers.py", "Learn", ":material/school:", "Learn",
     "Seven short steps through the ways to combine classifiers, and why combining works, with numbers from the data loaded now. "
@@ -92,6 +98,7 @@ LANGUAGE_MODELS = PageEntry(
 SECTIONS: dict[str, tuple[PageEntry, ...]] = {
     "": (START,),
     "Classifier ensembles": (DATA, ENSEMBLE, DISAGREEMENT, DIVERSITY, SLICES),
+    "Deploy": (COST_FRONTIER,),
     "Language models": (LANGUAGE_MODELS,),
     "Learn": (LEARN, BUILD_LAB),
 }
