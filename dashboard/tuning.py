@@ -25,7 +25,8 @@ from ensemble_core import (
     weight_sweeps,
 )
 from ensemble_core import landscape_figures as lf
-from ensemble_core.registry import METHOD_SPECS
+from ensemble_core import registry
+from ensemble_core.registry import METHOD_SPECS, SUGGESTED_STRATEGY
 
 from . import keys as K
 from .actions import mirror, set_view, view
@@ -107,12 +108,12 @@ def apply_requested_suggestion(loaded: Loaded) -> None:
     previous = current_suggestion(loaded)
     # Suggesting again without touching the sliders keeps the way back to the user's own weights.
     now = view()
-    on_a_suggestion = (previous is not None and now.strategy == "soft" and now.calibrated == previous[0].calibrate
+    on_a_suggestion = (previous is not None and now.strategy == SUGGESTED_STRATEGY and now.calibrated == previous[0].calibrate
                        and all(now.weight(n) == w for n, w in previous[0].slider_weights.items()))
     if not (on_a_suggestion and ss.get(K.BEFORE_SUGGESTION)):
         ss[K.BEFORE_SUGGESTION] = now
     ss[K.SUGGESTED] = applied
-    set_view(strategy="soft", weights=applied.slider_weights, calibrated=calibrate)
+    set_view(strategy=SUGGESTED_STRATEGY, weights=applied.slider_weights, calibrated=calibrate)
 
 
 def restore_weights() -> None:
@@ -273,9 +274,10 @@ def landscape_panel(loaded: Loaded) -> None:
     found = current_suggestion(loaded)
     # The suggestion is for soft voting of the members it was made for; marked elsewhere it would mislead.
     suggested = (list(found[1].weights)
-                 if found is not None and strategy == "soft" and found[0].calibrate == loaded.calibrated else None)
+                 if found is not None and strategy == SUGGESTED_STRATEGY and found[0].calibrate == loaded.calibrated
+                 else None)
     metric = "accuracy"
-    if len(names) != 2 and strategy == "soft":
+    if len(names) != 2 and registry.strategy(strategy).pools_probabilities:  # a log-loss landscape exists
         metric = st.radio("Colour by", list(LANDSCAPE_METRICS), format_func=LANDSCAPE_METRICS.get,
                           key=K.WIDGET_LANDSCAPE_METRIC, horizontal=True)
     if len(names) <= 3:

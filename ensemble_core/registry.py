@@ -76,6 +76,8 @@ class StrategySpec(Spec):
     """
 
     formula: str = ""
+    #: One sentence under the formula, where a symbol in it needs saying (e.g. a normaliser).
+    formula_note: str = ""
     has_probabilities: bool = True
     uses_weights: bool = True
     uses_meta_learner: bool = False
@@ -183,6 +185,7 @@ STRATEGY_SPECS: tuple[StrategySpec, ...] = (
         "a model that is sure a class is impossible can veto it.",
         "ensemble_core.combine:geometric_vote",
         formula=r"\log p(c \mid x) = \sum_m w_m \log p_m(c \mid x) - \log Z(x)", log_scores=True,
+        formula_note="Z(x) renormalises the weighted product so the probabilities sum to 1.",
         evaluate_path="ensemble_core.ensemble:geometric_rows", latex_path="ensemble_core.explore:geometric_latex",
         scores_path="ensemble_core.combine:log_probas",
     ),
@@ -471,6 +474,9 @@ def lm_pool(name: str) -> LMPoolSpec:
     """The language-model pool called ``name``."""
     return _by_name(LM_POOL_SPECS, "pool", name)
 
+
+#: The strategy whose weights the weight search suggests (its evidence is for this strategy only).
+SUGGESTED_STRATEGY = "soft"
 
 #: The names alone, for argparse choices and quick membership tests.
 STRATEGIES: tuple[str, ...] = tuple(s.name for s in STRATEGY_SPECS)

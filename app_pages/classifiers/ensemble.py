@@ -132,8 +132,9 @@ def ensemble_view() -> None:
             st.info(literal(note[0].upper() + note[1:] + "."), icon=":material/info:")
         st.markdown("**The formula, with the current weights**")
         st.latex(formula_latex(result.strategy, names, result.weights, meta=chosen.meta))
-        if result.strategy == "geometric":
-            st.caption("Z(x) renormalises the weighted product so the probabilities sum to 1.")
+        note = strategy(result.strategy).formula_note
+        if note:
+            st.caption(note)
 
     suggestion_panel(loaded)
     landscape_panel(loaded)
