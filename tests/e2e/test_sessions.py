@@ -4,6 +4,8 @@ each sees its own numbers, equal to the core's computed directly."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -88,4 +90,7 @@ def test_two_sessions_move_sliders_and_fit_stacking_at_the_same_time(two_pages, 
         settle(page)
         no_exception(page)
         expect(page.locator('[data-testid="stAlertContentError"]')).to_have_count(0)
-    assert "knn%3A3" in a.url and "naive_bayes%3A3" in b.url and "forest%3A3" in b.url
+    # The URL follows each session's view after its rerun: wait for it (a bare read raced it under load).
+    expect(a).to_have_url(re.compile("knn%3A3"), timeout=30_000)
+    expect(b).to_have_url(re.compile("forest%3A3"), timeout=30_000)
+    expect(b).to_have_url(re.compile("naive_bayes%3A3"), timeout=30_000)

@@ -69,7 +69,9 @@ def test_crafted_files_put_no_link_image_math_or_icon_in_any_page(page: Page):
             quote = page.locator('[data-testid="stMarkdownContainer"] blockquote').inner_text()
             assert shown(quote).startswith("Great film! ![x](http://evil.example/p.png) [click](https://evil.example)")
         if link == "Ensemble":
-            labels = page.locator('[data-testid="stSlider"] [data-testid="stWidgetLabel"]').all_inner_texts()
+            sliders = page.locator('[data-testid="stSlider"] [data-testid="stWidgetLabel"]')
+            expect(sliders).to_have_count(len(ATTACK_MODEL_NAMES), timeout=30_000)  # drawn after the metrics
+            labels = sliders.all_inner_texts()
             assert [shown(label) for label in labels] == list(ATTACK_MODEL_NAMES)
 
 
