@@ -218,3 +218,20 @@ def test_the_exported_config_carries_epsilon_back_to_the_cli(case, tmp_path, cap
     config.write_text(json.dumps({**json.loads(config.read_text()), "labels_only_smoothing": True}))
     assert main(argv) == 2
     assert "'labels_only_smoothing' must be a number; got True" in capsys.readouterr().err
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), k=st.sampled_from([2, 3, 5, 40]), m=st.integers(2, 6),
+       ties=st.booleans())
+def test_others_vote_decides_as_hard_voting(seed, k, m, ties):
+    """The dominance check's vote is hard voting's (ties included: equal weights on few models tie often)."""
+    from ensemble_core.combine import hard_vote
+    from ensemble_core.labels_only import others_vote
+
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, k, size=(m, 50))
+    weights = np.ones(m) if ties else rng.choice([0.0, 0.5, 1.0, 2.0], size=m)
+    if weights.sum() == 0:
+        weights[0] = 1.0
+    weights = weights / weights.sum()
+    np.testing.assert_array_equal(others_vote(labels, weights, k), hard_vote(labels, weights, k)[0])
