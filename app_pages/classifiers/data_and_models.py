@@ -156,7 +156,7 @@ if is_labels_only(pset).any():
     mirror(K.WIDGET_SMOOTHING, view().smoothing)
     st.number_input(
         "Label smoothing ε of labels-only models", min_value=low, max_value=high, step=0.01, format="%.2f",
-        key=K.WIDGET_SMOOTHING, on_change=lambda: set_view(smoothing=float(st.session_state[K.WIDGET_SMOOTHING])),
+        key=K.WIDGET_SMOOTHING, on_change=lambda: set_view(smoothing=round(float(st.session_state[K.WIDGET_SMOOTHING]), 4)),
         help="A labels-only model enters every combination as its one-hot row label-smoothed with ε: 1 − ε + ε/K "
         "on its label, ε/K on each other class. 0 keeps the bare one-hot row, which vetoes every other class in the "
         f"geometric mean; larger ε lets the other models count more. Default {LABELS_ONLY_SMOOTHING:g}.",
