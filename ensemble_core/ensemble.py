@@ -63,8 +63,10 @@ class EnsembleResult:
     fixes, breaks : int
         Examples the ensemble gets right and the best single model wrong, and the reverse.
     notes : tuple of str
-        Things the user should know (weights ignored by stacking, say; a labels-only model
-        that decides alone: :func:`~ensemble_core.labels_only.dominance`).
+        Things the user should know (weights ignored by stacking, say).
+    warnings : tuple of str
+        Things that make the numbers mislead: a labels-only model that decides the
+        combination alone (:func:`~ensemble_core.labels_only.dominance`).
     labels_only : tuple of str
         The labels-only models whose (label-smoothed) rows enter this combination: those with
         a positive weight, or all for stacking; none for hard voting, which reads only labels.
@@ -81,6 +83,7 @@ class EnsembleResult:
     breaks: int
     notes: tuple[str, ...] = ()
     labels_only: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 class EnsembleEvaluator:
@@ -227,9 +230,10 @@ class EnsembleEvaluator:
         notes += combined.notes
         # Hard voting reads only labels: there a labels-only model is like any other.
         taking_part = (labels_only if w is None else labels_only & (w > 0)) & spec.has_probabilities
+        warnings = []
         if spec.uses_weights and taking_part.any():
-            notes += [dominance_note(p.names[d.model], d, p.smoothing)
-                      for d in dominance(self.labels_, labels_only, w, y_pred, n_classes=p.n_classes)]
+            warnings = [dominance_note(p.names[d.model], d, p.smoothing)
+                        for d in dominance(self.labels_, labels_only, w, y_pred, n_classes=p.n_classes)]
         return EnsembleResult(
             strategy=strategy,
             weights=w,
@@ -242,6 +246,7 @@ class EnsembleEvaluator:
             breaks=int(np.count_nonzero(~correct & best)),
             notes=tuple(notes),
             labels_only=tuple(p.names[m] for m in np.flatnonzero(taking_part)),
+            warnings=tuple(warnings),
         )
 
 

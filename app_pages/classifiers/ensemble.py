@@ -141,6 +141,8 @@ def ensemble_view() -> None:
                        help=f"Examples the ensemble gets right and {literal(ev.best_name_)} wrong / the reverse.")
         for note in result.notes:
             st.info(literal(note[0].upper() + note[1:] + "."), icon=":material/info:")
+        for warning in result.warnings:
+            st.warning(literal(warning[0].upper() + warning[1:] + "."), icon=":material/warning:")
         st.markdown("**The formula, with the current weights**")
         st.latex(formula_latex(result.strategy, names, result.weights, meta=chosen.meta))
         note = strategy(result.strategy).formula_note

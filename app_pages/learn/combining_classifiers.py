@@ -125,7 +125,7 @@ with user_errors():
             "ensemble would simply be that model; here it enters label-smoothed "
             f"(ε = {pset.smoothing:g}), so the other models can outvote it."
         )
-    for note in geo.notes:
+    for note in geo.warnings:
         box.warning(literal(note[0].upper() + note[1:] + "."), icon=":material/warning:")
     outcome(box, geo, "Geometric mean accuracy")
     try_button(box, "Set the controls: geometric mean, equal weights", "learn_geo", strategy="geometric",

@@ -57,7 +57,7 @@ def evaluation_summary(pset, result, evaluator, *, seed: int = 0) -> dict:
         "breaks": result.breaks,
         # How labels-only models entered the combination comes first: every number depends on it.
         "notes": ([describe(result.labels_only, pset.smoothing, pset.n_classes)] if result.labels_only else [])
-        + list(result.notes),
+        + list(result.notes) + list(result.warnings),
     }
 
 

@@ -64,6 +64,10 @@ def test_the_note_and_epsilon_follow_the_user_to_every_page(loaded, case_files, 
     assert "ε = 0 (1 on its label" in _notes(at)[0]
     assert metric_value(at, "Geometric mean accuracy") == percent(ev.best_accuracy_)
     assert any(_shown(w.value).startswith(DOMINATES) for w in at.warning)
+    at.switch_page(navigation.ENSEMBLE.path).run()
+    at.radio(key="w_strategy").set_value("geometric").run()
+    assert metric_value(at, "Ensemble accuracy") == percent(ev.best_accuracy_)
+    assert any(_shown(w.value).startswith(DOMINATES) for w in at.warning)
 
 
 def test_the_suggestion_compares_with_the_best_single_model_chosen_per_fold(loaded, metric_value):
