@@ -189,6 +189,7 @@ def test_cli_states_the_treatment_and_takes_epsilon(case, capsys):
     assert err.strip() == "ensemble-explorer: error: --labels-only-smoothing must be from 0 to 0.5; got 0.7"
 
 
+@pytest.mark.slow  # stacking cross-fitted and saved, then applied: ~20 s on the loaded 2-core machine
 def test_cli_apply_smooths_like_save_meta(case, tmp_path, capsys):
     labels, paths, *_ = case
     saved = tmp_path / "stacker.skops"
