@@ -27,7 +27,14 @@ from typing import Literal
 
 from ensemble_core.demo import DEMOS
 from ensemble_core.predictions import PredictionSet
-from ensemble_core.registry import META_LEARNERS, METHODS, STRATEGIES, strategy
+from ensemble_core.registry import (
+    LABELS_ONLY_SMOOTHING,
+    LABELS_ONLY_SMOOTHING_RANGE,
+    META_LEARNERS,
+    METHODS,
+    STRATEGIES,
+    strategy,
+)
 from ensemble_core.report.slices import CLASS_SLICING, MAX_BINS
 
 DEFAULT_STRATEGY = "soft"
@@ -72,7 +79,8 @@ class View:
     number from 1 when the data has no ids), as in the URL. ``method`` and
     ``calibrate_suggestion`` are the "Suggest weights" controls. ``slice_by`` (a content
     column, or ``"label"`` for the true class) and ``bins`` are the Slices page's slicing;
-    ``slice`` is the slice chosen there, which filters the Disagreement page.
+    ``slice`` is the slice chosen there, which filters the Disagreement page. ``smoothing`` is
+    the ε labels-only models' one-hot rows are label-smoothed with (:mod:`ensemble_core.labels_only`).
     """
 
     data: str | None = None
@@ -89,6 +97,7 @@ class View:
     slice_by: str | None = None
     bins: int = DEFAULT_BINS
     slice: str | None = None
+    smoothing: float = LABELS_ONLY_SMOOTHING
 
     def weight(self, name: str) -> float:
         """The raw weight of model ``name``."""
@@ -182,6 +191,22 @@ def _bins(params, notes: list[str]) -> int:
     return DEFAULT_BINS
 
 
+def _smoothing(params, notes: list[str]) -> float:
+    value = _last(params, "eps")
+    if value is None:
+        return LABELS_ONLY_SMOOTHING
+    low, high = LABELS_ONLY_SMOOTHING_RANGE
+    try:
+        eps = float(value)
+    except ValueError:
+        eps = float("nan")
+    if low <= eps <= high:
+        return eps
+    notes.append(f"eps={value!r} in the link is not a label smoothing from {low:g} to {high:g}; "
+                 f"using {LABELS_ONLY_SMOOTHING:g}")
+    return LABELS_ONLY_SMOOTHING
+
+
 def from_query(params: Mapping[str, str | Sequence[str]]) -> tuple[View, list[str]]:
     """A shared link's query parameters as a view, and a note per part that could not be used.
 
@@ -233,6 +258,7 @@ def from_query(params: Mapping[str, str | Sequence[str]]) -> tuple[View, list[st
         slice_by=slice_by,
         bins=_bins(params, notes),
         slice=chosen_slice,
+        smoothing=_smoothing(params, notes),
     )
     return view, notes
 
@@ -244,7 +270,8 @@ def to_query(view: View) -> Query:
     model), ``example`` (id, or row number from 1), ``cell`` (``chart:true:predicted``
     class indices), ``suggest`` and ``suggest_cal=1`` (the suggestion's method and
     calibration, when not the defaults), ``slice_by``, ``bins`` (when not the default) and
-    ``slice`` (with ``slice_by`` only). ``from_query(to_query(v)) == (v, [])`` for
+    ``slice`` (with ``slice_by`` only), ``eps`` (labels-only models' label smoothing, when not the
+    default). ``from_query(to_query(v)) == (v, [])`` for
     every valid view.
     """
     params: Query = {}
@@ -275,6 +302,8 @@ def to_query(view: View) -> Query:
             params["slice"] = view.slice
     if view.bins != DEFAULT_BINS:
         params["bins"] = str(view.bins)
+    if view.smoothing != LABELS_ONLY_SMOOTHING:
+        params["eps"] = f"{view.smoothing:g}"
     return params
 
 

@@ -478,6 +478,20 @@ def lm_pool(name: str) -> LMPoolSpec:
 #: The strategy whose weights the weight search suggests (its evidence is for this strategy only).
 SUGGESTED_STRATEGY = "soft"
 
+#: A labels-only model (a prediction file with a ``prediction`` column) enters every combination
+#: as its one-hot row label-smoothed with this ε: (1 − ε) on its label plus ε / K on every class
+#: (see :mod:`ensemble_core.labels_only`). 0.1 is the usual label-smoothing value (Szegedy et al.,
+#: 2016). Changed with ``--labels-only-smoothing`` and on the Data & models page.
+LABELS_ONLY_SMOOTHING = 0.1
+#: The ε a user may choose: 0 (the bare one-hot row, a veto in the geometric mean) to 0.5 (the
+#: model's own label still holds more than half the row's mass).
+LABELS_ONLY_SMOOTHING_RANGE = (0.0, 0.5)
+#: A labels-only model *dominates* a combination when, on the rows where its label differs from the
+#: other members' weighted vote, the ensemble sides with it at least this often (and on at least
+#: :data:`LABELS_ONLY_DOMINANCE_MIN_ROWS` such rows): then it decides alone, and a note says so.
+LABELS_ONLY_DOMINANCE = 0.9
+LABELS_ONLY_DOMINANCE_MIN_ROWS = 10
+
 #: The names alone, for argparse choices and quick membership tests.
 STRATEGIES: tuple[str, ...] = tuple(s.name for s in STRATEGY_SPECS)
 META_LEARNERS: tuple[str, ...] = tuple(s.name for s in META_LEARNER_SPECS)

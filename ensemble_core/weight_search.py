@@ -47,6 +47,7 @@ from ._validation import EnsembleInputError
 from .calibration import apply_temperatures, fit_temperatures
 from .combine import model_labels, soft_vote
 from .decision import DECISION_ATOL, decide
+from .labels_only import has_log_loss, is_labels_only
 from .metrics import LOG_LOSS_EPS, mean_nll
 from .predictions import PredictionSet
 from .registry import METHODS, Method  # noqa: F401 - defined in registry, kept importable from here
@@ -374,10 +375,11 @@ def log_loss_weights(probas: np.ndarray, y_true: np.ndarray, *, max_iter: int = 
 
 @dataclass(frozen=True)
 class HeldOutScores:
-    """Accuracy and log loss of one way of combining, on out-of-fold predictions."""
+    """Accuracy and log loss of one way of combining, on out-of-fold predictions; ``log_loss``
+    is None where there is none (labels-only models: :mod:`.labels_only`)."""
 
     accuracy: float
-    log_loss: float
+    log_loss: float | None
 
     def to_dict(self) -> dict:
         return {"accuracy": self.accuracy, "log_loss": self.log_loss}
@@ -396,6 +398,9 @@ class WeightSuggestion:
     heldout, uniform, best_single : HeldOutScores
         Out-of-fold scores of the suggestion (weights chosen without the fold), of uniform
         soft voting and of the best single model (chosen on the other folds), same folds.
+        ``best_single.log_loss`` is None when a fold chose a labels-only model (by accuracy:
+        by log loss only models with probabilities are ranked); every log loss is None when
+        every model is labels-only.
     in_sample : HeldOutScores
         The final weights scored on the rows they were fitted on (optimistic; for contrast).
     heldout_probas : ndarray of shape (n_samples, n_classes), float32
@@ -498,16 +503,17 @@ def fit_weights(
     return _method(method).implementation()(probas, y_true, rounds=rounds, init_size=init_size, bags=bags, seed=seed)
 
 
-def _best_single_score(probas: np.ndarray, y_true: np.ndarray, metric: str) -> np.ndarray:
-    """Each model's loss by the method's metric (lower is better), shape (n_models,)."""
-    if metric == "accuracy":
+def _best_single_score(probas: np.ndarray, y_true: np.ndarray, metric: str, hard: np.ndarray) -> np.ndarray:
+    """Each model's loss by the method's metric (lower is better), shape (n_models,). By log loss
+    a labels-only model is not ranked (it has none), unless every model is labels-only: then by accuracy."""
+    if metric == "accuracy" or hard.all():
         return -(model_labels(probas) == y_true).mean(axis=1)
-    return _nll(true_class_matrix(probas, y_true))
+    return np.where(hard, np.inf, _nll(true_class_matrix(probas, y_true)))
 
 
-def _scores(y_true: np.ndarray, probas: np.ndarray) -> HeldOutScores:
+def _scores(y_true: np.ndarray, probas: np.ndarray, *, log_loss: bool = True) -> HeldOutScores:
     p_true = probas[np.arange(y_true.shape[0]), y_true].astype(np.float64)
-    return HeldOutScores(float(np.mean(decide(probas) == y_true)), float(_nll(p_true)))
+    return HeldOutScores(float(np.mean(decide(probas) == y_true)), float(_nll(p_true)) if log_loss else None)
 
 
 @dataclass(frozen=True, eq=False)
@@ -531,7 +537,7 @@ def _weights_fold(probas: np.ndarray, y: np.ndarray, hard: np.ndarray, method: M
         t = fit_temperatures(p_train, y[train], hard)
         p_train, p_test = apply_temperatures(p_train, t), apply_temperatures(p_test, t)
     w = fit_weights(p_train, y[train], method, **options)[0]
-    b = int(np.argmin(_best_single_score(raw_train, y[train], _method(method).metric)))
+    b = int(np.argmin(_best_single_score(raw_train, y[train], _method(method).metric, hard)))
     return _FoldFit(w, b, soft_vote(p_test, w), probas[b, test])
 
 
@@ -543,7 +549,7 @@ def _weights_on_all_rows(probas: np.ndarray, y: np.ndarray, hard: np.ndarray, me
     temperatures = fit_temperatures(probas, y, hard) if calibrate else None
     p_all = apply_temperatures(probas, temperatures) if calibrate else probas
     weights, path, n_kept = fit_weights(p_all, y, method, **options)
-    return temperatures, weights, path, n_kept, _scores(y, soft_vote(p_all, weights))
+    return temperatures, weights, path, n_kept, _scores(y, soft_vote(p_all, weights), log_loss=not hard.all())
 
 
 def suggest_weights(
@@ -582,23 +588,27 @@ def suggest_weights(
     WeightSuggestion
     """
     _method(method)  # an unknown method is refused here, before any fold runs
-    probas, y = pset.probas, pset.y_true
+    probas, y, labels_only = pset.probas, pset.y_true, is_labels_only(pset)
     n_models = probas.shape[0]
     # The folds and the fit on all rows are independent: NumPy releases the GIL in its array
     # work, so by default a few threads use the cores (each result is the same as run alone).
     options = {"rounds": rounds, "init_size": init_size, "bags": bags, "seed": seed}
-    fit = cross_fit(partial(_weights_fold, probas, y, pset.hard, method, calibrate, options), y, folds=folds,
+    fit = cross_fit(partial(_weights_fold, probas, y, labels_only, method, calibrate, options), y, folds=folds,
                     seed=seed, operation="weight_search", executor=executor,
-                    refit=partial(_weights_on_all_rows, probas, y, pset.hard, method, calibrate, options))
+                    refit=partial(_weights_on_all_rows, probas, y, labels_only, method, calibrate, options))
     temperatures, weights, path, n_kept, in_sample = fit.refit
     oof = fit.out_of_fold([f.heldout for f in fit.folds])
+    # Log loss compares only models with probabilities: none for labels-only models alone, and none
+    # for the best single model when a fold picked a labels-only one (by accuracy).
+    any_probas = has_log_loss(pset)
+    best_has_probas = any_probas and not any(labels_only[f.best] for f in fit.folds)
     return WeightSuggestion(
         method=method,
         names=pset.names,
         weights=weights,
-        heldout=_scores(y, oof),
-        uniform=_scores(y, soft_vote(probas, np.full(n_models, 1.0 / n_models))),
-        best_single=_scores(y, fit.out_of_fold([f.best_heldout for f in fit.folds])),
+        heldout=_scores(y, oof, log_loss=any_probas),
+        uniform=_scores(y, soft_vote(probas, np.full(n_models, 1.0 / n_models)), log_loss=any_probas),
+        best_single=_scores(y, fit.out_of_fold([f.best_heldout for f in fit.folds]), log_loss=best_has_probas),
         in_sample=in_sample,
         heldout_probas=oof,
         fold_weights=np.array([f.weights for f in fit.folds]),

@@ -13,15 +13,17 @@ from dashboard.actions import (
     score_models,
     set_view,
     upload_key,
+    view,
 )
 from dashboard.sources import UPLOAD_TYPES
 from dashboard.text import literal
 from dashboard.tuning import reliability_panel
-from dashboard.ui import local_root_note, number_or_dash
+from dashboard.ui import labels_only_note, local_root_note, number_or_dash
 from ensemble_core import figures
 from ensemble_core.explore import model_table, model_warnings
+from ensemble_core.labels_only import is_labels_only
 from ensemble_core.metrics import calibration_curve
-from ensemble_core.registry import LOADER_SPECS
+from ensemble_core.registry import LABELS_ONLY_SMOOTHING, LABELS_ONLY_SMOOTHING_RANGE, LOADER_SPECS
 
 #: Model files an upload may be: those that cannot run code when loaded.
 MODEL_UPLOAD_TYPES = [suffix.lstrip(".") for spec in LOADER_SPECS if not spec.needs_trust for suffix in spec.suffixes]
@@ -148,6 +150,17 @@ st.dataframe(
 )
 for warning in model_warnings(full):
     st.warning(literal(warning), icon=":material/warning:")
+if is_labels_only(pset).any():
+    labels_only_note(loaded)
+    low, high = LABELS_ONLY_SMOOTHING_RANGE
+    mirror(K.WIDGET_SMOOTHING, view().smoothing)
+    st.number_input(
+        "Label smoothing ε of labels-only models", min_value=low, max_value=high, step=0.01, format="%.2f",
+        key=K.WIDGET_SMOOTHING, on_change=lambda: set_view(smoothing=round(float(st.session_state[K.WIDGET_SMOOTHING]), 4)),
+        help="A labels-only model enters every combination as its one-hot row label-smoothed with ε: 1 − ε + ε/K "
+        "on its label, ε/K on each other class. 0 keeps the bare one-hot row, which vetoes every other class in the "
+        f"geometric mean; larger ε lets the other models count more. Default {LABELS_ONLY_SMOOTHING:g}.",
+    )
 
 
 def _on_members_change() -> None:

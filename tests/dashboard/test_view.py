@@ -43,6 +43,7 @@ views = st.builds(
     method=st.sampled_from(METHODS),
     calibrate_suggestion=st.booleans(),
     bins=st.integers(2, 50),
+    smoothing=st.integers(0, 5000).map(lambda k: k / 10_000),  # what the Data page stores: 4 decimals
 ).flatmap(lambda v: st.tuples(st.none() | names.filter(bool), names.filter(bool) | st.none()).map(
     lambda s: replace(v, slice_by=s[0], slice=s[1] if s[0] is not None else None)))
 
@@ -165,3 +166,16 @@ def test_a_slicing_by_a_column_the_data_lacks_is_cleared():
     assert (view.slice_by, view.slice) == (None, None)
     assert notes == ["the link slices by 'length', which is not a column of this data; cleared"]
     assert valid_for(View(slice_by="label", slice="c1"), _pset()) == (View(slice_by="label", slice="c1"), [])
+
+
+@pytest.mark.parametrize(
+    ("value", "smoothing", "notes"),
+    [("0.25", 0.25, []), ("0", 0.0, []),
+     ("0.6", 0.1, ["eps='0.6' in the link is not a label smoothing from 0 to 0.5; using 0.1"]),
+     ("x", 0.1, ["eps='x' in the link is not a label smoothing from 0 to 0.5; using 0.1"])],
+    ids=["quarter", "zero", "above-half", "text"],
+)
+def test_the_labels_only_smoothing_in_the_link(value, smoothing, notes):
+    view, got = from_query({"eps": value})
+    assert (view.smoothing, got) == (smoothing, notes)
+    assert "eps" not in to_query(View())  # the default stays out of the link
