@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from dashboard.view import (
     CHARTS,
     DEFAULT_META,
+    OWN_KEY,
     DEFAULT_METHOD,
     WEIGHT_MAX,
     Cell,
@@ -32,6 +33,7 @@ grid_weights = st.integers(0, round(WEIGHT_MAX * 10)).map(lambda k: snap_weight(
 views = st.builds(
     View,
     data=st.none() | st.sampled_from(list(DEMOS)),
+    own=st.none() | st.from_regex(OWN_KEY, fullmatch=True),
     strategy=st.sampled_from(STRATEGIES),
     meta=st.sampled_from(META_LEARNERS),
     weights=st.dictionaries(names, grid_weights, max_size=5).map(lambda d: tuple(d.items())),
@@ -165,3 +167,10 @@ def test_a_slicing_by_a_column_the_data_lacks_is_cleared():
     assert (view.slice_by, view.slice) == (None, None)
     assert notes == ["the link slices by 'length', which is not a column of this data; cleared"]
     assert valid_for(View(slice_by="label", slice="c1"), _pset()) == (View(slice_by="label", slice="c1"), [])
+
+
+@pytest.mark.parametrize("key", ["short", "a" * 65, "../etc/passwd" + "x" * 10, "key with spaces in it!!"])
+def test_a_malformed_own_data_key_is_dropped_with_a_note(key):
+    view, notes = from_query({"own": key, "strategy": "hard"})
+    assert view.own is None and view.strategy == "hard"
+    assert notes == ["the link's key to its author's own data is malformed; ignored"]

@@ -1,0 +1,34 @@
+"""What only a browser shows of issue 12's lost work: reloading the page (a new session)
+brings back the data the user loaded."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.test_browser import no_exception, settle, slider
+
+
+def test_a_reload_brings_back_the_files_read_by_path_and_the_weights(page: Page):
+    page.goto("/Data_and_models")
+    settle(page)
+    page.get_by_role("tab", name="Files on this machine").click()
+    form = page.locator('[data-testid="stForm"]').filter(has_text="Labels file path")
+    form.get_by_label("Labels file path").fill("demo_data/digits/test.csv")
+    form.get_by_label("Folder of prediction files").fill("demo_data/digits/predictions/test")
+    form.get_by_role("button", name="Read these files").click()
+    expect(page.get_by_text(re.compile(r"Loaded [\d,]+ examples, 10 classes and 5 models"))).to_be_visible()
+    settle(page)
+    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="Ensemble", exact=True).click()
+    knn = slider(page, "knn")
+    knn.focus()
+    page.keyboard.press("End")
+    expect(page).to_have_url(re.compile("knn%3A3"))
+    settle(page)
+    page.reload()
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    expect(sidebar.get_by_text("Files in demo_data/digits/predictions/test")).to_be_visible()
+    expect(slider(page, "knn")).to_have_value("3")
+    expect(page.get_by_text("not on this machine")).to_have_count(0)
+    no_exception(page)
