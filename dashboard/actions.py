@@ -146,9 +146,10 @@ def init_session(params: Mapping[str, str | Sequence[str]]) -> None:
             notes += _use_source(own, wanted)
         except EnsembleInputError as exc:
             ss[K.LOAD_ERROR] = f"Your data could not be read again: {exc}"
-    elif wanted.data is None and (wanted.own is not None or wanted.weights):
-        # Made on its author's own data (a demo's link names the demo): load nothing rather than another
-        # dataset, and keep the link's view (and so the URL) until files with its models are loaded.
+    elif not params.get("data") and (wanted.own is not None or not _default_demo_has(link_models(wanted), demos)):
+        # Made on its author's own data (a link on a demo names the demo; an older link on own data has no
+        # key but weighs models the default demo lacks): load nothing rather than another dataset, and keep
+        # the link's view (and so the URL) until files with its models are loaded.
         ss[K.LINK_WAITING] = wanted
         ss[K.VIEW] = wanted
         notes.append(waiting_link_note(wanted))
@@ -164,6 +165,16 @@ def init_session(params: Mapping[str, str | Sequence[str]]) -> None:
     ss[K.URL_NOTES] = notes
     ss[K.START_VIEW] = view()
     ss[K.SESSION_READY] = True
+
+
+def _default_demo_has(models: list[str], demos: list[str]) -> bool:
+    """Whether the demo a session starts on has every one of ``models`` (read from its file names)."""
+    if not models:
+        return True
+    try:
+        return bool(demos) and set(models) <= set(demo_source(demos[0]).model_names)
+    except EnsembleInputError:
+        return False
 
 
 def sync_url() -> None:
