@@ -27,11 +27,10 @@ from ensemble_core import EnsembleInputError, EnsembleResult
 from ensemble_core.config import parse_config
 
 from . import keys as K
-from .caches import Loaded, kept_data, loaded_for, prediction_set
+from .caches import FOLDS, SEED, Loaded, kept_data, loaded_for, prediction_set
 from .kept import KEPT_BYTES, fresh, new_key
 from .sources import DataSource, Upload, available_demos, demo_source, folder_source, upload_entries, upload_source
 from .text import literal
-from .caches import FOLDS, SEED
 from .view import WEIGHT_MAX, View, from_query, snap_weight, to_query, valid_for
 
 
@@ -137,7 +136,7 @@ def init_session(params: Mapping[str, str | Sequence[str]]) -> None:
     own = None if wanted.own is None else kept_data().get(wanted.own)
     if own is not None:  # a reload, or a link opened where its data is kept: the key is in the URL
         own = fresh(own)  # files read by path are hashed again
-        ss[K.OWN_KEY], ss[K.OWN_SOURCE] = wanted.own, own
+        ss[K.OWN_KEY], ss[K.OWN_SOURCE], ss[K.OWN_KEPT] = wanted.own, own, True
     demos = available_demos()
     if wanted.data is not None and wanted.data not in demos:
         notes.append(f"the link names the {wanted.data!r} demo, which is not built here")

@@ -149,6 +149,7 @@ def test_picking_a_demo_keeps_your_data_one_click_away(small_set_loaded, shown, 
     at.button(key="demo::digits").click().run()
     again = reopen(_query(at))
     assert again.session_state["source"].demo == "digits"
+    assert any("also across a reload" in c.value for c in again.caption)
     again.button(key="own_data").click().run()
     assert again.session_state["source"].model_names == ("alpha", "beta", "gamma")
 
