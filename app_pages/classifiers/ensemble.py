@@ -175,7 +175,8 @@ def ensemble_view() -> None:
     st.subheader("Share and export", divider="gray")
     st.caption("The address bar holds this view (data, strategy, weights, models): copy it to share the view. "
                "With your own data it also holds the key to it on this machine: whoever opens the link here sees "
-               "that data; elsewhere the link waits for the same files.")
+               "that data; elsewhere the link waits for the same files. A config loads back on Data & models "
+               "(Ensemble config).")
     config = ensemble_config(result.strategy, names, dict(chosen.weights), meta=chosen.meta,
                              excluded=loaded.excluded)
     if loaded.calibrated:
