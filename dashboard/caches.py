@@ -33,6 +33,7 @@ from ensemble_core import (
 from ensemble_core.deploy.frontier import Frontier, cost_accuracy_frontier
 from ensemble_core.labels_only import has_log_loss, smooth_labels_only
 
+from .kept import KeptData
 from .sources import DataSource, load_source
 from .view import View
 
@@ -145,6 +146,12 @@ class Loaded:
 
     def diversity(self) -> DiversityMatrices:
         return _cached_diversity(self.key, self.pset.names, self.evaluator)
+
+
+@st.cache_resource(show_spinner=False)
+def kept_data() -> KeptData:
+    """The one store of the users' own data for reloads, shared by every session (it locks)."""
+    return KeptData()
 
 
 def prediction_set(source: DataSource) -> PredictionSet:

@@ -19,6 +19,11 @@ SUGGESTED = "suggested"  # AppliedSuggestion | None: the last suggestion put on 
 BEFORE_SUGGESTION = "before_suggestion"  # View | None: the view before it, for "Restore my weights"
 SIDEBAR_TEXT = "sidebar_text"  # str: the "Loaded now" summary as last drawn (a fragment run does not redraw it)
 UPLOAD_ROUND = "upload_round"  # dict[str, int]: successful loads per file widget; part of its key, so it empties
+OWN_KEY = "own_key"  # str | None: the key this machine keeps the session's own data under (dashboard.kept)
+OWN_KEPT = "own_kept"  # bool: whether the own data could be kept for a reload (it may be too large)
+OWN_SOURCE = "own_source"  # DataSource | None: the user's own data, current or one click away on Start
+OWN_VIEW = "own_view"  # View | None: the view on the user's own data when a demo was picked, for coming back
+LINK_WAITING = "link_waiting"  # View | None: a shared link's view whose data is not here, kept until its models load
 SWEEPS = "sweeps"  # (params, WeightSweeps) | None: sweeps computed on request for large data
 
 WIDGET_STRATEGY = "w_strategy"

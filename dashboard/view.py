@@ -21,6 +21,7 @@ Examples
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -47,6 +48,9 @@ WEIGHT_STEP = 0.1
 DEFAULT_BINS = 4
 #: The confusion matrices a cell can be picked in; "difference" lists the examples either side predicts so.
 CHARTS: tuple[str, ...] = ("ensemble", "model", "difference")
+
+#: What a key to the user's own data kept on this machine looks like (``secrets.token_urlsafe``).
+OWN_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 Chart = Literal["ensemble", "model", "difference"]
 Query = dict[str, str | list[str]]
@@ -81,9 +85,12 @@ class View:
     column, or ``"label"`` for the true class) and ``bins`` are the Slices page's slicing;
     ``slice`` is the slice chosen there, which filters the Disagreement page. ``smoothing`` is
     the ε labels-only models' one-hot rows are label-smoothed with (:mod:`ensemble_core.labels_only`).
+    ``own`` is the key under which this machine keeps the data the user loaded (uploaded, read by
+    path or scored; see :mod:`dashboard.kept`), so a reload brings it back; ``data`` names a demo.
     """
 
     data: str | None = None
+    own: str | None = None
     strategy: str = DEFAULT_STRATEGY
     meta: str = DEFAULT_META
     weights: tuple[tuple[str, float], ...] = ()
@@ -234,6 +241,10 @@ def from_query(params: Mapping[str, str | Sequence[str]]) -> tuple[View, list[st
     if data is not None and data not in DEMOS:
         notes.append(f"the link names data {data!r}, which is not a bundled demo")
         data = None
+    own = _last(params, "own") or None
+    if own is not None and not OWN_KEY.fullmatch(own):
+        notes.append("the link's key to its author's own data is malformed; ignored")
+        own = None
     chosen = _choice(params, "strategy", STRATEGIES, "strategy", DEFAULT_STRATEGY, notes)
     meta = _choice(params, "meta", META_LEARNERS, "meta-learner", DEFAULT_META, notes)
     method = _choice(params, "suggest", METHODS, "weight-suggestion method", DEFAULT_METHOD, notes)
@@ -245,6 +256,7 @@ def from_query(params: Mapping[str, str | Sequence[str]]) -> tuple[View, list[st
         chosen_slice = None
     view = View(
         data=data,
+        own=own,
         strategy=chosen,
         meta=meta,
         weights=_parse_weights(_values(params, "w"), notes),
@@ -264,7 +276,8 @@ def from_query(params: Mapping[str, str | Sequence[str]]) -> tuple[View, list[st
 
 
 def to_query(view: View) -> Query:
-    """The view as query parameters: ``data`` (a demo), ``strategy``, ``meta`` (when
+    """The view as query parameters: ``data`` (a demo), ``own`` (the key to the user's own
+    data kept on this machine), ``strategy``, ``meta`` (when
     stacking or not the default), ``cal=1`` (temperature-scaled members), ``w``
     (``name:weight``, repeated), ``off`` (left-out models, repeated), ``vs`` (compared
     model), ``example`` (id, or row number from 1), ``cell`` (``chart:true:predicted``
@@ -277,6 +290,8 @@ def to_query(view: View) -> Query:
     params: Query = {}
     if view.data is not None:
         params["data"] = view.data
+    if view.own is not None:
+        params["own"] = view.own
     params["strategy"] = view.strategy
     if not view.uses_weights or view.meta != DEFAULT_META:
         params["meta"] = view.meta

@@ -78,15 +78,7 @@ class EnsembleConfig:
         from .labels_only import smooth_labels_only
         from .predictions import PredictionSet
 
-        missing = [m for m in self.models if m not in pset.names]
-        if missing:
-            raise EnsembleInputError(
-                f"{source}: no prediction file for model {missing[0]!r} (files give the models "
-                f"{', '.join(pset.names)}; a file's model name is its stem, or use --names)"
-            )
-        unknown = [n for n in pset.names if n not in self.models and n not in self.excluded]
-        if unknown:
-            raise EnsembleInputError(f"{source}: model {unknown[0]!r} is neither in its 'models' nor in 'excluded'")
+        self.check_models(pset.names, source=source)
         pset = pset.select([n for n in pset.names if n in self.models])
         if self.labels_only_smoothing is not None:
             pset = smooth_labels_only(pset, self.labels_only_smoothing)
@@ -99,6 +91,33 @@ class EnsembleConfig:
         note = ("members temperature-scaled with the config's temperatures, as given (fitted on the data the "
                 "config was made on: on those rows the scaling is in-sample, unlike the page's cross-fitted members)")
         return scaled, [note], temperatures
+
+    def check_models(self, names: Sequence[str], *, source: object = "config") -> None:
+        """Refuse loaded models ``names`` that do not fit this config: each of its models must
+        be loaded, and each loaded model must be in its models or its excluded ones.
+
+        Raises
+        ------
+        EnsembleInputError
+            Naming the first model that does not fit.
+
+        Examples
+        --------
+        >>> EnsembleConfig("soft", ("a", "b"), {"a": 1.0, "b": 2.0}).check_models(["b", "a"])
+        >>> EnsembleConfig("soft", ("a", "c"), {"a": 1.0, "c": 2.0}).check_models(["a", "b"])
+        Traceback (most recent call last):
+        ...
+        ensemble_core._validation.EnsembleInputError: config: no prediction file for model 'c' (files give the models a, b; a file's model name is its stem, or use --names)
+        """
+        missing = [m for m in self.models if m not in names]
+        if missing:
+            raise EnsembleInputError(
+                f"{source}: no prediction file for model {missing[0]!r} (files give the models "
+                f"{', '.join(names)}; a file's model name is its stem, or use --names)"
+            )
+        unknown = [n for n in names if n not in self.models and n not in self.excluded]
+        if unknown:
+            raise EnsembleInputError(f"{source}: model {unknown[0]!r} is neither in its 'models' nor in 'excluded'")
 
     @classmethod
     def from_dict(cls, obj: object, *, source: object = "config") -> EnsembleConfig:
@@ -196,14 +215,39 @@ def read_config(path: str | Path) -> EnsembleConfig:
     from .models.base import read_regular
 
     path = Path(path)
-    data = read_regular(path, MAX_CONFIG_BYTES)
+    return parse_config(read_regular(path, MAX_CONFIG_BYTES), source=path)
+
+
+def parse_config(data: bytes | str, *, source: object = "config") -> EnsembleConfig:
+    """An ensemble config from its JSON text (a file's bytes, or text pasted in the app): the
+    one reading both :func:`read_config` and the dashboard use.
+
+    Raises
+    ------
+    EnsembleInputError
+        One line naming ``source``: too large, not JSON, a key twice, or a bad value.
+
+    Examples
+    --------
+    >>> parse_config('{"strategy": "soft", "models": ["a", "b"], "weights": {"a": 3, "b": 1}}').weights
+    {'a': 3.0, 'b': 1.0}
+    >>> parse_config("{strategy: soft}")
+    Traceback (most recent call last):
+    ...
+    ensemble_core._validation.EnsembleInputError: config: not valid JSON (Expecting property name enclosed in double quotes: line 1 column 2 (char 1))
+    """
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    if len(data) > MAX_CONFIG_BYTES:
+        raise EnsembleInputError(f"{source}: {len(data):,} bytes is too large for a config "
+                                 f"(at most {MAX_CONFIG_BYTES:,})")
     try:
         obj = json.loads(data.decode("utf-8-sig"), object_pairs_hook=_no_repeated_keys)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise EnsembleInputError(f"{path}: not valid JSON ({exc})") from None
+        raise EnsembleInputError(f"{source}: not valid JSON ({exc})") from None
     except _RepeatedKey as exc:
-        raise EnsembleInputError(f"{path}: key {exc.args[0]!r} appears twice in one object; give it once") from None
-    return EnsembleConfig.from_dict(obj, source=path)
+        raise EnsembleInputError(f"{source}: key {exc.args[0]!r} appears twice in one object; give it once") from None
+    return EnsembleConfig.from_dict(obj, source=source)
 
 
 class _RepeatedKey(Exception):

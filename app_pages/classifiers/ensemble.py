@@ -186,7 +186,10 @@ def ensemble_view() -> None:
                                     f"{compare}_confidence": st.column_config.NumberColumn(format="%.3f")})
 
     st.subheader("Share and export", divider="gray")
-    st.caption("The address bar holds this view (data, strategy, weights, models): copy it to share the view.")
+    st.caption("The address bar holds this view (data, strategy, weights, models): copy it to share the view. "
+               "With your own data it also holds the key to it on this machine: whoever opens the link here sees "
+               "that data; elsewhere the link waits for the same files. A config loads back on Data & models "
+               "(Ensemble config).")
     full_pset = loaded.full.pset
     config = ensemble_config(result.strategy, names, dict(chosen.weights), meta=chosen.meta,
                              excluded=loaded.excluded,

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from dashboard.view import (
     CHARTS,
     DEFAULT_META,
+    OWN_KEY,
     DEFAULT_METHOD,
     WEIGHT_MAX,
     Cell,
@@ -32,6 +33,7 @@ grid_weights = st.integers(0, round(WEIGHT_MAX * 10)).map(lambda k: snap_weight(
 views = st.builds(
     View,
     data=st.none() | st.sampled_from(list(DEMOS)),
+    own=st.none() | st.from_regex(OWN_KEY, fullmatch=True),
     strategy=st.sampled_from(STRATEGIES),
     meta=st.sampled_from(META_LEARNERS),
     weights=st.dictionaries(names, grid_weights, max_size=5).map(lambda d: tuple(d.items())),
@@ -179,3 +181,10 @@ def test_the_labels_only_smoothing_in_the_link(value, smoothing, notes):
     view, got = from_query({"eps": value})
     assert (view.smoothing, got) == (smoothing, notes)
     assert "eps" not in to_query(View())  # the default stays out of the link
+
+
+@pytest.mark.parametrize("key", ["short", "a" * 65, "../etc/passwd" + "x" * 10, "key with spaces in it!!"])
+def test_a_malformed_own_data_key_is_dropped_with_a_note(key):
+    view, notes = from_query({"own": key, "strategy": "hard"})
+    assert view.own is None and view.strategy == "hard"
+    assert notes == ["the link's key to its author's own data is malformed; ignored"]
