@@ -109,11 +109,14 @@ class MetaLearnerSpec(Spec):
 @dataclass(frozen=True)
 class MethodSpec(Spec):
     """A weight-search method (how suggested weights are chosen). ``implementation()`` is
-    ``(probas, y_true, *, rounds, init_size, bags, seed) -> (weights, path, n_kept)``;
-    ``metric`` (``"log_loss"`` or ``"accuracy"``) is what it optimises, and how the
-    baseline best single model is picked."""
+    ``(probas, y_true, *, rounds, init_size, bags, seed, rows, shared) -> (weights, path, n_kept)``
+    (``rows``: the rows to fit on, None for all; ``shared``: arrays of all rows made once,
+    ``weight_search.Shared``); ``metric`` (``"log_loss"`` or ``"accuracy"``) is what it
+    optimises, and how the baseline best single model is picked; ``selects``: it adds up the
+    models' probabilities (so the shared arrays include them class-major)."""
 
     metric: str = "log_loss"
+    selects: bool = False
 
 
 @dataclass(frozen=True)
@@ -210,13 +213,13 @@ META_LEARNER_SPECS: tuple[MetaLearnerSpec, ...] = (
 METHOD_SPECS: tuple[MethodSpec, ...] = (
     MethodSpec("caruana", "Caruana selection (25 rounds, log loss)",
                "Greedy selection with replacement (AutoGluon's weighted ensemble), weight = share of picks.",
-               "ensemble_core.weight_search:caruana_weights"),
+               "ensemble_core.weight_search:caruana_weights", selects=True),
     MethodSpec("logloss", "Log loss (continuous weights)",
                "The weights that minimise the soft vote's log loss over all weightings.",
                "ensemble_core.weight_search:logloss_weights"),
     MethodSpec("accuracy", "Caruana selection on accuracy",
                "The same selection judged by accuracy (ties broken by log loss).",
-               "ensemble_core.weight_search:accuracy_weights", metric="accuracy"),
+               "ensemble_core.weight_search:accuracy_weights", metric="accuracy", selects=True),
 )
 
 # Directory kinds are tried in this order: a folder with ensemble_model.json is an
