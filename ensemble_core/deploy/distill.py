@@ -26,7 +26,7 @@ saved as ``.skops``, which ``score`` loads through the safe loader.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -38,7 +38,12 @@ from .._validation import EnsembleInputError
 from ..decision import decide
 from ..metrics import classifier_metrics
 from ..predictions import PredictionSet
-from . import DEFAULT_ALPHA, DEFAULT_TEMPERATURE
+from . import DEFAULT_ALPHA, DEFAULT_TEMPERATURE, Stopped
+
+#: ``progress(done, total)``: called after each epoch (``total`` the epochs of the whole run).
+Progress = Callable[[int, int], None]
+#: ``should_stop()``: asked between mini-batches; True stops the run (:class:`~ensemble_core.deploy.Stopped`).
+ShouldStop = Callable[[], bool]
 
 
 @dataclass(frozen=True)
@@ -183,7 +188,9 @@ def _batch(torch, x, rows: np.ndarray):
 
 
 def fit_student(x_raw, y: np.ndarray, teacher: np.ndarray | None, classes: np.ndarray,
-                settings: StudentSettings) -> _Student:
+                settings: StudentSettings, *, progress: Progress | None = None,
+                should_stop: ShouldStop | None = None, epochs_before: int = 0,
+                epochs_total: int | None = None) -> _Student:
     """Train a student on the transfer set.
 
     Parameters
@@ -193,6 +200,15 @@ def fit_student(x_raw, y: np.ndarray, teacher: np.ndarray | None, classes: np.nd
     teacher : ndarray of shape (n, n_classes), the ensemble's probabilities; None with ``alpha == 0``
     classes : the dataset's classes
     settings : :class:`StudentSettings`
+    progress : called ``progress(epochs_before + epoch, epochs_total)`` after each epoch
+    should_stop : asked before each mini-batch; when it says True, :class:`~ensemble_core.deploy.Stopped`
+        is raised (with the epochs completed)
+    epochs_before, epochs_total : where this run sits in a longer one (default: alone)
+
+    Raises
+    ------
+    Stopped
+        When ``should_stop()`` said so.
     """
     torch = import_torch()
     spec = registry.student(settings.kind)
@@ -206,13 +222,16 @@ def fit_student(x_raw, y: np.ndarray, teacher: np.ndarray | None, classes: np.nd
         torch.manual_seed(settings.seed)
         module = _module(spec, x.shape[1], len(classes), settings.hidden)
         optimiser = torch.optim.Adam(module.parameters(), lr=settings.learning_rate)
-        y_t = torch.from_numpy(np.asarray(y, dtype=np.int64))
+        y_t = torch.from_numpy(np.array(y, dtype=np.int64))  # a copy: torch wants writable memory
         t_t = None if teacher is None else torch.from_numpy(np.asarray(teacher, dtype=np.float32))
         rng = np.random.default_rng(settings.seed)
         n = len(y)
-        for _ in range(settings.epochs):
+        total = settings.epochs if epochs_total is None else epochs_total
+        for epoch in range(settings.epochs):
             order = rng.permutation(n)
             for start in range(0, n, settings.batch_size):
+                if should_stop is not None and should_stop():
+                    raise Stopped(epochs_before + epoch, total)
                 rows = order[start:start + settings.batch_size]
                 rows_t = torch.from_numpy(rows)
                 logits = module(_batch(torch, x, rows))
@@ -221,6 +240,8 @@ def fit_student(x_raw, y: np.ndarray, teacher: np.ndarray | None, classes: np.nd
                 optimiser.zero_grad()
                 loss.backward()
                 optimiser.step()
+            if progress is not None:
+                progress(epochs_before + epoch + 1, total)
     return _Student(settings.kind, prep, module, np.asarray(classes))
 
 
@@ -329,6 +350,9 @@ def distill(
     text_column: str | None = None,
     feature_columns: Sequence[str] | None = None,
     member_costs: Sequence | None = None,
+    meta: str = "logistic",
+    progress: Progress | None = None,
+    should_stop: ShouldStop | None = None,
 ) -> DistillReport:
     """Train the student (and the λ = 0 student beside it) on ``transfer``; save the student
     to ``out`` (``.skops``); report everything on ``held_out``.
@@ -339,7 +363,9 @@ def distill(
         members (matched by name)
     settings : :class:`StudentSettings`
     out : where to save the student (``.skops``)
-    strategy, weights : the ensemble the student learns from
+    strategy, weights, meta : the ensemble the student learns from (``meta``: stacking's meta-learner)
+    progress, should_stop : as :func:`fit_student`'s, over both students' epochs (``2 × epochs``);
+        nothing is saved when the run stops
     member_costs : per member (held-out order), a :class:`~ensemble_core.deploy.costs.ModelCost` or None
 
     Raises
@@ -347,6 +373,8 @@ def distill(
     EnsembleInputError
         On sets whose classes or members differ, content that does not fit the student, or
         an output that is not ``.skops``.
+    Stopped
+        When ``should_stop()`` said so.
     """
     from ..ensemble import EnsembleEvaluator
 
@@ -370,20 +398,21 @@ def distill(
                              where="transfer set")
     x_test = student_inputs(held_out.content, spec, text_column=text_column, feature_columns=feature_columns,
                             where="held-out split")
-    teacher = EnsembleEvaluator(transfer).evaluate(strategy, weights)
+    teacher = EnsembleEvaluator(transfer).evaluate(strategy, weights, meta=meta)
     if not teacher.has_probas:
         raise EnsembleInputError(f"the {strategy} ensemble gives no probabilities here; the soft term needs them")
     classes = held_out.classes
-    soft = fit_student(x_train, transfer.y_true, teacher.probas, classes, settings)
+    run = {"progress": progress, "should_stop": should_stop, "epochs_total": 2 * settings.epochs}
+    soft = fit_student(x_train, transfer.y_true, teacher.probas, classes, settings, **run)
     hard = fit_student(x_train, transfer.y_true, None, classes,
-                       StudentSettings(**{**asdict(settings), "alpha": 0.0}))
+                       StudentSettings(**{**asdict(settings), "alpha": 0.0}), epochs_before=settings.epochs, **run)
     soft_pipe, hard_pipe = to_pipeline(soft), to_pipeline(hard)
     soft_bytes = _dump(soft_pipe)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(soft_bytes)
 
     held_eval = EnsembleEvaluator(held_out)
-    ensemble = held_eval.evaluate(strategy, weights)
+    ensemble = held_eval.evaluate(strategy, weights, meta=meta)
     reference = ensemble.y_pred
     y = held_out.y_true
     costs = list(member_costs) if member_costs is not None else [None] * held_out.n_models

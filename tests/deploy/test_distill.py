@@ -136,3 +136,34 @@ def test_text_students(text_splits, tmp_path, kind):
 def test_bad_settings(settings, match):
     with pytest.raises(EnsembleInputError, match=match):
         StudentSettings(**settings)
+
+
+def test_progress_counts_both_students_epochs_and_a_stop_saves_nothing(feature_splits, tmp_path):
+    """Progress runs over the student's and its λ = 0 twin's epochs; asked to stop, the run raises
+    Stopped with the epochs done and writes no student."""
+    from ensemble_core.deploy import Stopped
+
+    transfer, held = _sets(feature_splits)
+    seen = []
+    distill(transfer, held, settings=StudentSettings(kind="logistic", epochs=3), out=tmp_path / "s.skops",
+            progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(i, 6) for i in range(1, 7)]
+
+    seen.clear()
+    with pytest.raises(Stopped) as stopped:
+        distill(transfer, held, settings=StudentSettings(kind="logistic", epochs=3), out=tmp_path / "t.skops",
+                progress=lambda done, total: seen.append((done, total)), should_stop=lambda: len(seen) >= 4)
+    assert (stopped.value.done, stopped.value.total) == (4, 6)  # the twin's first epoch done, then asked
+    assert not (tmp_path / "t.skops").exists()
+
+
+def test_a_stop_check_that_never_fires_changes_nothing(feature_splits):
+    torch = import_torch()
+    transfer, _ = _sets(feature_splits)
+    settings = StudentSettings(kind="mlp", epochs=2)
+    teacher = transfer.probas.mean(axis=0)
+    plain = fit_student(transfer.content, transfer.y_true, teacher, transfer.classes, settings)
+    watched = fit_student(transfer.content, transfer.y_true, teacher, transfer.classes, settings,
+                          should_stop=lambda: False, progress=lambda done, total: None)
+    for a, b in zip(plain.module.parameters(), watched.module.parameters()):
+        assert torch.equal(a, b)
