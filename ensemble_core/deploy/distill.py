@@ -1,8 +1,9 @@
 """Distillation: one student trained on the ensemble's outputs over a transfer set.
 
 The **transfer set** is labelled rows with their content (feature columns or a text column)
-and the members' predictions on them (e.g. the demo's ``val`` split, which the members were
-not trained on); the **held-out** split is only ever scored, never trained or selected on.
+and the members' predictions on them (e.g. the demo's ``train`` split, the members' own
+training rows, where their predictions are in-sample and over-confident; or ``val``, which no
+member saw); the **held-out** split is only ever scored, never trained or selected on.
 The teacher is the ensemble as the user combines it (strategy and weights) on the transfer
 set. The loss, per row averaged over the transfer set:
 
