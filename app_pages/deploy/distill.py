@@ -82,7 +82,7 @@ params = (loaded.key, names, weights, v.strategy, v.meta, transfer_choice, setti
 
 def _make():
     costs = member_costs(loaded, names)
-    out = output_folder("student") / f"student_{kind}.skops"
+    out = output_folder("student") / (f"student_{kind}.skops" if spec.saves == "skops" else f"student_{kind}")
 
     def work(progress, should_stop):
         return distill(transfer, held_out, settings=settings, out=out, strategy=v.strategy, weights=weights,
@@ -132,9 +132,11 @@ def _add_student() -> None:
 
 
 left, right = st.columns(2)
-with open(report.student_path, "rb") as student_file:
-    left.download_button("Download the student (.skops)", student_file.read(), file_name=f"student_{kind}.skops",
-                         icon=":material/download:")
+if spec.saves == "skops":
+    with open(report.student_path, "rb") as student_file:
+        left.download_button("Download the student (.skops)", student_file.read(),
+                             file_name=f"student_{kind}.skops", icon=":material/download:")
 right.button("Add the student to the models", on_click=_add_student, icon=":material/add:",
              help="Scores it on the loaded rows (as 'score' would) and adds it as one more model.")
-st.caption(f"Saved at {literal(report.student_path)}; `ensemble-explorer score` loads it.")
+st.caption(f"Saved at {literal(report.student_path)}"
+           + ("" if spec.saves == "skops" else " (a transformers folder)") + "; `ensemble-explorer score` loads it.")

@@ -363,7 +363,7 @@ def distill(
     transfer, held_out : prediction sets with ``content``, the same classes and the same
         members (matched by name)
     settings : :class:`StudentSettings`
-    out : where to save the student (``.skops``)
+    out : where to save the student (``.skops``; the transformer student: a new folder)
     strategy, weights, meta : the ensemble the student learns from (``meta``: stacking's meta-learner)
     progress, should_stop : as :func:`fit_student`'s, over both students' epochs (``2 × epochs``);
         nothing is saved when the run stops
@@ -380,8 +380,12 @@ def distill(
     from ..ensemble import EnsembleEvaluator
 
     out = Path(out)
-    if out.suffix.lower() != ".skops":
+    spec = registry.student(settings.kind)
+    if spec.saves == "skops" and out.suffix.lower() != ".skops":
         raise EnsembleInputError(f"{out}: the student is saved as .skops; give a path ending in .skops")
+    if spec.saves == "transformers" and (out.suffix or (out.exists() and any(out.iterdir()))):
+        raise EnsembleInputError(f"{out}: the {spec.name} student is saved as a transformers folder; give a new "
+                                 "folder's path (no suffix)")
     if [str(c) for c in transfer.classes] != [str(c) for c in held_out.classes]:
         raise EnsembleInputError("the transfer set and the held-out split have different classes: "
                                  f"{list(transfer.classes)} and {list(held_out.classes)}")
@@ -391,7 +395,6 @@ def distill(
         raise EnsembleInputError(f"member {missing[0]!r} has no predictions on the {side}; "
                                  "give the same members on both (matched by name)")
     transfer = transfer.select(list(held_out.names))
-    spec = registry.student(settings.kind)
     for pset, where in ((transfer, "transfer set"), (held_out, "held-out split")):
         if pset.content is None or len(pset.content.columns) == 0:
             raise EnsembleInputError(f"{where}: no content columns (features or text); the student needs the rows' content")
@@ -404,13 +407,14 @@ def distill(
         raise EnsembleInputError(f"the {strategy} ensemble gives no probabilities here; the soft term needs them")
     classes = held_out.classes
     run = {"progress": progress, "should_stop": should_stop, "epochs_total": 2 * settings.epochs}
-    soft = fit_student(x_train, transfer.y_true, teacher.probas, classes, settings, **run)
-    hard = fit_student(x_train, transfer.y_true, None, classes,
-                       StudentSettings(**{**asdict(settings), "alpha": 0.0}), epochs_before=settings.epochs, **run)
-    soft_pipe, hard_pipe = to_pipeline(soft), to_pipeline(hard)
-    soft_bytes = _dump(soft_pipe)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(soft_bytes)
+    hard_settings = StudentSettings(**{**asdict(settings), "alpha": 0.0})
+    if spec.saves == "transformers":
+        scored = _transformer_students(x_train, x_test, transfer.y_true, teacher.probas, classes, settings,
+                                       hard_settings, out, run)
+    else:
+        scored = _linear_students(x_train, x_test, transfer.y_true, teacher.probas, classes, settings,
+                                  hard_settings, out, run)
+    (soft_p, soft_ms, soft_size), (hard_p, hard_ms, hard_size) = scored
 
     held_eval = EnsembleEvaluator(held_out)
     ensemble = held_eval.evaluate(strategy, weights, meta=meta)
@@ -431,17 +435,67 @@ def distill(
                size=sum(c.size_bytes for c in costs) if known and all(c.size_bytes is not None for c in costs)
                else None,
                source="sum of the members'" if known else None)
-    soft_p, soft_ms = _score_pipeline(soft_pipe, x_test, classes)
-    hard_p, hard_ms = _score_pipeline(hard_pipe, x_test, classes)
     notes = []
     if not known:
         notes.append("members without a cost (no NAME.cost.json beside their held-out prediction file, no --costs): "
                      "the ensemble's cost is unknown")
     return DistillReport(
         student=_row(f"student ({settings.kind}, λ={settings.alpha:g}, T={settings.temperature:g})", y, soft_p,
-                     reference, ms=soft_ms, size=len(soft_bytes), source="measured"),
+                     reference, ms=soft_ms, size=soft_size, source="measured"),
         hard_label_student=_row(f"student ({settings.kind}, λ=0)", y, hard_p, reference, ms=hard_ms,
-                                size=len(_dump(hard_pipe)), source="measured"),
+                                size=hard_size, source="measured"),
         ensemble=ens, members=members, student_path=str(out), settings=asdict(settings), notes=tuple(notes),
     )
 
+
+
+def _linear_students(x_train, x_test, y, teacher, classes, settings, hard_settings, out: Path, run):
+    """Train the student and its λ = 0 twin (scikit-learn pipelines), save the student as ``.skops``;
+    each one's held-out probabilities, ms per 1,000 and size."""
+    soft = fit_student(x_train, y, teacher, classes, settings, **run)
+    hard = fit_student(x_train, y, None, classes, hard_settings, epochs_before=settings.epochs, **run)
+    soft_pipe, hard_pipe = to_pipeline(soft), to_pipeline(hard)
+    soft_bytes = _dump(soft_pipe)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(soft_bytes)
+    return ((*_score_pipeline(soft_pipe, x_test, classes), len(soft_bytes)),
+            (*_score_pipeline(hard_pipe, x_test, classes), len(_dump(hard_pipe))))
+
+
+def _transformer_students(x_train, x_test, y, teacher, classes, settings, hard_settings, out: Path, run):
+    """As :func:`_linear_students` for the transformer student: both saved as transformers folders
+    (the twin in a temporary one) and scored through ``score``'s loader."""
+    import shutil
+    import tempfile
+
+    from .costs import size_on_disk
+    from .transformer_student import fit_transformer_student
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        twin = Path(tmp) / "hard"
+        fit_transformer_student(x_train, y, teacher, classes, settings, out, **run)
+        try:
+            fit_transformer_student(x_train, y, None, classes, hard_settings, twin, epochs_before=settings.epochs,
+                                    **run)
+        except BaseException:
+            shutil.rmtree(out, ignore_errors=True)  # a stopped run keeps nothing
+            raise
+        return ((*_score_saved(out, x_test, classes), size_on_disk(out)),
+                (*_score_saved(twin, x_test, classes), size_on_disk(twin)))
+
+
+def _score_saved(path: Path, texts, classes) -> tuple[np.ndarray, float]:
+    """A saved model's held-out probabilities and ms per 1,000 rows, as ``score`` computes them."""
+    import pandas as pd
+
+    from ..models.loading import load_model
+    from ..models.scoring import score_model
+    from .costs import measure_call
+
+    model = load_model(path, name="student")
+    frame = pd.DataFrame({"text": texts.to_numpy()})
+    score_model(model, frame[:8], classes=classes, text_column="text")  # warm-up: loads the network
+    probas, cost = measure_call(lambda: score_model(model, frame, classes=classes, text_column="text"),
+                                name="student", n_rows=len(frame), batch_size=model.batch_size)
+    return np.asarray(probas, dtype=np.float32), cost.ms_per_1000

@@ -167,3 +167,25 @@ def test_a_stop_check_that_never_fires_changes_nothing(feature_splits):
                           should_stop=lambda: False, progress=lambda done, total: None)
     for a, b in zip(plain.module.parameters(), watched.module.parameters()):
         assert torch.equal(a, b)
+
+
+@pytest.mark.slow
+def test_transformer_student_is_a_folder_that_score_reproduces(text_splits, tmp_path, capsys):
+    """The transformer student (a tiny BERT from a config) is saved as a transformers folder; 'score'
+    loads it and gives the reported accuracy; it learns the words that carry the class."""
+    from ensemble_core.cli import main
+
+    transfer, held = _sets(text_splits, members=("lr", "nb"))
+    settings = StudentSettings(kind="transformer", epochs=25, hidden=16, max_features=100)
+    seen = []
+    report = distill(transfer, held, settings=settings, out=tmp_path / "bert",
+                     progress=lambda done, total: seen.append(done))
+    assert seen == list(range(1, 51))
+    assert (tmp_path / "bert" / "config.json").is_file() and (tmp_path / "bert" / "model.safetensors").is_file()
+    assert report.student.accuracy > 0.7
+    status = main(["score", "--model", str(tmp_path / "bert"), "--data", str(text_splits / "held_out.csv"),
+                   "--out", str(tmp_path / "bert.csv"), "--no-cache"])
+    assert status == 0
+    assert f"accuracy {report.student.accuracy:.4f}" in capsys.readouterr().out
+    with pytest.raises(EnsembleInputError, match="saved as a transformers folder"):
+        distill(transfer, held, settings=settings, out=tmp_path / "bert.skops")
