@@ -77,7 +77,8 @@ st.caption(f"Teacher: the ensemble as set on the Ensemble page — {literal(teac
 settings = None
 with user_errors():
     settings = StudentSettings(kind=kind, alpha=alpha, temperature=temperature, epochs=int(epochs))
-params = (loaded.key, names, weights, v.strategy, v.meta, transfer_choice, settings)
+# What a shown report was made for; the transfer set by content (files on this machine can change).
+params = (loaded.key, names, weights, v.strategy, v.meta, transfer.fingerprint(), settings)
 
 
 def _make():
