@@ -34,7 +34,7 @@ def _metric(at, label):
 @pytest.mark.parametrize("pool", ["linear", "loglinear"])
 def test_the_fused_numbers_are_the_cores(scored_page, reference, pool):
     at = scored_page
-    _, scores = reference
+    models, scores = reference
     at.radio(key="w_lm_pool").set_value(pool).run()
     at.slider(key="w_lm_weight::fresh").set_value(2.5).run()
     assert not at.exception
@@ -44,6 +44,7 @@ def test_the_fused_numbers_are_the_cores(scored_page, reference, pool):
     table = at.dataframe[0].value
     assert table["perplexity"].iloc[1] == pytest.approx(exact.models["fresh"].perplexity, rel=1e-5)
     assert table["weight"].iloc[1] == pytest.approx(2.5 / 3.5)
+    assert list(table["parameters"].iloc[1:]) == [m.n_parameters for m in models]
 
 
 def test_suggestion_contested_tokens_and_generation(scored_page, reference):
@@ -52,6 +53,7 @@ def test_suggestion_contested_tokens_and_generation(scored_page, reference):
     at.button(key="lm_suggest").click().run()
     assert not at.exception and not at.error
     assert "suggested weights" in list(at.dataframe[1].value["on held-out documents"])
+    assert "suggested" in at.get("plotly_chart")[0].proto.spec  # its line on the weight curve
     at.button(key="lm_apply").click().run()
     assert at.slider(key="w_lm_weight::fresh").value + at.slider(key="w_lm_weight::rotten").value == pytest.approx(2.0, abs=0.11)
     at.toggle(key="lm_compare").set_value(True).run()
