@@ -146,6 +146,9 @@ def fusion_view() -> None:
     cmp = token_comparison(scores, weights, pool)
     st.markdown("Tokens won (the model giving the actual token most probability): " + literal(
         ", ".join(f"{n} {percent(share, 1)}" for n, share in cmp.win_share.items())))
+    st.markdown("The fused top-1 against each model's: " + "; ".join(
+        "{} — right where it is wrong on {:,} tokens, wrong where it is right on {:,}".format(
+            literal(n), *cmp.fixes_and_breaks(m)) for m, n in enumerate(names)) + ".")
     rows = []
     for row in most_contested(cmp, CONTESTED):
         before, token = token_context(scores, models[0].tokenizer, int(row))

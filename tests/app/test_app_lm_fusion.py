@@ -3,7 +3,7 @@
 import pytest
 
 from dashboard.navigation import LANGUAGE_MODELS
-from ensemble_core.lm import evaluate_fusion, generate, load_causal_lms, read_documents, score_models
+from ensemble_core.lm import evaluate_fusion, generate, load_causal_lms, read_documents, score_models, token_comparison
 
 pytestmark = [pytest.mark.xdist_group("app"), pytest.mark.slow]
 
@@ -49,7 +49,7 @@ def test_the_fused_numbers_are_the_cores(scored_page, reference, pool):
 
 def test_suggestion_contested_tokens_and_generation(scored_page, reference):
     at = scored_page
-    models, _ = reference
+    models = reference[0]
     at.button(key="lm_suggest").click().run()
     assert not at.exception and not at.error
     assert "suggested weights" in list(at.dataframe[1].value["on held-out documents"])
@@ -58,6 +58,10 @@ def test_suggestion_contested_tokens_and_generation(scored_page, reference):
     assert at.slider(key="w_lm_weight::fresh").value + at.slider(key="w_lm_weight::rotten").value == pytest.approx(2.0, abs=0.11)
     at.toggle(key="lm_compare").set_value(True).run()
     assert not at.exception
+    sliders = [at.slider(key="w_lm_weight::fresh").value, at.slider(key="w_lm_weight::rotten").value]
+    fixes, breaks = token_comparison(reference[1], sliders, "linear").fixes_and_breaks(0)
+    assert any(f"fresh — right where it is wrong on {fixes:,} tokens, wrong where it is right on {breaks:,}" in m.value
+               for m in at.markdown)
     contested = at.dataframe[-1].value
     assert len(contested) == 20 and {"before", "token", "fused (bits)", "won by"} <= set(contested.columns)
     at.text_input(key="lm_prompt").set_value("The film")
