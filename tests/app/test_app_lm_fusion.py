@@ -83,3 +83,24 @@ def test_a_path_outside_the_root_is_refused_in_one_line(run_page, tiny_lms, monk
     at.button[0].click().run()
     assert not at.exception
     assert len(at.error) == 1 and "\n" not in at.error[0].value
+
+
+def test_models_with_different_tokenizers_are_one_error_line_and_the_page_recovers(run_page, tiny_lms, monkeypatch):
+    import shutil
+    from pathlib import Path
+
+    root, dirs, text = tiny_lms
+    other = root / "demo_fresh"  # the demo's model: a tokenizer of its own (1,000 words, the tiny ones 500)
+    if not other.exists():
+        shutil.copytree(Path(__file__).resolve().parents[2] / "demo_data" / "lm" / "fresh", other)
+    monkeypatch.setenv("ENSEMBLE_EXPLORER_ROOT", str(root))
+    at = run_page(LANGUAGE_MODELS.path)
+    at.text_area(key="lm_dirs").set_value("fresh\ndemo_fresh")
+    at.text_input(key="lm_text").set_value("eval.txt")
+    at.button[0].click().run()
+    assert not at.exception
+    assert len(at.error) == 1 and "\n" not in at.error[0].value and "tokenizers differ" in at.error[0].value
+    at.text_area(key="lm_dirs").set_value("fresh\nrotten")
+    at.button[0].click().run()
+    assert not at.exception and not at.error
+    assert any(m.label == "Fused perplexity" for m in at.metric)
