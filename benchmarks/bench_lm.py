@@ -10,12 +10,17 @@
    random log-probabilities, both pools, recomputed (:func:`ensemble_core.lm.pools.fuse` and
    :func:`lm_metrics`) and from a :class:`ensemble_core.lm.reweight.ReweightCache`; the issue's
    target is 50 ms at 50,000 tokens. Random independent models are the cache's worst case for
-   the log-linear pool: they disagree, so its bounds are loose and every token is recomputed.
+   the log-linear pool: they disagree, so its bounds are loose and every token is pooled over the
+   whole vocabulary; that pass runs on 1 and on 2 threads (``_threads.POLICY["lm_reweight"]``),
+   beside its floor: one float32 ``exp`` over one model's (tokens, vocabulary) array. Then the
+   same for the demo's two models on ``--demo-tokens`` tokens of the test reviews (the page's
+   default is 2,000).
 3. Fused generation: milliseconds per token of the fused greedy continuation of a prompt against
    the sum of each model's own (each with its cache), 40 new tokens, alternating; the issue's
    target is at most 1.2x.
 
-Run: ``python benchmarks/bench_lm.py [--docs 500] [--repeats 5] [--move-tokens 50000] [--busy]``.
+Run: ``python benchmarks/bench_lm.py [--docs 500] [--repeats 5] [--move-tokens 50000] [--demo-tokens 2000]
+[--only-moves] [--busy]``.
 """
 
 from __future__ import annotations
@@ -35,9 +40,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from _timing import alternate, busy, conditions  # noqa: E402
+from _timing import alternate, busy, conditions, load_average  # noqa: E402
 
-from ensemble_core.lm import load_causal_lm  # noqa: E402
+from ensemble_core._threads import POLICY, Threads  # noqa: E402
+from ensemble_core.lm import load_causal_lm, load_causal_lms, score_models  # noqa: E402
 from ensemble_core.lm._tiny import build_model, train_tokenizer  # noqa: E402
 from ensemble_core.lm.generation import generate_stream  # noqa: E402
 from ensemble_core.lm.pools import fuse, lm_metrics, log_softmax  # noqa: E402
@@ -107,19 +113,53 @@ def bench_weight_move(n_tokens: int, repeats: int, vocab: int = 500, n_models: i
     rng = np.random.default_rng(0)
     log_probs = log_softmax(rng.normal(scale=3, size=(n_models, n_tokens, vocab)).astype(np.float32))
     targets = rng.integers(0, vocab, n_tokens)
-    print(f"\nweight move: {n_tokens:,} tokens × {n_models} models × vocabulary {vocab} (float32)")
     scores = LMScores(tuple("abc"[:n_models]), log_probs, targets, np.array([0, n_tokens]), np.array([4 * n_tokens]),
                       (1,) * n_models, (0.0,) * n_models)
+    _time_moves(f"random log-probabilities, {n_tokens:,} tokens × {n_models} models × vocabulary {vocab}", scores,
+                repeats, rng)
+
+
+def bench_demo_move(n_tokens: int, repeats: int) -> None:
+    """The demo's two models on the sentiment test reviews: real, flat-ish distributions."""
+    documents = pd.read_csv(ROOT / "demo_data" / "sentiment" / "test.csv")["text"].tolist()
+    models = load_causal_lms([ROOT / "demo_data" / "lm" / "fresh", ROOT / "demo_data" / "lm" / "rotten"])
+    scores = score_models(models, documents, max_tokens=n_tokens)
+    _time_moves(f"the demo's fresh and rotten models, {scores.n_tokens:,} test-review tokens × vocabulary "
+                f"{scores.log_probs.shape[2]}", scores, repeats, np.random.default_rng(0))
+
+
+def _time_moves(label: str, scores: LMScores, repeats: int, rng: np.random.Generator) -> None:
+    """Per pool: recomputed (``fuse`` + ``lm_metrics``), the cache, and for the log-linear pool its exact pass
+    on one thread and on two against its floor, one float32 ``exp`` of one model's whole array."""
+    log_probs, targets = scores.log_probs, scores.targets
+    n_models = log_probs.shape[0]
+    print(f"\nweight move: {label} (float32), load {load_average():.1f}")
     started = time.perf_counter()
     cache = ReweightCache(scores)
     print(f"  ReweightCache built in {time.perf_counter() - started:.2f} s; ms per move, median (min–max):")
+    exp_out = np.empty_like(log_probs[0])
+
+    def on(n_workers: int):
+        def move():
+            POLICY["lm_reweight"] = Threads(blas=1, workers=n_workers)
+            cache.metrics(next(weights), "loglinear")
+        return move
+
+    chosen = POLICY["lm_reweight"]
     for pool in ("linear", "loglinear"):
-        weights = iter(rng.dirichlet(np.ones(n_models), size=2 * repeats + 2))
-        t = alternate({"recomputed": lambda: lm_metrics(fuse(log_probs, next(weights), pool), targets, n_tokens),
-                       "cache": lambda: cache.metrics(next(weights), pool)}, repeats)
+        weights = iter(rng.dirichlet(np.ones(n_models), size=4 * repeats + 4))
+        candidates = {"recomputed": lambda: lm_metrics(fuse(log_probs, next(weights), pool), targets, 1),
+                      "cache": lambda: cache.metrics(next(weights), pool)}
+        if pool == "loglinear":
+            candidates = {"recomputed": candidates["recomputed"], "cache, 1 thread": on(1), "cache, 2 threads": on(2),
+                          "exp floor": lambda: np.exp(log_probs[0], out=exp_out)}
+        try:
+            t = alternate(candidates, repeats, warmup=1)
+        finally:
+            POLICY["lm_reweight"] = chosen
         last = cache.metrics(next(weights), pool)
-        print(f"  {pool:<10} recomputed {t['recomputed'].describe(1000, 0)}, cache {t['cache'].describe(1000, 0)} "
-              f"({last.full_tokens:,} tokens recomputed, worst error {last.max_relative_error:.2%})")
+        print(f"  {pool:<10} " + ", ".join(f"{name} {t[name].describe(1000, 1)}" for name in candidates)
+              + f" ({last.full_tokens:,} tokens pooled over the vocabulary, worst error {last.max_relative_error:.2%})")
 
 
 def main() -> None:
@@ -127,14 +167,19 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=500)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--move-tokens", type=int, default=50_000)
+    parser.add_argument("--demo-tokens", type=int, default=2_000, help="tokens the demo's models score (0: skip)")
+    parser.add_argument("--only-moves", action="store_true", help="skip scoring and generation")
     parser.add_argument("--busy", action="store_true", help="a CPU-bound neighbour on every core")
     args = parser.parse_args()
     print(f"{platform.processor() or platform.machine()}, Python {platform.python_version()}")
     with busy(args.busy):
         print(conditions(args.busy))
         started = time.perf_counter()
-        bench_scoring(args.docs, args.repeats)
+        if not args.only_moves:
+            bench_scoring(args.docs, args.repeats)
         bench_weight_move(args.move_tokens, args.repeats)
+        if args.demo_tokens:
+            bench_demo_move(args.demo_tokens, args.repeats)
     print(f"({time.perf_counter() - started:.0f} s)")
 
 

@@ -1,5 +1,6 @@
 """Slider latency of the dashboard in a real Chromium: key press on a focused weight
-slider -> the Ensemble page's accuracy text changes.
+slider -> the Ensemble page's accuracy text changes (with ``--lm``: the LM fusion page's
+fused perplexity, on the demo's two language models).
 
 Three data sets: the bundled sentiment and digits demos, and a generated one of
 100,000 examples x 10 models x 10 classes, written as prediction files to a temporary folder and read
@@ -10,9 +11,15 @@ such a move always changes the shown accuracy, whereas a single arrow step can l
 it unchanged and then there is no update to time. The time is taken in the browser:
 from the keydown event to the first DOM mutation that shows a new accuracy text.
 
+On the LM fusion page (``--lm``: the demo's fresh and rotten models score the first
+``--lm-tokens`` tokens of the sentiment test reviews, copied under the server's root) the
+fresh weight moves by one slider step, right then left (1.0 <-> 1.1, rotten at 1.0): an
+End/Home move would reach weight 0, one model alone, which the page computes without a pass.
+Both pools.
+
 Usage (from the repository root; needs Chromium, see README):
 
-    python benchmarks/bench_slider.py [--moves 20] [--rows 100000] [--models 10]
+    python benchmarks/bench_slider.py [--moves 20] [--rows 100000] [--models 10] [--lm [--lm-only] [--lm-tokens 2000]]
 
 Not part of the tests. Results go in BENCHMARKS.md ("Dashboard").
 """
@@ -43,7 +50,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--no-first-run", "--disable-sync"]
 METRIC_JS = """() => {
   const m = [...document.querySelectorAll('[data-testid="stMetric"]')]
-    .find(e => e.innerText.startsWith('Ensemble accuracy'));
+    .find(e => e.innerText.startsWith('LABEL'));
   return m ? m.querySelector('[data-testid="stMetricValue"]').innerText : null;
 }"""
 INSTALL_JS = """(metricJs) => {
@@ -108,20 +115,23 @@ def server_cpu_ms(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
 
 
-def time_moves(page, slider_label: str, moves: int, pid: int) -> tuple[list[float], list[float]]:
-    """Latencies in ms of ``moves`` End/Home presses on the named weight slider, and the
-    server's CPU time per move (from the key press until the app is idle again: the whole
-    fragment rerun, not only the part before the accuracy shows). The CPU time hardly
-    depends on what else the machine runs; the latency does."""
-    page.wait_for_function(METRIC_JS, timeout=600_000)
+def time_moves(page, slider_label: str, moves: int, pid: int, metric: str = "Ensemble accuracy",
+               keys: tuple[str, str] = ("End", "Home")) -> tuple[list[float], list[float]]:
+    """Latencies in ms of ``moves`` presses of ``keys`` (alternately) on the named weight slider,
+    until the text of the metric labelled ``metric`` changes, and the server's CPU time per move
+    (from the key press until the app is idle again: the whole fragment rerun, not only the part
+    before the number shows). The CPU time hardly depends on what else the machine runs; the
+    latency does."""
+    metric_js = METRIC_JS.replace("LABEL", metric)
+    page.wait_for_function(metric_js, timeout=600_000)
     settle(page)
-    page.evaluate(INSTALL_JS, METRIC_JS)
+    page.evaluate(INSTALL_JS, metric_js)
     thumb = page.locator('[data-testid="stSlider"]').filter(has_text=slider_label).get_by_role("slider")
     thumb.focus()
     out, cpu = [], []
     for i in range(moves + 2):  # the first two warm up (first render of each state)
         before = server_cpu_ms(pid)
-        page.keyboard.press("End" if i % 2 == 0 else "Home")
+        page.keyboard.press(keys[i % 2])
         page.wait_for_function("() => window.__bench.t1 > 0", timeout=60_000)
         latency = page.evaluate("() => window.__bench.t1 - window.__bench.t0")
         settle(page)
@@ -138,6 +148,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--models", type=int, default=10)
     parser.add_argument("--classes", type=int, default=10)
+    parser.add_argument("--lm", action="store_true", help="also the LM fusion page on the demo's language models")
+    parser.add_argument("--lm-only", action="store_true", help="only the LM fusion page")
+    parser.add_argument("--lm-tokens", type=int, default=2000, help="tokens the LM page scores (its default: 2,000)")
     args = parser.parse_args()
     chromium = shutil.which("chromium")
     if chromium is None:
@@ -147,12 +160,23 @@ def main() -> None:
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
-        labels, preds = write_large_set(Path(tmp), args.rows, args.models, args.classes)
-        print(f"wrote {args.rows:,} x {args.models} models x {args.classes} classes in {time.perf_counter() - t:.1f} s")
+        if not args.lm_only:
+            labels, preds = write_large_set(Path(tmp), args.rows, args.models, args.classes)
+            print(f"wrote {args.rows:,} x {args.models} models x {args.classes} classes in "
+                  f"{time.perf_counter() - t:.1f} s")
+        if args.lm or args.lm_only:
+            for name in ("fresh", "rotten"):
+                shutil.copytree(ROOT / "demo_data" / "lm" / name, Path(tmp) / name)
+            shutil.copy(ROOT / "demo_data" / "sentiment" / "test.csv", Path(tmp) / "reviews.csv")
         proc, url = start_server(Path(tmp))
         try:
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+                if args.lm or args.lm_only:
+                    results.extend(time_lm_page(browser, url, args.moves, args.lm_tokens, proc.pid))
+                if args.lm_only:
+                    browser.close()
+                    return _print(results, args.moves)
                 for demo, size, slider in [("sentiment", "3,827 x 5 models x 2 classes", "tfidf_forest"),
                                            ("digits", "540 x 5 models x 10 classes", "naive_bayes")]:
                     page = browser.new_page(viewport={"width": 1400, "height": 1400})
@@ -176,16 +200,43 @@ def main() -> None:
         finally:
             proc.terminate()
             proc.wait(timeout=10)
+    _print(results, args.moves)
 
-    print(f"\nslider move -> updated accuracy text, {args.moves} moves each "
+
+def time_lm_page(browser, url: str, moves: int, tokens: int, pid: int) -> list[tuple]:
+    """The LM fusion page scores the demo's text with the demo's two models, then each pool is timed."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1400})
+    page.goto(f"{url}/LM_fusion")
+    settle(page)
+    page.get_by_role("textbox", name="Model directories, one per line").fill("fresh\nrotten")
+    page.get_by_role("textbox", name="Evaluation text").fill("reviews.csv")
+    page.get_by_role("textbox", name="Text column").fill("text")
+    page.get_by_role("spinbutton", name="Tokens at most").fill(str(tokens))
+    t = time.perf_counter()
+    page.get_by_role("button", name="Score").click()
+    page.get_by_text("tokens scored").wait_for(timeout=600_000)
+    settle(page)
+    print(f"LM page: models loaded and {tokens:,} tokens scored in {time.perf_counter() - t:.1f} s")
+    out = []
+    for pool, label in (("linear", "Linear pool (mixture)"), ("loglinear", "Log-linear pool (product of experts)")):
+        page.get_by_text(label, exact=True).click()
+        settle(page)
+        out.append((f"LM fusion, demo, {pool} ({tokens:,} tokens x 2 models x 1,000 words)", 200,
+                    *time_moves(page, "fresh", moves, pid, "Fused perplexity", ("ArrowRight", "ArrowLeft"))))
+    page.close()
+    return out
+
+
+def _print(results, moves: int) -> None:
+    print(f"\nslider move -> updated number, {moves} moves each "
           f"({platform.node()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; "
           f"load average {os.getloadavg()[0]:.1f} at the end)")
-    print(f"{'data':<48} {'median ms':>10} {'p90 ms':>8} {'min':>7} {'max':>7} {'target':>7}  ok"
+    print(f"{'data':<64} {'median ms':>10} {'p90 ms':>8} {'min':>7} {'max':>7} {'target':>7}  ok"
           f"  {'server CPU ms/move (median)':>28}")
     for name, target, lat, cpu in results:
         med = statistics.median(lat)
         p90 = float(np.percentile(lat, 90))
-        print(f"{name:<48} {med:>10.0f} {p90:>8.0f} {min(lat):>7.0f} {max(lat):>7.0f} {target:>7}  "
+        print(f"{name:<64} {med:>10.0f} {p90:>8.0f} {min(lat):>7.0f} {max(lat):>7.0f} {target:>7}  "
               f"{'yes' if med <= target else 'NO '} {statistics.median(cpu):>28.0f}")
 
 

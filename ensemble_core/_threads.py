@@ -27,6 +27,9 @@ are in BENCHMARKS.md ("Threads"). On the 2-core development machine:
 - ``weight_search``: products of a few models' columns, far too small to split; the
   folds and the final fit run on 2 worker threads (each holds its own copy of the
   training rows, so memory grows with them).
+- ``lm_reweight`` (the LM page's exact log-linear pass, :func:`ensemble_core.lm.reweight.log_linear_normaliser`):
+  NumPy's element-wise loops, no BLAS, over cache-sized blocks of tokens, split among up to 2
+  worker threads (NumPy releases the GIL in them); measured in BENCHMARKS.md ("Language models").
 - ``landscape``, ``diversity``: 1 BLAS thread (tables).
 - ``build`` (the Build lab's scikit-learn fits): one BLAS and one OpenMP thread, as
   stacking's folds. On the loaded machine (load 9) the lab's test of bagged logistic
@@ -82,6 +85,7 @@ class Threads:
 #: Threads per operation (see the module docstring for the measurements behind them).
 POLICY: dict[str, Threads] = {
     "reweight": Threads(blas=1),
+    "lm_reweight": Threads(blas=1, workers=2),
     "stacking": Threads(blas=1, openmp=1, workers=16, beyond_cores=True),
     "weight_search": Threads(blas=1, workers=2),
     "landscape": Threads(blas=1),

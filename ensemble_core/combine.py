@@ -110,7 +110,8 @@ def hard_vote(
     return decide(shares), shares
 
 
-def soft_vote(probas: np.ndarray, weights: np.ndarray, *, out: np.ndarray | None = None) -> np.ndarray:
+def soft_vote(probas: np.ndarray, weights: np.ndarray, *, out: np.ndarray | None = None,
+              scratch: np.ndarray | None = None) -> np.ndarray:
     """Weighted arithmetic mean of the models' probabilities.
 
     Parameters
@@ -120,6 +121,9 @@ def soft_vote(probas: np.ndarray, weights: np.ndarray, *, out: np.ndarray | None
     weights : ndarray of shape (n_models,), normalised to sum 1.
     out : ndarray of shape (n_samples, n_classes), C-contiguous, optional
         Where to write the result.
+    scratch : ndarray like ``out``, optional
+        Working space for a row slice, reused by a caller that walks many blocks (a block of
+        more than 128 KB would otherwise be a fresh allocation, page faults included, each time).
 
     Returns
     -------
@@ -138,7 +142,8 @@ def soft_vote(probas: np.ndarray, weights: np.ndarray, *, out: np.ndarray | None
     # leading dimension of a slice was measured up to 20x slower than the data it
     # reads, so accumulate model by model while the block stays in cache.
     np.multiply(probas[0], w[0], out=out)
-    scratch = np.empty_like(out)
+    if scratch is None:
+        scratch = np.empty_like(out)
     for m in range(1, n_models):
         np.multiply(probas[m], w[m], out=scratch)
         out += scratch

@@ -1,5 +1,7 @@
 """Language models: fuse causal LMs' next-token distributions, measure, tune and generate."""
 
+import contextlib
+
 import pandas as pd
 import streamlit as st
 
@@ -9,7 +11,8 @@ from dashboard.lm import DEFAULT_MAX_TOKENS, cached_landscape, cached_suggestion
 from dashboard.text import literal
 from dashboard.ui import fragment, local_root_note, percent, user_errors
 from dashboard.view import WEIGHT_MAX, WEIGHT_STEP
-from ensemble_core.lm import Sampling, generate, generate_stream, most_contested, token_comparison
+from ensemble_core import EnsembleInputError
+from ensemble_core.lm import Sampling, generate_stream, most_contested, token_comparison
 from ensemble_core.lm.figures import simplex_figure, weight_curve_figure
 from ensemble_core.registry import LM_POOL_SPECS, LM_POOLS
 
@@ -93,11 +96,14 @@ def fusion_view() -> None:
         cols[2].metric("Top-1 accuracy", percent(quick.accuracy))
         table = pd.DataFrame(
             [{"model": f"fused ({pool})", "weight": None, "perplexity": quick.perplexity,
-              "bits per byte": quick.bits_per_byte, "accuracy": quick.accuracy}]
+              "bits per byte": quick.bits_per_byte, "accuracy": quick.accuracy,
+              "parameters": sum(m.n_parameters for m in models)}]
             + [{"model": n, "weight": w, "perplexity": alone[n].perplexity, "bits per byte": alone[n].bits_per_byte,
-                "accuracy": alone[n].accuracy} for n, w in zip(names, quick.weights)])
+                "accuracy": alone[n].accuracy, "parameters": m.n_parameters}
+               for n, w, m in zip(names, quick.weights, models)])
         st.dataframe(table, hide_index=True, width="stretch", column_config={
             "weight": st.column_config.NumberColumn("weight (normalised)", format="%.3f"),
+            "parameters": st.column_config.NumberColumn(format="localized"),
             "perplexity": st.column_config.NumberColumn(format="%.3f"),
             "bits per byte": st.column_config.NumberColumn(format="%.4f"),
             "accuracy": st.column_config.NumberColumn(format="%.4f"),
@@ -105,12 +111,17 @@ def fusion_view() -> None:
         if len(names) in (2, 3):
             land = cached_landscape(run, pool, scored)
             draw = weight_curve_figure if len(names) == 2 else simplex_figure
-            st.plotly_chart(draw(land, current=list(quick.weights)), width="stretch",
+            suggested = None
+            if ss.get("lm_suggested") == pool:
+                with contextlib.suppress(EnsembleInputError):  # shown below, in its own section
+                    suggested = [cached_suggestion(run, pool, scored).weights[n] for n in names]
+            st.plotly_chart(draw(land, current=list(quick.weights), suggested=suggested), width="stretch",
                             config={"displayModeBar": False})
 
     st.subheader("Weights that hold up", divider="gray")
-    if st.button("Suggest weights", icon=":material/auto_fix_high:", key="lm_suggest"):
-        ss["lm_suggested"] = pool
+    # A callback, so that the run it starts draws the suggestion on the weight curve above too.
+    st.button("Suggest weights", icon=":material/auto_fix_high:", key="lm_suggest", on_click=ss.__setitem__,
+              args=("lm_suggested", pool))
     if ss.get("lm_suggested") == pool:
         with user_errors():
             s = cached_suggestion(run, pool, scored)
@@ -135,6 +146,9 @@ def fusion_view() -> None:
     cmp = token_comparison(scores, weights, pool)
     st.markdown("Tokens won (the model giving the actual token most probability): " + literal(
         ", ".join(f"{n} {percent(share, 1)}" for n, share in cmp.win_share.items())))
+    st.markdown("The fused top-1 against each model's: " + "; ".join(
+        "{} — right where it is wrong on {:,} tokens, wrong where it is right on {:,}".format(
+            literal(n), *cmp.fixes_and_breaks(m)) for m, n in enumerate(names)) + ".")
     rows = []
     for row in most_contested(cmp, CONTESTED):
         before, token = token_context(scores, models[0].tokenizer, int(row))
@@ -159,26 +173,49 @@ with st.form("lm_generate"):
     right.number_input("Temperature", 0.05, 5.0, 1.0, step=0.05, key="lm_temperature")
     far.number_input("Seed", 0, 2**31 - 1, 0, key="lm_seed")
     go = st.form_submit_button("Generate", icon=":material/edit_note:")
+
+
+def _stream_side_by_side(streams: list[tuple[str, object]], prompt: str, tokenizer) -> list[str]:
+    """Each stream's text in its own column, one token of each in turn as they come; the texts."""
+    area = st.empty()
+    with area.container():
+        shown = []
+        for column, (heading, _) in zip(st.columns(len(streams)), streams):
+            column.markdown(heading)
+            shown.append(column.empty())
+    tokens: list[list[int]] = [[] for _ in streams]
+    live = list(range(len(streams)))
+    while live:
+        for i in list(live):
+            token = next(streams[i][1], None)
+            if token is None:
+                live.remove(i)
+                continue
+            tokens[i].append(token)
+            shown[i].text(prompt + tokenizer.decode(tokens[i], skip_special_tokens=True))
+    area.empty()
+    return [prompt + tokenizer.decode(t, skip_special_tokens=True) for t in tokens]
+
+
 if go:
     with user_errors():
         sampling = Sampling(greedy=ss["lm_greedy"], temperature=float(ss["lm_temperature"]), seed=int(ss["lm_seed"]))
         weights = [float(ss.get(_weight_key(n), 1.0)) for n in names]
         pool = ss.get(K.WIDGET_LM_POOL, LM_POOLS[0])
-        st.markdown(f"**Fused ({literal(POOL_LABELS[pool].lower())})**")
-        shown, tokens = st.empty(), []
-        for token in generate_stream(models, ss["lm_prompt"], weights=weights, pool=pool,
-                                     max_new_tokens=int(ss["lm_new_tokens"]), sampling=sampling):
-            tokens.append(token)
-            shown.text(ss["lm_prompt"] + models[0].tokenizer.decode(tokens, skip_special_tokens=True))
-        alone = {m.name: generate([m], ss["lm_prompt"], max_new_tokens=int(ss["lm_new_tokens"]), sampling=sampling)
-                 for m in models}
-        ss[K.LM_GENERATED] = {"fused": ss["lm_prompt"] + models[0].tokenizer.decode(tokens, skip_special_tokens=True),
-                              "models": {n: ss["lm_prompt"] + g.text for n, g in alone.items()}}
-        shown.empty()
+        prompt, new_tokens = ss["lm_prompt"], int(ss["lm_new_tokens"])
+        fused_heading = f"**Fused ({literal(POOL_LABELS[pool].lower())})**"
+        streams = [(fused_heading, generate_stream(models, prompt, weights=weights, pool=pool,
+                                                   max_new_tokens=new_tokens, sampling=sampling))]
+        streams += [(f"**{literal(m.name)} alone**", generate_stream([m], prompt, max_new_tokens=new_tokens,
+                                                                     sampling=sampling)) for m in models]
+        texts = _stream_side_by_side(streams, prompt, models[0].tokenizer)
+        ss[K.LM_GENERATED] = {"fused": texts[0], "heading": fused_heading,
+                              "models": dict(zip(names, texts[1:]))}
 generated = ss.get(K.LM_GENERATED)
 if generated:
-    st.markdown("**Fused**")
-    st.text(generated["fused"])
-    for name, text in generated["models"].items():
-        st.markdown(f"**{literal(name)} alone**")
-        st.text(text)
+    columns = st.columns(1 + len(generated["models"]))
+    columns[0].markdown(generated["heading"])
+    columns[0].text(generated["fused"])
+    for column, (name, text) in zip(columns[1:], generated["models"].items()):
+        column.markdown(f"**{literal(name)} alone**")
+        column.text(text)

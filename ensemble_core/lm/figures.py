@@ -45,7 +45,7 @@ def weight_curve_figure(
         xaxis={"title": f"weight of {first} (the rest on {second})", "range": [0, 1]},
         yaxis={"title": "perplexity (lower is better)"},
         yaxis2={"title": "top-1 accuracy", "overlaying": "y", "side": "right"},
-        legend={"orientation": "h"},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.22},  # below the axis title, not over it
     )
     return fig
 

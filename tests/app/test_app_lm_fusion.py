@@ -3,7 +3,7 @@
 import pytest
 
 from dashboard.navigation import LANGUAGE_MODELS
-from ensemble_core.lm import evaluate_fusion, generate, load_causal_lms, read_documents, score_models
+from ensemble_core.lm import evaluate_fusion, generate, load_causal_lms, read_documents, score_models, token_comparison
 
 pytestmark = [pytest.mark.xdist_group("app"), pytest.mark.slow]
 
@@ -34,7 +34,7 @@ def _metric(at, label):
 @pytest.mark.parametrize("pool", ["linear", "loglinear"])
 def test_the_fused_numbers_are_the_cores(scored_page, reference, pool):
     at = scored_page
-    _, scores = reference
+    models, scores = reference
     at.radio(key="w_lm_pool").set_value(pool).run()
     at.slider(key="w_lm_weight::fresh").set_value(2.5).run()
     assert not at.exception
@@ -44,18 +44,24 @@ def test_the_fused_numbers_are_the_cores(scored_page, reference, pool):
     table = at.dataframe[0].value
     assert table["perplexity"].iloc[1] == pytest.approx(exact.models["fresh"].perplexity, rel=1e-5)
     assert table["weight"].iloc[1] == pytest.approx(2.5 / 3.5)
+    assert list(table["parameters"].iloc[1:]) == [m.n_parameters for m in models]
 
 
 def test_suggestion_contested_tokens_and_generation(scored_page, reference):
     at = scored_page
-    models, _ = reference
+    models = reference[0]
     at.button(key="lm_suggest").click().run()
     assert not at.exception and not at.error
     assert "suggested weights" in list(at.dataframe[1].value["on held-out documents"])
+    assert "suggested" in at.get("plotly_chart")[0].proto.spec  # its line on the weight curve
     at.button(key="lm_apply").click().run()
     assert at.slider(key="w_lm_weight::fresh").value + at.slider(key="w_lm_weight::rotten").value == pytest.approx(2.0, abs=0.11)
     at.toggle(key="lm_compare").set_value(True).run()
     assert not at.exception
+    sliders = [at.slider(key="w_lm_weight::fresh").value, at.slider(key="w_lm_weight::rotten").value]
+    fixes, breaks = token_comparison(reference[1], sliders, "linear").fixes_and_breaks(0)
+    assert any(f"fresh — right where it is wrong on {fixes:,} tokens, wrong where it is right on {breaks:,}" in m.value
+               for m in at.markdown)
     contested = at.dataframe[-1].value
     assert len(contested) == 20 and {"before", "token", "fused (bits)", "won by"} <= set(contested.columns)
     at.text_input(key="lm_prompt").set_value("The film")
@@ -77,3 +83,24 @@ def test_a_path_outside_the_root_is_refused_in_one_line(run_page, tiny_lms, monk
     at.button[0].click().run()
     assert not at.exception
     assert len(at.error) == 1 and "\n" not in at.error[0].value
+
+
+def test_models_with_different_tokenizers_are_one_error_line_and_the_page_recovers(run_page, tiny_lms, monkeypatch):
+    import shutil
+    from pathlib import Path
+
+    root, dirs, text = tiny_lms
+    other = root / "demo_fresh"  # the demo's model: a tokenizer of its own (1,000 words, the tiny ones 500)
+    if not other.exists():
+        shutil.copytree(Path(__file__).resolve().parents[2] / "demo_data" / "lm" / "fresh", other)
+    monkeypatch.setenv("ENSEMBLE_EXPLORER_ROOT", str(root))
+    at = run_page(LANGUAGE_MODELS.path)
+    at.text_area(key="lm_dirs").set_value("fresh\ndemo_fresh")
+    at.text_input(key="lm_text").set_value("eval.txt")
+    at.button[0].click().run()
+    assert not at.exception
+    assert len(at.error) == 1 and "\n" not in at.error[0].value and "tokenizers differ" in at.error[0].value
+    at.text_area(key="lm_dirs").set_value("fresh\nrotten")
+    at.button[0].click().run()
+    assert not at.exception and not at.error
+    assert any(m.label == "Fused perplexity" for m in at.metric)

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from ensemble_core import EnsembleInputError
-from ensemble_core.lm import evaluate_fusion, score_models
-from ensemble_core.lm.reweight import ReweightCache
+from ensemble_core import EnsembleInputError, _threads
+from ensemble_core.lm import evaluate_fusion, lm_metrics, score_models
+from ensemble_core.lm import reweight
+from ensemble_core.lm.reweight import ReweightCache, log_linear_normaliser
 from tests.lm.conftest import random_scores
 
 WEIGHTS = [[0.2, 0.3, 0.5], [1, 0, 0], [0, 0, 3], [1, 1, 1]]
@@ -74,3 +77,54 @@ def test_tiny_models(lms, reviews, pool):
 def test_bad_weights_are_refused():
     with pytest.raises(EnsembleInputError, match="all weights are 0"):
         ReweightCache(random_scores(2)).metrics([0, 0], "linear")
+
+
+def _log_z_float64(log_probs, w):
+    s = np.einsum("m,mtv->tv", w, log_probs.astype(np.float64))
+    top = s.max(axis=1)
+    return np.log(np.exp(s - top[:, None]).sum(axis=1)) + top, s.argmax(axis=1)
+
+
+@pytest.mark.parametrize("n_workers", [1, 2])
+@pytest.mark.parametrize("block_bytes", [1, 200, 1 << 17])
+def test_the_exact_pass_in_blocks_and_threads_is_a_direct_computation(monkeypatch, block_bytes, n_workers):
+    """One token a block, a few, all in one; on one thread and two: the float64 reference."""
+    monkeypatch.setattr(reweight, "BLOCK_BYTES", block_bytes)
+    monkeypatch.setitem(_threads.POLICY, "lm_reweight", _threads.Threads(blas=1, workers=n_workers))
+    scores = random_scores(3, n_tokens=157, vocab=23, seed=4)
+    w = np.array([0.2, 0.3, 0.5])
+    expected, top1 = _log_z_float64(scores.log_probs, w)
+    log_z, pred = log_linear_normaliser(scores.log_probs, w)
+    np.testing.assert_allclose(log_z, expected, rtol=0, atol=1e-6)
+    np.testing.assert_array_equal(pred, top1)
+    rows = np.array([150, 3, 77, 3])
+    log_z, pred = log_linear_normaliser(scores.log_probs, w, rows)
+    np.testing.assert_allclose(log_z, expected[rows], rtol=0, atol=1e-6)
+    np.testing.assert_array_equal(pred, top1[rows])
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), sharpness=st.floats(0.1, 12), top_k=st.integers(1, 6),
+       weights=st.lists(st.floats(0, 1), min_size=3, max_size=3).filter(lambda w: sum(x > 0 for x in w) >= 2))
+def test_the_cheap_gap_never_exceeds_the_bounds_gap(seed, sharpness, top_k, weights):
+    """What lets the cache skip the bounds when even the cheap ones are too loose: the same decision."""
+    scores = random_scores(3, n_tokens=40, vocab=15, seed=seed)
+    scores.log_probs[...] = scores.log_probs * sharpness
+    scores.log_probs[...] -= np.log(np.exp(scores.log_probs.astype(np.float64)).sum(-1, keepdims=True))
+    cache = ReweightCache(scores, top_k=top_k)
+    w = np.array(weights) / sum(weights)
+    log_rest = cache._log_rest_bound(w)
+    _, lo = cache._candidate_part(w)
+    gap = np.logaddexp(lo, log_rest) - lo
+    assert np.all(cache._least_gap(w, log_rest) <= gap + 1e-9)
+
+
+@pytest.mark.parametrize("model", [0, 2])
+def test_a_log_linear_pool_of_one_model_is_that_model_without_a_pass(model):
+    scores = random_scores(3, n_tokens=120, vocab=30, seed=5)
+    w = np.zeros(3)
+    w[model] = 2.0
+    quick = ReweightCache(scores).metrics(w, "loglinear")
+    alone = lm_metrics(scores.log_probs[model], scores.targets, int(scores.n_bytes.sum()))
+    assert quick.perplexity == alone.perplexity and quick.accuracy == alone.accuracy
+    assert quick.full_tokens == 0
