@@ -45,3 +45,7 @@ OPEN_ENSEMBLE = "open_ensemble"  # bool: a frontier point was clicked; the Cost 
 WIDGET_COST_PREFIX = "w_cost::"  # + model name: its cost on the Cost frontier page
 WIDGET_FRONTIER_CHART = "w_frontier_chart"  # the frontier's scatter, whose points can be clicked
 WIDGET_FRONTIER_PICK = "w_frontier_pick"  # the subset of the front chosen under the table
+MERGE_RUN = "merge_run"  # MergeRun | None: the models and rows the Merge page works on (None: the demo)
+MERGE_CHECKED = "merge_checked"  # dict: the compatibility check's answer, per run
+MERGE_CURVES = "merge_curves"  # dict: interpolation curves computed in this session, per (run, model A, model B)
+MERGE_OUTCOMES = "merge_outcomes"  # dict: merges done on the page, per (run, method, weights)
