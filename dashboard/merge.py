@@ -143,7 +143,8 @@ def checked(run: MergeRun) -> str:
 
     memo = st.session_state.setdefault(K.MERGE_CHECKED, {})
     if run.key not in memo:
-        memo[run.key] = describe_compatible(read_merge_inputs(list(run.models), base=run.base))
+        memo[run.key] = describe_compatible(read_merge_inputs(list(run.models), base=run.base),
+                                            has_base=run.base is not None)
     return memo[run.key]
 
 

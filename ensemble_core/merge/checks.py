@@ -187,8 +187,9 @@ def read_merge_inputs(folders: Sequence[str | Path], *, base: str | Path | None 
     return inputs
 
 
-def describe_compatible(inputs: Sequence[MergeInput]) -> str:
-    """The compatibility check's answer in words, for checked inputs (:func:`read_merge_inputs`).
+def describe_compatible(inputs: Sequence[MergeInput], *, has_base: bool = False) -> str:
+    """The compatibility check's answer in words, for checked inputs (:func:`read_merge_inputs`;
+    with ``has_base`` the last is the base).
 
     >>> m = MergeInput(Path("a"), {"model_type": "bert", "architectures": ["BertForSequenceClassification"]},
     ...                ("fresh", "rotten"), {"w": TensorInfo((2, 3), "F32"), "ids": TensorInfo((3,), "I64")})
@@ -198,7 +199,8 @@ def describe_compatible(inputs: Sequence[MergeInput]) -> str:
     first = inputs[0]
     architecture = ", ".join([str(first.config.get("model_type"))] + list(first.config.get("architectures") or []))
     floating = [t for t in first.tensors.values() if t.floating]
-    return (f"These {len(inputs)} models can be merged: the same architecture ({architecture}), the same "
+    models = f"These {len(inputs) - 1} models and their base" if has_base else f"These {len(inputs)} models"
+    return (f"{models} can be merged: the same architecture ({architecture}), the same "
             f"{len(first.classes)} labels ({', '.join(map(str, first.classes))}), and the same "
             f"{len(first.tensors)} tensors of the same shapes and dtypes ({len(floating)} of them floating point and "
             f"merged: {sum(t.size for t in floating):,} parameters each).")

@@ -125,7 +125,7 @@ def test_the_page_opens_on_the_demo(run_page):
         pytest.skip("the merge demo is not built")
     at = run_page(MERGE.path)
     assert not at.exception and not at.error
-    assert _plain(at.success[0].value).startswith("These 4 models can be merged")
+    assert _plain(at.success[0].value).startswith("These 4 models and their base can be merged")
     assert len(at.get("plotly_chart")) == 1
     assert any("No barrier" in _plain(m.value) for m in at.markdown)
     at.selectbox(key="merge_b").set_value("other_start").run()

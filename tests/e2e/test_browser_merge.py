@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from dashboard.merge import demo_available
+from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.test_browser import drawn, no_exception, settle
 
 
@@ -23,3 +24,4 @@ def test_the_merge_page_draws_its_curve(page: Page):
     expect(lines).to_have_count(6)
     expect(lines.first.locator(".point")).to_have_count(11)
     expect(page.get_by_text("No barrier", exact=False)).to_be_visible()
+    page.screenshot(path=ARTIFACTS / "merge.png", full_page=True)
