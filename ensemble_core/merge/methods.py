@@ -109,6 +109,7 @@ def weighted_sum_rule(weights: Sequence[float]) -> MergeRule:
             term = read(i)  # scaled in place: no third tensor-sized temporary
             term *= w
             acc += term
+            del term  # else the previous term is still held while the next one is read
         return acc
 
     return rule
