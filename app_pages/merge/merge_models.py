@@ -15,14 +15,25 @@ ss = st.session_state
 METHODS = {spec.name: spec for spec in MERGE_METHOD_SPECS if spec.model_kind == "transformers"}
 
 
+#: Widgets whose choices are the run's model names: emptied when the models change, so they start
+#: from their defaults (a kept choice the new models lack would leave them empty).
+MODEL_WIDGETS = ("merge_a", "merge_b", "merge_members")
+
+
+def _set_run(run) -> None:
+    ss[K.MERGE_RUN] = run
+    for key in MODEL_WIDGETS:
+        ss.pop(key, None)
+
+
 def _use_mine() -> None:
     with user_errors():
-        ss[K.MERGE_RUN] = user_run(ss["merge_dirs"].splitlines(), ss["merge_labels"], ss["merge_text_column"],
-                                   ss["merge_rows"], ss["merge_base"])
+        _set_run(user_run(ss["merge_dirs"].splitlines(), ss["merge_labels"], ss["merge_text_column"],
+                          ss["merge_rows"], ss["merge_base"]))
 
 
 def _use_demo() -> None:
-    ss[K.MERGE_RUN] = None
+    _set_run(None)
 
 
 run = ss.get(K.MERGE_RUN)
