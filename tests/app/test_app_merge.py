@@ -100,6 +100,22 @@ def test_a_merge_is_measured_against_its_models_and_downloadable(mine, merge_roo
     assert at.get("download_button")
 
 
+def test_a_greedy_soup_is_chosen_on_the_first_half_as_the_core_chooses_it(mine, merge_root, tmp_path):
+    from ensemble_core.merge.methods import LabelledSplit, merge_models
+
+    at = mine("a\nb\nc")
+    at.selectbox(key="merge_method").set_value("greedy-soup")
+    at.button(key="merge_go").click().run()
+    assert not at.exception and not at.error
+    labels = LabelsFile(merge_root / "rows.csv")
+    tune = LabelledSplit(labels.content.iloc[:20].reset_index(drop=True), labels.classes, labels.y_true[:20], None)
+    soup = merge_models("greedy-soup", [merge_root / n for n in "abc"], tmp_path / "soup", tune=tune).soup
+    names = "abc"
+    expected = (f"Greedy soup: kept {', '.join(names[i] for i in soup.kept)} of "
+                f"{', '.join(names[i] for i in soup.order)} (in order of tune accuracy).")
+    assert expected in [_plain(c.value) for c in at.caption]
+
+
 def test_task_arithmetic_without_a_base_is_one_line(mine):
     at = mine("a\nb")
     at.selectbox(key="merge_method").set_value("task-arithmetic")
