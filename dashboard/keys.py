@@ -61,3 +61,7 @@ WIDGET_TRANSFER = "w_transfer"  # which transfer set: a demo split, or files on 
 WIDGET_COMPRESS_MODEL = "w_compress_model"
 WIDGET_COMPRESS_METHODS = "w_compress_methods"
 WIDGET_SPARSITIES = "w_sparsities"
+MERGE_RUN = "merge_run"  # MergeRun | None: the models and rows the Merge page works on (None: the demo)
+MERGE_CHECKED = "merge_checked"  # dict: the compatibility check's answer, per run
+MERGE_CURVES = "merge_curves"  # dict: interpolation curves computed in this session, per (run, model A, model B)
+MERGE_OUTCOMES = "merge_outcomes"  # dict: merges done on the page, per (run, method, weights)

@@ -105,6 +105,15 @@ LANGUAGE_MODELS = PageEntry(
     needs_data=False,
     heading="Language-model fusion",
 )
+MERGE = PageEntry(
+    "app_pages/merge/merge_models.py", "Merge", ":material/merge:", "Merge",
+    "Average the *weights* of models fine-tuned from one start, and get much of an ensemble's gain for the cost of "
+    "one model (model soups). Check that the models can be merged, follow accuracy and log loss along the line from "
+    "one model to another — weights averaged against outputs averaged, a barrier marked —, merge with a soup, task "
+    "arithmetic or TIES, and download the merged model.",
+    needs_data=False,
+    heading="Merge models in weight space",
+)
 
 #: The sidebar: section title → its pages, in order ("" is the top, without a title).
 SECTIONS: dict[str, tuple[PageEntry, ...]] = {
@@ -112,6 +121,7 @@ SECTIONS: dict[str, tuple[PageEntry, ...]] = {
     "Classifier ensembles": (DATA, ENSEMBLE, DISAGREEMENT, DIVERSITY, SLICES),
     "Deploy": (COST_FRONTIER, DISTILL, COMPRESS),
     "Language models": (LANGUAGE_MODELS,),
+    "Merge models": (MERGE,),
     "Learn": (LEARN, BUILD_LAB),
 }
 

@@ -372,12 +372,15 @@ class MergeMethodSpec(Spec):
     is ``(inputs, out, *, weights, tune, heldout, cache) -> MergeResult``. ``needs_base``: a base
     (pre-trained) model is given and is the last input; ``takes_weights``: ``--weights`` count
     (simplex weights, or λ per task vector); ``needs_tune``: chosen on a labelled tune split;
-    ``formula``: LaTeX of the rule."""
+    ``formula``: LaTeX of the rule; ``model_kind``: what it merges — ``transformers``
+    directories, or ``sklearn`` linear models in ``.skops`` files (``implementation()`` is then
+    ``(paths, out, *, weights) -> MergeResult``)."""
 
     formula: str = ""
     needs_base: bool = False
     takes_weights: bool = True
     needs_tune: bool = False
+    model_kind: str = "transformers"
 
 
 MERGE_METHOD_SPECS: tuple[MergeMethodSpec, ...] = (
@@ -400,6 +403,10 @@ MERGE_METHOD_SPECS: tuple[MergeMethodSpec, ...] = (
                     "ensemble_core.merge.methods:ties_merge",
                     formula=r"\theta = \theta_0 + \operatorname{mean}_{i:\,\operatorname{sgn}\tau_i=\gamma}\lambda_i\hat\tau_i",
                     needs_base=True),
+    MergeMethodSpec("coef-average", "Coefficient averaging (scikit-learn)", "Linear models (.skops) with the same "
+                    "classes and features: coef_ and intercept_ averaged with weights on the simplex (default equal).",
+                    "ensemble_core.merge.linear_models:coef_average",
+                    formula=r"W = \sum_i w_i\,W_i,\quad b = \sum_i w_i\,b_i", model_kind="sklearn"),
 )
 
 

@@ -64,3 +64,37 @@ def save_classifier(model, tokenizer, folder: str | Path) -> Path:
     model.save_pretrained(folder, safe_serialization=True)
     tokenizer.save_pretrained(folder)
     return folder
+
+
+def build_family(root: str | Path, texts: Sequence[str], y: np.ndarray, *, labels: Sequence[str],
+                 vocab_size: int = 400) -> dict[str, Path]:
+    """Tiny classifiers under ``root`` for tests: ``base`` (a random initialisation), ``a`` and ``b``
+    (fine-tunes of it: seeds 1 and 2, learning rates 3e-3 and 1e-3), ``c`` (a fine-tune of another
+    initialisation), with one WordPiece tokenizer learnt on ``texts``; torch on one thread meanwhile.
+
+    Returns
+    -------
+    dict of name → directory
+    """
+    import torch
+
+    from ..models._tiny import train_wordpiece_tokenizer
+
+    root = Path(root)
+    texts = list(texts)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # the machine is shared; the models are too small to gain from more
+    try:
+        tokenizer = train_wordpiece_tokenizer(texts, root / "tokenizer", vocab_size=vocab_size)
+        config = tiny_bert_config(len(tokenizer), labels=labels)
+        base = init_classifier(config, seed=0)
+        other = init_classifier(config, seed=7)
+        return {
+            "base": save_classifier(base, tokenizer, root / "base"),
+            "a": save_classifier(fine_tune(base, tokenizer, texts, y, seed=1), tokenizer, root / "a"),
+            "b": save_classifier(fine_tune(base, tokenizer, texts, y, seed=2, learning_rate=1e-3), tokenizer,
+                                 root / "b"),
+            "c": save_classifier(fine_tune(other, tokenizer, texts, y, seed=3), tokenizer, root / "c"),
+        }
+    finally:
+        torch.set_num_threads(threads)

@@ -185,3 +185,22 @@ def read_merge_inputs(folders: Sequence[str | Path], *, base: str | Path | None 
     inputs = [read_merge_input(f) for f in named]
     check_compatible(inputs)
     return inputs
+
+
+def describe_compatible(inputs: Sequence[MergeInput], *, has_base: bool = False) -> str:
+    """The compatibility check's answer in words, for checked inputs (:func:`read_merge_inputs`;
+    with ``has_base`` the last is the base).
+
+    >>> m = MergeInput(Path("a"), {"model_type": "bert", "architectures": ["BertForSequenceClassification"]},
+    ...                ("fresh", "rotten"), {"w": TensorInfo((2, 3), "F32"), "ids": TensorInfo((3,), "I64")})
+    >>> describe_compatible([m, MergeInput(Path("b"), m.config, m.classes, m.tensors)])
+    'These 2 models can be merged: the same architecture (bert, BertForSequenceClassification), the same 2 labels (fresh, rotten), and the same 2 tensors of the same shapes and dtypes (1 of them floating point and merged: 6 parameters each).'
+    """
+    first = inputs[0]
+    architecture = ", ".join([str(first.config.get("model_type"))] + list(first.config.get("architectures") or []))
+    floating = [t for t in first.tensors.values() if t.floating]
+    models = f"These {len(inputs) - 1} models and their base" if has_base else f"These {len(inputs)} models"
+    return (f"{models} can be merged: the same architecture ({architecture}), the same "
+            f"{len(first.classes)} labels ({', '.join(map(str, first.classes))}), and the same "
+            f"{len(first.tensors)} tensors of the same shapes and dtypes ({len(floating)} of them floating point and "
+            f"merged: {sum(t.size for t in floating):,} parameters each).")

@@ -24,7 +24,7 @@ def add_merge_commands(sub) -> None:
         "float32 weights, the other files copied from the first model.",
     )
     mg.add_argument("--models", action="extend", nargs="+", required=True, metavar="DIR",
-                    help="the model directories, in order")
+                    help="the model directories, in order (coef-average: .skops files)")
     mg.add_argument("--method", choices=MERGE_METHODS, default="linear",
                     help=", ".join(f"{s.name}: {s.label.lower()}" for s in MERGE_METHOD_SPECS) + " (default: linear)")
     mg.add_argument("--weights", type=_weights,
@@ -37,7 +37,7 @@ def add_merge_commands(sub) -> None:
                     help="greedy-soup: a separate labelled split to report the soup, the best single model and the "
                     "output ensemble on")
     mg.add_argument("--text-column", help="the text column of the label files (default: 'text', or the only one)")
-    mg.add_argument("--out", required=True, metavar="DIR", help="the new model directory (must not exist or be empty)")
+    mg.add_argument("--out", required=True, metavar="DIR", help="the new model directory (must not exist or be empty); coef-average: a new .skops file")
     mg.add_argument("--json", action="store_true", help="print one JSON object")
     mg.set_defaults(handler=_merge)
 

@@ -109,6 +109,7 @@ def weighted_sum_rule(weights: Sequence[float]) -> MergeRule:
             term = read(i)  # scaled in place: no third tensor-sized temporary
             term *= w
             acc += term
+            del term  # else the previous term is still held while the next one is read
         return acc
 
     return rule
@@ -535,6 +536,10 @@ def merge_models(
         spec = merge_method(method)
     except KeyError as exc:
         raise EnsembleInputError(str(exc.args[0])) from None
+    if spec.model_kind == "sklearn":
+        if base is not None or tune is not None:
+            raise EnsembleInputError(f"--method {method} takes neither --base nor --tune-labels")
+        return spec.implementation()(models, out, weights=weights)
     if spec.needs_base and base is None:
         raise EnsembleInputError(f"--method {method} needs --base: the pre-trained model the task vectors start from")
     if not spec.needs_base and base is not None:

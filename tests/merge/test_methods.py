@@ -17,6 +17,7 @@ from ensemble_core.merge.methods import (
     task_arithmetic,
     ties_rule,
     uniform_soup,
+    weighted_sum_rule,
 )
 
 
@@ -165,3 +166,20 @@ def test_ties_merge_streams_the_rule_over_every_tensor(tiny_models, tmp_path):
     rule = ties_rule([1.0, 0.5], density=0.3)
     _assert_formula(tmp_path / "out", {n: rule(lambda i, n=n: t[i][n].copy()) for n in t[0]})
     assert result.method == "ties" and result.base == str(tiny_models["base"])
+
+
+def test_the_weighted_sum_holds_two_tensors_whatever_the_number_of_models():
+    """The accumulator and one term: the previous term is released before the next is read (it was
+    not, and a 3-model merge of 110 M-parameter BERTs peaked at 632 MB against 453 MB for 2)."""
+    import tracemalloc
+
+    n = 1_000_000
+    rule = weighted_sum_rule([0.25, 0.25, 0.25, 0.25])
+    tracemalloc.start()
+    try:
+        merged = rule(lambda i: np.full(n, i + 1.0))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert merged[0] == 2.5
+    assert peak < 2.5 * n * 8
