@@ -34,6 +34,9 @@ PREDICTION_COLUMN = "prediction"
 KEY_COLUMNS = (LABEL_COLUMN, ID_COLUMN, PREDICTION_COLUMN)
 #: A probability row may sum to 1 ± this.
 SUM_TOLERANCE = 1e-3
+#: Rows per row group of the Parquet prediction files written here (pyarrow's default is 1,048,576):
+#: ``evaluate --stream`` holds one row group of every file, 2.6 MiB at 10 classes.
+PARQUET_ROW_GROUP = 65_536
 
 
 def table_format(path: str | Path) -> registry.TableFormatSpec:
@@ -318,7 +321,7 @@ def read_key_columns(path: str | Path, columns: Sequence[str], *, rows: int) -> 
         import pyarrow.parquet as pq
 
         with _read_errors(path, fmt):
-            file = pq.ParquetFile(path)
+            file = pq.ParquetFile(path, pre_buffer=False)
             present = [c for c in file.schema_arrow.names if c.strip() in wanted]
             done = 0
             for table in fixed_batches(file, present, rows):
@@ -341,6 +344,10 @@ def read_key_columns(path: str | Path, columns: Sequence[str], *, rows: int) -> 
 def fixed_batches(file, columns: Sequence[str], rows: int) -> Iterator[pa.Table]:
     """A Parquet file's columns in tables of exactly ``rows`` rows (the last may be shorter),
     whatever its row groups: files read side by side then yield the same rows at each step.
+
+    Memory: the batch, and the row group being read (Parquet's unit); open the file with
+    ``pre_buffer=False``, or pyarrow reads ahead (measured: 53 MiB held per file of 45 MiB
+    read side by side with nine others, against 22 MiB without).
 
     Parameters
     ----------
@@ -1078,6 +1085,7 @@ def write_predictions(
         df.insert(0, ID_COLUMN, np.asarray(ids))
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt.parquet:
-        df.to_parquet(path, index=False)
+        # Row groups of PARQUET_ROW_GROUP rows: a streamed reader holds one of them per file.
+        df.to_parquet(path, index=False, row_group_size=PARQUET_ROW_GROUP)
     else:
         df.to_csv(path, index=False, float_format="%.7g")

@@ -193,7 +193,7 @@ def stream_soft_evaluation(
     for path in map(Path, predictions):
         if not path.name.lower().endswith((".parquet", ".pq")):
             raise EnsembleInputError(f"{path}: streaming reads Parquet prediction files (a prediction store)")
-        file = pq.ParquetFile(path)
+        file = pq.ParquetFile(path, pre_buffer=False)  # no read-ahead: see fixed_batches
         present = [c.strip() for c in file.schema_arrow.names]
         if PREDICTION_COLUMN in present:
             raise EnsembleInputError(f"{path}: hard labels (a 'prediction' column) are not streamed; "

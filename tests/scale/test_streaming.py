@@ -170,6 +170,9 @@ def test_integer_labels_are_ordered_by_value_across_chunks(tmp_path):
                                   classifier_metrics(pset.y_true, pset.probas[0].argmax(1), pset.probas[0]).confusion_matrix)
 
 
+_POOLS: list = []
+
+
 def test_memory_stays_bounded_on_files_far_larger_than_a_batch(tmp_path):
     """100,000 rows (a 15 MB labels file with a text column, two 1.6 MB prediction files) read
     2,000 rows at a time: the peak of Python and NumPy allocations (tracemalloc) and of Arrow's
@@ -193,6 +196,7 @@ def test_memory_stays_bounded_on_files_far_larger_than_a_batch(tmp_path):
     assert size > 15 * 2**20
 
     pool = pa.proxy_memory_pool(pa.default_memory_pool())
+    _POOLS.append(pool)  # never freed: a buffer that outlives its pool would crash the process
     previous = pa.default_memory_pool()
     pa.set_memory_pool(pool)
     tracemalloc.start()
