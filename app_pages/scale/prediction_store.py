@@ -21,7 +21,7 @@ ss.setdefault(K.WIDGET_STORE_SHARD_ROWS, DEFAULT_SHARD_ROWS)
 
 
 def _mib(n: int) -> str:
-    return f"{n / 2**20:,.1f} MiB"
+    return f"{n / 2**10:,.1f} KiB" if n < 2**20 else f"{n / 2**20:,.1f} MiB"
 
 
 local_root_note()

@@ -52,7 +52,7 @@ def test_scoring_fills_the_store_and_its_streamed_numbers_are_evaluate_s(run_pag
     assert at.success[0].value == "Scored 2 models over 300 rows (6 shards scored, 0 found done)."
     table = at.dataframe[0].value
     assert list(table["model"]) == list(MODELS) and list(table["rows"]) == [300, 300]
-    assert [m.value for m in at.metric] == ["2", "300", "0.0 MiB"]
+    assert [m.value for m in at.metric] == ["2", "300", "4.7 KiB"]  # 300 rows x 2 models x 2 classes x 4 bytes
 
     at.text_input(key="w_store_labels").input("test.csv")
     at = _button(at, "Exact numbers, streamed").click().run(timeout=60)
