@@ -114,12 +114,20 @@ MERGE = PageEntry(
     needs_data=False,
     heading="Merge models in weight space",
 )
+PREDICTION_STORE = PageEntry(
+    "app_pages/scale/prediction_store.py", "Prediction store", ":material/database:", "Prediction_store",
+    "A prediction store is a folder of one Parquet prediction file per model, filled shard by shard by "
+    "`ensemble-explorer score` on this machine or on Ray. See what a store holds, score models into it here, "
+    "compute its exact numbers without loading it, or open it in the explorer.",
+    needs_data=False,
+)
 
 #: The sidebar: section title → its pages, in order ("" is the top, without a title).
 SECTIONS: dict[str, tuple[PageEntry, ...]] = {
     "": (START,),
     "Classifier ensembles": (DATA, ENSEMBLE, DISAGREEMENT, DIVERSITY, SLICES),
     "Deploy": (COST_FRONTIER, DISTILL, COMPRESS),
+    "Scale": (PREDICTION_STORE,),
     "Language models": (LANGUAGE_MODELS,),
     "Merge models": (MERGE,),
     "Learn": (LEARN, BUILD_LAB),

@@ -11,7 +11,8 @@ the header not counted.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,6 +34,9 @@ PREDICTION_COLUMN = "prediction"
 KEY_COLUMNS = (LABEL_COLUMN, ID_COLUMN, PREDICTION_COLUMN)
 #: A probability row may sum to 1 ± this.
 SUM_TOLERANCE = 1e-3
+#: Rows per row group of the Parquet prediction files written here (pyarrow's default is 1,048,576):
+#: ``evaluate --stream`` holds one row group of every file, 2.6 MiB at 10 classes.
+PARQUET_ROW_GROUP = 65_536
 
 
 def table_format(path: str | Path) -> registry.TableFormatSpec:
@@ -234,6 +238,33 @@ def check_header(path: str | Path, source: object = None) -> list[str] | None:
     return names
 
 
+def _csv_options(fmt: registry.TableFormatSpec) -> dict:
+    """How every CSV table is read (whole or in chunks)."""
+    return {
+        "compression": "gzip" if fmt.gzip else None,
+        # Only empty cells are missing: a class may well be called "NA" or "None".
+        "keep_default_na": False,
+        "na_values": [""],
+        "skipinitialspace": True,
+    }
+
+
+@contextmanager
+def _read_errors(path: Path, fmt: registry.TableFormatSpec):
+    """Reader errors as one-line EnsembleInputErrors naming the file."""
+    try:
+        yield
+    except EnsembleInputError:
+        raise
+    except pd.errors.EmptyDataError:
+        raise EnsembleInputError(f"{path}: the file is empty") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
+        kind = "Parquet" if fmt.parquet else "CSV"
+        raise EnsembleInputError(f"{path}: not a valid {kind} file ({first_line(exc)})") from None
+    except Exception as exc:  # pyarrow raises its own types on corrupt files
+        raise EnsembleInputError(f"{path}: could not read ({type(exc).__name__}: {first_line(exc)})") from None
+
+
 def read_table(path: str | Path, source: object = None) -> pd.DataFrame:
     """Read a CSV or Parquet file into a DataFrame, with one-line errors.
 
@@ -248,17 +279,11 @@ def read_table(path: str | Path, source: object = None) -> pd.DataFrame:
         raise EnsembleInputError(f"{path}: no such file")
     check_header(path, source)
     target = path if source is None else source
-    try:
+    with _read_errors(path, fmt):
         if fmt.parquet:
             df = pd.read_parquet(target)
         else:
-            options = {
-                "compression": "gzip" if fmt.gzip else None,
-                # Only empty cells are missing: a class may well be called "NA" or "None".
-                "keep_default_na": False,
-                "na_values": [""],
-                "skipinitialspace": True,
-            }
+            options = _csv_options(fmt)
             start = None if source is None else source.tell()
             names = pd.read_csv(target, nrows=0, **options).columns
             if source is not None:
@@ -266,16 +291,88 @@ def read_table(path: str | Path, source: object = None) -> pd.DataFrame:
             # Labels, ids and hard predictions stay text as written ("01" is not 1): label_key decides.
             text = {name: str for name in names if str(name).strip() in KEY_COLUMNS}
             df = pd.read_csv(target, dtype=text, **options)
-    except pd.errors.EmptyDataError:
-        raise EnsembleInputError(f"{path}: the file is empty") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
-        kind = "Parquet" if fmt.parquet else "CSV"
-        raise EnsembleInputError(f"{path}: not a valid {kind} file ({first_line(exc)})") from None
-    except Exception as exc:  # pyarrow raises its own types on corrupt files
-        raise EnsembleInputError(f"{path}: could not read ({type(exc).__name__}: {first_line(exc)})") from None
     if len(df) == 0:
         raise EnsembleInputError(f"{path}: the file has no rows")
     df.columns = [str(c).strip() for c in df.columns]
+    return df
+
+
+def read_key_columns(path: str | Path, columns: Sequence[str], *, rows: int) -> Iterator[pd.DataFrame]:
+    """The file's ``columns`` among :data:`KEY_COLUMNS` (those it has), ``rows`` rows at a time,
+    read as :func:`read_table` reads them; memory: one chunk.
+
+    Every chunk but the last has exactly ``rows`` rows, and its index counts rows from the
+    file's start. The header is checked first, as :func:`read_table` checks it.
+
+    Examples
+    --------
+    >>> for chunk in read_key_columns("test.csv", ["id", "label"], rows=100_000):  # doctest: +SKIP
+    ...     print(chunk.index[0], len(chunk))
+    0 100000
+    100000 42
+    """
+    path = Path(path)
+    fmt = table_format(path)
+    if not path.is_file():
+        raise EnsembleInputError(f"{path}: no such file")
+    names = check_header(path) or []
+    wanted = [c for c in columns if c in KEY_COLUMNS]
+    if fmt.parquet:
+        import pyarrow.parquet as pq
+
+        with _read_errors(path, fmt):
+            file = pq.ParquetFile(path, pre_buffer=False)
+            present = [c for c in file.schema_arrow.names if c.strip() in wanted]
+            done = 0
+            for table in fixed_batches(file, present, rows):
+                yield _chunk_frame(table.to_pandas(), done)
+                done += table.num_rows
+    else:
+        present = [n for n in names if n in wanted]
+        with _read_errors(path, fmt):
+            reader = pd.read_csv(path, usecols=lambda c: str(c).strip() in present, dtype=str, chunksize=rows,
+                                 **_csv_options(fmt))
+            with reader:
+                done = 0
+                for chunk in reader:
+                    yield _chunk_frame(chunk, done)
+                    done += len(chunk)
+    if not done:
+        raise EnsembleInputError(f"{path}: the file has no rows")
+
+
+def fixed_batches(file, columns: Sequence[str], rows: int) -> Iterator[pa.Table]:
+    """A Parquet file's columns in tables of exactly ``rows`` rows (the last may be shorter),
+    whatever its row groups: files read side by side then yield the same rows at each step.
+
+    Memory: the batch, and the row group being read (Parquet's unit); open the file with
+    ``pre_buffer=False``, or pyarrow reads ahead (measured: 53 MiB held per file of 45 MiB
+    read side by side with nine others, against 22 MiB without).
+
+    Parameters
+    ----------
+    file : pyarrow.parquet.ParquetFile
+    columns : the columns read
+    rows : rows per table
+    """
+    import pyarrow as pa
+
+    pending, held = [], 0
+    for batch in file.iter_batches(batch_size=rows, columns=list(columns)):
+        pending.append(batch)
+        held += batch.num_rows
+        while held >= rows:
+            table = pa.Table.from_batches(pending)
+            yield table.slice(0, rows)
+            rest = table.slice(rows)
+            pending, held = rest.to_batches(), rest.num_rows
+    if held:
+        yield pa.Table.from_batches(pending)
+
+
+def _chunk_frame(df: pd.DataFrame, start: int) -> pd.DataFrame:
+    df.columns = [str(c).strip() for c in df.columns]
+    df.index = pd.RangeIndex(start, start + len(df))
     return df
 
 
@@ -409,11 +506,12 @@ def _duplicate_id(path: Path, keys: pa.Array, row: int) -> EnsembleInputError:
     return EnsembleInputError(f"{path}: column 'id': row {row + 1}: duplicate id {keys[row].as_py()!r}")
 
 
-def _id_keys(path: Path, ids: pd.Series) -> pa.Array:
-    """The ids' keys (``label_key``), after refusing the first missing id."""
+def _id_keys(path: Path, ids: pd.Series, first_row: int = 1) -> pa.Array:
+    """The ids' keys (``label_key``), after refusing the first missing id (rows numbered from
+    ``first_row``: a chunk's first row in its file)."""
     missing = ids.isna().to_numpy()
     if missing.any():
-        raise EnsembleInputError(f"{path}: column 'id': row {first_true_row(missing)}: id is missing")
+        raise EnsembleInputError(f"{path}: column 'id': row {first_row - 1 + first_true_row(missing)}: id is missing")
     return column_keys(ids)
 
 
@@ -461,6 +559,84 @@ def class_indices(path: Path, column: str, values: pd.Series, keys: Sequence[str
             f"classes are {', '.join(keys)}"
         )
     return idx
+
+
+def check_labels(path: Path, labels: pd.Series, first_row: int = 1) -> None:
+    """Refuse the first missing label, and in a typed float column the first that is not a
+    whole number; rows are numbered from ``first_row`` (a chunk's first row in its file).
+
+    Raises
+    ------
+    EnsembleInputError
+        Naming the file, the ``label`` column and the row.
+    """
+    missing = labels.isna().to_numpy()
+    if missing.any():
+        raise EnsembleInputError(
+            f"{path}: column 'label': row {first_row - 1 + first_true_row(missing)}: label is missing"
+        )
+    if labels.dtype.kind == "f":  # typed floats (Parquet): whole and finite, checked without warnings
+        values = labels.to_numpy()
+        bad = ~np.isfinite(values)
+        bad[~bad] = np.trunc(values[~bad]) != values[~bad]
+        if bad.any():
+            row = first_true_row(bad)
+            raise EnsembleInputError(
+                f"{path}: column 'label': row {first_row - 1 + row}: {values[row - 1].item()!r} is not a class "
+                "label; labels must be integers or text"
+            )
+
+
+def ordered_classes(
+    path: Path, keys: np.ndarray, first_row: Callable[[int], int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The one rule for a labels file's classes: sorted by value when every label is a whole
+    number, else as text; numbers that are not all whole are refused.
+
+    Parameters
+    ----------
+    path : the labels file (names it in messages)
+    keys : ndarray of shape (n_keys,), object
+        The distinct labels' keys (:func:`label_key`) in order of first appearance.
+    first_row : ``first_row(i)`` is the row where ``keys[i]`` first appears (asked only to
+        name it in a message)
+
+    Returns
+    -------
+    classes : ndarray of shape (n_keys,)
+        The classes in order: int64 (or Python ints beyond it) when all are whole numbers,
+        else the keys.
+    rank : ndarray of shape (n_keys,), intp
+        Each key's index among the classes.
+
+    Examples
+    --------
+    >>> classes, rank = ordered_classes(Path("y.csv"), np.array(["10", "9"], dtype=object), lambda i: i + 1)
+    >>> classes.tolist(), rank.tolist()
+    ([9, 10], [1, 0])
+    """
+    whole = np.array([is_integer_key(k) for k in keys], dtype=bool)
+    if whole.all():
+        numbers = [int(k) for k in keys]
+        order = np.array(sorted(range(len(keys)), key=numbers.__getitem__), dtype=np.intp)
+        rank = np.empty_like(order)
+        rank[order] = np.arange(len(order))
+        try:
+            classes = np.array([numbers[i] for i in order], dtype=np.int64)
+        except OverflowError:  # beyond int64: exact Python integers
+            classes = np.array([numbers[i] for i in order], dtype=object)
+        return classes, rank
+    fractional = np.array([_NUMBER.fullmatch(k) is not None for k in keys], dtype=bool) & ~whole
+    if (fractional | whole).all():
+        first = int(np.flatnonzero(fractional)[0])  # keys come in order of first appearance
+        raise EnsembleInputError(
+            f"{path}: column 'label': row {first_row(first)}: {keys[first]} is not a class label; "
+            "labels must be integers or text"
+        )
+    order = np.argsort(keys, kind="stable")  # text sorts as text
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return keys[order], rank
 
 
 class LabelsFile:
@@ -516,46 +692,11 @@ class LabelsFile:
         self.content.index = pd.RangeIndex(len(df))
 
     def _read_classes(self, labels: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-        """The classes (sorted: by value when every label is a whole number, else as text)
-        and each row's class index."""
-        missing = labels.isna().to_numpy()
-        if missing.any():
-            raise EnsembleInputError(
-                f"{self.path}: column 'label': row {first_true_row(missing)}: label is missing"
-            )
-        if labels.dtype.kind == "f":  # typed floats (Parquet): whole and finite, checked without warnings
-            values = labels.to_numpy()
-            bad = ~np.isfinite(values)
-            bad[~bad] = np.trunc(values[~bad]) != values[~bad]
-            if bad.any():
-                row = first_true_row(bad)
-                raise EnsembleInputError(
-                    f"{self.path}: column 'label': row {row}: {values[row - 1].item()!r} is not a class label; "
-                    "labels must be integers or text"
-                )
+        """The classes (:func:`ordered_classes`) and each row's class index."""
+        check_labels(self.path, labels)
         codes, keys = _key_codes(labels)
-        whole = np.array([is_integer_key(k) for k in keys], dtype=bool)
-        if whole.all():
-            numbers = [int(k) for k in keys]
-            order = np.array(sorted(range(len(keys)), key=numbers.__getitem__), dtype=np.intp)
-            rank = np.empty_like(order)
-            rank[order] = np.arange(len(order))
-            try:
-                classes = np.array([numbers[i] for i in order], dtype=np.int64)
-            except OverflowError:  # beyond int64: exact Python integers
-                classes = np.array([numbers[i] for i in order], dtype=object)
-            return classes, rank[codes]
-        fractional = np.array([_NUMBER.fullmatch(k) is not None for k in keys], dtype=bool) & ~whole
-        if (fractional | whole).all():
-            row = first_true_row(fractional[codes])
-            raise EnsembleInputError(
-                f"{self.path}: column 'label': row {row}: {keys[codes[row - 1]]} is not a class label; "
-                "labels must be integers or text"
-            )
-        order = np.argsort(keys, kind="stable")  # text sorts as text
-        rank = np.empty_like(order)
-        rank[order] = np.arange(len(order))
-        return keys[order], rank[codes]
+        classes, rank = ordered_classes(self.path, keys, lambda i: first_true_row(codes == i))
+        return classes, rank[codes]
 
     @property
     def n_samples(self) -> int:
@@ -595,14 +736,17 @@ _RANGE_PROBLEMS = (
 _SUM_MARGIN = 1e-9
 
 
-def _read_probability_columns(path: Path, df: pd.DataFrame, columns: list[str], out: np.ndarray) -> None:
+def _read_probability_columns(
+    path: Path, df: pd.DataFrame, columns: list[str], out: np.ndarray, *, first_row: int = 1
+) -> None:
     """Check the probability columns (in class order) and write them into ``out``, float32,
     without stacking them into a float64 table first.
 
     As a check of the whole table would: every column must hold numbers (the first that
     does not is refused before any probability is judged), then the first range problem
     (missing, infinite, negative, over 1) in that order of kinds, then the first row whose
-    probabilities do not sum to 1.
+    probabilities do not sum to 1. Rows are numbered from ``first_row`` (a chunk's first row
+    in its file): a file read in chunks is judged chunk by chunk.
     """
     as_numbers = {c: _as_float_column(path, df, c) for c in columns if df[c].dtype.kind not in "iuf"}
     first: dict[str, tuple[int, int]] = {}  # problem -> (row, column)
@@ -623,7 +767,7 @@ def _read_probability_columns(path: Path, df: pd.DataFrame, columns: list[str], 
     for problem, _ in _RANGE_PROBLEMS:
         if problem in first:
             row, j = first[problem]
-            raise EnsembleInputError(f"{path}: column {columns[j]!r}: row {row + 1}: probability {problem}")
+            raise EnsembleInputError(f"{path}: column {columns[j]!r}: row {first_row + row}: probability {problem}")
     distance = np.abs(sums - 1.0)
     off = distance > SUM_TOLERANCE + _SUM_MARGIN
     near = np.flatnonzero(np.abs(distance - SUM_TOLERANCE) <= _SUM_MARGIN)
@@ -633,7 +777,7 @@ def _read_probability_columns(path: Path, df: pd.DataFrame, columns: list[str], 
         row = first_true_row(off)
         total = _row_sums(df, columns, np.array([row - 1]))[0]
         raise EnsembleInputError(
-            f"{path}: row {row}: probabilities sum to {total:.4g}, expected 1 (±{SUM_TOLERANCE:g}); "
+            f"{path}: row {first_row - 1 + row}: probabilities sum to {total:.4g}, expected 1 (±{SUM_TOLERANCE:g}); "
             "normalise the scores or give hard labels in a 'prediction' column"
         )
 
@@ -707,7 +851,6 @@ def _read_predictions(
         label_rows = np.arange(len(df))
     probas = out if in_order else np.empty((len(df), len(keys)), dtype=np.float32)
     columns = [c for c in df.columns if c != ID_COLUMN]
-    key_index = {k: i for i, k in enumerate(keys)}
     if PREDICTION_COLUMN in columns:
         if len(columns) > 1:
             others = [c for c in columns if c != PREDICTION_COLUMN]
@@ -719,6 +862,25 @@ def _read_predictions(
         probas[...] = 0.0
         probas[np.arange(len(df)), idx] = 1.0
         return _PredictionFile(probas, True, id_keys, label_rows)
+    _read_probability_columns(path, df, class_columns(path, columns, keys), probas)
+    return _PredictionFile(probas, False, id_keys, label_rows)
+
+
+def class_columns(path: Path, columns: Sequence[str], keys: Sequence[str]) -> list[str]:
+    """The probability column of each class, in class order: a prediction file's columns
+    (besides ``id``) must name each class once (by :func:`label_key`) and no other.
+
+    Raises
+    ------
+    EnsembleInputError
+        On a column of no class, two columns of one class, or a class without a column.
+
+    Examples
+    --------
+    >>> class_columns(Path("rf.csv"), ["1.0", "0"], ["0", "1"])
+    ['0', '1.0']
+    """
+    key_index = {k: i for i, k in enumerate(keys)}
     column_of: dict[str, str] = {}
     for c in columns:
         key = label_key(c)
@@ -735,8 +897,7 @@ def _read_predictions(
             f"{path}: missing probability column for class {missing_cols[0]!r}; expected one column "
             f"per class ({', '.join(keys)}) or a single 'prediction' column"
         )
-    _read_probability_columns(path, df, [column_of[k] for k in keys], probas)
-    return _PredictionFile(probas, False, id_keys, label_rows)
+    return [column_of[k] for k in keys]
 
 
 #: What _label_rows gives for a file whose ids are the labels file's, in its order.
@@ -924,6 +1085,7 @@ def write_predictions(
         df.insert(0, ID_COLUMN, np.asarray(ids))
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt.parquet:
-        df.to_parquet(path, index=False)
+        # Row groups of PARQUET_ROW_GROUP rows: a streamed reader holds one of them per file.
+        df.to_parquet(path, index=False, row_group_size=PARQUET_ROW_GROUP)
     else:
         df.to_csv(path, index=False, float_format="%.7g")

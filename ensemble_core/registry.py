@@ -307,9 +307,11 @@ BASE_LEARNER_SPECS: tuple[Spec, ...] = (
 class EngineSpec(Spec):
     """Where ``score`` runs the models: ``implementation()`` is the engine class
     (:mod:`ensemble_core.scale.engines`); ``extra``: the optional dependency group it needs
-    (``pip install ensemble-explorer[<extra>]``), empty when the core suffices."""
+    (``pip install ensemble-explorer[<extra>]``), empty when the core suffices; ``module``:
+    the module that extra installs (whether it is installed is whether that imports)."""
 
     extra: str = ""
+    module: str = ""
 
 
 ENGINE_SPECS: tuple[EngineSpec, ...] = (
@@ -317,7 +319,7 @@ ENGINE_SPECS: tuple[EngineSpec, ...] = (
                "ensemble_core.scale.engines:LocalEngine"),
     EngineSpec("ray", "Ray (local or a cluster)", "Scores shards on a pool of Ray actors, each loading the "
                "model once: a local Ray, or a cluster joined with --address.",
-               "ensemble_core.scale.engines:RayEngine", extra="scale"),
+               "ensemble_core.scale.engines:RayEngine", extra="scale", module="ray"),
 )
 
 

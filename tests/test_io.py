@@ -683,3 +683,16 @@ def test_probability_columns_read_as_the_whole_table_check_did(tmp_path, seed):
     else:
         assert not isinstance(got, str), got
         np.testing.assert_array_equal(got, expected)
+
+
+def test_parquet_prediction_files_are_written_in_bounded_row_groups(tmp_path):
+    """A streamed reader holds a row group of every file: written ones hold PARQUET_ROW_GROUP rows
+    (pyarrow's default, 1,048,576, was 40 MiB a file at 10 classes)."""
+    import pyarrow.parquet as pq
+
+    from ensemble_core.io import PARQUET_ROW_GROUP
+
+    n = PARQUET_ROW_GROUP + 10
+    write_predictions(tmp_path / "m.parquet", ["a", "b"], probas=np.full((n, 2), 0.5, dtype=np.float32))
+    meta = pq.ParquetFile(tmp_path / "m.parquet").metadata
+    assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [PARQUET_ROW_GROUP, 10]

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 #: a Parquet part) is small next to scoring it, small enough that a lost shard costs little.
 DEFAULT_SHARD_ROWS = 10_000
 PARTS_FOLDER = ".parts"
+DONE_SUFFIX = ".done"
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,11 @@ def _fingerprint(spec: ModelSpec, data_hash: str, options: ScoreOptions, shard_r
         "batch_size": options.batch_size,
     }, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _done_marker(parts: Path) -> Path:
+    """The marker of a model's finished parts folder (a name's dots are not a suffix)."""
+    return parts.parent / f"{parts.name}{DONE_SUFFIX}"
 
 
 def _part_path(folder: Path, index: int) -> Path:
@@ -166,7 +172,7 @@ def score_to_store(
     for spec, name in zip(specs, names):
         fingerprint = _fingerprint(spec, data_hash, options, shard_rows)
         parts = out / PARTS_FOLDER / f"{name}-{fingerprint}"
-        done = parts.with_suffix(".done")
+        done = _done_marker(parts)
         target = out / f"{name}.parquet"
         files.append(target)
         if done.is_file() and target.is_file():
@@ -193,3 +199,95 @@ def score_to_store(
         done.write_text(fingerprint + "\n")
         shutil.rmtree(parts)
     return StoreResult(tuple(files), len(content), len(shards), tuple(scored))
+
+
+@dataclass(frozen=True)
+class StoredModel:
+    """One model's prediction file in a store, as its Parquet footer describes it."""
+
+    name: str
+    path: Path
+    n_rows: int
+    classes: tuple[str, ...]
+    has_ids: bool
+    size_bytes: int
+
+
+@dataclass(frozen=True)
+class UnfinishedRun:
+    """A model whose scoring stopped part-way: ``shards_done`` parts wait under ``folder``
+    for a rerun with the same model, data and options (its ``fingerprint``)."""
+
+    name: str
+    fingerprint: str
+    shards_done: int
+    folder: Path
+
+
+@dataclass(frozen=True)
+class StoreContents:
+    """What a prediction store holds: its models' files and its unfinished runs."""
+
+    folder: Path
+    models: tuple[StoredModel, ...]
+    unfinished: tuple[UnfinishedRun, ...]
+
+    @property
+    def n_rows(self) -> int | None:
+        """The rows every model has, or None when they differ (or there is no model)."""
+        rows = {m.n_rows for m in self.models}
+        return rows.pop() if len(rows) == 1 else None
+
+    @property
+    def memory_bytes(self) -> int:
+        """The models' probabilities in memory as float32 (what loading them whole takes)."""
+        return sum(m.n_rows * len(m.classes) * 4 for m in self.models)
+
+
+def store_contents(folder: str | Path) -> StoreContents:
+    """Describe a prediction store from its files' footers and markers, reading no rows.
+
+    Parameters
+    ----------
+    folder : the store (the ``--out`` of ``score``)
+
+    Returns
+    -------
+    StoreContents, the models in name order
+
+    Raises
+    ------
+    EnsembleInputError
+        If ``folder`` is not a folder, or a ``.parquet`` file in it is not Parquet.
+
+    Examples
+    --------
+    >>> contents = store_contents("store")  # doctest: +SKIP
+    >>> [(m.name, m.n_rows) for m in contents.models], contents.unfinished  # doctest: +SKIP
+    ([('bert', 1000000), ('lr', 1000000)], ())
+    """
+    import pyarrow.parquet as pq
+
+    from ..io import ID_COLUMN, header_names, model_name
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise EnsembleInputError(f"{folder}: {'not a folder' if folder.exists() else 'no such folder'}")
+    models = []
+    for path in sorted(folder.glob("*.parquet")):
+        if not path.is_file():
+            continue
+        names = header_names(path)  # refuses absurd footers before pyarrow reads them
+        if names is None:
+            raise EnsembleInputError(f"{path}: not a Parquet file")
+        rows = pq.ParquetFile(path).metadata.num_rows
+        models.append(StoredModel(model_name(path), path, rows, tuple(n for n in names if n != ID_COLUMN),
+                                  ID_COLUMN in names, path.stat().st_size))
+    unfinished = []
+    parts_root = folder / PARTS_FOLDER
+    if parts_root.is_dir():
+        for parts in sorted(p for p in parts_root.iterdir() if p.is_dir()):
+            name, _, fingerprint = parts.name.rpartition("-")
+            if name and not _done_marker(parts).is_file():
+                unfinished.append(UnfinishedRun(name, fingerprint, len(list(parts.glob("part-*.parquet"))), parts))
+    return StoreContents(folder, tuple(models), tuple(unfinished))

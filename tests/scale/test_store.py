@@ -16,7 +16,7 @@ from ensemble_core.cli import main
 from ensemble_core.io import load_prediction_set
 from ensemble_core.models.spec import spec_for
 from ensemble_core.scale.engines import LocalEngine
-from ensemble_core.scale.store import PARTS_FOLDER, score_to_store
+from ensemble_core.scale.store import PARTS_FOLDER, score_to_store, store_contents
 
 from .conftest import ROOT
 
@@ -73,6 +73,10 @@ def test_a_stopped_run_resumes_with_only_the_unfinished_shards(data_files, text_
                            len(second) == 1 and name == "tfidf_rf" and _raise()))
     # The third shard of tfidf_lr was saved before the stop: nothing of it is scored again.
     assert second == [("tfidf_rf", 0)]
+    contents = store_contents(store)
+    assert [(m.name, m.n_rows, m.classes, m.has_ids) for m in contents.models] == [("tfidf_lr", 24, ("fresh", "rotten"), True)]
+    assert [(r.name, r.shards_done) for r in contents.unfinished] == [("tfidf_rf", 1)]
+    assert contents.n_rows == 24 and contents.memory_bytes == 24 * 2 * 4
 
     third: list[tuple[str, int]] = []
     result = score_to_store(specs, data_files / "reviews.csv", store, engine=LocalEngine(), shard_rows=10,
@@ -115,6 +119,30 @@ def test_parts_of_other_data_are_not_reused(data_files, text_pipelines, text_dat
     want = pipe.predict_proba(changed["text"].tolist())
     got = pd.read_parquet(store / "tfidf_lr.parquet")
     np.testing.assert_allclose(got[list(pipe.classes_)].to_numpy(), want, rtol=1e-6, atol=1e-7)
+
+
+def test_a_name_with_a_dot_keeps_its_own_done_marker(data_files, text_pipelines, text_data, tmp_path):
+    """The marker of "m.v1" was "m.done" (the dot read as a suffix), so the model scored on
+    other data later was taken as done and its old predictions kept."""
+    store = tmp_path / "store"
+    spec = spec_for(text_pipelines["tfidf_lr"][1], name="m.v1")
+    data = tmp_path / "reviews.csv"
+    text_data.to_csv(data, index=False)
+    assert score_to_store([spec], data, store, engine=LocalEngine(), shard_rows=10).scored == (3,)
+    text_data.iloc[::-1].to_csv(data, index=False)
+    assert score_to_store([spec], data, store, engine=LocalEngine(), shard_rows=10).scored == (3,)
+    markers = sorted((store / PARTS_FOLDER).iterdir())
+    assert [m.name for m in markers] == sorted(f"m.v1-{m.read_text().strip()}.done" for m in markers)
+    assert len(markers) == 2
+    assert store_contents(store).models[0].name == "m.v1"
+
+
+def test_store_contents_refuses_what_is_no_store(tmp_path):
+    with pytest.raises(EnsembleInputError, match="no such folder"):
+        store_contents(tmp_path / "nothing")
+    (tmp_path / "broken.parquet").write_bytes(b"not parquet")
+    with pytest.raises(EnsembleInputError, match="broken.parquet: not a Parquet file"):
+        store_contents(tmp_path)
 
 
 def test_unlabelled_rows_take_the_models_classes(data_files, text_pipelines, text_data, tmp_path):
