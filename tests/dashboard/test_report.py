@@ -52,3 +52,21 @@ def test_a_column_that_cannot_be_sliced_falls_back_to_the_class(sentiment):
     mask = slice_mask(loaded, "label", 4, "rotten")
     assert mask.sum() == (loaded.pset.classes[loaded.pset.y_true] == "rotten").sum()
     assert slice_mask(loaded, "label", 4, "lukewarm") is None
+
+
+def test_the_report_of_temperature_scaled_members_is_evaluate_temperature_scale(capsys):
+    # The page scales with cross-fitted temperatures; the CLI could only apply a config's (in-sample) ones.
+    source = demo_source("sentiment")
+    loaded = loaded_for(source, View(strategy="soft", calibrated=True).with_weights(WEIGHTS))
+    result = loaded.evaluator.evaluate("soft", View().with_weights(WEIGHTS).weights_for(loaded.pset.names))
+    html = report_html(loaded, result, report_slicings(loaded, "label", 4))
+    names = loaded.pset.names
+    weights = ",".join(f"{n}={WEIGHTS.get(n, 1.0):g}" for n in names)
+    paths = [p.path for p in source.predictions]
+    assert main(["evaluate", "--labels", source.labels.path, "--predictions", *paths, "--weights", weights,
+                 "--temperature-scale", "--slice-by", "label", "--json"]) == 0
+    cli = json.loads(capsys.readouterr().out)
+    assert _embedded(html) == cli
+    assert any("cross-fitted" in note for note in cli["notes"])
+    raw = loaded.as_loaded.evaluator.evaluate("soft", result.weights)
+    assert cli["log_loss"] != pytest.approx(raw.metrics.log_loss)  # the scaling did change the numbers
