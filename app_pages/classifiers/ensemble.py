@@ -14,6 +14,7 @@ from dashboard.tuning import (
     apply_requested_suggestion,
     gain_sentence,
     landscape_panel,
+    report_suggestion,
     suggest_controls,
     suggestion_panel,
 )
@@ -208,12 +209,16 @@ def ensemble_view() -> None:
         icon=":material/download:", on_click="ignore",
     )
     mid.download_button(  # built on click only: a slider move does not pay for it
-        "Download report", lambda: report_html(loaded, result, report_slicings(loaded, chosen.slice_by, chosen.bins)),
+        "Download report",
+        lambda: report_html(loaded, result, report_slicings(loaded, chosen.slice_by, chosen.bins),
+                            report_suggestion(loaded)),
         file_name="ensemble-report.html",
         mime="text/html", icon=":material/description:", on_click="ignore", key="download_report",
         help="One self-contained HTML file for this view (no network needed; prints cleanly to PDF): the headline, "
-        "members, confusion matrices, the slices of the Slices page's column, fixes and breaks, calibration. "
-        "Its numbers are `ensemble-explorer evaluate --json`'s for the same data, strategy and weights.",
+        "members, confusion matrices, the slices of the Slices page's columns, fixes and breaks, calibration, the "
+        "weight landscape (two or three models) and the last weight suggestion's held-out evidence. Its numbers "
+        "are `ensemble-explorer evaluate --json`'s for the same data, strategy and weights (with "
+        "`--temperature-scale` when members are temperature-scaled, `--optimize` for the suggestion).",
     )
 
 

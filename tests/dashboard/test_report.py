@@ -70,3 +70,19 @@ def test_the_report_of_temperature_scaled_members_is_evaluate_temperature_scale(
     assert any("cross-fitted" in note for note in cli["notes"])
     raw = loaded.as_loaded.evaluator.evaluate("soft", result.weights)
     assert cli["log_loss"] != pytest.approx(raw.metrics.log_loss)  # the scaling did change the numbers
+
+
+def test_the_report_of_a_view_with_a_suggestion_holds_its_held_out_evidence_and_the_landscape(capsys):
+    from dashboard.tuning import suggestion_for
+
+    source = demo_source("sentiment")
+    three = ("tfidf_forest", "tfidf_nb", "tfidf_knn")
+    off = tuple(p.name.rsplit(".", 1)[0] for p in source.predictions if p.name.rsplit(".", 1)[0] not in three)
+    loaded = loaded_for(source, View(strategy="soft", off=off))
+    result = loaded.evaluator.evaluate("soft", None)
+    html = report_html(loaded, result, (), suggestion_for(loaded, "caruana", False))
+    paths = [p.path for p in source.predictions if p.name.rsplit(".", 1)[0] in three]
+    assert main(["evaluate", "--labels", source.labels.path, "--predictions", *paths, "--optimize", "caruana",
+                 "--json"]) == 0
+    assert _embedded(html) == json.loads(capsys.readouterr().out)
+    assert 'id="suggestion"' in html and 'id="landscape"' in html
