@@ -54,13 +54,22 @@ def slice_columns(loaded: Loaded) -> list[str]:
     return [CLASS_SLICING] + ([] if content is None else [str(c) for c in content.columns])
 
 
-def report_slicings(loaded: Loaded, column: str | None, bins: int) -> list[Slicing]:
+def report_slicings(loaded: Loaded, column: str | None, bins: int, also: Sequence[str] = ()) -> list[Slicing]:
     """The report's slicings: by ``column`` (the Slices page's choice), else by the true class
-    (also when that column cannot be sliced: the Slices page shows why)."""
+    (also when that column cannot be sliced: the Slices page shows why), then by each column of
+    ``also`` that can be sliced (the ones the page draws side by side with it)."""
     try:
-        return [slicing_for(loaded, column or CLASS_SLICING, bins)]
+        first = slicing_for(loaded, column or CLASS_SLICING, bins)
     except EnsembleInputError:
-        return [slicing_for(loaded, CLASS_SLICING, bins)]
+        first = slicing_for(loaded, CLASS_SLICING, bins)
+    out = [first]
+    for other in dict.fromkeys(also):
+        if other != first.column:
+            try:
+                out.append(slicing_for(loaded, other, bins))
+            except EnsembleInputError:
+                continue  # not a column of this data (any more): the page says so
+    return out
 
 
 def summary_for(loaded: Loaded, result: EnsembleResult, slicings: Sequence[Slicing] = (),

@@ -210,7 +210,8 @@ def ensemble_view() -> None:
     )
     mid.download_button(  # built on click only: a slider move does not pay for it
         "Download report",
-        lambda: report_html(loaded, result, report_slicings(loaded, chosen.slice_by, chosen.bins),
+        lambda: report_html(loaded, result,
+                            report_slicings(loaded, chosen.slice_by, chosen.bins, chosen.also_slice_by),
                             report_suggestion(loaded)),
         file_name="ensemble-report.html",
         mime="text/html", icon=":material/description:", on_click="ignore", key="download_report",

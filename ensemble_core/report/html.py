@@ -252,6 +252,7 @@ th, td { text-align: left; padding: 4px 6px; border-bottom: 1px solid #e3e3e3; v
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
 tr.worse td { color: #b2182b; font-weight: 600; }
 .figures { display: flex; flex-wrap: wrap; gap: 12px; } svg { max-width: 100%; height: auto; }
+.side > div { flex: 1 1 300px; min-width: 0; } .side svg { width: 100%; }
 .scroll { overflow-x: auto; max-width: 100%; }
 .text { white-space: pre-wrap; word-break: break-word; }
 .legend { font-size: 0.85rem; color: #555; }
@@ -397,8 +398,14 @@ def render_html(report: Report) -> str:
         parts.append(f"<p class=\"legend\">Each slice compares the ensemble with {escape(best['name'])} (the best "
                      "model on all rows) on that slice's rows. Red rows: the ensemble is significantly worse there "
                      "(McNemar's test, Holm-adjusted over the slices of one column, family-wise α = 0.05).</p>")
-        for column in dict.fromkeys(r["column"] for r in report.slices):
-            part = [r for r in report.slices if r["column"] == column]
+        by_column = {c: [r for r in report.slices if r["column"] == c]
+                     for c in dict.fromkeys(r["column"] for r in report.slices)}
+        # The gain charts side by side (one column on a phone), then each slicing's table.
+        parts.append("<div class=\"figures side\">" + "".join("<div>" + intervals_svg(
+            [r["slice"] for r in part], [r["gain"] for r in part], [r["gain_ci"][0] for r in part],
+            [r["gain_ci"][1] for r in part], title=f"Gain by {column}", flags=[r["worse"] for r in part],
+        ) + "</div>" for column, part in by_column.items()) + "</div>")
+        for column, part in by_column.items():
             parts.append(f"<h3>By {escape(column)}</h3>")
             parts.append(_table(
                 ["slice", "n", "ensemble", "best single", "gain", "95% CI", "fixes", "breaks", "p (Holm)"],
@@ -406,10 +413,6 @@ def render_html(report: Report) -> str:
                   f"{100 * r['gain']:+.1f} pts", f"{100 * r['gain_ci'][0]:+.1f} to {100 * r['gain_ci'][1]:+.1f}",
                   f"{r['fixes']:,}", f"{r['breaks']:,}", f"{r['p_adjusted']:.3g}"] for r in part],
                 numeric=(1, 2, 3, 4, 5, 6, 7, 8), row_class=["worse" if r["worse"] else "" for r in part]))
-            parts.append("<div class=\"figures\">" + intervals_svg(
-                [r["slice"] for r in part], [r["gain"] for r in part], [r["gain_ci"][0] for r in part],
-                [r["gain_ci"][1] for r in part], title=f"Gain by {column}", flags=[r["worse"] for r in part],
-            ) + "</div>")
     # Examples.
     parts.append("<h2 id=\"examples\">Examples</h2>")
     parts.append(f"<h3>Fixes: the ensemble right, {escape(best['name'])} wrong (the ensemble surest first)</h3>")

@@ -86,3 +86,17 @@ def test_the_report_of_a_view_with_a_suggestion_holds_its_held_out_evidence_and_
                  "--json"]) == 0
     assert _embedded(html) == json.loads(capsys.readouterr().out)
     assert 'id="suggestion"' in html and 'id="landscape"' in html
+
+
+def test_slicings_side_by_side_are_in_the_report_as_evaluate_gives_them(sentiment, capsys):
+    source, loaded = sentiment
+    result = loaded.evaluator.evaluate("soft", None)
+    slicings = report_slicings(loaded, "text", 3, also=("label", "nope", "text"))
+    assert [s.column for s in slicings] == ["text", "label"]  # unknown and repeated columns left out
+    html = report_html(loaded, result, slicings)
+    paths = [p.path for p in source.predictions if p.name.rsplit(".", 1)[0] in loaded.pset.names]
+    assert main(["evaluate", "--labels", source.labels.path, "--predictions", *paths, "--slice-by", "text",
+                 "--slice-by", "label", "--bins", "3", "--json"]) == 0
+    assert _embedded(html) == json.loads(capsys.readouterr().out)
+    side = re.search(r'<div class="figures side">(.*?)</div></div>', html, re.S).group(1)
+    assert side.count("<svg") == 2 and "Gain by text" in side and "Gain by label" in side
