@@ -39,6 +39,7 @@ WIDGET_SMOOTHING = "w_smoothing"  # the label smoothing ε of labels-only models
 WIDGET_CELL_PREFIX = "cm::"  # + chart name: a confusion matrix whose cells can be clicked
 WIDGET_SLICE_BY = "w_slice_by"
 WIDGET_BINS = "w_bins"
+WIDGET_PRESENTING = "w_presenting"  # the Ensemble page's presentation mode
 WIDGET_SLICE_ALSO = "w_slice_also"  # the Slices page's columns drawn side by side with the first
 WIDGET_SLICE_CHART = "w_slice_chart"  # the slices' gain chart, whose points can be clicked
 LM_RUN = "lm_run"  # LMRun | None: the models and text the Language models page scored

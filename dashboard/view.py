@@ -86,6 +86,7 @@ class View:
     ``also_slice_by`` the columns it draws side by side with it;
     ``slice`` is the slice chosen there, which filters the Disagreement page. ``smoothing`` is
     the ε labels-only models' one-hot rows are label-smoothed with (:mod:`ensemble_core.labels_only`).
+    ``presenting`` is the Ensemble page's presentation mode (controls and jargon hidden).
     ``own`` is the key under which this machine keeps the data the user loaded (uploaded, read by
     path or scored; see :mod:`dashboard.kept`), so a reload brings it back; ``data`` names a demo.
     """
@@ -107,6 +108,7 @@ class View:
     bins: int = DEFAULT_BINS
     slice: str | None = None
     smoothing: float = LABELS_ONLY_SMOOTHING
+    presenting: bool = False
 
     def weight(self, name: str) -> float:
         """The raw weight of model ``name``."""
@@ -274,6 +276,7 @@ def from_query(params: Mapping[str, str | Sequence[str]]) -> tuple[View, list[st
         bins=_bins(params, notes),
         slice=chosen_slice,
         smoothing=_smoothing(params, notes),
+        presenting=_flag(params, "present", "the page shows its controls", notes),
     )
     return view, notes
 
@@ -287,7 +290,7 @@ def to_query(view: View) -> Query:
     class indices), ``suggest`` and ``suggest_cal=1`` (the suggestion's method and
     calibration, when not the defaults), ``slice_by``, ``slice_also`` (columns side by side, repeated), ``bins`` (when not the default) and
     ``slice`` (with ``slice_by`` only), ``eps`` (labels-only models' label smoothing, when not the
-    default). ``from_query(to_query(v)) == (v, [])`` for
+    default), ``present=1`` (presentation mode). ``from_query(to_query(v)) == (v, [])`` for
     every valid view.
     """
     params: Query = {}
@@ -324,6 +327,8 @@ def to_query(view: View) -> Query:
         params["bins"] = str(view.bins)
     if view.smoothing != LABELS_ONLY_SMOOTHING:
         params["eps"] = f"{view.smoothing:g}"
+    if view.presenting:
+        params["present"] = "1"
     return params
 
 

@@ -8,6 +8,7 @@ import streamlit as st
 from dashboard import keys as K
 from dashboard.actions import current, evaluate, mirror, set_view, view, weight_key
 from dashboard.caches import cached_calibration
+from dashboard.present import presentation
 from dashboard.report import report_html, report_slicings
 from dashboard.text import literal
 from dashboard.tuning import (
@@ -75,6 +76,14 @@ def ensemble_view() -> None:
     refresh_sidebar_if_stale(loaded)
     names = loaded.pset.names
     chosen = view()
+    mirror(K.WIDGET_PRESENTING, chosen.presenting)
+    st.toggle("Presentation mode", key=K.WIDGET_PRESENTING, on_change=_copy, args=(K.WIDGET_PRESENTING, "presenting"),
+              help="For a demo: hides the controls, the sidebar and the jargon, and shows the headline numbers "
+              "large, with plain sentences. The link keeps it (present=1).")
+    if chosen.presenting:
+        with user_errors():
+            presentation(loaded, evaluate(loaded))
+        return
     stacking = not chosen.uses_weights
     controls, results = st.columns([1.25, 2.4], gap="large")
     with controls:
