@@ -20,8 +20,8 @@ from .text import literal
 PRESENTATION_CSS = """<style>
 section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], header[data-testid="stHeader"] {
   display: none; }
-[data-testid="stMetricValue"] { font-size: 4.5rem; line-height: 1.1; }
-[data-testid="stMetricLabel"] p { font-size: 1.5rem; }
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] * { font-size: 4.5rem !important; line-height: 1.15; }
+[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * { font-size: 1.5rem !important; }
 [data-testid="stMarkdownContainer"] p { font-size: 1.6rem; line-height: 1.45; }
 </style>"""
 
@@ -31,7 +31,7 @@ def presentation(loaded: Loaded, result: EnsembleResult) -> None:
     summary = summary_for(loaded, result)
     best = summary["best_single"]
     st.html(PRESENTATION_CSS)
-    st.subheader(literal(headline_sentence(summary)), anchor=False)
+    st.header(literal(headline_sentence(summary)), anchor=False)
     cols = st.columns(3)
     cols[0].metric("Combined", f"{100 * summary['accuracy']:.1f}%")
     cols[1].metric(f"Best single model: {literal(best['name'])}", f"{100 * best['accuracy']:.1f}%")

@@ -76,10 +76,6 @@ def ensemble_view() -> None:
     refresh_sidebar_if_stale(loaded)
     names = loaded.pset.names
     chosen = view()
-    mirror(K.WIDGET_PRESENTING, chosen.presenting)
-    st.toggle("Presentation mode", key=K.WIDGET_PRESENTING, on_change=_copy, args=(K.WIDGET_PRESENTING, "presenting"),
-              help="For a demo: hides the controls, the sidebar and the jargon, and shows the headline numbers "
-              "large, with plain sentences. The link keeps it (present=1).")
     if chosen.presenting:
         with user_errors():
             presentation(loaded, evaluate(loaded))
@@ -232,4 +228,9 @@ def ensemble_view() -> None:
     )
 
 
+# Outside the fragment: turning it on or off reruns the whole page (the sidebar is outside too).
+mirror(K.WIDGET_PRESENTING, view().presenting)
+st.toggle("Presentation mode", key=K.WIDGET_PRESENTING, on_change=_copy, args=(K.WIDGET_PRESENTING, "presenting"),
+          help="For a demo: hides the controls, the sidebar and the jargon, and shows the headline numbers large, "
+          "with plain sentences. The link keeps it (present=1).")
 ensemble_view()
