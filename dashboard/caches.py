@@ -30,6 +30,7 @@ from ensemble_core import (
     suggest_weights,
 )
 
+from ensemble_core.calibration import temperature_scaled_set
 from ensemble_core.deploy.frontier import EXHAUSTIVE_MAX_MODELS, Frontier, SubsetAccuracies, \
     cost_accuracy_frontier, frontier_for_costs, subset_accuracies
 from ensemble_core.labels_only import has_log_loss, smooth_labels_only
@@ -86,9 +87,7 @@ def cached_calibration(key: str, _pset: PredictionSet) -> CalibrationResult:
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _cached_calibrated_set(key: str, _full: PredictionSet) -> PredictionSet:
     """The set with every model temperature-scaled, each example with a temperature fitted without it."""
-    cal = cached_calibration(key, _full)
-    return _frozen(PredictionSet(cal.probas, _full.y_true, _full.classes, _full.names, hard=_full.hard,
-                                 ids=_full.ids, content=_full.content, smoothing=_full.smoothing))
+    return _frozen(temperature_scaled_set(_full, cached_calibration(key, _full)))
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

@@ -8,12 +8,14 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from ensemble_core import EnsembleInputError, EnsembleResult
+from ensemble_core import EnsembleInputError, EnsembleResult, WeightSuggestion
+from ensemble_core.calibration import cross_fitted_note
 from ensemble_core.report.html import build_report, render_html
 from ensemble_core.report.slices import CLASS_SLICING, Slicing, slice_by_class, slice_values
 from ensemble_core.report.summary import as_json, evaluation_summary, slice_rows
 
-from .caches import Loaded
+from .caches import FOLDS, Loaded
+from .caches import SEED as CALIBRATION_SEED
 from .sources import DataSource
 
 #: The bootstrap seed of the gain intervals (the CLI's default ``--seed``).
@@ -52,27 +54,43 @@ def slice_columns(loaded: Loaded) -> list[str]:
     return [CLASS_SLICING] + ([] if content is None else [str(c) for c in content.columns])
 
 
-def report_slicings(loaded: Loaded, column: str | None, bins: int) -> list[Slicing]:
+def report_slicings(loaded: Loaded, column: str | None, bins: int, also: Sequence[str] = ()) -> list[Slicing]:
     """The report's slicings: by ``column`` (the Slices page's choice), else by the true class
-    (also when that column cannot be sliced: the Slices page shows why)."""
+    (also when that column cannot be sliced: the Slices page shows why), then by each column of
+    ``also`` that can be sliced (the ones the page draws side by side with it)."""
     try:
-        return [slicing_for(loaded, column or CLASS_SLICING, bins)]
+        first = slicing_for(loaded, column or CLASS_SLICING, bins)
     except EnsembleInputError:
-        return [slicing_for(loaded, CLASS_SLICING, bins)]
+        first = slicing_for(loaded, CLASS_SLICING, bins)
+    out = [first]
+    for other in dict.fromkeys(also):
+        if other != first.column:
+            try:
+                out.append(slicing_for(loaded, other, bins))
+            except EnsembleInputError:
+                continue  # not a column of this data (any more): the page says so
+    return out
 
 
-def summary_for(loaded: Loaded, result: EnsembleResult, slicings: Sequence[Slicing] = ()) -> dict:
+def summary_for(loaded: Loaded, result: EnsembleResult, slicings: Sequence[Slicing] = (),
+                suggestion: WeightSuggestion | None = None) -> dict:
     """The ``evaluate --json`` summary of the included models under the view's ensemble (with
-    ``slices`` when ``slicings`` are given), as JSON values."""
+    ``slices`` when ``slicings`` are given, ``suggestion`` when one was made), as JSON values:
+    with temperature-scaled members, ``evaluate --temperature-scale``'s."""
     summary = evaluation_summary(loaded.pset, result, loaded.evaluator, seed=SEED)
+    if loaded.calibrated:
+        summary["notes"].append(cross_fitted_note(FOLDS, CALIBRATION_SEED))
     if slicings:
         summary["slices"] = slice_rows(loaded.pset, result, loaded.evaluator, slicings, seed=SEED)
+    if suggestion is not None:
+        summary["suggestion"] = suggestion.to_dict()
     return as_json(summary)
 
 
-def report_html(loaded: Loaded, result: EnsembleResult, slicings: Sequence[Slicing] = ()) -> str:
+def report_html(loaded: Loaded, result: EnsembleResult, slicings: Sequence[Slicing] = (),
+                suggestion: WeightSuggestion | None = None) -> str:
     """The self-contained HTML report of the current view (the CLI's ``report`` for the same inputs)."""
-    summary = summary_for(loaded, result, slicings)
+    summary = summary_for(loaded, result, slicings, suggestion)
     report = build_report(loaded.pset, loaded.evaluator, result, summary, seed=SEED)
     return render_html(replace(report, files=source_fingerprints(loaded.source)))
 

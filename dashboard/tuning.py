@@ -89,6 +89,12 @@ def current_suggestion(loaded: Loaded) -> tuple[AppliedSuggestion, WeightSuggest
     return applied, suggestion_for(loaded, applied.method, applied.calibrate)
 
 
+def report_suggestion(loaded: Loaded) -> WeightSuggestion | None:
+    """The suggestion the report shows: the last one made for the data and models shown now, if any."""
+    found = current_suggestion(loaded)
+    return None if found is None else found[1]
+
+
 def request_suggestion() -> None:
     """The "Suggest weights" button: the Ensemble view computes and applies it before drawing the sliders."""
     st.session_state[K.SUGGEST_REQUEST] = True

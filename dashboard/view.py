@@ -82,9 +82,11 @@ class View:
     weighs :data:`DEFAULT_WEIGHT`. ``example`` is the selected example's id (its row
     number from 1 when the data has no ids), as in the URL. ``method`` and
     ``calibrate_suggestion`` are the "Suggest weights" controls. ``slice_by`` (a content
-    column, or ``"label"`` for the true class) and ``bins`` are the Slices page's slicing;
+    column, or ``"label"`` for the true class) and ``bins`` are the Slices page's slicing, and
+    ``also_slice_by`` the columns it draws side by side with it;
     ``slice`` is the slice chosen there, which filters the Disagreement page. ``smoothing`` is
     the ε labels-only models' one-hot rows are label-smoothed with (:mod:`ensemble_core.labels_only`).
+    ``presenting`` is the Ensemble page's presentation mode (controls and jargon hidden).
     ``own`` is the key under which this machine keeps the data the user loaded (uploaded, read by
     path or scored; see :mod:`dashboard.kept`), so a reload brings it back; ``data`` names a demo.
     """
@@ -102,9 +104,11 @@ class View:
     method: str = DEFAULT_METHOD
     calibrate_suggestion: bool = False
     slice_by: str | None = None
+    also_slice_by: tuple[str, ...] = ()
     bins: int = DEFAULT_BINS
     slice: str | None = None
     smoothing: float = LABELS_ONLY_SMOOTHING
+    presenting: bool = False
 
     def weight(self, name: str) -> float:
         """The raw weight of model ``name``."""
@@ -268,9 +272,11 @@ def from_query(params: Mapping[str, str | Sequence[str]]) -> tuple[View, list[st
         method=method,
         calibrate_suggestion=_flag(params, "suggest_cal", "suggestions use the models as loaded", notes),
         slice_by=slice_by,
+        also_slice_by=tuple(dict.fromkeys(_values(params, "slice_also"))),
         bins=_bins(params, notes),
         slice=chosen_slice,
         smoothing=_smoothing(params, notes),
+        presenting=_flag(params, "present", "the page shows its controls", notes),
     )
     return view, notes
 
@@ -282,9 +288,9 @@ def to_query(view: View) -> Query:
     (``name:weight``, repeated), ``off`` (left-out models, repeated), ``vs`` (compared
     model), ``example`` (id, or row number from 1), ``cell`` (``chart:true:predicted``
     class indices), ``suggest`` and ``suggest_cal=1`` (the suggestion's method and
-    calibration, when not the defaults), ``slice_by``, ``bins`` (when not the default) and
+    calibration, when not the defaults), ``slice_by``, ``slice_also`` (columns side by side, repeated), ``bins`` (when not the default) and
     ``slice`` (with ``slice_by`` only), ``eps`` (labels-only models' label smoothing, when not the
-    default). ``from_query(to_query(v)) == (v, [])`` for
+    default), ``present=1`` (presentation mode). ``from_query(to_query(v)) == (v, [])`` for
     every valid view.
     """
     params: Query = {}
@@ -315,10 +321,14 @@ def to_query(view: View) -> Query:
         params["slice_by"] = view.slice_by
         if view.slice is not None:
             params["slice"] = view.slice
+    if view.also_slice_by:
+        params["slice_also"] = list(view.also_slice_by)
     if view.bins != DEFAULT_BINS:
         params["bins"] = str(view.bins)
     if view.smoothing != LABELS_ONLY_SMOOTHING:
         params["eps"] = f"{view.smoothing:g}"
+    if view.presenting:
+        params["present"] = "1"
     return params
 
 
@@ -396,6 +406,10 @@ def valid_for(view: View, pset: PredictionSet) -> tuple[View, list[str]]:
     if slice_by is not None and slice_by not in columns:
         notes.append(f"the link slices by {slice_by!r}, which is not a column of this data; cleared")
         slice_by = chosen_slice = None
+    also = tuple(c for c in view.also_slice_by if c in columns)
+    if len(also) < len(view.also_slice_by):
+        unknown = next(c for c in view.also_slice_by if c not in columns)
+        notes.append(f"the link also slices by {unknown!r}, which is not a column of this data; left out")
     valid = replace(view, weights=tuple(weights), off=off, compare=compare, example=example, cell=cell,
-                    slice_by=slice_by, slice=chosen_slice)
+                    slice_by=slice_by, also_slice_by=also, slice=chosen_slice)
     return valid, notes

@@ -217,3 +217,36 @@ def cross_fit_temperatures(
         before=_curves(probas, y_true),
         after=_curves(calibrated, y_true),
     )
+
+
+def temperature_scaled_set(pset, calibration: CalibrationResult):
+    """``pset`` with every model's probabilities replaced by ``calibration``'s cross-fitted ones.
+
+    Parameters
+    ----------
+    pset : PredictionSet of n models
+    calibration : :func:`cross_fit_temperatures` of ``pset.probas``, ``pset.y_true`` and ``pset.hard``
+
+    Returns
+    -------
+    PredictionSet, the same models, labels, ids and content
+
+    Examples
+    --------
+    >>> from ensemble_core import PredictionSet
+    >>> p = np.tile(np.array([[0.9, 0.1], [0.2, 0.8]], np.float32), (1, 10, 1))
+    >>> pset = PredictionSet(p, np.tile([0, 1], 10), np.array(["no", "yes"]), ("a",))
+    >>> scaled = temperature_scaled_set(pset, cross_fit_temperatures(pset.probas, pset.y_true, folds=2))
+    >>> bool(scaled.probas[0, 0, 0] > 0.9), scaled.names
+    (True, ('a',))
+    """
+    from .predictions import PredictionSet
+
+    return PredictionSet(calibration.probas, pset.y_true, pset.classes, pset.names, hard=pset.hard, ids=pset.ids,
+                         content=pset.content, smoothing=pset.smoothing)
+
+
+def cross_fitted_note(folds: int, seed: int) -> str:
+    """What cross-fitted temperature-scaled members mean for the numbers (a note of the summary)."""
+    return (f"members temperature-scaled, cross-fitted ({folds} folds, seed {seed}): each example scaled with "
+            "temperatures fitted on the other folds (the dashboard's 'Temperature-scaled members')")

@@ -88,6 +88,11 @@ def _add_evaluation_arguments(ev) -> None:
         "--calibrate", action="store_true", help="with --optimize: temperature-scale each model first"
     )
     ev.add_argument(
+        "--temperature-scale", action="store_true",
+        help="temperature-scale every model first, cross-fitted (each example with temperatures fitted on the other "
+        "--folds; seed --seed): the dashboard's 'Temperature-scaled members'",
+    )
+    ev.add_argument(
         "--slice-by", action="append", metavar="COLUMN",
         help="also break the numbers down by a content column of the labels file (or 'label': the true "
         "class); repeat for several",
@@ -304,6 +309,17 @@ def _run_evaluation(args) -> _Evaluation:
     notes, temperatures = [], None
     if config is not None:
         pset, notes, temperatures = config.apply_to(pset, source=args.config)
+    as_loaded = pset  # what a suggestion is made for: with --calibrate it fits its own temperatures, as the app's
+    if args.temperature_scale:
+        if temperatures is not None:
+            raise EnsembleInputError(f"--temperature-scale and --config {args.config}'s temperatures both scale the "
+                                     "models; give one")
+        from .calibration import cross_fit_temperatures, cross_fitted_note, temperature_scaled_set
+
+        calibration = cross_fit_temperatures(pset.probas, pset.y_true, hard=pset.hard, folds=run.folds, seed=run.seed)
+        pset = temperature_scaled_set(pset, calibration)
+        notes.append(cross_fitted_note(run.folds, run.seed))
+        temperatures = [float(t) for t in calibration.temperatures]  # a saved stacker scales new data with these
     slicings = _slicings(pset, args.slice_by, args.bins)
     weights = run.weights
     if isinstance(weights, dict):
@@ -321,7 +337,7 @@ def _run_evaluation(args) -> _Evaluation:
         from .weight_search import suggest_weights
 
         report["suggestion"] = suggest_weights(
-            pset, args.optimize, folds=run.folds, seed=run.seed, calibrate=args.calibrate
+            as_loaded, args.optimize, folds=run.folds, seed=run.seed, calibrate=args.calibrate
         ).to_dict()
     return _Evaluation(pset, evaluator, result, report, temperatures, run, slicings)
 

@@ -488,6 +488,30 @@ def test_config_temperatures_scale_the_members(capsys, files, tmp_path):
     assert any("temperature-scaled with the config's temperatures" in n for n in report["notes"])
 
 
+
+def test_temperature_scale_scales_each_row_with_temperatures_fitted_without_it(capsys, files, tmp_path):
+    from ensemble_core.calibration import cross_fit_temperatures
+    from ensemble_core.cli import evaluation_report
+    from ensemble_core.ensemble import EnsembleEvaluator
+
+    _, labels, preds = files
+    report = _run_json(capsys, ["evaluate", "--labels", labels, "--predictions", *preds, "--temperature-scale",
+                                "--folds", "3", "--seed", "2", "--json"])
+    pset = load_prediction_set(labels, preds)
+    cal = cross_fit_temperatures(pset.probas, pset.y_true, folds=3, seed=2)
+    scaled = type(pset)(cal.probas, pset.y_true, pset.classes, pset.names)
+    ev = EnsembleEvaluator(scaled)
+    expected = evaluation_report(scaled, ev.evaluate("soft"), ev, seed=2)
+    assert report["log_loss"] == pytest.approx(expected["log_loss"], rel=1e-6)
+    assert report["models"]["rf"]["ece"] == pytest.approx(expected["models"]["rf"]["ece"], rel=1e-6)
+    assert report["notes"][-1].startswith("members temperature-scaled, cross-fitted (3 folds, seed 2)")
+    config = {"strategy": "soft", "models": ["lr", "rf", "nb", "knn"], "weights": dict.fromkeys(pset.names, 1.0),
+              "temperatures": dict.fromkeys(pset.names, 2.0)}
+    path = _config(tmp_path, config)
+    assert main(["evaluate", "--labels", labels, "--predictions", *preds, "--config", path, "--temperature-scale"]) == 2
+    assert "--temperature-scale and --config" in capsys.readouterr().err
+
+
 BAD_CONFIGS = [
     ("not-json", "{strategy: soft", r"config\.json: not valid JSON"),
     ("bad-strategy", {"strategy": "median", "models": ["lr"], "weights": {"lr": 1}}, r"'strategy' must be one of hard, soft, geometric, stacking; got 'median'"),

@@ -8,12 +8,14 @@ import streamlit as st
 from dashboard import keys as K
 from dashboard.actions import current, evaluate, mirror, set_view, view, weight_key
 from dashboard.caches import cached_calibration
+from dashboard.present import presentation
 from dashboard.report import report_html, report_slicings
 from dashboard.text import literal
 from dashboard.tuning import (
     apply_requested_suggestion,
     gain_sentence,
     landscape_panel,
+    report_suggestion,
     suggest_controls,
     suggestion_panel,
 )
@@ -74,6 +76,10 @@ def ensemble_view() -> None:
     refresh_sidebar_if_stale(loaded)
     names = loaded.pset.names
     chosen = view()
+    if chosen.presenting:
+        with user_errors():
+            presentation(loaded, evaluate(loaded))
+        return
     stacking = not chosen.uses_weights
     controls, results = st.columns([1.25, 2.4], gap="large")
     with controls:
@@ -208,13 +214,23 @@ def ensemble_view() -> None:
         icon=":material/download:", on_click="ignore",
     )
     mid.download_button(  # built on click only: a slider move does not pay for it
-        "Download report", lambda: report_html(loaded, result, report_slicings(loaded, chosen.slice_by, chosen.bins)),
+        "Download report",
+        lambda: report_html(loaded, result,
+                            report_slicings(loaded, chosen.slice_by, chosen.bins, chosen.also_slice_by),
+                            report_suggestion(loaded)),
         file_name="ensemble-report.html",
         mime="text/html", icon=":material/description:", on_click="ignore", key="download_report",
         help="One self-contained HTML file for this view (no network needed; prints cleanly to PDF): the headline, "
-        "members, confusion matrices, the slices of the Slices page's column, fixes and breaks, calibration. "
-        "Its numbers are `ensemble-explorer evaluate --json`'s for the same data, strategy and weights.",
+        "members, confusion matrices, the slices of the Slices page's columns, fixes and breaks, calibration, the "
+        "weight landscape (two or three models) and the last weight suggestion's held-out evidence. Its numbers "
+        "are `ensemble-explorer evaluate --json`'s for the same data, strategy and weights (with "
+        "`--temperature-scale` when members are temperature-scaled, `--optimize` for the suggestion).",
     )
 
 
+# Outside the fragment: turning it on or off reruns the whole page (the sidebar is outside too).
+mirror(K.WIDGET_PRESENTING, view().presenting)
+st.toggle("Presentation mode", key=K.WIDGET_PRESENTING, on_change=_copy, args=(K.WIDGET_PRESENTING, "presenting"),
+          help="For a demo: hides the controls, the sidebar and the jargon, and shows the headline numbers large, "
+          "with plain sentences. The link keeps it (present=1).")
 ensemble_view()

@@ -30,12 +30,14 @@ import pandas as pd
 from ..metrics import confusion_benefit
 from ..registry import strategy as strategy_spec
 from .slices import Slicing, slice_table
-from .svg import benefit_colour, intervals_svg, lines_svg, matrix_svg
+from .svg import benefit_colour, intervals_svg, landscape_line_svg, lines_svg, matrix_svg, ternary_svg
 
 #: Examples of each kind (fixes, breaks) the report shows.
 EXAMPLES_SHOWN = 5
 #: Text longer than this many characters is cut in the report's example tables.
 TEXT_SHOWN = 400
+#: The landscape's grid steps per unit weight, by number of models (the Ensemble page's).
+LANDSCAPE_RESOLUTION = {2: 100, 3: 50}
 #: Content columns named ``pixel_0`` … ``pixel_{k²-1}`` are drawn as a k × k image.
 PIXEL_PREFIX = "pixel_"
 
@@ -57,6 +59,36 @@ class ReportExample:
 
 
 @dataclass(frozen=True)
+class ReportLandscape:
+    """The weight landscape the report draws: accuracy at every grid point of the weight simplex
+    of two or three models (``weights`` rows sum to 1, in ``names`` order), and the best point."""
+
+    names: tuple[str, ...]
+    weights: tuple[tuple[float, ...], ...]
+    accuracy: tuple[float, ...]
+    resolution: int
+
+    @property
+    def best(self) -> tuple[float, ...]:
+        return self.weights[int(np.argmax(self.accuracy))]
+
+
+def report_landscape(pset, strategy: str) -> ReportLandscape | None:
+    """The landscape the report shows, as the Ensemble page draws it: for a strategy whose
+    weights are linear in its scores and two (a line, 100 steps) or three models (a triangle,
+    steps of 1/50); None otherwise (stacking, one model, more than three)."""
+    from ..landscape import LANDSCAPE_STRATEGIES, simplex_landscape
+
+    if strategy not in LANDSCAPE_STRATEGIES or pset.n_models not in (2, 3):
+        return None
+    resolution = LANDSCAPE_RESOLUTION[pset.n_models]
+    land = simplex_landscape(pset.probas, pset.y_true, strategy=strategy, resolution=resolution, names=pset.names,
+                             with_log_loss=False)
+    return ReportLandscape(tuple(pset.names), tuple(map(tuple, land.weights.tolist())),
+                           tuple(land.accuracy.tolist()), resolution)
+
+
+@dataclass(frozen=True)
 class Report:
     """Everything the report shows; :func:`render_html` draws it."""
 
@@ -65,6 +97,7 @@ class Report:
     fixes: tuple[ReportExample, ...] = ()
     breaks: tuple[ReportExample, ...] = ()
     calibration: dict[str, tuple[list[float], list[float]]] = field(default_factory=dict)
+    landscape: ReportLandscape | None = None
     files: tuple[tuple[str, str], ...] = ()
     version: str = ""
     created: str = ""
@@ -175,6 +208,7 @@ def build_report(
         fixes=_examples(pset, evaluator, result, correct & ~best, most_sure=True, n=n_examples),
         breaks=_examples(pset, evaluator, result, ~correct & best, most_sure=False, n=n_examples),
         calibration=calibration,
+        landscape=report_landscape(pset, result.strategy) if result.weights is not None else None,
         files=file_fingerprints(files),
         version=_version(),
         created=created or _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
@@ -218,6 +252,7 @@ th, td { text-align: left; padding: 4px 6px; border-bottom: 1px solid #e3e3e3; v
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
 tr.worse td { color: #b2182b; font-weight: 600; }
 .figures { display: flex; flex-wrap: wrap; gap: 12px; } svg { max-width: 100%; height: auto; }
+.side > div { flex: 1 1 300px; min-width: 0; } .side svg { width: 100%; }
 .scroll { overflow-x: auto; max-width: 100%; }
 .text { white-space: pre-wrap; word-break: break-word; }
 .legend { font-size: 0.85rem; color: #555; }
@@ -267,6 +302,43 @@ def _examples_html(examples: Sequence[ReportExample], best_name: str) -> str:
     head = ("<tr><th class=\"n\">row</th><th>id</th><th>true</th><th>ensemble</th>"
             f"<th>{escape(best_name)}</th><th class=\"n\">p(true)</th><th>content</th></tr>")
     return f"<div class=\"scroll\"><table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table></div>"
+
+
+def _landscape_html(land: ReportLandscape, weights: Sequence[float] | None) -> str:
+    marks = {} if weights is None else {"your weights": list(weights)}
+    marks["best on the grid"] = list(land.best)
+    if len(land.names) == 2:
+        figure = landscape_line_svg(
+            [w[0] for w in land.weights], land.accuracy, title="Accuracy over the weights",
+            left_name=land.names[1], right_name=land.names[0],
+            marks={k: v[0] / max(sum(v), 1e-12) for k, v in marks.items()})
+        how = f"as the weight moves from {land.names[1]} (left) to {land.names[0]} (right)"
+    else:
+        figure = ternary_svg(np.asarray(land.weights), land.accuracy, land.names, title="Accuracy over the weights",
+                             marks=marks)
+        how = f"at every weighting of the three models in steps of 1/{land.resolution} (a corner: all on one model)"
+    best = ", ".join(f"{n}={w:.2f}" for n, w in zip(land.names, land.best))
+    legend = (f"The ensemble's accuracy {how}. The best point on the grid ({best}) reaches "
+              f"{max(land.accuracy):.4f}. Computed on all labelled examples: in-sample, so a point picked by looking "
+              "here is not evidence; the held-out check is the weight suggestion's nested cross-validation.")
+    return ("<h2 id=\"landscape\">The weight landscape</h2><div class=\"figures\">" + figure + "</div>"
+            f"<p class=\"legend\">{escape(legend)}</p>")
+
+
+def _suggestion_html(g: dict) -> str:
+    calibrated = ", each model temperature-scaled first" if g.get("calibrated") else ""
+    rows = [[label, _pct(g[key]["accuracy"]), _num(g[key]["log_loss"])]
+            for label, key in [("suggested weights", "heldout"), ("equal weights (soft vote)", "uniform"),
+                               ("best single model, chosen per fold", "best_single"),
+                               ("suggested weights on the rows they were fitted on (optimistic)", "in_sample")]]
+    weights = ", ".join(f"{k}={v:.3f}" for k, v in g["weights"].items())
+    method = f"Method: {g['method']}{calibrated}. Soft-voting weights {weights} (fitted on all rows)."
+    held = (f"Held out: {g['folds']}-fold nested cross-validation, each fold scored with weights chosen without it, "
+            "so the expected gain is not flattered by the tuning.")
+    return ("<h2 id=\"suggestion\">Suggested weights and their held-out evidence</h2>"
+            f"<p>{escape(method)}</p>"
+            + _table(["combination", "held-out accuracy", "held-out log loss"], rows, numeric=(1, 2))
+            + f"<p class=\"legend\">{escape(held)}</p>")
 
 
 def render_html(report: Report) -> str:
@@ -326,8 +398,14 @@ def render_html(report: Report) -> str:
         parts.append(f"<p class=\"legend\">Each slice compares the ensemble with {escape(best['name'])} (the best "
                      "model on all rows) on that slice's rows. Red rows: the ensemble is significantly worse there "
                      "(McNemar's test, Holm-adjusted over the slices of one column, family-wise α = 0.05).</p>")
-        for column in dict.fromkeys(r["column"] for r in report.slices):
-            part = [r for r in report.slices if r["column"] == column]
+        by_column = {c: [r for r in report.slices if r["column"] == c]
+                     for c in dict.fromkeys(r["column"] for r in report.slices)}
+        # The gain charts side by side (one column on a phone), then each slicing's table.
+        parts.append("<div class=\"figures side\">" + "".join("<div>" + intervals_svg(
+            [r["slice"] for r in part], [r["gain"] for r in part], [r["gain_ci"][0] for r in part],
+            [r["gain_ci"][1] for r in part], title=f"Gain by {column}", flags=[r["worse"] for r in part],
+        ) + "</div>" for column, part in by_column.items()) + "</div>")
+        for column, part in by_column.items():
             parts.append(f"<h3>By {escape(column)}</h3>")
             parts.append(_table(
                 ["slice", "n", "ensemble", "best single", "gain", "95% CI", "fixes", "breaks", "p (Holm)"],
@@ -335,10 +413,6 @@ def render_html(report: Report) -> str:
                   f"{100 * r['gain']:+.1f} pts", f"{100 * r['gain_ci'][0]:+.1f} to {100 * r['gain_ci'][1]:+.1f}",
                   f"{r['fixes']:,}", f"{r['breaks']:,}", f"{r['p_adjusted']:.3g}"] for r in part],
                 numeric=(1, 2, 3, 4, 5, 6, 7, 8), row_class=["worse" if r["worse"] else "" for r in part]))
-            parts.append("<div class=\"figures\">" + intervals_svg(
-                [r["slice"] for r in part], [r["gain"] for r in part], [r["gain_ci"][0] for r in part],
-                [r["gain_ci"][1] for r in part], title=f"Gain by {column}", flags=[r["worse"] for r in part],
-            ) + "</div>")
     # Examples.
     parts.append("<h2 id=\"examples\">Examples</h2>")
     parts.append(f"<h3>Fixes: the ensemble right, {escape(best['name'])} wrong (the ensemble surest first)</h3>")
@@ -354,15 +428,10 @@ def render_html(report: Report) -> str:
         parts.append(f"</div><p class=\"legend\">On the dashed diagonal, a confidence of 80% is right 80% of the "
                      f"time. ECE: ensemble {_num(s['ece'])}, {escape(best['name'])} "
                      f"{_num(s['models'][best['name']]['ece'])}.</p>")
-    # Suggestion.
+    if report.landscape is not None:
+        parts.append(_landscape_html(report.landscape, s.get("weights")))
     if "suggestion" in s:
-        g = s["suggestion"]
-        parts.append("<h2 id=\"suggestion\">Suggested weights and their held-out evidence</h2>")
-        parts.append(f"<p>{escape(str(g.get('method', '')))}: "
-                     + escape(", ".join(f"{k}={v:.3f}" for k, v in g.get("weights", {}).items())) + "</p>")
-        held = {k: v for k, v in g.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
-        parts.append(_table(["held-out quantity", "value"], [[k, f"{v:.4f}"] for k, v in held.items()],
-                            numeric=(1,)))
+        parts.append(_suggestion_html(s["suggestion"]))
     # Footer.
     files = "".join(f"<li>{escape(name)}: <code>{digest}</code></li>" for name, digest in report.files)
     # As JSON inside the page: no "<", ">" or "&" that an HTML parser could read as markup.

@@ -189,3 +189,124 @@ def lines_svg(
     parts.append(_text(14, top + h / 2, y_title, size=11, rotate=-90))
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _value_colour(value: float, low: float, high: float) -> str:
+    """A metric on a white-to-blue scale between ``low`` and ``high`` (higher is bluer)."""
+    t = (value - low) / (high - low) if high > low else 1.0
+    return _mix("#ffffff", GOOD, float(min(1.0, max(0.0, t))))
+
+
+def landscape_line_svg(
+    share: Sequence[float],
+    values: Sequence[float],
+    *,
+    title: str,
+    left_name: str,
+    right_name: str,
+    marks: dict[str, float] | None = None,
+    y_title: str = "accuracy",
+) -> str:
+    """A metric along the weight line of two models: ``share`` is the first model's weight share
+    (0 at the left: all on ``left_name``, the second model; 1 at the right: all on ``right_name``).
+    ``marks`` draws a labelled vertical line at each named share (the current weights).
+
+    Examples
+    --------
+    >>> svg = landscape_line_svg([0, 0.5, 1], [0.8, 0.9, 0.85], title="t", left_name="b", right_name="a",
+    ...                          marks={"yours": 0.5})
+    >>> svg.count("<polyline"), "yours" in svg
+    (1, True)
+    """
+    x, y = np.asarray(share, float), np.asarray(values, float)
+    low, high = float(np.min(y)), float(np.max(y))
+    pad = max((high - low) * 0.1, 0.005)
+    low, high = low - pad, high + pad
+    left, top, w, h = 60, 36, 420, 220
+    width, height = left + w + 20, top + h + 60
+
+    def px(a: float) -> float:
+        return left + a * w
+
+    def py(b: float) -> float:
+        return top + (high - b) / (high - low) * h
+
+    points = " ".join(f"{px(a):.1f},{py(b):.1f}" for a, b in zip(x, y))
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
+             f'height="{height}" role="img" aria-label="{escape(title)}" {FONT}>',
+             _text(width / 2, 18, title, size=14, weight="bold"),
+             f'<rect x="{left}" y="{top}" width="{w}" height="{h}" fill="none" stroke="#bbb"/>',
+             f'<polyline points="{points}" fill="none" stroke="{GOOD}" stroke-width="2"/>']
+    for k, (label, at) in enumerate((marks or {}).items()):
+        parts.append(f'<line x1="{px(at):.1f}" y1="{top}" x2="{px(at):.1f}" y2="{top + h}" stroke="{INK}" '
+                     f'stroke-dasharray="{"4,3" if k else "none"}"/>')
+        parts.append(_text(px(at) + 4, top + 14 + 14 * k, label, size=11, anchor="start"))
+    for b in (low + pad, high - pad):
+        parts.append(_text(left - 6, py(b) + 4, f"{b:.3f}", size=10, anchor="end"))
+    parts.append(_text(left, top + h + 16, f"all {left_name}", size=10, anchor="start"))
+    parts.append(_text(left + w, top + h + 16, f"all {right_name}", size=10, anchor="end"))
+    parts.append(_text(left + w / 2, top + h + 36, f"weight share of {right_name}", size=11))
+    parts.append(_text(14, top + h / 2, y_title, size=11, rotate=-90))
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def ternary_svg(
+    weights: np.ndarray,
+    values: Sequence[float],
+    names: Sequence[str],
+    *,
+    title: str,
+    marks: dict[str, Sequence[float]] | None = None,
+    value_title: str = "accuracy",
+) -> str:
+    """A metric over the weight triangle of three models: one dot per grid point, white (lowest)
+    to blue (highest); each corner is all weight on one model. ``marks`` draws a labelled ring at
+    each named weight vector (normalised here).
+
+    Parameters
+    ----------
+    weights : ndarray of shape (n_points, 3), rows on the simplex
+    values : n_points values (accuracy)
+
+    Examples
+    --------
+    >>> w = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1/3, 1/3, 1/3]])
+    >>> svg = ternary_svg(w, [0.8, 0.7, 0.6, 0.9], ["a", "b", "c"], title="t", marks={"yours": [1, 1, 1]})
+    >>> svg.count("<circle") - 1, "yours" in svg
+    (4, True)
+    """
+    weights = np.asarray(weights, float)
+    v = np.asarray(values, float)
+    low, high = float(np.min(v)), float(np.max(v))
+    side, left, top = 380, 70, 50
+    corners = np.array([[left + side / 2, top], [left, top + side * 0.866], [left + side, top + side * 0.866]])
+    width, height = left + side + 150, top + side * 0.866 + 50
+    xy = weights @ corners
+    spacing = side / max(2.0, np.sqrt(2 * len(v)))
+    r = max(1.5, spacing * 0.62)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" width="{width:.0f}" '
+             f'height="{height:.0f}" role="img" aria-label="{escape(title)}" {FONT}>',
+             _text(width / 2, 18, title, size=14, weight="bold")]
+    parts += [f'<circle cx="{a:.1f}" cy="{b:.1f}" r="{r:.1f}" fill="{_value_colour(c, low, high)}"/>'
+              for (a, b), c in zip(xy, v)]
+    outline = " ".join(f"{a:.1f},{b:.1f}" for a, b in corners)
+    parts.append(f'<polygon points="{outline}" fill="none" stroke="#999"/>')
+    for (a, b), name, dy in zip(corners, names, (-8, 18, 18)):
+        short = name if len(name) <= 20 else name[:19] + "…"
+        parts.append(_text(a, b + dy, short, size=11, weight="bold"))
+    for k, (label, at) in enumerate((marks or {}).items()):
+        share = np.asarray(at, float) / max(float(np.sum(at)), 1e-12)
+        a, b = share @ corners
+        parts.append(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="7" fill="none" stroke="{INK if k == 0 else BAD}" '
+                     f'stroke-width="2.5"/>')
+        parts.append(_text(a + 10, b + 4, label, size=11, anchor="start", weight="bold"))
+    lx = left + side + 30
+    parts.append(_text(lx, top + 10, value_title, size=11, anchor="start"))
+    for k, (label, value) in enumerate((("highest", high), ("lowest", low))):
+        y = top + 28 + 22 * k
+        parts.append(f'<rect x="{lx}" y="{y - 10}" width="14" height="14" fill="{_value_colour(value, low, high)}" '
+                     'stroke="#999"/>')
+        parts.append(_text(lx + 20, y + 2, f"{label} {value:.4f}", size=11, anchor="start"))
+    parts.append("</svg>")
+    return "".join(parts)

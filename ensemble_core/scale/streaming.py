@@ -251,7 +251,7 @@ def streamed_report(args) -> dict:
     """
     refused = [flag for flag, value in (
         ("--strategy other than soft", args.strategy not in (None, "soft")), ("--optimize", args.optimize),
-        ("--calibrate", args.calibrate), ("--config", args.config), ("--slice-by", args.slice_by),
+        ("--calibrate", args.calibrate), ("--temperature-scale", args.temperature_scale), ("--config", args.config), ("--slice-by", args.slice_by),
         ("--out", args.out), ("--save-meta", args.save_meta), ("--names", args.names),
         ("--weights by name", isinstance(args.weights, dict)),
     ) if value]

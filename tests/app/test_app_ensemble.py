@@ -120,3 +120,28 @@ def test_a_cell_selected_on_other_data_does_not_crash_the_page(run_page, shown):
     at.switch_page(PAGE).run()
     assert not at.exception
     assert not any("of true class" in shown(m.value) for m in at.markdown)
+
+
+def test_presentation_mode_hides_the_controls_and_shows_evaluates_numbers_plainly(run_page, capsys):
+    from dashboard.sources import demo_source
+    from ensemble_core.cli import main
+    from ensemble_core.report.plain import plain_sentences
+
+    at = run_page(ENSEMBLE.path, query={"data": "sentiment", "strategy": "soft"})
+    assert at.slider
+    at.toggle(key="w_presenting").set_value(True).run()
+    assert not at.exception and not at.error
+    assert at.query_params["present"] in ("1", ["1"])
+    assert not at.slider and not at.radio and not at.dataframe  # controls and tables folded away
+    source = demo_source("sentiment")
+    assert main(["evaluate", "--labels", source.labels.path, "--predictions", *(p.path for p in source.predictions),
+                 "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    values = [m.value for m in at.metric]
+    assert values == [f"{100 * summary['accuracy']:.1f}%", f"{100 * summary['best_single']['accuracy']:.1f}%",
+                      f"{100 * summary['gain_over_best']:+.1f} points"]
+    shown = " ".join(m.value for m in at.markdown).replace("\\", "").replace("\u2060", "")
+    for sentence in plain_sentences(summary):
+        assert sentence in shown
+    at.toggle(key="w_presenting").set_value(False).run()
+    assert at.slider and "present" not in at.query_params

@@ -72,3 +72,24 @@ def test_a_slice_the_bins_no_longer_have_is_said_and_ignored(run_page):
     at = run_page(DISAGREEMENT.path, query={"slice_by": "label", "slice": "lukewarm"})
     assert not at.exception
     assert any("lukewarm" in i.value for i in at.info)
+
+
+def test_slicings_side_by_side_are_each_a_slice_table_and_go_in_the_link(run_page, sentiment):
+    pset, correct, best = sentiment
+    at = run_page(SLICES.path)
+    at.multiselect(key="w_slice_also").set_value(["label"]).run()
+    assert not at.exception and not at.error
+    assert at.query_params["slice_also"] in ("label", ["label"])
+    assert len(at.dataframe) == 2
+    for table, expected in zip(at.dataframe, [slice_table(correct, best, slice_values(pset.content["text"], bins=4)),
+                                              slice_table(correct, best, slice_by_class(pset.y_true, pset.classes))]):
+        shown = table.value
+        assert list(shown["slice"]) == [r.slice for r in expected]
+        assert list(shown["examples"]) == [r.n for r in expected]
+        np.testing.assert_allclose(shown["ensemble"], [r.accuracy for r in expected])
+        np.testing.assert_allclose(shown["gain"], [100 * r.gain for r in expected])
+        assert list(shown["worse"]) == [r.worse for r in expected]
+    # A link naming a column this data lacks keeps the rest and says so.
+    at = run_page(SLICES.path, query={"data": "sentiment", "slice_also": ["nope", "label"]})
+    assert not at.exception
+    assert at.multiselect(key="w_slice_also").value == ["label"]

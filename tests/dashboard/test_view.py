@@ -46,6 +46,8 @@ views = st.builds(
     calibrate_suggestion=st.booleans(),
     bins=st.integers(2, 50),
     smoothing=st.integers(0, 5000).map(lambda k: k / 10_000),  # what the Data page stores: 4 decimals
+    also_slice_by=st.lists(names.filter(bool), max_size=3, unique=True).map(tuple),
+    presenting=st.booleans(),
 ).flatmap(lambda v: st.tuples(st.none() | names.filter(bool), names.filter(bool) | st.none()).map(
     lambda s: replace(v, slice_by=s[0], slice=s[1] if s[0] is not None else None)))
 
@@ -168,6 +170,12 @@ def test_a_slicing_by_a_column_the_data_lacks_is_cleared():
     assert (view.slice_by, view.slice) == (None, None)
     assert notes == ["the link slices by 'length', which is not a column of this data; cleared"]
     assert valid_for(View(slice_by="label", slice="c1"), _pset()) == (View(slice_by="label", slice="c1"), [])
+
+
+def test_side_by_side_columns_the_data_lacks_are_left_out():
+    view, notes = valid_for(View(also_slice_by=("length", "label")), _pset())
+    assert view.also_slice_by == ("label",)
+    assert notes == ["the link also slices by 'length', which is not a column of this data; left out"]
 
 
 @pytest.mark.parametrize(

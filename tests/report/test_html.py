@@ -112,3 +112,48 @@ def test_bad_report_arguments_are_one_line_and_status_2(tmp_path, monkeypatch, c
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
     assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def _three_models_report(tmp_path, *extra):
+    out = tmp_path / "three.html"
+    preds = sorted(str(p) for p in (SENTIMENT / "predictions" / "test").glob("*.csv"))[:3]
+    args = ["--labels", str(SENTIMENT / "test.csv"), "--predictions", *preds, *extra]
+    assert main(["report", *args, "--out", str(out)]) == 0
+    return out.read_text(encoding="utf-8"), args, preds
+
+
+def test_the_landscape_of_three_models_marks_the_best_weighting_on_the_grid(tmp_path):
+    from ensemble_core import EnsembleEvaluator
+    from ensemble_core.io import load_prediction_set
+
+    html, _, preds = _three_models_report(tmp_path, "--weights", "1,2,1")
+    assert 'id="landscape"' in html and html.count("<circle") > 1000  # 1,326 grid points, 2 marks
+    best = re.search(r"The best point on the grid \(([^)]*)\) reaches (\d\.\d{4})", html)
+    weights = [float(part.split("=")[1]) for part in best.group(1).split(", ")]
+    # The reference: the evaluator's accuracy at that weighting, and no better one on a coarser grid.
+    ev = EnsembleEvaluator(load_prediction_set(str(SENTIMENT / "test.csv"), preds))
+    assert ev.evaluate("soft", weights).metrics.accuracy == pytest.approx(float(best.group(2)), abs=5e-5)
+    grid = [(i / 10, j / 10, 1 - (i + j) / 10) for i in range(11) for j in range(11 - i)]
+    assert max(ev.evaluate("soft", w).metrics.accuracy for w in grid) <= float(best.group(2)) + 1e-9
+
+
+def test_two_models_get_a_line_and_stacking_no_landscape(tmp_path):
+    preds = sorted(str(p) for p in (SENTIMENT / "predictions" / "test").glob("*.csv"))[:2]
+    for strategy, drawn in [("hard", True), ("stacking", False)]:
+        out = tmp_path / f"{strategy}.html"
+        assert main(["report", "--labels", str(SENTIMENT / "test.csv"), "--predictions", *preds,
+                     "--strategy", strategy, "--out", str(out)]) == 0
+        html = out.read_text(encoding="utf-8")
+        assert ('id="landscape"' in html) is drawn
+        assert ("weight share of" in html) is drawn
+
+
+def test_the_suggestions_held_out_evidence_is_evaluate_optimizes(tmp_path, capsys):
+    html, args, _ = _three_models_report(tmp_path, "--optimize", "caruana")
+    capsys.readouterr()
+    assert main(["evaluate", *args, "--json"]) == 0
+    s = json.loads(capsys.readouterr().out)["suggestion"]
+    assert _embedded(html)["suggestion"] == s
+    assert 'id="suggestion"' in html
+    for key in ("heldout", "uniform", "best_single", "in_sample"):
+        assert f"{100 * s[key]['accuracy']:.1f}%" in html and f"{s[key]['log_loss']:.4f}" in html
