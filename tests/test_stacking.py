@@ -223,7 +223,8 @@ def _reference_meta(meta: str, seed: int):
 
     return {
         "logistic": lambda: LogisticRegression(max_iter=1000),
-        "gbm": lambda: HistGradientBoostingClassifier(max_iter=100, random_state=seed),
+        "gbm": lambda: HistGradientBoostingClassifier(max_iter=30, learning_rate=0.3, max_depth=3, max_bins=32,
+                                                random_state=seed),
         "mlp": lambda: MLPClassifier(hidden_layer_sizes=(32,), max_iter=200, early_stopping=True, random_state=seed),
     }[meta]()
 
