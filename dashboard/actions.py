@@ -117,11 +117,11 @@ def evaluate(loaded: Loaded) -> EnsembleResult:
     evaluation per meta-learner fits it out-of-fold, under a spinner.
     """
     v = view()
-    weights = v.weights_for(loaded.pset.names)
     if not v.uses_weights:  # stacking: its meta-learner is fitted on first use
+        # No weights: the page says once, by the sliders, that stacking ignores them.
         with st.spinner(f"Fitting the {v.meta} meta-learner out-of-fold…", show_time=True):
-            return loaded.evaluator.evaluate(v.strategy, weights, meta=v.meta)
-    return loaded.evaluator.evaluate(v.strategy, weights, meta=v.meta)
+            return loaded.evaluator.evaluate(v.strategy, None, meta=v.meta)
+    return loaded.evaluator.evaluate(v.strategy, v.weights_for(loaded.pset.names), meta=v.meta)
 
 
 def mirror(widget_key: str, value) -> None:

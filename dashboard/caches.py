@@ -31,6 +31,7 @@ from ensemble_core import (
 )
 
 from ensemble_core.deploy.frontier import Frontier, cost_accuracy_frontier
+from ensemble_core.stacking_insight import StackingInsight, explain_stacking
 
 from .sources import DataSource, load_source
 from .view import View
@@ -101,6 +102,14 @@ def cached_landscape(key: str, included: tuple[str, ...], strategy: str, _pset: 
     resolution = LINE_RESOLUTION if _pset.n_models == 2 else TERNARY_RESOLUTION
     return simplex_landscape(_pset.probas, _pset.y_true, strategy=strategy, resolution=resolution,
                              names=_pset.names)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def cached_stacking_insight(key: str, included: tuple[str, ...], meta: str, _pset: PredictionSet) -> StackingInsight:
+    """What the ``meta`` meta-learner learned (cross-fitted permutation importance; logistic
+    coefficients) over the ``included`` models; ``key`` is the data's content hash."""
+    return explain_stacking(_pset.probas, _pset.y_true, _pset.classes, _pset.names, meta=meta, folds=FOLDS,
+                            seed=SEED)
 
 
 @st.cache_data(max_entries=16, show_spinner="Scoring every subset of the models…")

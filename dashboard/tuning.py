@@ -265,7 +265,7 @@ def landscape_panel(loaded: Loaded) -> None:
     names = loaded.pset.names
     st.subheader("The landscape around your weights", divider="gray")
     if not view().uses_weights:
-        st.caption("Stacking learns its own combination and ignores the weights: there is no weight landscape.")
+        st.caption("Stacking learns its own combination: there is no weight landscape.")
         return
     if len(names) < 2:
         st.caption("Include at least two models to see how the ensemble changes with their weights.")

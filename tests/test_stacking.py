@@ -289,3 +289,16 @@ def test_a_meta_learner_that_refuses_a_folds_rows_says_so_in_one_line():
                                                   r"training rows \(104\d\d rows; class 'c' has 1 of them\): .*too few")) as err:
         cross_fit_stacking(probas, y, np.array(["a", "b", "c"]), meta="gbm", folds=5)
     assert "\n" not in str(err.value)
+
+
+def test_the_gbm_meta_learner_grows_few_small_trees_on_small_data():
+    """Regression (issue 12): with scikit-learn's defaults it grew 100 rounds of up to 31-leaf trees, one per
+    class, and 5-fold stacking of 1,600 rows × 10 classes took 17 s; the cost is per tree and per split."""
+    from ensemble_core.stacking import make_meta_learner
+
+    rng = np.random.default_rng(15)
+    y = np.repeat(np.arange(10), 32)
+    X = stacking_features(random_probas(rng, 5, y.size, 10))
+    est = make_meta_learner("gbm").fit(X, y)
+    assert est.n_iter_ * len(est.classes_) <= 300  # trees
+    assert est.get_params()["max_depth"] <= 3 and est.get_params()["max_bins"] <= 32  # splits and bins per tree

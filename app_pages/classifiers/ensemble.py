@@ -9,6 +9,7 @@ from dashboard import keys as K
 from dashboard.actions import current, evaluate, mirror, set_view, view, weight_key
 from dashboard.caches import cached_calibration
 from dashboard.report import report_html, report_slicings
+from dashboard.stacking import stacking_panel
 from dashboard.text import literal
 from dashboard.tuning import (
     apply_requested_suggestion,
@@ -136,6 +137,8 @@ def ensemble_view() -> None:
         if note:
             st.caption(note)
 
+    if stacking:
+        stacking_panel(loaded, chosen.meta)
     suggestion_panel(loaded)
     landscape_panel(loaded)
 
