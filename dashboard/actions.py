@@ -18,11 +18,12 @@ from pathlib import Path
 import streamlit as st
 
 from ensemble_core import EnsembleInputError, EnsembleResult
+from ensemble_core._validation import problems_of
 
 from . import keys as K
 from .caches import Loaded, loaded_for, prediction_set
-from .sources import DataSource, Upload, available_demos, demo_source, folder_source, upload_entries, upload_source
-from .text import literal
+from .sources import DataSource, Upload, available_demos, demo_source, folder_source, upload_source
+from .text import literal, literal_problems
 from .view import View, from_query, to_query, valid_for
 
 
@@ -148,8 +149,8 @@ def load_and_report(make_source: Callable[..., DataSource], *args, clears: tuple
     try:
         source = make_source(*args)
         set_source(source)
-    except EnsembleInputError as exc:
-        st.error(literal(exc), icon=":material/error:")
+    except EnsembleInputError as exc:  # several bad files: one line each
+        st.error(literal_problems(problems_of(exc)), icon=":material/error:")
         return False
     pset = prediction_set(source)
     ss = _ss()
@@ -189,7 +190,7 @@ def add_uploaded_predictions(predictions: list[Upload]) -> bool:
             raise EnsembleInputError("load a dataset first; prediction files are added to its labelled examples")
         if not predictions:
             raise EnsembleInputError("choose at least one prediction file to add")
-        return source.with_predictions(upload_entries(predictions))
+        return source.with_uploads(predictions)
 
     return load_and_report(extended, clears=("up_extra",))
 

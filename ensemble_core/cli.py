@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ._validation import MAX_SEED, EnsembleInputError, first_line, one_line
+from ._validation import MAX_SEED, EnsembleInputError, first_line, one_line, problems_of
 from . import registry
 from .registry import META_LEARNERS, METHODS, STRATEGIES
 
@@ -473,7 +473,8 @@ def _run(argv: Sequence[str] | None) -> int:
         args = build_parser().parse_args(argv)
         return args.handler(args)
     except EnsembleInputError as exc:
-        print(f"ensemble-explorer: error: {one_line(str(exc))}", file=sys.stderr)
+        for problem in problems_of(exc):  # several bad files: one line each
+            print(f"ensemble-explorer: error: {one_line(problem)}", file=sys.stderr)
         return EXIT_USAGE
     except OSError as exc:
         print(f"ensemble-explorer: error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)

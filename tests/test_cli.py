@@ -534,3 +534,15 @@ def test_explain_adds_what_the_meta_learner_learned_and_changes_no_other_number(
     assert text.startswith(table)  # the numbers printed before stay as they were
     assert "what the logistic meta-learner learned (3-fold cross-fitted" in text
     assert text.splitlines()[-1].split()[0] == "knn" and "barbera" in text.splitlines()[-5]
+
+
+def test_several_bad_prediction_files_give_one_error_line_each(capsys, files, tmp_path):
+    _, labels, preds = files
+    (tmp_path / "sums.csv").write_text("id,barbera,barolo,grignolino\n100,0.5,0.5,0.5\n")
+    (tmp_path / "bird.csv").write_text("id,barbera,bird\n100,0.5,0.5\n")
+    assert main(["evaluate", "--labels", labels, "--predictions", preds[0], str(tmp_path / "sums.csv"),
+                 str(tmp_path / "bird.csv")]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 2 and all(line.startswith("ensemble-explorer: error: ") for line in lines)
+    assert "sums.csv" in lines[0] and "probabilities sum to 1.5" in lines[0]
+    assert "bird.csv" in lines[1] and "'bird'" in lines[1]
