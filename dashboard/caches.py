@@ -30,9 +30,12 @@ from ensemble_core import (
     suggest_weights,
 )
 
-from ensemble_core.deploy.frontier import Frontier, cost_accuracy_frontier
+from ensemble_core.deploy.frontier import EXHAUSTIVE_MAX_MODELS, Frontier, SubsetAccuracies, \
+    cost_accuracy_frontier, frontier_for_costs, subset_accuracies
+from ensemble_core.labels_only import has_log_loss, smooth_labels_only
 from ensemble_core.stacking_insight import StackingInsight, explain_stacking
 
+from .kept import KeptData
 from .sources import DataSource, load_source
 from .view import View
 
@@ -86,7 +89,7 @@ def _cached_calibrated_set(key: str, _full: PredictionSet) -> PredictionSet:
     """The set with every model temperature-scaled, each example with a temperature fitted without it."""
     cal = cached_calibration(key, _full)
     return _frozen(PredictionSet(cal.probas, _full.y_true, _full.classes, _full.names, hard=_full.hard,
-                                 ids=_full.ids, content=_full.content))
+                                 ids=_full.ids, content=_full.content, smoothing=_full.smoothing))
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -101,7 +104,7 @@ def cached_landscape(key: str, included: tuple[str, ...], strategy: str, _pset: 
     """Accuracy (and log loss) over every weighting of two or three models; ``key`` as above."""
     resolution = LINE_RESOLUTION if _pset.n_models == 2 else TERNARY_RESOLUTION
     return simplex_landscape(_pset.probas, _pset.y_true, strategy=strategy, resolution=resolution,
-                             names=_pset.names)
+                             names=_pset.names, with_log_loss=has_log_loss(_pset))
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -113,10 +116,25 @@ def cached_stacking_insight(key: str, included: tuple[str, ...], meta: str, _pse
 
 
 @st.cache_data(max_entries=16, show_spinner="Scoring every subset of the models…")
+def _cached_subset_accuracies(key: str, names: tuple[str, ...], weights: tuple[float, ...],
+                              _pset: PredictionSet) -> SubsetAccuracies:
+    return subset_accuracies(_pset, weights)
+
+
+@st.cache_data(max_entries=16, show_spinner="Scoring every subset of the models…")
+def _cached_greedy_frontier(key: str, names: tuple[str, ...], weights: tuple[float, ...], costs: tuple[float, ...],
+                            _pset: PredictionSet) -> Frontier:
+    return cost_accuracy_frontier(_pset, costs, weights)
+
+
 def cached_frontier(key: str, names: tuple[str, ...], weights: tuple[float, ...], costs: tuple[float, ...],
                     _pset: PredictionSet) -> Frontier:
-    """The cost–accuracy frontier of ``_pset`` (models ``names``); ``key`` is the data's content hash."""
-    return cost_accuracy_frontier(_pset, costs, weights)
+    """The cost–accuracy frontier of ``_pset`` (models ``names``); ``key`` is the data's content hash.
+    Up to :data:`~ensemble_core.deploy.frontier.EXHAUSTIVE_MAX_MODELS` models the subsets' accuracies
+    are cached by the weights alone, so a typed cost only re-prices them (milliseconds)."""
+    if len(names) <= EXHAUSTIVE_MAX_MODELS:
+        return frontier_for_costs(_cached_subset_accuracies(key, names, weights, _pset), costs)
+    return _cached_greedy_frontier(key, names, weights, costs, _pset)
 
 
 @dataclass(frozen=True, eq=False)
@@ -155,15 +173,31 @@ class Loaded:
         return _cached_diversity(self.key, self.pset.names, self.evaluator)
 
 
+@st.cache_resource(show_spinner=False)
+def kept_data() -> KeptData:
+    """The one store of the users' own data for reloads, shared by every session (it locks)."""
+    return KeptData()
+
+
 def prediction_set(source: DataSource) -> PredictionSet:
     """The source's prediction set, read once (raises :class:`~ensemble_core.EnsembleInputError`)."""
     return _cached_set(source.key, source)
 
 
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _cached_smoothed_set(key: str, smoothing: float, _full: PredictionSet) -> PredictionSet:
+    """The set with its labels-only models label-smoothed with ``smoothing`` instead."""
+    return _frozen(smooth_labels_only(_full, smoothing))
+
+
 def loaded_for(source: DataSource, view: View) -> Loaded:
-    """The evaluators for a source and the view's included models and temperature scaling."""
+    """The evaluators for a source and the view's included models, labels-only models' label
+    smoothing and temperature scaling."""
     key = source.key
     full = _cached_set(key, source)
+    if full.hard.any() and view.smoothing != full.smoothing:
+        full = _cached_smoothed_set(key, view.smoothing, full)
+        key = f"{key}|smoothing={view.smoothing:g}"
     included = view.included(full.names)
     loaded = Loaded(source=source, key=key, full=_cached_evaluator(key, full.names, full),
                     evaluator=_cached_evaluator(key, included, full))

@@ -18,7 +18,16 @@ from dashboard.tuning import (
     suggest_controls,
     suggestion_panel,
 )
-from dashboard.ui import fragment, percent, refresh_sidebar_if_stale, signed_points, text_column, user_errors
+from dashboard.ui import (
+    BEST_MODELS_DIFFER,
+    BEST_ON_ALL_ROWS,
+    fragment,
+    percent,
+    refresh_sidebar_if_stale,
+    signed_points,
+    text_column,
+    user_errors,
+)
 from dashboard.view import WEIGHT_MAX, WEIGHT_STEP, Cell
 from ensemble_core import figures
 from ensemble_core.explore import (
@@ -110,9 +119,10 @@ def ensemble_view() -> None:
         cols = st.columns(3)
         cols[0].metric("Ensemble accuracy", percent(m.accuracy), "out-of-fold" if stacking else None,
                        delta_color="off", delta_arrow="off")
-        cols[1].metric("Gain over the best model", signed_points(result.gain),
+        cols[1].metric(f"Gain over the {BEST_ON_ALL_ROWS}", signed_points(result.gain),
                        f"best: {literal(ev.best_name_)}, {percent(ev.best_accuracy_)}", delta_color="off",
-                       delta_arrow="off")
+                       delta_arrow="off",
+                       help=f"The included model most often right on all the examples. {BEST_MODELS_DIFFER}")
         cols[2].metric("Oracle headroom", signed_points(ev.oracle_accuracy_ - m.accuracy),
                        f"oracle: {percent(ev.oracle_accuracy_)}", delta_color="off", delta_arrow="off",
                        help=f"The oracle ({percent(ev.oracle_accuracy_)}) counts an example as right when any "
@@ -125,12 +135,15 @@ def ensemble_view() -> None:
         cols = st.columns(3)
         cols[0].metric("Macro-F1", f"{m.macro_f1:.4f}")
         cols[1].metric("Log loss", "—" if m.log_loss is None else f"{m.log_loss:.4f}",
-                       help="Hard voting gives vote shares, not probabilities: no log loss." if m.log_loss is None
+                       help="Hard voting gives vote shares, and labels-only models alone give no probabilities: "
+                       "no log loss." if m.log_loss is None
                        else "Mean negative log-probability of the true class; lower is better.")
         cols[2].metric("Fixes / breaks", f"{result.fixes} / {result.breaks}",
                        help=f"Examples the ensemble gets right and {literal(ev.best_name_)} wrong / the reverse.")
         for note in result.notes:
             st.info(literal(note[0].upper() + note[1:] + "."), icon=":material/info:")
+        for warning in result.warnings:
+            st.warning(literal(warning[0].upper() + warning[1:] + "."), icon=":material/warning:")
         st.markdown("**The formula, with the current weights**")
         st.latex(formula_latex(result.strategy, names, result.weights, meta=chosen.meta))
         note = strategy(result.strategy).formula_note
@@ -176,9 +189,14 @@ def ensemble_view() -> None:
                                     f"{compare}_confidence": st.column_config.NumberColumn(format="%.3f")})
 
     st.subheader("Share and export", divider="gray")
-    st.caption("The address bar holds this view (data, strategy, weights, models): copy it to share the view.")
+    st.caption("The address bar holds this view (data, strategy, weights, models): copy it to share the view. "
+               "With your own data it also holds the key to it on this machine: whoever opens the link here sees "
+               "that data; elsewhere the link waits for the same files. A config loads back on Data & models "
+               "(Ensemble config).")
+    full_pset = loaded.full.pset
     config = ensemble_config(result.strategy, names, dict(chosen.weights), meta=chosen.meta,
-                             excluded=loaded.excluded)
+                             excluded=loaded.excluded,
+                             labels_only_smoothing=full_pset.smoothing if full_pset.hard.any() else None)
     if loaded.calibrated:
         raw = loaded.as_loaded
         temperatures = cached_calibration(raw.key, raw.full.pset).temperatures
