@@ -47,7 +47,7 @@ def cases(repeats: int):
         "geometric", rng.uniform(size=10)), repeats * 4, None
     yield "stacking", "5-fold logistic regression", mid.n_samples, lambda: cross_fit_stacking(
         mid.probas, mid.y_true, mid.classes, meta="logistic"), repeats, None
-    tiny, sub = make_problem(1_000), make_problem(20_000)  # gradient boosting: 10 trees a round, 100 rounds
+    tiny, sub = make_problem(1_000), make_problem(20_000)  # gradient boosting: 10 trees a round, 30 rounds
     yield "stacking", "5-fold gradient boosting", tiny.n_samples, lambda: cross_fit_stacking(
         tiny.probas, tiny.y_true, tiny.classes, meta="gbm"), max(2, repeats // 2), None
     yield "stacking", "5-fold MLP", sub.n_samples, lambda: cross_fit_stacking(

@@ -24,13 +24,14 @@ from pathlib import Path
 import streamlit as st
 
 from ensemble_core import EnsembleInputError, EnsembleResult
+from ensemble_core._validation import problems_of
 from ensemble_core.config import parse_config
 
 from . import keys as K
 from .caches import FOLDS, SEED, Loaded, kept_data, loaded_for, prediction_set
 from .kept import KEPT_BYTES, fresh, new_key
-from .sources import DataSource, Upload, available_demos, demo_source, folder_source, upload_entries, upload_source
-from .text import literal
+from .sources import DataSource, Upload, available_demos, demo_source, folder_source, upload_source
+from .text import literal, literal_problems
 from .view import WEIGHT_MAX, View, from_query, snap_weight, to_query, valid_for
 
 
@@ -191,11 +192,11 @@ def evaluate(loaded: Loaded) -> EnsembleResult:
     evaluation per meta-learner fits it out-of-fold, under a spinner.
     """
     v = view()
-    weights = v.weights_for(loaded.pset.names)
     if not v.uses_weights:  # stacking: its meta-learner is fitted on first use
+        # No weights: the page says once, by the sliders, that stacking ignores them.
         with st.spinner(f"Fitting the {v.meta} meta-learner out-of-fold…", show_time=True):
-            return loaded.evaluator.evaluate(v.strategy, weights, meta=v.meta)
-    return loaded.evaluator.evaluate(v.strategy, weights, meta=v.meta)
+            return loaded.evaluator.evaluate(v.strategy, None, meta=v.meta)
+    return loaded.evaluator.evaluate(v.strategy, v.weights_for(loaded.pset.names), meta=v.meta)
 
 
 def mirror(widget_key: str, value) -> None:
@@ -222,8 +223,8 @@ def load_and_report(make_source: Callable[..., DataSource], *args, clears: tuple
     try:
         source = make_source(*args)
         messages = set_source(source)
-    except EnsembleInputError as exc:
-        st.error(literal(exc), icon=":material/error:")
+    except EnsembleInputError as exc:  # several bad files: one line each
+        st.error(literal_problems(problems_of(exc)), icon=":material/error:")
         return False
     pset = prediction_set(source)
     ss = _ss()
@@ -270,7 +271,7 @@ def add_uploaded_predictions(predictions: list[Upload]) -> bool:
             raise EnsembleInputError("load a dataset first; prediction files are added to its labelled examples")
         if not predictions:
             raise EnsembleInputError("choose at least one prediction file to add")
-        return source.with_predictions(upload_entries(predictions))
+        return source.with_uploads(predictions)
 
     return load_and_report(extended, clears=("up_extra",))
 

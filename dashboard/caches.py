@@ -34,6 +34,7 @@ from ensemble_core.calibration import temperature_scaled_set
 from ensemble_core.deploy.frontier import EXHAUSTIVE_MAX_MODELS, Frontier, SubsetAccuracies, \
     cost_accuracy_frontier, frontier_for_costs, subset_accuracies
 from ensemble_core.labels_only import has_log_loss, smooth_labels_only
+from ensemble_core.stacking_insight import StackingInsight, explain_stacking
 
 from .kept import KeptData
 from .sources import DataSource, load_source
@@ -103,6 +104,14 @@ def cached_landscape(key: str, included: tuple[str, ...], strategy: str, _pset: 
     resolution = LINE_RESOLUTION if _pset.n_models == 2 else TERNARY_RESOLUTION
     return simplex_landscape(_pset.probas, _pset.y_true, strategy=strategy, resolution=resolution,
                              names=_pset.names, with_log_loss=has_log_loss(_pset))
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def cached_stacking_insight(key: str, included: tuple[str, ...], meta: str, _pset: PredictionSet) -> StackingInsight:
+    """What the ``meta`` meta-learner learned (cross-fitted permutation importance; logistic
+    coefficients) over the ``included`` models; ``key`` is the data's content hash."""
+    return explain_stacking(_pset.probas, _pset.y_true, _pset.classes, _pset.names, meta=meta, folds=FOLDS,
+                            seed=SEED)
 
 
 @st.cache_data(max_entries=16, show_spinner="Scoring every subset of the models…")

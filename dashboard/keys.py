@@ -35,6 +35,7 @@ WIDGET_CALIBRATED = "w_calibrated"
 WIDGET_SUGGEST_METHOD = "w_suggest_method"
 WIDGET_SUGGEST_CALIBRATE = "w_suggest_calibrate"
 WIDGET_LANDSCAPE_METRIC = "w_landscape_metric"
+WIDGET_LANDSCAPE_CHART = "landscape"  # the landscape chart; a click on a ternary point sets the sliders there
 WIDGET_SMOOTHING = "w_smoothing"  # the label smoothing ε of labels-only models (Data & models)
 WIDGET_CELL_PREFIX = "cm::"  # + chart name: a confusion matrix whose cells can be clicked
 WIDGET_SLICE_BY = "w_slice_by"

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from ensemble_core import EnsembleInputError, LabelsFile, PredictionSet, load_prediction_set
+from ensemble_core._validation import map_all
 from ensemble_core.demo import DEMOS
 from ensemble_core.io import check_unique_model_names, model_name
 from ensemble_core.registry import TABLE_FORMAT_SPECS, TABLE_SUFFIXES
@@ -143,6 +144,17 @@ class DataSource:
                 f"{file}: a model named {name!r} is already loaded; rename the file to add it as another model"
             )
 
+    def with_uploads(self, uploads: list[Upload]) -> DataSource:
+        """:meth:`with_predictions` for uploaded files: each one's model name (not loaded yet) and
+        format checked, and every file's problem reported together, one line each."""
+
+        def entry(up: Upload) -> FileEntry:
+            self.check_new_model(model_name(up.name), up.name)
+            (checked,) = upload_entries([up])
+            return checked
+
+        return self.with_predictions(map_all(entry, uploads))
+
     def with_predictions(self, extra: list[FileEntry]) -> DataSource:
         """The same labels with more prediction files (a model added to the set).
 
@@ -151,8 +163,7 @@ class DataSource:
         EnsembleInputError
             When a new file gives the name of a model already loaded.
         """
-        for entry in extra:
-            self.check_new_model(model_name(entry.name), entry.name)
+        map_all(lambda entry: self.check_new_model(model_name(entry.name), entry.name), extra)
         kind = "upload" if self.kind == "demo" else self.kind
         title = self.title if self.kind != "demo" else f"{self.title} + your models"
         return replace(self, kind=kind, title=title, predictions=self.predictions + tuple(extra))
@@ -202,22 +213,22 @@ def _check_suffix(name: str, what: str) -> None:
 
 
 def upload_entries(uploads: list[Upload], what: str = "a prediction file") -> list[FileEntry]:
-    """In-memory entries for uploaded files, with the format checked by name."""
-    entries = []
-    for up in uploads:
-        _check_suffix(up.name, what)
-        entries.append(FileEntry(up.name, data=up.getvalue()))
-    return entries
+    """In-memory entries for uploaded files, with the format checked by name (every file's:
+    several bad names are reported together, one line each)."""
+    map_all(lambda up: _check_suffix(up.name, what), uploads)
+    return [FileEntry(up.name, data=up.getvalue()) for up in uploads]
 
 
 def upload_source(labels: Upload | None, predictions: list[Upload]) -> DataSource:
-    """A source from an uploaded labels file and prediction files."""
+    """A source from an uploaded labels file and prediction files (every file's name checked
+    before any is refused)."""
     if labels is None:
         raise EnsembleInputError("upload a labels file (CSV or Parquet with a 'label' column)")
     if not predictions:
         raise EnsembleInputError("upload at least one prediction file (one per model)")
-    (lab,) = upload_entries([labels], "the labels file")
-    return DataSource("upload", f"Your data: {labels.name}", lab, tuple(upload_entries(predictions)))
+    (lab,), entries = map_all(lambda part: upload_entries(*part),
+                              [([labels], "the labels file"), (predictions, "a prediction file")])
+    return DataSource("upload", f"Your data: {labels.name}", lab, tuple(entries))
 
 
 def folder_source(labels_path: str, predictions_folder: str) -> DataSource:

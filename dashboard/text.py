@@ -43,3 +43,14 @@ def literal(value: object) -> str:
     """
     text = _PUNCTUATION.sub(r"\\\1", str(value).replace("\r\n", "\n").replace("\r", "\n"))
     return _REWRITTEN.sub(lambda m: m.group(0) + _WORD_JOINER, text)
+
+
+def literal_problems(problems) -> str:
+    """Each problem (a user error's messages: see
+    :func:`ensemble_core._validation.problems_of`) :func:`literal`, one per line of the box it
+    is shown in (markdown hard line breaks).
+
+    >>> literal_problems(["one", "two"])
+    'one  \\ntwo'
+    """
+    return "  \n".join(literal(problem) for problem in problems)

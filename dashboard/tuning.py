@@ -11,7 +11,9 @@ sweeps are recomputed on every move only on data small enough for that to be qui
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from functools import partial
 
 import pandas as pd
 import streamlit as st
@@ -72,6 +74,35 @@ def slider_weights(names: tuple[str, ...], weights) -> dict[str, float]:
     top = max(float(w) for w in weights)
     steps = WEIGHT_MAX / WEIGHT_STEP
     return {n: round(round(float(w) / top * steps) * WEIGHT_STEP, 10) for n, w in zip(names, weights)}
+
+
+def grid_point_sliders(names: tuple[str, ...], weights, resolution: int) -> dict[str, float]:
+    """A landscape grid point (weights in steps of ``1/resolution``, summing to 1) as slider
+    positions: exactly its ratios, the largest as high as the sliders go, where the sliders'
+    steps allow; else rounded as :func:`slider_weights` rounds a suggestion.
+
+    >>> grid_point_sliders(("a", "b", "c"), [0.34, 0.34, 0.32], 50)
+    {'a': 1.7, 'b': 1.7, 'c': 1.6}
+    >>> grid_point_sliders(("a", "b", "c"), [0.5, 0.5, 0.0], 50)
+    {'a': 3.0, 'b': 3.0, 'c': 0.0}
+    >>> grid_point_sliders(("a", "b", "c"), [0.02, 0.02, 0.96], 50)  # 1:1:48 needs 48 steps; there are 30
+    {'a': 0.1, 'b': 0.1, 'c': 3.0}
+    """
+    counts = [round(float(w) * resolution) for w in weights]
+    common = math.gcd(*counts)
+    steps = round(WEIGHT_MAX / WEIGHT_STEP)
+    if common == 0 or max(counts) // common > steps:
+        return slider_weights(names, weights)
+    scale = steps // (max(counts) // common)
+    return {n: round(c // common * scale * WEIGHT_STEP, 10) for n, c in zip(names, counts)}
+
+
+def _on_landscape_click(names: tuple[str, ...], resolution: int) -> None:
+    """A click on a ternary landscape's point (or mark): the sliders go there."""
+    points = st.session_state[K.WIDGET_LANDSCAPE_CHART].selection.points
+    picked = next((p["customdata"] for p in points if len(p.get("customdata") or ()) == len(names)), None)
+    if picked is not None:
+        set_view(weights=grid_point_sliders(names, picked, resolution))
 
 
 def suggestion_for(loaded: Loaded, method: str, calibrate: bool) -> WeightSuggestion:
@@ -294,7 +325,7 @@ def landscape_panel(loaded: Loaded) -> None:
     names = loaded.pset.names
     st.subheader("The landscape around your weights", divider="gray")
     if not view().uses_weights:
-        st.caption("Stacking learns its own combination and ignores the weights: there is no weight landscape.")
+        st.caption("Stacking learns its own combination: there is no weight landscape.")
         return
     if len(names) < 2:
         st.caption("Include at least two models to see how the ensemble changes with their weights.")
@@ -306,6 +337,7 @@ def landscape_panel(loaded: Loaded) -> None:
                  if found is not None and strategy == SUGGESTED_STRATEGY and found[0].calibrate == loaded.calibrated
                  else None)
     metric = "accuracy"
+    clicks = {}
     # A log-loss landscape exists for soft voting, unless every model is labels-only (no log loss).
     if len(names) != 2 and registry.strategy(strategy).pools_probabilities and has_log_loss(loaded.pset):
         metric = st.radio("Colour by", list(LANDSCAPE_METRICS), format_func=LANDSCAPE_METRICS.get,
@@ -320,9 +352,11 @@ def landscape_panel(loaded: Loaded) -> None:
                     f"{literal(names[1])} (left) to {literal(names[0])} (right); the solid line is the sliders' point.")
         else:
             fig = lf.ternary_figure(land, metric=metric, current=weights, suggested=suggested)
+            clicks = {"on_select": partial(_on_landscape_click, names, land.resolution), "selection_mode": "points"}
             note = (f"Every weighting of the three models in steps of 1/{land.resolution}; the circle is the "
                     "sliders' point, the diamond the best on the grid"
-                    + (", the star the suggestion." if suggested is not None else "."))
+                    + (", the star the suggestion" if suggested is not None else "")
+                    + ". Click a point (or the diamond) to move the sliders there, as near as their steps allow.")
     else:
         sweeps = _sweeps(loaded, strategy, weights)
         if sweeps is None:
@@ -330,7 +364,7 @@ def landscape_panel(loaded: Loaded) -> None:
         fig = lf.sweep_figure(sweeps, metric=metric)
         note = ("Each curve moves one model's weight from 0 to 1 while the others keep their shares; all curves "
                 "pass through the sliders' point (the dots).")
-    st.plotly_chart(fig, key="landscape", width="stretch", config={"displayModeBar": False})
+    st.plotly_chart(fig, key=K.WIDGET_LANDSCAPE_CHART, width="stretch", config={"displayModeBar": False}, **clicks)
     st.caption(note + " Computed on all labelled examples (in-sample).")
 
 

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from ensemble_core import EnsembleInputError, EnsembleResult
+from ensemble_core._validation import problems_of
 from ensemble_core.demo import DEMOS
 from ensemble_core.explore import STRATEGY_LABELS
 from ensemble_core.labels_only import describe, is_labels_only
@@ -19,7 +20,7 @@ from .actions import current, evaluate, sync_url, view
 from .caches import Loaded
 from .navigation import DATA, START, PageEntry
 from .sources import ROOT_VARIABLE, local_root
-from .text import literal
+from .text import literal, literal_problems
 from .view import to_query
 
 
@@ -118,7 +119,7 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except EnsembleInputError as exc:
-        st.error(literal(exc), icon=":material/error:")
+        st.error(literal_problems(problems_of(exc)), icon=":material/error:")
 
 
 def evaluated() -> tuple[Loaded, EnsembleResult]:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:  # NumPy is imported where used: the command line's --help never needs it
     import numpy as np
+
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 class EnsembleInputError(ValueError):
@@ -16,6 +20,58 @@ class EnsembleInputError(ValueError):
     the app shows it in an error box. The message names the file, column and
     row where there is one.
     """
+
+
+class InputProblems(EnsembleInputError):
+    """Several user errors found together (one per file, say), so that a user fixes them all at
+    once. ``problems`` holds each one's message; the exception's message is all of them, one per
+    line. The command line prints each as its own error line, the app each on its own line of one
+    error box.
+
+    Examples
+    --------
+    >>> exc = InputProblems(["a.csv: row 2: probabilities sum to 0.9", "b.csv: unknown class column 'x'"])
+    >>> exc.problems[1]
+    "b.csv: unknown class column 'x'"
+    >>> isinstance(exc, EnsembleInputError)
+    True
+    """
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("\n".join(self.problems))
+
+
+def problems_of(exc: EnsembleInputError) -> tuple[str, ...]:
+    """Each problem an error reports: its :attr:`InputProblems.problems`, or its one message."""
+    return exc.problems if isinstance(exc, InputProblems) else (str(exc),)
+
+
+def raise_together(errors: Sequence[EnsembleInputError]) -> None:
+    """Raise nothing for no errors, the error itself for one, else all of their problems as one
+    :class:`InputProblems` (in order; an :class:`InputProblems` among them adds each of its own)."""
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise InputProblems([p for e in errors for p in problems_of(e)]) from errors[0]
+
+
+def map_all(fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
+    """``[fn(item) for item in items]``, but every item is tried: the user errors raised on the
+    way are raised together at the end (:func:`raise_together`), so that one bad file does not
+    hide the next one's problem.
+
+    >>> map_all(lambda n: 10 // n, [1, 2])
+    [10, 5]
+    """
+    results, errors = [], []
+    for item in items:
+        try:
+            results.append(fn(item))
+        except EnsembleInputError as exc:
+            errors.append(exc)
+    raise_together(errors)
+    return results
 
 
 #: Seeds are passed to scikit-learn's splitters, which take 0 to 2**32 - 1.

@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ._validation import MAX_SEED, EnsembleInputError, first_line, one_line
+from ._validation import MAX_SEED, EnsembleInputError, first_line, one_line, problems_of
 from . import registry
 from .registry import META_LEARNERS, METHODS, STRATEGIES
 
@@ -119,6 +119,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="stacking only: fit the meta-learner on all rows and save it (skops) for new data",
     )
     ev.add_argument(
+        "--explain", action="store_true",
+        help="stacking only: also show what the meta-learner learned: each model's permutation importance "
+        "(cross-fitted: measured on rows the meta-learner did not see) and, for logistic, its coefficients per "
+        "model and class",
+    )
+    ev.add_argument(
         "--stream", action="store_true",
         help="read Parquet prediction files in the labels' row order (a prediction store) --batch-rows "
         "rows at a time, for files larger than memory: the soft vote with fixed weights; no intervals",
@@ -207,6 +213,30 @@ def _print_table(report: dict) -> None:
         print(f"note: {note}")
     if "suggestion" in report:
         _print_suggestion(report["suggestion"])
+    if "meta_learner" in report:
+        _print_meta_learner(report["meta_learner"], report["names"])
+
+
+def _print_meta_learner(m: dict, names: list[str]) -> None:
+    width = max(len(n) for n in names)
+    print(f"\nwhat the {m['meta']} meta-learner learned ({m['folds']}-fold cross-fitted; out-of-fold accuracy "
+          f"{m['accuracy']:.4f}, log loss {m['log_loss']:.4f}):")
+    print(f"permutation importance (each model's inputs shuffled {m['n_repeats']} times on rows the meta-learner "
+          "did not see; mean ± sd):")
+    print(f"  {'':{width}}  {'accuracy_drop':<16}  log_loss_increase")
+    for name in names:
+        i = m["permutation_importance"][name]
+        print(f"  {name:{width}}  {i['accuracy_drop']:+.4f} ± {i['accuracy_drop_std']:.4f}  "
+              f"{i['log_loss_increase']:+.4f} ± {i['log_loss_increase_std']:.4f}")
+    if m["coefficients"] is None:
+        return
+    scores = list(m["coefficients"])
+    cells = max(8, *(len(c) for c in scores))
+    print("coefficients (fitted on all rows): the weight of each model's probability of a class in that class's "
+          "score" + (f" (the log-odds of {scores[0]})" if len(scores) == 1 else ""))
+    print(f"  {'':{width}}  " + "  ".join(f"{c:>{cells}}" for c in scores))
+    for name in names:
+        print(f"  {name:{width}}  " + "  ".join(f"{m['coefficients'][c][name][c]:>+{cells}.3f}" for c in scores))
 
 
 def _print_suggestion(s: dict) -> None:
@@ -297,9 +327,10 @@ def _run_evaluation(args) -> _Evaluation:
 
     config = read_config(args.config) if args.config else None
     run = _settings(args, config)
-    if getattr(args, "save_meta", None) and not registry.strategy(run.strategy).uses_meta_learner:
-        meta_strategies = [s.name for s in registry.STRATEGY_SPECS if s.uses_meta_learner]
-        raise EnsembleInputError(f"--save-meta needs --strategy {' or '.join(meta_strategies)}")
+    for flag in ("save_meta", "explain"):
+        if getattr(args, flag, None) and not registry.strategy(run.strategy).uses_meta_learner:
+            meta_strategies = [s.name for s in registry.STRATEGY_SPECS if s.uses_meta_learner]
+            raise EnsembleInputError(f"--{flag.replace('_', '-')} needs --strategy {' or '.join(meta_strategies)}")
     if run.folds < 2:
         raise EnsembleInputError(f"--folds must be at least 2; got {run.folds}")
     if args.calibrate and not args.optimize:
@@ -354,6 +385,12 @@ def _evaluate(args) -> int:
         return 0
     ev = _run_evaluation(args)
     pset, result, run = ev.pset, ev.result, ev.settings
+    if args.explain:
+        from .stacking_insight import explain_stacking
+
+        ev.report["meta_learner"] = explain_stacking(
+            pset.probas, pset.y_true, pset.classes, pset.names, meta=run.meta, folds=run.folds, seed=run.seed
+        ).to_dict()
     if args.out:
         if result.has_probas:
             write_predictions(args.out, pset.classes, probas=result.probas, ids=pset.ids)
@@ -465,7 +502,8 @@ def _run(argv: Sequence[str] | None) -> int:
         args = build_parser().parse_args(argv)
         return args.handler(args)
     except EnsembleInputError as exc:
-        print(f"ensemble-explorer: error: {one_line(str(exc))}", file=sys.stderr)
+        for problem in problems_of(exc):  # several bad files: one line each
+            print(f"ensemble-explorer: error: {one_line(problem)}", file=sys.stderr)
         return EXIT_USAGE
     except OSError as exc:
         print(f"ensemble-explorer: error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)

@@ -380,3 +380,58 @@ def jury_figure(sizes: Sequence[int], majority_right: Sequence[float], accuracy:
     fig.update_layout(xaxis_title="voters", yaxis={"title": "majority right", "tickformat": ".0%"},
                       legend={"orientation": "h"}, height=360, title="Independent errors: the jury theorem")
     return fig
+
+
+def stacking_importance_figure(
+    names: Sequence[str],
+    accuracy_drop: Sequence[float],
+    accuracy_drop_std: Sequence[float],
+    log_loss_increase: Sequence[float],
+    log_loss_increase_std: Sequence[float],
+) -> go.Figure:
+    """Each model's permutation importance for a stacking meta-learner: the out-of-fold accuracy
+    lost (points) and log loss added when its inputs are shuffled, with the spread over the
+    shuffles as error bars; one row per model.
+
+    >>> fig = stacking_importance_figure(["rf", "knn"], [0.05, 0.0], [0.01, 0.0], [0.2, 0.01], [0.02, 0.0])
+    >>> [list(trace.x) for trace in fig.data]
+    [[5.0, 0.0], [0.2, 0.01]]
+    """
+    from plotly.subplots import make_subplots
+
+    shown = [plain_text(n) for n in names]
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.06,
+                        subplot_titles=("accuracy lost (points)", "log loss added"))
+    for col, (values, spread, hover) in enumerate([
+        (np.asarray(accuracy_drop, float) * 100, np.asarray(accuracy_drop_std, float) * 100, "%{x:+.2f} pts"),
+        (np.asarray(log_loss_increase, float), np.asarray(log_loss_increase_std, float), "%{x:+.4f}"),
+    ], start=1):
+        fig.add_trace(go.Bar(x=values.round(10).tolist(), y=shown, orientation="h", marker_color="#8fb3d9",
+                             error_x={"type": "data", "array": spread.round(10).tolist(), "thickness": 1.5},
+                             hovertemplate=f"%{{y}}: {hover}<extra></extra>"), row=1, col=col)
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_layout(height=140 + 36 * len(shown), margin={"l": 10, "r": 10, "t": 40, "b": 10}, showlegend=False)
+    return fig
+
+
+def stacking_trust_figure(trust: np.ndarray, names: Sequence[str], classes: Sequence) -> go.Figure:
+    """A logistic meta-learner's coefficients per model and class: the weight of model ``m``'s
+    probability of class ``k`` in class ``k``'s score, on a colour scale centred on zero.
+
+    Parameters
+    ----------
+    trust : ndarray of shape (n_models, n_classes_scored)
+    names : model names (rows)
+    classes : the classes scored (columns; one, the second class, for two classes)
+    """
+    trust = np.asarray(trust, float)
+    limit = float(np.abs(trust).max()) or 1.0
+    fig = go.Figure(go.Heatmap(
+        z=trust.tolist(), x=_class_labels(classes), y=[plain_text(n) for n in names], zmin=-limit, zmax=limit,
+        colorscale="RdBu", texttemplate="%{z:.2f}",
+        hovertemplate="%{y}'s probability of %{x} in the score of %{x}: %{z:.3f}<extra></extra>",
+        colorbar={"title": "weight"},
+    ))
+    fig.update_layout(height=140 + 36 * len(names), margin={"l": 10, "r": 10, "t": 30, "b": 10},
+                      xaxis={"type": "category", "title": "class"}, yaxis={"autorange": "reversed", "type": "category"})
+    return fig

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from . import registry
-from ._validation import EnsembleInputError, first_line, first_true_row
+from ._validation import EnsembleInputError, first_line, first_true_row, map_all
 from .predictions import PredictionSet
 
 if TYPE_CHECKING:
@@ -962,7 +962,9 @@ def read_aligned_predictions(
     """Read prediction files against ``rows``' classes, each aligned to its rows.
 
     Rows align by id when both the labels file and a prediction file have ids: the
-    labels' ids are the table each prediction file's ids are looked up in.
+    labels' ids are the table each prediction file's ids are looked up in. Every file is
+    read even after one fails, so that the error names each bad file's problem
+    (:class:`~ensemble_core._validation.InputProblems` when there are several).
 
     Parameters
     ----------
@@ -976,12 +978,16 @@ def read_aligned_predictions(
     """
     probas = np.empty((len(entries), rows.n_samples, len(rows.keys)), dtype=np.float32)
     hard = np.zeros(len(entries), dtype=bool)
-    for m, (path, source) in enumerate(entries):
+
+    def read(m: int) -> None:
+        path, source = entries[m]
         slot = probas[m]
         table = _read_predictions(path, rows.keys, source, rows._id_keys, out=slot)
         hard[m] = table.hard
         if table.probas is not slot:  # else already in place
             slot[...] = _align(path, rows, table)
+
+    map_all(read, range(len(entries)))
     return probas, hard
 
 

@@ -20,6 +20,8 @@ from .weight_search import SelectionStep
 
 LandscapeMetric = Literal["accuracy", "log_loss"]
 _TITLES = {"accuracy": "accuracy", "log_loss": "log loss"}
+#: A clicked (selected) point and the others look as before the click.
+_KEEP_LOOK_WHEN_SELECTED = {"selected": {"marker": {"opacity": 1}}, "unselected": {"marker": {"opacity": 1}}}
 
 
 def _values(land: Landscape | WeightSweeps, metric: LandscapeMetric) -> np.ndarray:
@@ -47,6 +49,12 @@ def ternary_figure(
 ) -> go.Figure:
     """A ternary heatmap of ``metric`` over three models' weights, with points marked.
 
+    Every grid point, and every mark, carries its three weights as ``customdata``: a click on
+    one (Streamlit returns clicks on scatter markers) says which weighting it is. They are plain
+    lists: a NumPy array would reach the browser as a typed array, whose rows a click returns as
+    ``{"0": a, "1": b, "2": c}``. A selected point keeps the look of the others (Plotly would dim
+    every unselected point).
+
     Parameters
     ----------
     land : Landscape of three models
@@ -64,6 +72,7 @@ def ternary_figure(
             marker={"color": values, "colorscale": "Viridis" if metric == "accuracy" else "Viridis_r",
                     "symbol": "hexagon", "size": max(4, 300 // land.resolution),
                     "colorbar": {"title": _TITLES[metric]}, "line": {"width": 0}},
+            customdata=land.weights.tolist(), **_KEEP_LOOK_WHEN_SELECTED,
             hovertemplate=(f"{names[0]} %{{a:.2f}}<br>{names[1]} %{{b:.2f}}<br>"
                            f"{names[2]} %{{c:.2f}}<br>{_TITLES[metric]} %{{marker.color:.4f}}<extra></extra>"),
         )
@@ -84,7 +93,8 @@ def add_ternary_marks(
     current: Sequence[float] | np.ndarray | None = None,
     suggested: Sequence[float] | np.ndarray | None = None,
 ) -> None:
-    """Mark the best grid point, and the current and suggested weights (normalised here), on a ternary figure."""
+    """Mark the best grid point, and the current and suggested weights (normalised here), on a ternary
+    figure; each mark's ``customdata`` is its weights."""
     # Black: a white marker vanishes on the bright end of Viridis, which is where the best point lies.
     marks = [("best on the grid", best, "diamond-open", "black")]
     for label, w, symbol in [("current", current, "circle-open"), ("suggested", suggested, "star")]:
@@ -93,8 +103,9 @@ def add_ternary_marks(
             marks.append((label, p, symbol, "red"))
     for label, p, symbol, color in marks:
         fig.add_trace(go.Scatterternary(
-            a=[p[0]], b=[p[1]], c=[p[2]], mode="markers", name=label,
+            a=[p[0]], b=[p[1]], c=[p[2]], mode="markers", name=label, customdata=[list(map(float, p))],
             marker={"symbol": symbol, "size": 16, "color": color, "line": {"width": 2, "color": color}},
+            **_KEEP_LOOK_WHEN_SELECTED,
         ))
 
 

@@ -204,8 +204,8 @@ STRATEGY_SPECS: tuple[StrategySpec, ...] = (
 META_LEARNER_SPECS: tuple[MetaLearnerSpec, ...] = (
     MetaLearnerSpec("logistic", "Logistic regression", "A multinomial logistic regression on the members' "
                     "probabilities.", "ensemble_core.stacking:logistic_meta"),
-    MetaLearnerSpec("gbm", "Gradient boosting", "Histogram gradient boosting (100 rounds) on the members' "
-                    "probabilities: can learn interactions.", "ensemble_core.stacking:gbm_meta"),
+    MetaLearnerSpec("gbm", "Gradient boosting", "Histogram gradient boosting (30 rounds of depth-3 trees) on "
+                    "the members' probabilities: can learn interactions.", "ensemble_core.stacking:gbm_meta"),
     MetaLearnerSpec("mlp", "Small neural network (MLP)", "One hidden layer of 32 units, early stopping.",
                     "ensemble_core.stacking:mlp_meta"),
 )

@@ -114,6 +114,7 @@ BAD_ARGS = [
     ("unknown-meta", ["--strategy", "stacking", "--meta", "xgb"], "invalid choice: 'xgb'"),
     ("names-count", ["--names", "a"], "got 1 names, 4 files"),
     ("save-meta-without-stacking", ["--save-meta", "x.skops"], "--save-meta needs --strategy stacking"),
+    ("explain-without-stacking", ["--explain"], "--explain needs --strategy stacking"),
     ("negative-seed", ["--seed", "-1"], "argument --seed: must be a whole number from 0 to 4294967295; got '-1'"),
     ("seed-too-large", ["--seed", "4294967296", "--strategy", "stacking"], "got '4294967296'"),
 ]
@@ -535,3 +536,37 @@ def test_bad_configs_exit_2_with_one_line(capsys, files, tmp_path, config, match
     assert main(["evaluate", "--labels", labels, "--predictions", *preds, "--config", path]) == 2
     err = capsys.readouterr().err
     assert re.search(match, err) and err.count("\n") == 1
+
+
+def test_explain_adds_what_the_meta_learner_learned_and_changes_no_other_number(capsys, files):
+    from ensemble_core.stacking_insight import explain_stacking
+
+    _, labels, preds = files
+    argv = ["evaluate", "--labels", labels, "--predictions", *preds, "--strategy", "stacking", "--folds", "3"]
+    plain = _run_json(capsys, [*argv, "--json"])
+    explained = _run_json(capsys, [*argv, "--json", "--explain"])
+    learned = explained.pop("meta_learner")
+    assert explained == plain
+    pset = load_prediction_set(labels, preds)
+    expected = explain_stacking(pset.probas, pset.y_true, pset.classes, pset.names, folds=3).to_dict()
+    assert learned == json.loads(json.dumps(expected))
+    assert learned["accuracy"] == pytest.approx(plain["accuracy"])
+    assert main(argv) == 0
+    table = capsys.readouterr().out
+    assert main([*argv, "--explain"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith(table)  # the numbers printed before stay as they were
+    assert "what the logistic meta-learner learned (3-fold cross-fitted" in text
+    assert text.splitlines()[-1].split()[0] == "knn" and "barbera" in text.splitlines()[-5]
+
+
+def test_several_bad_prediction_files_give_one_error_line_each(capsys, files, tmp_path):
+    _, labels, preds = files
+    (tmp_path / "sums.csv").write_text("id,barbera,barolo,grignolino\n100,0.5,0.5,0.5\n")
+    (tmp_path / "bird.csv").write_text("id,barbera,bird\n100,0.5,0.5\n")
+    assert main(["evaluate", "--labels", labels, "--predictions", preds[0], str(tmp_path / "sums.csv"),
+                 str(tmp_path / "bird.csv")]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 2 and all(line.startswith("ensemble-explorer: error: ") for line in lines)
+    assert "sums.csv" in lines[0] and "probabilities sum to 1.5" in lines[0]
+    assert "bird.csv" in lines[1] and "'bird'" in lines[1]

@@ -696,3 +696,24 @@ def test_parquet_prediction_files_are_written_in_bounded_row_groups(tmp_path):
     write_predictions(tmp_path / "m.parquet", ["a", "b"], probas=np.full((n, 2), 0.5, dtype=np.float32))
     meta = pq.ParquetFile(tmp_path / "m.parquet").metadata
     assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [PARQUET_ROW_GROUP, 10]
+
+
+def test_every_bad_prediction_file_is_reported_not_only_the_first(tmp_path):
+    """Regression (issue 12 item 16): the first bad file stopped the reading, hiding the others' problems."""
+    from ensemble_core._validation import InputProblems
+
+    (tmp_path / "labels.csv").write_text("id,label\n1,cat\n2,dog\n")
+    files = {"sums.csv": "id,cat,dog\n1,0.5,0.4\n2,0.1,0.9\n", "good.csv": "id,cat,dog\n1,0.6,0.4\n2,0.1,0.9\n",
+             "bird.csv": "id,cat,bird\n1,0.5,0.5\n2,0.1,0.9\n", "gone.csv": None}
+    for name, text in files.items():
+        if text is not None:
+            (tmp_path / name).write_text(text)
+    with pytest.raises(InputProblems) as err:
+        load_prediction_set(tmp_path / "labels.csv", [tmp_path / n for n in files])
+    problems = err.value.problems
+    assert [Path(p.split(":")[0]).name for p in problems] == ["sums.csv", "bird.csv", "gone.csv"]
+    assert "row 1: probabilities sum to 0.9" in problems[0] and "unknown class column 'bird'" in problems[1]
+    assert str(err.value) == "\n".join(problems)
+    with pytest.raises(EnsembleInputError) as one:  # a single bad file: its own error, as before
+        load_prediction_set(tmp_path / "labels.csv", [tmp_path / "good.csv", tmp_path / "bird.csv"])
+    assert not isinstance(one.value, InputProblems) and "\n" not in str(one.value)

@@ -51,6 +51,21 @@ def test_ternary_figure_plots_every_grid_point_and_marks_points(problem):
     assert (ll.data[1].a[0], ll.data[1].b[0]) == tuple(land.weights[np.argmin(land.log_loss), :2])
 
 
+def test_every_ternary_point_and_mark_says_its_weights_when_clicked(problem):
+    """Streamlit returns a clicked marker's customdata: the grid point's or the mark's weights."""
+    p, y = problem
+    land = simplex_landscape(p, y, resolution=10, names=NAMES)
+    fig = ternary_figure(land, current=[1, 1, 1], suggested=[0.5, 0.3, 0.2])
+    np.testing.assert_array_equal(fig.data[0].customdata, land.weights)
+    # As the browser gets them: lists (a typed array's row reaches Streamlit as {"0": a, "1": b, "2": c}).
+    sent = json.loads(fig.to_json())["data"]
+    assert sent[0]["customdata"][7] == land.weights[7].tolist() and isinstance(sent[1]["customdata"][0], list)
+    best = land.weights[np.argmax(land.accuracy)]
+    assert list(fig.data[1].customdata[0]) == best.tolist()
+    assert list(fig.data[3].customdata[0]) == pytest.approx([0.5, 0.3, 0.2])
+    assert all(t.unselected.marker.opacity == 1 for t in fig.data)  # a click dims nothing
+
+
 def test_line_figure_has_both_metrics_and_marks(problem):
     p, y = problem
     land = simplex_landscape(p[:2], y, resolution=20, names=NAMES[:2])

@@ -40,3 +40,25 @@ def test_weights_whose_sum_overflows_are_still_normalised_without_a_warning():
 def test_one_line_escapes_everything_not_printable(message, shown):
     assert one_line(message) == shown
     assert one_line(message).isprintable()
+
+
+def test_errors_raised_together_keep_each_problem_in_order():
+    from ensemble_core._validation import EnsembleInputError, InputProblems, map_all, raise_together
+
+    raise_together([])  # nothing to raise
+    single = EnsembleInputError("a.csv: bad")
+    with pytest.raises(EnsembleInputError) as err:
+        raise_together([single])
+    assert err.value is single
+
+    def check(name: str) -> str:
+        if name.startswith("bad"):
+            raise EnsembleInputError(f"{name}: bad")
+        if name == "two":
+            raise InputProblems(["x: one", "y: two"])
+        return name
+
+    with pytest.raises(InputProblems) as err:
+        map_all(check, ["ok", "bad1", "two", "bad2"])
+    assert err.value.problems == ("bad1: bad", "x: one", "y: two", "bad2: bad")
+    assert map_all(check, ["ok", "fine"]) == ["ok", "fine"]

@@ -10,6 +10,7 @@ from dashboard.actions import current, evaluate, mirror, set_view, view, weight_
 from dashboard.caches import cached_calibration
 from dashboard.present import presentation
 from dashboard.report import report_html, report_slicings
+from dashboard.stacking import stacking_panel
 from dashboard.text import literal
 from dashboard.tuning import (
     apply_requested_suggestion,
@@ -155,6 +156,8 @@ def ensemble_view() -> None:
         if note:
             st.caption(note)
 
+    if stacking:
+        stacking_panel(loaded, chosen.meta)
     suggestion_panel(loaded)
     landscape_panel(loaded)
 
