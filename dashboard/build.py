@@ -15,6 +15,9 @@ from ensemble_core.build.lab import GrowthCurve, growth_curve, make_base_learner
 from ensemble_core.demo import DEMOS
 from ensemble_core.io import LabelsFile
 
+from . import keys as K
+from .sources import DataSource, FileEntry
+
 #: The members slider's top on the page (the core allows up to MAX_MEMBERS; this keeps the lab within seconds).
 MEMBERS_SHOWN = 100
 #: Fewer members where each one is slow to fit (measured on the busy 2-core machine): logistic regression on
@@ -114,3 +117,65 @@ def cached_bias_variance(demo: str, base: str) -> dict[str, BiasVariance]:
     }
     return {name: bias_variance(make, f.train, data.y_train, f.test, data.y_test, n_classes=n_classes,
                                 rounds=BV_ROUNDS, seed=SEED) for name, make in makers.items()}
+
+
+#: The most single members "Add these members to the explorer" puts in (each becomes a model with its own
+#: weight slider on the Ensemble page; the ensemble itself is always added as one model).
+ADD_MEMBERS_MAX = 10
+
+
+def lab_model_names(method: str, base: str, n_members: int, singles: int) -> list[str]:
+    """The explorer's names for a lab run's ensemble and its first ``singles`` members, e.g.
+    ``lab-bagging-tree-20`` and ``lab-bagging-tree-m1`` (a forest's or gradient boosting's name has no base).
+
+    >>> lab_model_names("bagging", "tree", 20, 2)
+    ['lab-bagging-tree-20', 'lab-bagging-tree-m1', 'lab-bagging-tree-m2']
+    >>> lab_model_names("forest", "tree", 5, 0)
+    ['lab-forest-5']
+    """
+    from ensemble_core.registry import build_method
+
+    stem = f"lab-{method}" + (f"-{base}" if build_method(method).takes_base else "")
+    return [f"{stem}-{n_members}", *(f"{stem}-m{k}" for k in range(1, singles + 1))]
+
+
+def lab_entries(source: DataSource, run: tuple[str, str, str, int], singles: int) -> list[FileEntry]:
+    """The held-out predictions of a lab run (``run`` is ``(demo, method, base, members)``) as prediction
+    files for ``source``: the whole ensemble as one model and its first ``singles`` members as models.
+
+    Raises
+    ------
+    EnsembleInputError
+        When ``source`` is not the run's demo test split, a name is already loaded, or the method's members
+        have no predictions of their own (gradient boosting's are regression trees).
+    """
+    from .sources import read_labels, scored_entry
+
+    demo, method, base, n_members = run
+    names = lab_model_names(method, base, n_members, singles)
+    for name in names:
+        source.check_new_model(name, f"the lab's {name}")
+    curve = cached_curve(*run)
+    labels = read_labels(source)
+    if source.demo != demo or curve.test_probas.shape != (len(labels.y_true), len(labels.classes)):
+        raise EnsembleInputError(f"the lab's members were built for the {demo} demo's test split; load it to add them")
+    if singles and curve.member_test_probas is None:
+        raise EnsembleInputError(f"{method}'s members are regression trees without class probabilities of their own; "
+                                 "add the ensemble as one model")
+    probas = [curve.test_probas, *(() if not singles else curve.member_test_probas[:singles])]
+    return [scored_entry(name, p, labels) for name, p in zip(names, probas)]
+
+
+def add_lab_members(run: tuple[str, str, str, int], singles: int) -> bool:
+    """Add a lab run's ensemble and its first ``singles`` members to the loaded data as models (their
+    held-out predictions), so the explorer's pages show them. Errors are shown in the page."""
+    from .actions import load_and_report
+
+    source = st.session_state.get(K.SOURCE)
+
+    def extended() -> DataSource:
+        if source is None:
+            raise EnsembleInputError("load the demo the lab learned from first")
+        return source.with_predictions(lab_entries(source, run, singles))
+
+    return load_and_report(extended)

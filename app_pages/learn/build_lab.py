@@ -7,11 +7,13 @@ import streamlit as st
 
 from dashboard import keys as K
 from dashboard.actions import current
-from dashboard.build import BV_MEMBERS, BV_ROUNDS, LEANED_ON, bias_variance_too_slow, cached_bias_variance, \
-    cached_boosting_weights, cached_curve, lab_data, members_cap
+from dashboard.build import ADD_MEMBERS_MAX, BV_MEMBERS, BV_ROUNDS, LEANED_ON, add_lab_members, \
+    bias_variance_too_slow, cached_bias_variance, cached_boosting_weights, cached_curve, lab_data, lab_model_names, \
+    members_cap
+from dashboard.navigation import ENSEMBLE
 from ensemble_core.build.boosting import leaned_on
 from dashboard.text import literal
-from dashboard.ui import percent, user_errors
+from dashboard.ui import page_link, percent, user_errors
 from ensemble_core import figures
 from ensemble_core.registry import BASE_LEARNER_SPECS, BUILD_METHOD_SPECS, build_method
 
@@ -74,6 +76,25 @@ if run is not None and run[0] == demo:
         st.caption(f"Computed in {seconds:.1f} s (0 when it was already computed). Diversity is the mean "
                    "pairwise disagreement of the first k members' held-out predictions: the more members "
                    "differ, the more averaging them can fix.")
+        with st.container(border=True):
+            st.markdown("**Add these members to the explorer**: their predictions on the test split join the "
+                        "loaded models, so the Ensemble, Disagreement and Diversity pages show them beside the "
+                        "trained ones.")
+            has_members = curve.member_test_probas is not None
+            left, right = st.columns([2, 1], vertical_alignment="bottom")
+            singles = left.number_input(
+                "Single members to add besides the whole ensemble", 0,
+                min(run[3], ADD_MEMBERS_MAX) if has_members else 0, min(3, run[3]) if has_members else 0,
+                key="lab_add_singles", disabled=not has_members,
+                help=("Each becomes a model of its own (averaging k of them on the Ensemble page gives the "
+                      "curve's point at k)." if has_members else
+                      "Gradient boosting's members are regression trees without class probabilities of their own."))
+            names = lab_model_names(run[1], run[2], run[3], singles)
+            if right.button("Add to the explorer", icon=":material/add_circle:", key="lab_add",
+                            disabled=set(names) <= set(loaded.pset.names)) and add_lab_members(run, singles):
+                st.rerun()
+            st.caption(f"Adds {literal(', '.join(names))}.")
+            page_link(ENSEMBLE, "Combine them on the Ensemble page")
 
 if run is not None and run[0] == demo and run[1] == "adaboost":
     st.subheader("Which examples boosting leans on", divider="gray")

@@ -98,3 +98,43 @@ def test_text_features_cap_the_members(run_page):
     assert not at.exception and not at.error
     assert at.slider(key="lab_members").max == 10 and at.slider(key="lab_members").value == 10
     assert at.button(key="lab_bv_button").disabled  # 168 models of seconds each: not offered on text
+
+
+def test_added_members_show_on_the_ensemble_page_with_the_curves_accuracy(run_page, metric_value, digits):
+    from dataclasses import replace
+
+    from dashboard import keys as K
+    from dashboard.navigation import ENSEMBLE
+
+    features, y_train, y_test = digits
+    at = run_page(BUILD_LAB.path, query={"data": "digits"})
+    at.selectbox(key="lab_method").set_value("bagging")
+    at.slider(key="lab_members").set_value(5)
+    at.button(key="lab_build").click().run()
+    at.number_input(key="lab_add_singles").set_value(3)
+    at.button(key="lab_add").click().run()
+    assert not at.exception and not at.error
+    added = ["lab-bagging-tree-5", "lab-bagging-tree-m1", "lab-bagging-tree-m2", "lab-bagging-tree-m3"]
+    names = at.session_state[K.SOURCE].model_names
+    assert list(names[-4:]) == added and len(names) > 4  # beside the demo's trained models
+    assert at.button(key="lab_add").disabled  # added once
+    curve = growth_curve("bagging", features.train, y_train, features.test, y_test, base="tree", n_members=5)
+    # Averaging the first three members on the Ensemble page is the curve's point at 3; the whole
+    # ensemble alone is its last point.
+    for kept, accuracy in ((added[1:], curve.test_accuracy[2]), (added[:1], curve.test_accuracy[-1])):
+        at.session_state[K.VIEW] = replace(at.session_state[K.VIEW], strategy="soft",
+                                           off=tuple(n for n in names if n not in kept))
+        at.switch_page(ENSEMBLE.path).run()
+        assert not at.exception and not at.error
+        assert metric_value(at, "Ensemble accuracy") == f"{100 * accuracy:.2f} %"
+
+
+def test_gradient_boosting_adds_the_ensemble_only(run_page):
+    at = run_page(BUILD_LAB.path, query={"data": "digits"})
+    at.selectbox(key="lab_method").set_value("gbm")
+    at.slider(key="lab_members").set_value(3)
+    at.button(key="lab_build").click().run()
+    assert at.number_input(key="lab_add_singles").disabled
+    at.button(key="lab_add").click().run()
+    assert not at.exception and not at.error
+    assert at.session_state["source"].model_names[-1] == "lab-gbm-3"

@@ -90,3 +90,22 @@ def test_bad_choices_are_refused_in_one_line(kwargs, message):
     args = {"method": "bagging", "base": "tree", "n_members": 3, **kwargs}
     with pytest.raises(EnsembleInputError, match=message):
         growth_curve(args.pop("method"), X, y, X, y, **args)
+
+
+@pytest.mark.parametrize("method", ["bagging", "subspaces", "forest", "adaboost"])
+def test_member_probabilities_are_each_fitted_members_own(digits, method):
+    Xtr, ytr, Xte, yte = digits
+    curve = growth_curve(method, Xtr, ytr, Xte, yte, n_members=3, seed=2)
+    model = make_ensemble(method, "tree", 3, seed=2).fit(Xtr, ytr)
+    features = getattr(model, "estimators_features_", [slice(None)] * 3)
+    assert curve.member_test_probas.shape == (3, len(yte), 10)
+    for k, member in enumerate(model.estimators_):
+        columns = np.searchsorted(model.classes_, member.classes_)
+        np.testing.assert_allclose(curve.member_test_probas[k][:, columns], member.predict_proba(Xte[:, features[k]]))
+    if method != "adaboost":  # averaging the members is the ensemble
+        np.testing.assert_allclose(curve.member_test_probas.mean(axis=0), curve.test_probas)
+
+
+def test_gradient_boosting_has_no_member_probabilities(digits):
+    curve = growth_curve("gbm", *digits, n_members=2, seed=0)
+    assert curve.member_test_probas is None
