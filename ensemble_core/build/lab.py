@@ -21,7 +21,9 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
@@ -138,8 +140,13 @@ def growth_curve(
     base: str = "tree",
     n_members: int = 50,
     seed: int = 0,
+    should_stop: Callable[[int], bool] | None = None,
 ) -> GrowthCurve:
     """Fit ``method`` with ``n_members`` members and measure it at every size from 1 to ``n_members``.
+
+    With ``should_stop``, members are fitted one at a time (the same members, seed for seed) and
+    ``should_stop(k)`` is asked after the k-th: when it returns True the growth stops there and the
+    curve covers the first k members (what ``n_members=k`` gives).
 
     Parameters
     ----------
@@ -148,16 +155,60 @@ def growth_curve(
     y_train, y_test : ndarrays of shape (n,), class indices
     base : a name from ``registry.BASE_LEARNERS`` (forest and gbm grow trees: base must be ``tree``)
     n_members : 1 to :data:`MAX_MEMBERS`
+    should_stop : callable (members built so far) -> bool, or None to fit all members at once
     """
     _check(method, base, n_members, X_train, y_train)
     with limited("build"):
-        return _growth_curve(method, X_train, np.asarray(y_train), X_test, np.asarray(y_test), base, n_members, seed)
+        return _growth_curve(method, X_train, np.asarray(y_train), X_test, np.asarray(y_test), base, n_members, seed,
+                             should_stop)
 
 
-def _growth_curve(method, X_train, y_train, X_test, y_test, base, n_members, seed) -> GrowthCurve:
+def fit_growing(model, X, y, should_stop: Callable[[int], bool]):
+    """Fit a scikit-learn ensemble member by member, asking ``should_stop(k)`` after the k-th member
+    (never after the last); True stops it there, with the first k members fitted.
+
+    Bagging and forests grow by ``warm_start`` (scikit-learn draws the same seeds as one fit); gradient
+    boosting through ``fit``'s ``monitor``; AdaBoost, which has neither, through its per-round step.
+    """
+    from sklearn.ensemble import AdaBoostClassifier, GradientBoostingClassifier
+
+    n = model.n_estimators
+    if isinstance(model, GradientBoostingClassifier):
+        return model.fit(X, y, monitor=lambda i, _model, _locals: i + 1 < n and bool(should_stop(i + 1)))
+    if isinstance(model, AdaBoostClassifier):
+        stoppable = _stoppable_adaboost()(**model.get_params(deep=False))
+        stoppable.should_stop = should_stop
+        return stoppable.fit(X, y)
+    for k in range(1, n + 1):
+        model.set_params(n_estimators=k, warm_start=True).fit(X, y)
+        if k < n and should_stop(k):
+            break
+    return model
+
+
+@cache
+def _stoppable_adaboost() -> type:
+    from sklearn.ensemble import AdaBoostClassifier
+
+    class StoppableAdaBoost(AdaBoostClassifier):
+        """AdaBoost asking ``should_stop`` between rounds. ``_boost`` is scikit-learn's one step per round;
+        returning no sample weights is its own way of ending early (the members so far stay)."""
+
+        should_stop: Callable[[int], bool] = staticmethod(lambda k: False)
+
+        def _boost(self, iboost, X, y, sample_weight, random_state):
+            if iboost and self.should_stop(iboost):
+                return None, None, None
+            return super()._boost(iboost, X, y, sample_weight, random_state)
+
+    return StoppableAdaBoost
+
+
+def _growth_curve(method, X_train, y_train, X_test, y_test, base, n_members, seed, should_stop=None) -> GrowthCurve:
     from ..decision import decide
 
-    model = make_ensemble(method, base, n_members, seed=seed).fit(X_train, y_train)
+    model = make_ensemble(method, base, n_members, seed=seed)
+    model = model.fit(X_train, y_train) if should_stop is None else fit_growing(model, X_train, y_train, should_stop)
     classes = model.classes_
     single = make_base_learner(base, seed=seed).fit(X_train, y_train)
     staged = build_method(method).staged
