@@ -1,6 +1,5 @@
 """Learn: a guided walk through voting, averaging and stacking on the loaded data."""
 
-import numpy as np
 import streamlit as st
 
 from dashboard.actions import current, set_view
@@ -149,7 +148,7 @@ with user_errors():
     box = step(7, "Why ensembles work: independent mistakes")
     if len(names) > 1:
         gap = independence_gap(ev.correct_)
-        mean_acc = float(np.mean(list(acc.values())))
+        mean_acc = gap.mean_accuracy
         sizes = list(range(1, 26, 2))
         box.markdown(
             f"Condorcet's jury theorem: if voters are each right more often than not and **err independently**, a "

@@ -49,13 +49,16 @@ class IndependenceGap:
 
     ``independent``: the share of rows a strict majority would get right if the models erred
     independently; ``actual``: the share where a strict majority of them is right;
-    ``mean_error_correlation``: the mean pairwise correlation of their error indicators.
+    ``mean_error_correlation``: the mean pairwise correlation of their error indicators;
+    ``best_single``, ``mean_accuracy``: the best and the mean of the models' accuracies (the mean is the
+    accuracy of the independent voters the jury curve draws).
     """
 
     independent: float
     actual: float
     mean_error_correlation: float
     best_single: float
+    mean_accuracy: float
 
 
 def independence_gap(correct: np.ndarray) -> IndependenceGap:
@@ -77,5 +80,5 @@ def independence_gap(correct: np.ndarray) -> IndependenceGap:
     return IndependenceGap(
         independent=majority_right_probability(accuracies), actual=actual,
         mean_error_correlation=float(np.nanmean(upper)) if np.isfinite(upper).any() else float("nan"),
-        best_single=float(accuracies.max()),
+        best_single=float(accuracies.max()), mean_accuracy=float(accuracies.mean()),
     )

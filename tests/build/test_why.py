@@ -52,3 +52,9 @@ def test_bad_accuracies_are_refused(bad):
 def test_one_model_is_refused():
     with pytest.raises(EnsembleInputError, match="need at least two models"):
         independence_gap(np.ones((1, 5), bool))
+
+
+def test_the_mean_and_best_accuracies_are_the_models_own():
+    correct = np.array([[1, 1, 1, 0], [1, 0, 0, 0], [1, 1, 0, 1]], bool)  # 3/4, 1/4, 3/4 right
+    gap = independence_gap(correct)
+    assert gap.mean_accuracy == pytest.approx((0.75 + 0.25 + 0.75) / 3) and gap.best_single == 0.75
