@@ -3,7 +3,10 @@ cached (features once per demo for every session; curves and decompositions per 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
 
 import numpy as np
 import streamlit as st
@@ -71,11 +74,107 @@ def lab_data(demo: str) -> LabData:
     return LabData(features, train.y_true, test.y_true, test.classes, names, text)
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
-def cached_curve(demo: str, method: str, base: str, n_members: int) -> GrowthCurve:
-    data = lab_data(demo)
-    return growth_curve(method, data.features.train, data.y_train, data.features.test, data.y_test, base=base,
-                        n_members=n_members, seed=SEED)
+#: A lab run: (demo, method, base learner, members).
+Run = tuple[str, str, str, int]
+#: Finished curves kept for every session (a run asked again answers at once).
+CURVES_KEPT = 16
+
+
+@st.cache_resource
+def _finished() -> tuple[threading.Lock, OrderedDict[Run, GrowthCurve]]:
+    """Curves of finished runs, for every session, least recently used first (at most :data:`CURVES_KEPT`)."""
+    return threading.Lock(), OrderedDict()
+
+
+def _keep(run: Run, curve: GrowthCurve) -> None:
+    lock, curves = _finished()
+    with lock:
+        curves[run] = curve
+        curves.move_to_end(run)
+        while len(curves) > CURVES_KEPT:
+            curves.popitem(last=False)
+
+
+def _kept(run: Run) -> GrowthCurve | None:
+    lock, curves = _finished()
+    with lock:
+        curve = curves.get(run)
+        if curve is not None:
+            curves.move_to_end(run)
+        return curve
+
+
+@dataclass(eq=False)
+class LabJob:
+    """A Build lab run training in a background thread, so the page stays live and can stop it.
+
+    ``built`` counts the members fitted so far; ``stop`` asks the core to stop after the member
+    it is fitting (:func:`~ensemble_core.build.lab.growth_curve`'s ``should_stop``). When the thread
+    ends, ``curve`` holds the curve of the members built (all of them, or those before the stop), or
+    ``error`` is what the training raised (the page raises it again in its own thread: a user error is
+    shown as one, any other as the bug it is).
+    """
+
+    run: Run
+    stop: threading.Event = field(default_factory=threading.Event)
+    built: int = 0
+    curve: GrowthCurve | None = None
+    error: Exception | None = None
+    seconds: float = 0.0
+    thread: threading.Thread | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.thread is not None and self.thread.is_alive()
+
+    @property
+    def shown_run(self) -> Run:
+        """The run the curve is: a run stopped after k members is the run of k members, seed for seed."""
+        demo, method, base, members = self.run
+        return (demo, method, base, int(self.curve.sizes[-1]) if self.curve is not None else members)
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Wait for the thread to end (tests; the page polls instead)."""
+        if self.thread is not None:
+            self.thread.join(timeout)
+
+
+def start_lab_job(run: Run) -> LabJob:
+    """Start training ``run`` in a background thread (or answer at once when it was trained before).
+
+    Raises
+    ------
+    EnsembleInputError
+        For a demo without a training split.
+    """
+    job = LabJob(run)
+    kept = _kept(run)
+    if kept is not None:
+        job.curve, job.built = kept, run[3]
+        return job
+    demo, method, base, members = run
+    data = lab_data(demo)  # in the script's thread: Streamlit's cache
+
+    def should_stop(built: int) -> bool:
+        job.built = built
+        return job.stop.is_set()
+
+    def work() -> None:
+        started = time.perf_counter()
+        try:
+            curve = growth_curve(method, data.features.train, data.y_train, data.features.test, data.y_test,
+                                 base=base, n_members=members, seed=SEED, should_stop=should_stop)
+        except Exception as exc:  # raised again by the page, in the script's thread
+            job.error = exc
+            return
+        job.seconds = time.perf_counter() - started
+        job.built = int(curve.sizes[-1])
+        job.curve = curve
+        _keep(job.shown_run, curve)
+
+    job.thread = threading.Thread(target=work, name=f"build-lab-{method}", daemon=True)
+    job.thread.start()
+    return job
 
 
 #: Training rows listed as the ones boosting leans on most.
@@ -139,9 +238,10 @@ def lab_model_names(method: str, base: str, n_members: int, singles: int) -> lis
     return [f"{stem}-{n_members}", *(f"{stem}-m{k}" for k in range(1, singles + 1))]
 
 
-def lab_entries(source: DataSource, run: tuple[str, str, str, int], singles: int) -> list[FileEntry]:
-    """The held-out predictions of a lab run (``run`` is ``(demo, method, base, members)``) as prediction
-    files for ``source``: the whole ensemble as one model and its first ``singles`` members as models.
+def lab_entries(source: DataSource, run: Run, curve: GrowthCurve, singles: int) -> list[FileEntry]:
+    """The held-out predictions of a lab run (``run`` is ``(demo, method, base, members)``, ``curve`` its
+    curve) as prediction files for ``source``: the whole ensemble as one model and its first ``singles``
+    members as models.
 
     Raises
     ------
@@ -155,7 +255,6 @@ def lab_entries(source: DataSource, run: tuple[str, str, str, int], singles: int
     names = lab_model_names(method, base, n_members, singles)
     for name in names:
         source.check_new_model(name, f"the lab's {name}")
-    curve = cached_curve(*run)
     labels = read_labels(source)
     if source.demo != demo or curve.test_probas.shape != (len(labels.y_true), len(labels.classes)):
         raise EnsembleInputError(f"the lab's members were built for the {demo} demo's test split; load it to add them")
@@ -166,7 +265,7 @@ def lab_entries(source: DataSource, run: tuple[str, str, str, int], singles: int
     return [scored_entry(name, p, labels) for name, p in zip(names, probas)]
 
 
-def add_lab_members(run: tuple[str, str, str, int], singles: int) -> bool:
+def add_lab_members(run: Run, curve: GrowthCurve, singles: int) -> bool:
     """Add a lab run's ensemble and its first ``singles`` members to the loaded data as models (their
     held-out predictions), so the explorer's pages show them. Errors are shown in the page."""
     from .actions import load_and_report
@@ -176,6 +275,6 @@ def add_lab_members(run: tuple[str, str, str, int], singles: int) -> bool:
     def extended() -> DataSource:
         if source is None:
             raise EnsembleInputError("load the demo the lab learned from first")
-        return source.with_predictions(lab_entries(source, run, singles))
+        return source.with_predictions(lab_entries(source, run, curve, singles))
 
     return load_and_report(extended)
