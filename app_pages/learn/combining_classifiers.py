@@ -46,8 +46,15 @@ def strategy_step(number: int, name: str, tagline: str) -> st.delta_generator.De
     return box
 
 
+def set_controls(label: str, **view) -> None:
+    """A step's button: set the live controls and say so (a toast: the controls are on the Ensemble page)."""
+    set_view(**view)
+    st.toast(f"Controls set: {label.removeprefix('Set the controls: ')}. The Ensemble page now uses them.",
+             icon=":material/tune:")
+
+
 def try_button(box, label: str, key: str, **view) -> None:
-    box.button(label, key=key, on_click=set_view, kwargs=view, icon=":material/tune:")
+    box.button(label, key=key, on_click=set_controls, args=(label,), kwargs=view, icon=":material/tune:")
 
 
 def outcome(box, result, label: str) -> None:

@@ -153,6 +153,7 @@ def test_learn_step_sets_the_live_controls(run_page):
     at = run_page(LEARN.path, query={"data": "digits"})
     at.button(key="learn_hard").click().run()
     assert at.session_state["view"].strategy == "hard"
+    assert [t.value for t in at.toast] == ["Controls set: hard vote, equal weights. The Ensemble page now uses them."]
     at.button(key="learn_weights").click().run()
     assert at.session_state["view"].strategy == "soft"
     assert at.session_state["view"].weight("naive_bayes") == 0.0
