@@ -161,6 +161,23 @@ def test_learn_step_sets_the_live_controls(run_page):
     assert at.slider(key="w_weight::naive_bayes").value == 0.0
 
 
+@pytest.mark.parametrize("button, strategy, meta", [("learn_hard", "hard", None), ("learn_soft", "soft", None),
+                                                    ("learn_geo", "geometric", None),
+                                                    ("learn_stack", "stacking", "logistic")])
+def test_each_learn_step_sets_its_strategy_on_the_ensemble_page(run_page, button, strategy, meta):
+    at = run_page(LEARN.path, query={"data": "digits", "strategy": "hard" if strategy != "hard" else "soft",
+                                     "w": "knn:2.5"})
+    at.button(key=button).click().run()
+    assert not at.exception and not at.error
+    at.switch_page(ENSEMBLE.path).run()
+    assert not at.exception and not at.error
+    assert at.radio(key="w_strategy").value == strategy
+    if meta is None:  # the weighted steps set equal weights
+        assert at.slider(key="w_weight::knn").value == 1.0
+    else:
+        assert at.session_state["view"].meta == meta
+
+
 def _score_script(model_name: str, model_bytes: bytes, local_path: str = "") -> None:
     import io as _io
 
