@@ -15,7 +15,9 @@ from dashboard.ui import (
     user_errors,
 )
 from ensemble_core import figures
-from ensemble_core.build.why import independence_gap, jury_curve
+from ensemble_core.build.why import independence_gap, jury_curve, voting_split
+from ensemble_core.explore import example_probabilities
+from ensemble_core.io import label_key
 from ensemble_core.labels_only import is_labels_only
 from ensemble_core.registry import strategy
 
@@ -100,6 +102,24 @@ with user_errors():
         "calibrated member can pull it off course."
     )
     outcome(box, soft, "Soft average accuracy")
+    row = voting_split(pset.y_true, hard.y_pred, soft.y_pred, soft.probas)
+    if row is None:
+        box.caption("On these examples hard and soft voting never pick different classes.")
+    else:
+        hard_i, soft_i, true_i = int(hard.y_pred[row]), int(soft.y_pred[row]), int(pset.y_true[row])
+        cls = [literal(label_key(c)) for c in pset.classes]
+        example = pset.ids[row] if pset.ids is not None else f"row {row + 1}"
+        box.markdown(
+            f"**A worked example** where they differ: {literal(example)} (true class **{cls[true_i]}**). The hard "
+            f"vote picks **{cls[hard_i]}** ({percent(hard.probas[row, hard_i])} of the votes); the soft average "
+            f"picks **{cls[soft_i]}** (average probability {percent(soft.probas[row, soft_i])}). "
+            + ("Confidence outvoted the majority, rightly." if soft_i == true_i else
+               "Here the majority was right." if hard_i == true_i else "Neither is right here.")
+        )
+        stack, rows = example_probabilities(ev, soft, row)
+        box.plotly_chart(figures.example_probabilities_figure(stack, [*rows[:-1], "soft average"], pset.classes,
+                                                              true_index=true_i), width="stretch",
+                         config={"displayModeBar": False})
     try_button(box, "Set the controls: soft average, equal weights", "learn_soft", strategy="soft", weights=equal)
 
     box = step(4, "Weights: trust some models more")

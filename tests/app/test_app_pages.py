@@ -383,3 +383,20 @@ def test_gains_are_points_and_a_missing_log_loss_is_a_dash(run_page):
     pairs = pairs.data if hasattr(pairs, "data") else pairs
     expected = pair_table(ev, diversity_matrices(ev.pset, ev.labels_))
     np.testing.assert_allclose(pairs["average_gain"], 100 * expected["average_gain"])
+
+
+def test_learn_shows_an_example_where_hard_and_soft_voting_differ(run_page):
+    from ensemble_core.build.why import voting_split
+    from ensemble_core.demo import load_demo
+    from ensemble_core.ensemble import EnsembleEvaluator
+
+    at = run_page(LEARN.path, query={"data": "digits"})
+    assert not at.exception and not at.error
+    pset = load_demo("digits")
+    ev = EnsembleEvaluator(pset)
+    hard, soft = ev.evaluate("hard"), ev.evaluate("soft")
+    row = voting_split(pset.y_true, hard.y_pred, soft.y_pred, soft.probas)
+    assert row is not None and hard.y_pred[row] != soft.y_pred[row]
+    text = next(m.value for m in at.markdown if m.value.startswith("**A worked example**"))
+    example = pset.ids[row] if pset.ids is not None else f"row {row + 1}"
+    assert f"where they differ: {example} " in text.replace("\\", "")
