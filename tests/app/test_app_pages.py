@@ -400,3 +400,15 @@ def test_learn_shows_an_example_where_hard_and_soft_voting_differ(run_page):
     text = next(m.value for m in at.markdown if m.value.startswith("**A worked example**"))
     example = pset.ids[row] if pset.ids is not None else f"row {row + 1}"
     assert f"where they differ: {example} " in text.replace("\\", "")
+
+
+def test_every_learn_step_has_a_figure(run_page):
+    at = run_page(LEARN.path, query={"data": "digits"})
+    assert not at.exception
+    steps = {}
+    for block in at.main.children.values():
+        titles = [e.value for e in getattr(block, "children", {}).values() if e.type == "subheader"]
+        if titles and " · " in titles[0]:
+            steps[titles[0]] = sum(e.type == "plotly_chart" for e in block.children.values())
+    assert len(steps) == 7, steps
+    assert all(charts >= 1 for charts in steps.values()), steps
