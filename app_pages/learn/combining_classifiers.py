@@ -64,8 +64,9 @@ def outcome(box, result, label: str) -> None:
     cols[0].metric(label, percent(result.metrics.accuracy))
     cols[1].metric(f"Gain over the {BEST_ON_ALL_ROWS}", signed_points(result.gain))
     cols[2].metric("Fixes / breaks", f"{result.fixes} / {result.breaks}")
+    # Keyed by the step: two strategies can fix and break the same examples (an identical chart).
     box.plotly_chart(figures.fixes_breaks_figure(result.fixes, result.breaks, best=ev.best_name_), width="stretch",
-                     config={"displayModeBar": False})
+                     config={"displayModeBar": False}, key=f"learn_outcome::{label}")
 
 
 with user_errors():
