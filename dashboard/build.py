@@ -86,8 +86,8 @@ def _finished() -> tuple[threading.Lock, OrderedDict[Run, GrowthCurve]]:
     return threading.Lock(), OrderedDict()
 
 
-def _keep(run: Run, curve: GrowthCurve) -> None:
-    lock, curves = _finished()
+def _keep(run: Run, curve: GrowthCurve, finished: tuple[threading.Lock, OrderedDict[Run, GrowthCurve]]) -> None:
+    lock, curves = finished
     with lock:
         curves[run] = curve
         curves.move_to_end(run)
@@ -153,7 +153,7 @@ def start_lab_job(run: Run) -> LabJob:
         job.curve, job.built = kept, run[3]
         return job
     demo, method, base, members = run
-    data = lab_data(demo)  # in the script's thread: Streamlit's cache
+    data, finished = lab_data(demo), _finished()  # in the script's thread: Streamlit's caches
 
     def should_stop(built: int) -> bool:
         job.built = built
@@ -170,7 +170,7 @@ def start_lab_job(run: Run) -> LabJob:
         job.seconds = time.perf_counter() - started
         job.built = int(curve.sizes[-1])
         job.curve = curve
-        _keep(job.shown_run, curve)
+        _keep(job.shown_run, curve, finished)
 
     job.thread = threading.Thread(target=work, name=f"build-lab-{method}", daemon=True)
     job.thread.start()
