@@ -350,6 +350,28 @@ def growth_figure(
     return fig
 
 
+def fixes_breaks_figure(fixes: int, breaks: int, *, best: str) -> go.Figure:
+    """What combining changed against the best single model: the examples it fixes (right where ``best``
+    is wrong, blue) and breaks (wrong where ``best`` is right, red); the gain is their difference.
+
+    >>> [list(t.x) for t in fixes_breaks_figure(12, 5, best="forest").data]
+    [[12, 5]]
+    """
+    fig = go.Figure(go.Bar(
+        x=[fixes, breaks], y=["fixes", "breaks"], orientation="h", marker_color=["#1f77b4", "#d62728"],
+        text=[f"{fixes:,}", f"{breaks:,}"], textposition="auto",
+        customdata=[f"right where {plain_text(best)} is wrong", f"wrong where {plain_text(best)} is right"],
+        hovertemplate="%{y}: %{x:,} examples %{customdata}<extra></extra>",
+    ))
+    fig.update_layout(
+        title={"text": f"Against {plain_text(best)}: examples fixed and broken (net {fixes - breaks:+,})",
+               "font": {"size": 14}},
+        height=150, margin={"l": 10, "r": 10, "t": 40, "b": 10}, xaxis={"title": "examples", "rangemode": "tozero"},
+    )
+    fig.update_yaxes(autorange="reversed")
+    return fig
+
+
 def bias_variance_figure(names: Sequence[str], bias: Sequence[float], net_variance: Sequence[float]) -> go.Figure:
     """Held-out 0–1 loss split into bias and net variance (Domingos), one stacked bar per learner.
 

@@ -116,3 +116,12 @@ def test_names_and_labels_are_plain_text(make):
 def test_plain_text_escapes_only_what_plotly_reads_as_markup():
     assert figures.plain_text("rf_200 (trees) #1") == "rf_200 (trees) #1"
     assert figures.plain_text("<b>x</b> & y") == "&lt;b&gt;x&lt;/b&gt; &amp; y"
+
+
+def test_fixes_breaks_figure_draws_both_counts_and_the_net():
+    from ensemble_core.figures import fixes_breaks_figure
+
+    fig = fixes_breaks_figure(12, 5, best="forest")
+    (bar,) = fig.data
+    assert list(bar.x) == [12, 5] and list(bar.y) == ["fixes", "breaks"]
+    assert "net +7" in fig.layout.title.text and "forest" in fig.layout.title.text

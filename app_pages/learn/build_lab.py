@@ -1,17 +1,17 @@
 """Build lab: grow bagged, subspace, forest and boosted ensembles on a demo's training split."""
 
-import time
-
 import pandas as pd
 import streamlit as st
 
 from dashboard import keys as K
 from dashboard.actions import current
-from dashboard.build import BV_MEMBERS, BV_ROUNDS, LEANED_ON, bias_variance_too_slow, cached_bias_variance, \
-    cached_boosting_weights, cached_curve, lab_data, members_cap
+from dashboard.build import ADD_MEMBERS_MAX, BV_MEMBERS, BV_ROUNDS, LEANED_ON, LabJob, add_lab_members, \
+    bias_variance_too_slow, cached_bias_variance, cached_boosting_weights, lab_data, lab_model_names, \
+    members_cap, start_lab_job
+from dashboard.navigation import ENSEMBLE
 from ensemble_core.build.boosting import leaned_on
 from dashboard.text import literal
-from dashboard.ui import percent, user_errors
+from dashboard.ui import page_link, percent, user_errors
 from ensemble_core import figures
 from ensemble_core.registry import BASE_LEARNER_SPECS, BUILD_METHOD_SPECS, build_method
 
@@ -50,32 +50,74 @@ members = right.slider("Members", 1, top, key="lab_members",
 st.caption(literal(spec.help) + " " + literal(BASE_LABELS[base] + ": " +
                                                 next(s.help for s in BASE_LEARNER_SPECS if s.name == base)))
 if st.button("Build", icon=":material/construction:", type="primary", key="lab_build"):
-    ss[K.LAB_RUN] = (demo, method, base, members)
+    before = ss.get(K.LAB_JOB)
+    if before is not None:
+        before.stop.set()  # a run still training gives way to the new one
+    with user_errors():
+        ss[K.LAB_JOB] = start_lab_job((demo, method, base, members))
 
-run = ss.get(K.LAB_RUN)
-if run is not None and run[0] == demo:
-    curve = None
-    with user_errors(), st.spinner(f"Fitting {METHOD_LABELS[run[1]].lower()} with {run[3]} members…",
-                                   show_time=True):
-        started = time.perf_counter()
-        curve = cached_curve(*run)
-        seconds = time.perf_counter() - started
-    if curve is not None:
-        st.plotly_chart(figures.growth_figure(
-            curve.sizes, curve.train_accuracy, curve.test_accuracy, curve.base_train_accuracy,
-            curve.base_test_accuracy, curve.diversity,
-            title=f"{METHOD_LABELS[run[1]]} of {BASE_LABELS[run[2]].lower()}s"), width="stretch")
-        cols = st.columns(4)
-        cols[0].metric("Held-out accuracy", percent(float(curve.test_accuracy[-1])), f"{run[3]} members",
-                       delta_color="off", delta_arrow="off")
-        cols[1].metric("One base learner", percent(curve.base_test_accuracy))
-        cols[2].metric("Gain", f"{100 * (float(curve.test_accuracy[-1]) - curve.base_test_accuracy):+.2f} pts")
-        cols[3].metric("Train accuracy", percent(float(curve.train_accuracy[-1])))
-        st.caption(f"Computed in {seconds:.1f} s (0 when it was already computed). Diversity is the mean "
-                   "pairwise disagreement of the first k members' held-out predictions: the more members "
-                   "differ, the more averaging them can fix.")
 
-if run is not None and run[0] == demo and run[1] == "adaboost":
+@st.fragment(run_every=0.5)
+def training(job: LabJob) -> None:
+    """Progress and a Stop button while the job trains; the whole page reruns when it ends."""
+    if not job.running:
+        st.rerun()
+    st.progress(job.built / job.run[3], text=f"Fitting {METHOD_LABELS[job.run[1]].lower()}: {job.built} of "
+                f"{job.run[3]} members built" + (", stopping after this one…" if job.stop.is_set() else "…"))
+    st.button("Stop", icon=":material/stop_circle:", key="lab_stop", on_click=job.stop.set,
+              disabled=job.stop.is_set(), help="Stop after the member being fitted; the members built so far "
+              "are kept and shown.")
+
+
+job = ss.get(K.LAB_JOB)
+run = curve = None
+if job is not None and job.run[0] == demo:
+    if job.running:
+        training(job)
+    elif job.error is not None:
+        with user_errors():
+            raise job.error
+    else:
+        curve, run = job.curve, job.shown_run
+if curve is not None:
+    if job.stop.is_set() and run[3] < job.run[3]:
+        st.info(f"Stopped after {run[3]} of {job.run[3]} members: the curve shows the members built (the same "
+                f"as building {run[3]}).", icon=":material/stop_circle:")
+    st.plotly_chart(figures.growth_figure(
+        curve.sizes, curve.train_accuracy, curve.test_accuracy, curve.base_train_accuracy,
+        curve.base_test_accuracy, curve.diversity,
+        title=f"{METHOD_LABELS[run[1]]} of {BASE_LABELS[run[2]].lower()}s"), width="stretch")
+    cols = st.columns(4)
+    cols[0].metric("Held-out accuracy", percent(float(curve.test_accuracy[-1])), f"{run[3]} members",
+                   delta_color="off", delta_arrow="off")
+    cols[1].metric("One base learner", percent(curve.base_test_accuracy))
+    cols[2].metric("Gain", f"{100 * (float(curve.test_accuracy[-1]) - curve.base_test_accuracy):+.2f} pts")
+    cols[3].metric("Train accuracy", percent(float(curve.train_accuracy[-1])))
+    st.caption(f"Trained in {job.seconds:.1f} s (0 when it was already computed). Diversity is the mean "
+               "pairwise disagreement of the first k members' held-out predictions: the more members "
+               "differ, the more averaging them can fix.")
+    with st.container(border=True):
+        st.markdown("**Add these members to the explorer**: their predictions on the test split join the "
+                    "loaded models, so the Ensemble, Disagreement and Diversity pages show them beside the "
+                    "trained ones.")
+        has_members = curve.member_test_probas is not None
+        left, right = st.columns([2, 1], vertical_alignment="bottom")
+        singles = left.number_input(
+            "Single members to add besides the whole ensemble", 0,
+            min(run[3], ADD_MEMBERS_MAX) if has_members else 0, min(3, run[3]) if has_members else 0,
+            key="lab_add_singles", disabled=not has_members,
+            help=("Each becomes a model of its own (averaging k of them on the Ensemble page gives the "
+                  "curve's point at k)." if has_members else
+                  "Gradient boosting's members are regression trees without class probabilities of their own."))
+        names = lab_model_names(run[1], run[2], run[3], singles)
+        if right.button("Add to the explorer", icon=":material/add_circle:", key="lab_add",
+                        disabled=set(names) <= set(loaded.pset.names)) and add_lab_members(run, curve, singles):
+            st.rerun()
+        st.caption(f"Adds {literal(', '.join(names))}.")
+        page_link(ENSEMBLE, "Combine them on the Ensemble page")
+
+
+if curve is not None and run[1] == "adaboost":
     st.subheader("Which examples boosting leans on", divider="gray")
     weights = None
     with user_errors(), st.spinner("Replaying AdaBoost's rounds…"):

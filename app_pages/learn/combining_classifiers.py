@@ -1,6 +1,5 @@
 """Learn: a guided walk through voting, averaging and stacking on the loaded data."""
 
-import numpy as np
 import streamlit as st
 
 from dashboard.actions import current, set_view
@@ -16,7 +15,9 @@ from dashboard.ui import (
     user_errors,
 )
 from ensemble_core import figures
-from ensemble_core.build.why import independence_gap, jury_curve
+from ensemble_core.build.why import independence_gap, jury_curve, voting_split
+from ensemble_core.explore import example_probabilities
+from ensemble_core.io import label_key
 from ensemble_core.labels_only import is_labels_only
 from ensemble_core.registry import strategy
 
@@ -47,8 +48,15 @@ def strategy_step(number: int, name: str, tagline: str) -> st.delta_generator.De
     return box
 
 
+def set_controls(label: str, **view) -> None:
+    """A step's button: set the live controls and say so (a toast: the controls are on the Ensemble page)."""
+    set_view(**view)
+    st.toast(f"Controls set: {label.removeprefix('Set the controls: ')}. The Ensemble page now uses them.",
+             icon=":material/tune:")
+
+
 def try_button(box, label: str, key: str, **view) -> None:
-    box.button(label, key=key, on_click=set_view, kwargs=view, icon=":material/tune:")
+    box.button(label, key=key, on_click=set_controls, args=(label,), kwargs=view, icon=":material/tune:")
 
 
 def outcome(box, result, label: str) -> None:
@@ -56,6 +64,9 @@ def outcome(box, result, label: str) -> None:
     cols[0].metric(label, percent(result.metrics.accuracy))
     cols[1].metric(f"Gain over the {BEST_ON_ALL_ROWS}", signed_points(result.gain))
     cols[2].metric("Fixes / breaks", f"{result.fixes} / {result.breaks}")
+    # Keyed by the step: two strategies can fix and break the same examples (an identical chart).
+    box.plotly_chart(figures.fixes_breaks_figure(result.fixes, result.breaks, best=ev.best_name_), width="stretch",
+                     config={"displayModeBar": False}, key=f"learn_outcome::{label}")
 
 
 with user_errors():
@@ -94,6 +105,24 @@ with user_errors():
         "calibrated member can pull it off course."
     )
     outcome(box, soft, "Soft average accuracy")
+    row = voting_split(pset.y_true, hard.y_pred, soft.y_pred, soft.probas)
+    if row is None:
+        box.caption("On these examples hard and soft voting never pick different classes.")
+    else:
+        hard_i, soft_i, true_i = int(hard.y_pred[row]), int(soft.y_pred[row]), int(pset.y_true[row])
+        cls = [literal(label_key(c)) for c in pset.classes]
+        example = pset.ids[row] if pset.ids is not None else f"row {row + 1}"
+        box.markdown(
+            f"**A worked example** where they differ: {literal(example)} (true class **{cls[true_i]}**). The hard "
+            f"vote picks **{cls[hard_i]}** ({percent(hard.probas[row, hard_i])} of the votes); the soft average "
+            f"picks **{cls[soft_i]}** (average probability {percent(soft.probas[row, soft_i])}). "
+            + ("Confidence outvoted the majority, rightly." if soft_i == true_i else
+               "Here the majority was right." if hard_i == true_i else "Neither is right here.")
+        )
+        stack, rows = example_probabilities(ev, soft, row)
+        box.plotly_chart(figures.example_probabilities_figure(stack, [*rows[:-1], "soft average"], pset.classes,
+                                                              true_index=true_i), width="stretch",
+                         config={"displayModeBar": False})
     try_button(box, "Set the controls: soft average, equal weights", "learn_soft", strategy="soft", weights=equal)
 
     box = step(4, "Weights: trust some models more")
@@ -149,7 +178,7 @@ with user_errors():
     box = step(7, "Why ensembles work: independent mistakes")
     if len(names) > 1:
         gap = independence_gap(ev.correct_)
-        mean_acc = float(np.mean(list(acc.values())))
+        mean_acc = gap.mean_accuracy
         sizes = list(range(1, 26, 2))
         box.markdown(
             f"Condorcet's jury theorem: if voters are each right more often than not and **err independently**, a "

@@ -21,7 +21,9 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
@@ -48,6 +50,9 @@ class GrowthCurve:
         members are regression trees without class predictions of their own)
     test_probas : ndarray of shape (n_test, n_classes), the full ensemble's held-out probabilities
     member_test_labels : ndarray of shape (n_members, n_test), each member's held-out class (or None)
+    member_test_probas : ndarray of shape (n_members, n_test, n_classes), each member's own held-out
+        probabilities, columns in the ensemble's class order (None for gradient boosting, whose members
+        are regression trees)
     """
 
     method: str
@@ -60,6 +65,7 @@ class GrowthCurve:
     diversity: np.ndarray
     test_probas: np.ndarray
     member_test_labels: np.ndarray | None
+    member_test_probas: np.ndarray | None = None
 
 
 def make_base_learner(base: str, *, seed: int = 0):
@@ -103,20 +109,25 @@ def _mean_disagreement(labels: np.ndarray, n_classes: int) -> np.ndarray:
         return np.where(k > 1, pair_sums / (k * (k - 1) / 2), np.nan)
 
 
-def _averaged_stages(members, X, classes: np.ndarray, features=None) -> np.ndarray:
-    """Probabilities of the first k members averaged, for every k: (n_members, n, n_classes)."""
-    out = np.empty((len(members), X.shape[0], len(classes)))
-    total = np.zeros((X.shape[0], len(classes)))
+def _member_probas(members, X, classes: np.ndarray, features=None, *, indices: bool = True) -> np.ndarray:
+    """Each member's probabilities, (n_members, n, n_classes), columns in ``classes`` order.
+
+    Bagging and forests fit their members on class indices (``indices``); boosting's members on the
+    classes themselves. A member trained on a bootstrap sample may have seen fewer classes: its columns
+    go where its classes are (scikit-learn places them the same way), the others stay 0.
+    """
+    out = np.zeros((len(members), X.shape[0], len(classes)))
     for k, member in enumerate(members):
         Xk = X if features is None else X[:, features[k]]
-        p = member.predict_proba(Xk)
-        # Bagging and forests fit their members on class indices; a member trained on a bootstrap
-        # sample may have seen fewer classes (scikit-learn places its columns the same way).
-        full = np.zeros_like(total)
-        full[:, member.classes_.astype(np.intp)] = p
-        total += full
-        out[k] = total / (k + 1)
+        columns = member.classes_.astype(np.intp) if indices else np.searchsorted(classes, member.classes_)
+        out[k][:, columns] = member.predict_proba(Xk)
     return out
+
+
+def _averaged_stages(member_probas: np.ndarray) -> np.ndarray:
+    """Probabilities of the first k members averaged, for every k: (n_members, n, n_classes)."""
+    k = np.arange(1, member_probas.shape[0] + 1)[:, None, None]
+    return np.cumsum(member_probas, axis=0) / k
 
 
 def growth_curve(
@@ -129,8 +140,13 @@ def growth_curve(
     base: str = "tree",
     n_members: int = 50,
     seed: int = 0,
+    should_stop: Callable[[int], bool] | None = None,
 ) -> GrowthCurve:
     """Fit ``method`` with ``n_members`` members and measure it at every size from 1 to ``n_members``.
+
+    With ``should_stop``, members are fitted one at a time (the same members, seed for seed) and
+    ``should_stop(k)`` is asked after the k-th: when it returns True the growth stops there and the
+    curve covers the first k members (what ``n_members=k`` gives).
 
     Parameters
     ----------
@@ -139,33 +155,80 @@ def growth_curve(
     y_train, y_test : ndarrays of shape (n,), class indices
     base : a name from ``registry.BASE_LEARNERS`` (forest and gbm grow trees: base must be ``tree``)
     n_members : 1 to :data:`MAX_MEMBERS`
+    should_stop : callable (members built so far) -> bool, or None to fit all members at once
     """
     _check(method, base, n_members, X_train, y_train)
     with limited("build"):
-        return _growth_curve(method, X_train, np.asarray(y_train), X_test, np.asarray(y_test), base, n_members, seed)
+        return _growth_curve(method, X_train, np.asarray(y_train), X_test, np.asarray(y_test), base, n_members, seed,
+                             should_stop)
 
 
-def _growth_curve(method, X_train, y_train, X_test, y_test, base, n_members, seed) -> GrowthCurve:
+def fit_growing(model, X, y, should_stop: Callable[[int], bool]):
+    """Fit a scikit-learn ensemble member by member, asking ``should_stop(k)`` after the k-th member
+    (never after the last); True stops it there, with the first k members fitted.
+
+    Bagging and forests grow by ``warm_start`` (scikit-learn draws the same seeds as one fit); gradient
+    boosting through ``fit``'s ``monitor``; AdaBoost, which has neither, through its per-round step.
+    """
+    from sklearn.ensemble import AdaBoostClassifier, GradientBoostingClassifier
+
+    n = model.n_estimators
+    if isinstance(model, GradientBoostingClassifier):
+        return model.fit(X, y, monitor=lambda i, _model, _locals: i + 1 < n and bool(should_stop(i + 1)))
+    if isinstance(model, AdaBoostClassifier):
+        stoppable = _stoppable_adaboost()(**model.get_params(deep=False))
+        stoppable.should_stop = should_stop
+        return stoppable.fit(X, y)
+    for k in range(1, n + 1):
+        model.set_params(n_estimators=k, warm_start=True).fit(X, y)
+        if k < n and should_stop(k):
+            break
+    return model
+
+
+@cache
+def _stoppable_adaboost() -> type:
+    from sklearn.ensemble import AdaBoostClassifier
+
+    class StoppableAdaBoost(AdaBoostClassifier):
+        """AdaBoost asking ``should_stop`` between rounds. ``_boost`` is scikit-learn's one step per round;
+        returning no sample weights is its own way of ending early (the members so far stay)."""
+
+        should_stop: Callable[[int], bool] = staticmethod(lambda k: False)
+
+        def _boost(self, iboost, X, y, sample_weight, random_state):
+            if iboost and self.should_stop(iboost):
+                return None, None, None
+            return super()._boost(iboost, X, y, sample_weight, random_state)
+
+    return StoppableAdaBoost
+
+
+def _growth_curve(method, X_train, y_train, X_test, y_test, base, n_members, seed, should_stop=None) -> GrowthCurve:
     from ..decision import decide
 
-    model = make_ensemble(method, base, n_members, seed=seed).fit(X_train, y_train)
+    model = make_ensemble(method, base, n_members, seed=seed)
+    model = model.fit(X_train, y_train) if should_stop is None else fit_growing(model, X_train, y_train, should_stop)
     classes = model.classes_
     single = make_base_learner(base, seed=seed).fit(X_train, y_train)
     staged = build_method(method).staged
+    features = getattr(model, "estimators_features_", None)
+    member_probas = None
     if staged:
         train_stages = np.stack(list(model.staged_predict_proba(X_train)))
         test_stages = np.stack(list(model.staged_predict_proba(X_test)))
+        if hasattr(model, "estimators_") and np.ndim(model.estimators_) == 1:  # AdaBoost: classifiers
+            member_probas = _member_probas(model.estimators_, X_test, classes, indices=False)
     else:
-        features = getattr(model, "estimators_features_", None)
-        train_stages = _averaged_stages(model.estimators_, X_train, classes, features)
-        test_stages = _averaged_stages(model.estimators_, X_test, classes, features)
+        train_stages = _averaged_stages(_member_probas(model.estimators_, X_train, classes, features))
+        member_probas = _member_probas(model.estimators_, X_test, classes, features)
+        test_stages = _averaged_stages(member_probas)
     sizes = np.arange(1, train_stages.shape[0] + 1)
     train_acc = np.array([np.mean(classes[decide(p)] == y_train) for p in train_stages])
     test_acc = np.array([np.mean(classes[decide(p)] == y_test) for p in test_stages])
     member_labels = None
     diversity = np.full(sizes.size, np.nan)
     if hasattr(model, "estimators_") and np.ndim(model.estimators_) == 1:
-        features = getattr(model, "estimators_features_", None)
         outputs = [m.predict(X_test if features is None else X_test[:, features[k]])
                    for k, m in enumerate(model.estimators_)]
         # Boosting's members predict the classes themselves; bagging's and forests', class indices.
@@ -176,6 +239,7 @@ def _growth_curve(method, X_train, y_train, X_test, y_test, base, n_members, see
         base_train_accuracy=float(np.mean(single.predict(X_train) == y_train)),
         base_test_accuracy=float(np.mean(single.predict(X_test) == y_test)),
         diversity=diversity, test_probas=test_stages[-1], member_test_labels=member_labels,
+        member_test_probas=member_probas,
     )
 
 

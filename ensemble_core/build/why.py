@@ -49,13 +49,16 @@ class IndependenceGap:
 
     ``independent``: the share of rows a strict majority would get right if the models erred
     independently; ``actual``: the share where a strict majority of them is right;
-    ``mean_error_correlation``: the mean pairwise correlation of their error indicators.
+    ``mean_error_correlation``: the mean pairwise correlation of their error indicators;
+    ``best_single``, ``mean_accuracy``: the best and the mean of the models' accuracies (the mean is the
+    accuracy of the independent voters the jury curve draws).
     """
 
     independent: float
     actual: float
     mean_error_correlation: float
     best_single: float
+    mean_accuracy: float
 
 
 def independence_gap(correct: np.ndarray) -> IndependenceGap:
@@ -77,5 +80,36 @@ def independence_gap(correct: np.ndarray) -> IndependenceGap:
     return IndependenceGap(
         independent=majority_right_probability(accuracies), actual=actual,
         mean_error_correlation=float(np.nanmean(upper)) if np.isfinite(upper).any() else float("nan"),
-        best_single=float(accuracies.max()),
+        best_single=float(accuracies.max()), mean_accuracy=float(accuracies.mean()),
     )
+
+
+def voting_split(y_true: np.ndarray, hard_pred: np.ndarray, soft_pred: np.ndarray,
+                 soft_probas: np.ndarray) -> int | None:
+    """The row that best shows hard and soft voting deciding differently (None when they never do).
+
+    Rows where the soft average is right and the hard vote wrong come first (confidence outvoting a
+    majority), then those where the hard vote is right, then the rest; within each, the row where the
+    soft average is surest of its class, then the first.
+
+    Parameters
+    ----------
+    y_true, hard_pred, soft_pred : ndarrays of shape (n_samples,), class indices
+    soft_probas : ndarray of shape (n_samples, n_classes), the soft average
+
+    Examples
+    --------
+    >>> y, hard, soft = np.array([0, 1, 1, 0]), np.array([0, 0, 1, 1]), np.array([0, 1, 0, 0])
+    >>> p = np.array([[.9, .1], [.4, .6], [.55, .45], [.8, .2]])
+    >>> voting_split(y, hard, soft, p)  # rows 1 and 3: soft right, hard wrong; row 3 is surer
+    3
+    """
+    y_true, hard_pred, soft_pred = map(np.asarray, (y_true, hard_pred, soft_pred))
+    split = np.flatnonzero(hard_pred != soft_pred)
+    if split.size == 0:
+        return None
+    soft_right = soft_pred[split] == y_true[split]
+    hard_right = hard_pred[split] == y_true[split]
+    rank = np.where(soft_right, 0, np.where(hard_right, 1, 2))
+    sure = np.asarray(soft_probas)[split, soft_pred[split]]
+    return int(split[np.lexsort((split, -sure, rank))[0]])

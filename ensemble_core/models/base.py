@@ -22,7 +22,8 @@ from .._lazy import Lazy  # noqa: F401 - the loaders' lazy holder, importable fr
 from .._validation import EnsembleInputError
 from ..io import label_key
 
-ModelKind = Literal["skops", "onnx", "transformers", "embedding-head", "pickle"]
+#: The registry's loader names (``registry.LOADER_KINDS``; a test keeps the two the same).
+ModelKind = Literal["skops", "onnx", "transformers", "embedding_head", "pickle"]
 InputKind = Literal["text", "features"]
 
 #: Rows per batch when the caller gives none: small for neural networks (memory,
@@ -47,7 +48,7 @@ class LoadedModel:
     ----------
     name : str
         Shown in messages and used as the default prediction file name.
-    kind : {"skops", "onnx", "transformers", "embedding-head", "pickle"}
+    kind : {"skops", "onnx", "transformers", "embedding_head", "pickle"}
     classes : tuple of str
         The model's classes as :func:`ensemble_core.io.label_key` strings, in the
         order of its probability columns.

@@ -158,7 +158,7 @@ def load_embedding_head(folder: Path, *, name: str) -> LoadedModel:
 
     return LoadedModel(
         name=name,
-        kind="embedding-head",
+        kind="embedding_head",
         classes=classes,
         input="text",
         feature_names=None,

@@ -5,6 +5,7 @@ import time
 import numpy as np
 import pytest
 
+from dashboard import keys as K
 from dashboard.navigation import BUILD_LAB
 from ensemble_core.build.bias_variance import bias_variance
 from ensemble_core.build.features import content_features
@@ -27,6 +28,14 @@ def _metric(at, label):
     return next(m.value for m in at.metric if m.label == label)
 
 
+def _build(at):
+    """Press Build, wait for the background training to end, and draw what it built (the page polls)."""
+    at.button(key="lab_build").click().run()
+    assert not at.exception and not at.error
+    at.session_state[K.LAB_JOB].wait(120)
+    return at.run()
+
+
 def test_the_bagging_curve_is_growth_curves(run_page, digits):
     features, y_train, y_test = digits
     at = run_page(BUILD_LAB.path, query={"data": "digits"})
@@ -34,7 +43,7 @@ def test_the_bagging_curve_is_growth_curves(run_page, digits):
     at.selectbox(key="lab_method").set_value("bagging")
     at.slider(key="lab_members").set_value(20)
     started = time.perf_counter()
-    at.button(key="lab_build").click().run()
+    _build(at)
     seconds = time.perf_counter() - started
     assert not at.exception and not at.error
     curve = growth_curve("bagging", features.train, y_train, features.test, y_test, base="tree", n_members=20)
@@ -83,7 +92,7 @@ def test_the_rows_adaboost_leans_on_are_its_replayed_weights(run_page, digits):
     at = run_page(BUILD_LAB.path, query={"data": "digits"})
     at.selectbox(key="lab_method").set_value("adaboost")
     at.slider(key="lab_members").set_value(12)
-    at.button(key="lab_build").click().run()
+    _build(at)
     assert not at.exception and not at.error
     model = make_ensemble("adaboost", "tree", 12, seed=0).fit(features.train, y_train)
     weights = adaboost_sample_weights(model, features.train, y_train)
@@ -98,3 +107,62 @@ def test_text_features_cap_the_members(run_page):
     assert not at.exception and not at.error
     assert at.slider(key="lab_members").max == 10 and at.slider(key="lab_members").value == 10
     assert at.button(key="lab_bv_button").disabled  # 168 models of seconds each: not offered on text
+
+
+def test_added_members_show_on_the_ensemble_page_with_the_curves_accuracy(run_page, metric_value, digits):
+    from dataclasses import replace
+
+    from dashboard.navigation import ENSEMBLE
+
+    features, y_train, y_test = digits
+    at = run_page(BUILD_LAB.path, query={"data": "digits"})
+    at.selectbox(key="lab_method").set_value("bagging")
+    at.slider(key="lab_members").set_value(5)
+    _build(at)
+    at.number_input(key="lab_add_singles").set_value(3)
+    at.button(key="lab_add").click().run()
+    assert not at.exception and not at.error
+    added = ["lab-bagging-tree-5", "lab-bagging-tree-m1", "lab-bagging-tree-m2", "lab-bagging-tree-m3"]
+    names = at.session_state[K.SOURCE].model_names
+    assert list(names[-4:]) == added and len(names) > 4  # beside the demo's trained models
+    assert at.button(key="lab_add").disabled  # added once
+    curve = growth_curve("bagging", features.train, y_train, features.test, y_test, base="tree", n_members=5)
+    # Averaging the first three members on the Ensemble page is the curve's point at 3; the whole
+    # ensemble alone is its last point.
+    for kept, accuracy in ((added[1:], curve.test_accuracy[2]), (added[:1], curve.test_accuracy[-1])):
+        at.session_state[K.VIEW] = replace(at.session_state[K.VIEW], strategy="soft",
+                                           off=tuple(n for n in names if n not in kept))
+        at.switch_page(ENSEMBLE.path).run()
+        assert not at.exception and not at.error
+        assert metric_value(at, "Ensemble accuracy") == f"{100 * accuracy:.2f} %"
+
+
+def test_gradient_boosting_adds_the_ensemble_only(run_page):
+    at = run_page(BUILD_LAB.path, query={"data": "digits"})
+    at.selectbox(key="lab_method").set_value("gbm")
+    at.slider(key="lab_members").set_value(3)
+    _build(at)
+    assert at.number_input(key="lab_add_singles").disabled
+    at.button(key="lab_add").click().run()
+    assert not at.exception and not at.error
+    assert at.session_state["source"].model_names[-1] == "lab-gbm-3"
+
+
+def test_stop_keeps_the_members_built_so_far(run_page, digits):
+    features, y_train, y_test = digits
+    at = run_page(BUILD_LAB.path, query={"data": "digits"})
+    at.selectbox(key="lab_method").set_value("bagging")
+    at.slider(key="lab_members").set_value(100)  # seconds of training: Stop comes while it runs
+    at.button(key="lab_build").click().run()
+    assert not at.exception and not at.error
+    job = at.session_state[K.LAB_JOB]
+    assert job.running and at.button(key="lab_stop")  # progress and Stop while it trains
+    at.button(key="lab_stop").click().run()
+    job.wait(120)
+    at.run()
+    assert not at.exception and not at.error
+    built = job.curve.sizes[-1]
+    assert 1 <= built < 100
+    assert any(f"Stopped after {built} of 100 members" in i.value for i in at.info)
+    direct = growth_curve("bagging", features.train, y_train, features.test, y_test, base="tree", n_members=built)
+    assert _metric(at, "Held-out accuracy") == f"{100 * direct.test_accuracy[-1]:.2f} %"

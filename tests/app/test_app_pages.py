@@ -153,11 +153,29 @@ def test_learn_step_sets_the_live_controls(run_page):
     at = run_page(LEARN.path, query={"data": "digits"})
     at.button(key="learn_hard").click().run()
     assert at.session_state["view"].strategy == "hard"
+    assert [t.value for t in at.toast] == ["Controls set: hard vote, equal weights. The Ensemble page now uses them."]
     at.button(key="learn_weights").click().run()
     assert at.session_state["view"].strategy == "soft"
     assert at.session_state["view"].weight("naive_bayes") == 0.0
     at.switch_page(ENSEMBLE.path).run()
     assert at.slider(key="w_weight::naive_bayes").value == 0.0
+
+
+@pytest.mark.parametrize("button, strategy, meta", [("learn_hard", "hard", None), ("learn_soft", "soft", None),
+                                                    ("learn_geo", "geometric", None),
+                                                    ("learn_stack", "stacking", "logistic")])
+def test_each_learn_step_sets_its_strategy_on_the_ensemble_page(run_page, button, strategy, meta):
+    at = run_page(LEARN.path, query={"data": "digits", "strategy": "hard" if strategy != "hard" else "soft",
+                                     "w": "knn:2.5"})
+    at.button(key=button).click().run()
+    assert not at.exception and not at.error
+    at.switch_page(ENSEMBLE.path).run()
+    assert not at.exception and not at.error
+    assert at.radio(key="w_strategy").value == strategy
+    if meta is None:  # the weighted steps set equal weights
+        assert at.slider(key="w_weight::knn").value == 1.0
+    else:
+        assert at.session_state["view"].meta == meta
 
 
 def _score_script(model_name: str, model_bytes: bytes, local_path: str = "") -> None:
@@ -365,3 +383,32 @@ def test_gains_are_points_and_a_missing_log_loss_is_a_dash(run_page):
     pairs = pairs.data if hasattr(pairs, "data") else pairs
     expected = pair_table(ev, diversity_matrices(ev.pset, ev.labels_))
     np.testing.assert_allclose(pairs["average_gain"], 100 * expected["average_gain"])
+
+
+def test_learn_shows_an_example_where_hard_and_soft_voting_differ(run_page):
+    from ensemble_core.build.why import voting_split
+    from ensemble_core.demo import load_demo
+    from ensemble_core.ensemble import EnsembleEvaluator
+
+    at = run_page(LEARN.path, query={"data": "digits"})
+    assert not at.exception and not at.error
+    pset = load_demo("digits")
+    ev = EnsembleEvaluator(pset)
+    hard, soft = ev.evaluate("hard"), ev.evaluate("soft")
+    row = voting_split(pset.y_true, hard.y_pred, soft.y_pred, soft.probas)
+    assert row is not None and hard.y_pred[row] != soft.y_pred[row]
+    text = next(m.value for m in at.markdown if m.value.startswith("**A worked example**"))
+    example = pset.ids[row] if pset.ids is not None else f"row {row + 1}"
+    assert f"where they differ: {example} " in text.replace("\\", "")
+
+
+def test_every_learn_step_has_a_figure(run_page):
+    at = run_page(LEARN.path, query={"data": "digits"})
+    assert not at.exception
+    steps = {}
+    for block in at.main.children.values():
+        titles = [e.value for e in getattr(block, "children", {}).values() if e.type == "subheader"]
+        if titles and " · " in titles[0]:
+            steps[titles[0]] = sum(e.type == "plotly_chart" for e in block.children.values())
+    assert len(steps) == 7, steps
+    assert all(charts >= 1 for charts in steps.values()), steps

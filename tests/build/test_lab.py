@@ -90,3 +90,54 @@ def test_bad_choices_are_refused_in_one_line(kwargs, message):
     args = {"method": "bagging", "base": "tree", "n_members": 3, **kwargs}
     with pytest.raises(EnsembleInputError, match=message):
         growth_curve(args.pop("method"), X, y, X, y, **args)
+
+
+@pytest.mark.parametrize("method", ["bagging", "subspaces", "forest", "adaboost"])
+def test_member_probabilities_are_each_fitted_members_own(digits, method):
+    Xtr, ytr, Xte, yte = digits
+    curve = growth_curve(method, Xtr, ytr, Xte, yte, n_members=3, seed=2)
+    model = make_ensemble(method, "tree", 3, seed=2).fit(Xtr, ytr)
+    features = getattr(model, "estimators_features_", [slice(None)] * 3)
+    assert curve.member_test_probas.shape == (3, len(yte), 10)
+    for k, member in enumerate(model.estimators_):
+        columns = np.searchsorted(model.classes_, member.classes_)
+        np.testing.assert_allclose(curve.member_test_probas[k][:, columns], member.predict_proba(Xte[:, features[k]]))
+    if method != "adaboost":  # averaging the members is the ensemble
+        np.testing.assert_allclose(curve.member_test_probas.mean(axis=0), curve.test_probas)
+
+
+def test_gradient_boosting_has_no_member_probabilities(digits):
+    curve = growth_curve("gbm", *digits, n_members=2, seed=0)
+    assert curve.member_test_probas is None
+
+
+@pytest.mark.parametrize("method", ["bagging", "subspaces", "forest", "adaboost", "gbm"])
+def test_a_stop_callback_stops_the_growth_after_the_current_member(digits, method):
+    Xtr, ytr, Xte, yte = digits
+    asked = []
+
+    def stop_after_three(built: int) -> bool:
+        asked.append(built)
+        return built >= 3
+
+    stopped = growth_curve(method, Xtr, ytr, Xte, yte, n_members=8, seed=4, should_stop=stop_after_three)
+    assert asked == [1, 2, 3]  # asked between members, and no member fitted after the answer
+    assert stopped.sizes.tolist() == [1, 2, 3]
+    # what was built is what scikit-learn builds with three members, seed for seed
+    direct = growth_curve(method, Xtr, ytr, Xte, yte, n_members=3, seed=4)
+    np.testing.assert_array_equal(stopped.test_accuracy, direct.test_accuracy)
+    np.testing.assert_array_equal(stopped.train_accuracy, direct.train_accuracy)
+    np.testing.assert_allclose(stopped.test_probas, direct.test_probas)
+
+
+@pytest.mark.parametrize("method", ["bagging", "forest", "adaboost", "gbm"])
+def test_growing_member_by_member_never_stopped_is_one_fit(digits, method):
+    Xtr, ytr, Xte, yte = digits
+    asked = []
+    grown = growth_curve(method, Xtr, ytr, Xte, yte, n_members=5, seed=1, should_stop=lambda k: asked.append(k))
+    assert asked == [1, 2, 3, 4]  # never after the last member
+    direct = growth_curve(method, Xtr, ytr, Xte, yte, n_members=5, seed=1)
+    np.testing.assert_array_equal(grown.test_accuracy, direct.test_accuracy)
+    np.testing.assert_allclose(grown.test_probas, direct.test_probas)
+    if direct.member_test_labels is not None:
+        np.testing.assert_array_equal(grown.member_test_labels, direct.member_test_labels)

@@ -52,3 +52,27 @@ def test_bad_accuracies_are_refused(bad):
 def test_one_model_is_refused():
     with pytest.raises(EnsembleInputError, match="need at least two models"):
         independence_gap(np.ones((1, 5), bool))
+
+
+def test_the_mean_and_best_accuracies_are_the_models_own():
+    correct = np.array([[1, 1, 1, 0], [1, 0, 0, 0], [1, 1, 0, 1]], bool)  # 3/4, 1/4, 3/4 right
+    gap = independence_gap(correct)
+    assert gap.mean_accuracy == pytest.approx((0.75 + 0.25 + 0.75) / 3) and gap.best_single == 0.75
+
+
+def test_the_voting_split_prefers_soft_right_then_hard_right_then_surest():
+    from ensemble_core.build.why import voting_split
+
+    y = np.array([0, 1, 1, 0, 1, 0])
+    hard = np.array([0, 1, 0, 1, 0, 0])  # rows 2, 3, 4 differ from soft
+    soft = np.array([0, 1, 1, 0, 1, 0])
+    p = np.full((6, 2), 0.5)
+    p[[2, 3, 4], soft[[2, 3, 4]]] = [0.6, 0.55, 0.7]
+    assert voting_split(y, hard, soft, p) == 4  # all three: soft right; row 4 is surest
+    assert voting_split(y, hard, hard, p) is None
+    # soft wrong everywhere it differs: the hard vote's right answers come first
+    assert voting_split(1 - y, hard, soft, p) == 4
+    y2 = np.array([0, 1, 0, 1, 1, 0])  # rows 2 and 3: hard right; row 4: soft right
+    assert voting_split(y2, hard, soft, p) == 4
+    y3 = np.array([0, 1, 0, 1, 2, 0])  # row 4 now neither right: row 2 (hard right) before it
+    assert voting_split(y3, hard, soft, p) == 2

@@ -91,3 +91,14 @@ def test_hash_files_refuses_a_file_swapped_for_a_fifo(tmp_path):
     os.mkfifo(path)
     with pytest.raises(EnsembleInputError, match="a FIFO, not a regular file"):
         hash_files([path], tmp_path)
+
+
+def test_every_registry_loader_kind_is_a_model_kind():
+    # One spelling: a model's kind is the name of the registry loader that read it (the embedding-head
+    # loader once said "embedding-head" where the registry says "embedding_head").
+    from typing import get_args
+
+    from ensemble_core.models.base import ModelKind
+    from ensemble_core.registry import LOADER_KINDS
+
+    assert set(get_args(ModelKind)) == set(LOADER_KINDS)

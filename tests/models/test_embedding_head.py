@@ -17,7 +17,7 @@ def test_probabilities_agree_with_encoder_and_head(embedding_head, text_data):
 
     encoder, tokenizer, head, folder = embedding_head
     model = load_model(folder)
-    assert (model.kind, model.input, model.classes) == ("embedding-head", "text", ("fresh", "rotten"))
+    assert (model.kind, model.input, model.classes) == ("embedding_head", "text", ("fresh", "rotten"))
     texts = text_data["text"].tolist()
     # The reference written out by hand: mean over real tokens, then unit length.
     enc = tokenizer(texts, padding=True, truncation=True, max_length=32, return_tensors="pt")

@@ -18,7 +18,7 @@ def test_dispatch_by_path(text_pipelines, wine_onnx, tiny_bert, embedding_head):
         text_pipelines["tfidf_lr"][1]: "skops",
         wine_onnx["zipmap"]: "onnx",
         tiny_bert[2]: "transformers",
-        embedding_head[3]: "embedding-head",
+        embedding_head[3]: "embedding_head",
     }
     for path, kind in kinds.items():
         assert load_model(path).kind == kind
