@@ -2,9 +2,9 @@
 
 Streamlit makes a ``:material/…:`` page icon into a favicon fetched from fonts.gstatic.com
 (its sidebar and in-page icons come from the Material Symbols font it bundles, and need
-nothing outside; so do emoji favicons, drawn inline). :func:`favicon` gives Streamlit a local SVG of the same glyph instead,
-drawn by ``scripts/build_favicons.py``; Streamlit sends an SVG page icon inline, as a
-``data:`` URL.
+nothing outside; so do emoji favicons, drawn inline). :func:`favicon` gives Streamlit a
+local SVG of the same glyph instead, drawn by ``scripts/build_favicons.py``; Streamlit
+sends an SVG page icon inline, as a ``data:`` URL.
 """
 
 from __future__ import annotations

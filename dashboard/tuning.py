@@ -32,7 +32,7 @@ from . import keys as K
 from .actions import mirror, set_view, view
 from .caches import FOLDS, SEED, Loaded, cached_calibration, cached_landscape, cached_suggestion
 from .text import literal
-from .ui import percent, user_errors
+from .ui import CHART_CONFIG, metric_row, percent, user_errors
 from .view import WEIGHT_MAX, WEIGHT_STEP
 
 METHOD_LABELS = {spec.name: spec.label for spec in METHOD_SPECS}
@@ -136,9 +136,10 @@ def suggest_controls(loaded: Loaded) -> None:
     st.selectbox("Method", list(METHOD_LABELS), format_func=METHOD_LABELS.get, key=K.WIDGET_SUGGEST_METHOD,
                  help=METHOD_HELP, on_change=_copy_to_view, args=(K.WIDGET_SUGGEST_METHOD, "method"))
     mirror(K.WIDGET_SUGGEST_CALIBRATE, view().calibrate_suggestion)
-    st.checkbox("Calibrate each model first (temperature scaling)", key=K.WIDGET_SUGGEST_CALIBRATE,
+    st.checkbox("Calibrate models first", key=K.WIDGET_SUGGEST_CALIBRATE,
                 on_change=_copy_to_view, args=(K.WIDGET_SUGGEST_CALIBRATE, "calibrate_suggestion"),
-                help="Fit one temperature per model before choosing weights (inside the cross-validation), and "
+                help="Temperature scaling: fit one temperature per model before choosing weights (inside the "
+                "cross-validation), and "
                 "combine temperature-scaled members when the weights are applied. The evidence below then shows "
                 "each model's reliability before and after.")
     too_few = loaded.pset.n_models < 2
@@ -182,14 +183,15 @@ def suggestion_panel(loaded: Loaded) -> None:
         f"**{METHOD_LABELS[s.method]}**{calibrated}. Held-out numbers: {s.folds}-fold nested cross-validation, "
         "each fold scored with weights chosen without it, so the expected gain is not flattered by tuning."
     )
-    cols = st.columns(3)
-    cols[0].metric("Held-out log loss", f"{s.heldout.log_loss:.4f}",
-                   f"{s.heldout.log_loss - s.uniform.log_loss:+.4f} vs equal weights", delta_color="inverse")
-    cols[1].metric("Held-out accuracy", percent(s.heldout.accuracy),
-                   f"{100 * (s.heldout.accuracy - s.uniform.accuracy):+.2f} pts vs equal weights")
-    cols[2].metric("Vs the best single model", f"{s.heldout.log_loss - s.best_single.log_loss:+.4f} log loss",
-                   f"{100 * (s.heldout.accuracy - s.best_single.accuracy):+.2f} pts accuracy",
-                   help="The best single model is chosen on the other folds, as the weights are.")
+    with metric_row():
+        st.metric("Held-out log loss", f"{s.heldout.log_loss:.4f}",
+                  f"{s.heldout.log_loss - s.uniform.log_loss:+.4f} vs equal weights", delta_color="inverse",
+                  width="content")
+        st.metric("Held-out accuracy", percent(s.heldout.accuracy),
+                  f"{100 * (s.heldout.accuracy - s.uniform.accuracy):+.2f} pts vs equal weights", width="content")
+        st.metric("Vs the best single model", f"{s.heldout.log_loss - s.best_single.log_loss:+.4f} log loss",
+                  f"{100 * (s.heldout.accuracy - s.best_single.accuracy):+.2f} pts accuracy", width="content",
+                  help="The best single model is chosen on the other folds, as the weights are.")
     worse_than = [name for name, other in [("equal weights", s.uniform), ("the best single model", s.best_single)]
                   if s.heldout.log_loss > other.log_loss]
     if worse_than:
@@ -214,7 +216,7 @@ def suggestion_panel(loaded: Loaded) -> None:
     )
     if s.path:
         st.plotly_chart(lf.selection_path_figure(s.path, s.names, n_kept=s.n_kept), key="selection_path",
-                        width="stretch", config={"displayModeBar": False})
+                        width="stretch", config=CHART_CONFIG)
         st.caption(f"Selection on all examples, one model added per round; the weights are the shares of the "
                    f"first {s.n_kept} picks (the best prefix).")
     if applied.calibrate:
@@ -300,7 +302,7 @@ def landscape_panel(loaded: Loaded) -> None:
         fig = lf.sweep_figure(sweeps, metric=metric)
         note = ("Each curve moves one model's weight from 0 to 1 while the others keep their shares; all curves "
                 "pass through the sliders' point (the dots).")
-    st.plotly_chart(fig, key="landscape", width="stretch", config={"displayModeBar": False})
+    st.plotly_chart(fig, key="landscape", width="stretch", config=CHART_CONFIG)
     st.caption(note + " Computed on all labelled examples (in-sample).")
 
 
@@ -326,7 +328,7 @@ def reliability_panel(loaded: Loaded, *, widget_key: str, included_only: bool = 
     model = st.selectbox("Reliability diagram of", soft, index=soft.index(worst), format_func=pset.names.__getitem__,
                          key=widget_key)
     st.plotly_chart(lf.reliability_figure(cal, pset.names, model), key=f"{widget_key}::figure", width="stretch",
-                    config={"displayModeBar": False})
+                    config=CHART_CONFIG)
     st.caption(f"T > 1 softens an over-confident model, T < 1 sharpens a timid one; the predicted class never "
                f"changes. 'After' is cross-fitted ({FOLDS} folds): each example is calibrated with a temperature "
                "fitted without it.")

@@ -24,6 +24,9 @@ from .metrics import confusion_benefit
 _DARK_TEXT = "#262730"
 _LIGHT_TEXT = "#ffffff"
 _CONFUSION_HEIGHT = 420
+_CONFUSION_MARGIN = {"l": 60, "r": 20, "t": 50, "b": 60}
+#: The room a difference's colour bar takes, right of the cells.
+_COLOURBAR_PX = 70
 
 
 def plain_text(value: object) -> str:
@@ -50,7 +53,7 @@ def confusion_figure(
     *,
     title: str,
     difference: bool = False,
-    height: int = _CONFUSION_HEIGHT,
+    height: int | None = None,
 ) -> go.Figure:
     """A confusion matrix as clickable square markers.
 
@@ -63,13 +66,23 @@ def confusion_figure(
     title : figure title
     difference : ``cm`` is a change of counts: colour it as good news (blue: more right answers on the
         diagonal, fewer mistakes off it) or bad news (red), by :func:`~ensemble_core.metrics.confusion_benefit`
-    height : figure height in pixels; the markers fill their cells at this height
+    height : figure height in pixels (default: from the number of classes, 300 to 420); the
+        figure is as wide as its square of cells needs (plus the colour bar of a difference), so
+        the markers fill their cells and never overlap: a page lays the figures side by side
+        at their own width and lets them wrap, rather than squeezing them into columns
+
+    Examples
+    --------
+    >>> fig = confusion_figure(np.eye(10, dtype=int), list(range(10)), title="digits")
+    >>> fig.layout.height, fig.layout.width
+    (420, 390)
     """
     n = len(classes)
     cm = np.asarray(cm)
+    height = height or int(np.clip(180 + 24 * n, 300, _CONFUSION_HEIGHT))
     true_idx, pred_idx = np.indices((n, n))
     true_idx, pred_idx, values = true_idx.ravel(), pred_idx.ravel(), cm.ravel()
-    plot_px = height - 130  # margins, title and axis labels
+    plot_px = height - _CONFUSION_MARGIN["t"] - _CONFUSION_MARGIN["b"]  # a square of n × n cells
     size = max(6.0, 0.92 * plot_px / n)
     if difference:
         benefit = confusion_benefit(cm).ravel()
@@ -107,7 +120,8 @@ def confusion_figure(
     fig.update_layout(
         title={"text": plain_text(title), "font": {"size": 15}},
         height=height,
-        margin={"l": 60, "r": 10, "t": 50, "b": 60},
+        width=plot_px + _CONFUSION_MARGIN["l"] + _CONFUSION_MARGIN["r"] + (_COLOURBAR_PX if difference else 0),
+        margin=_CONFUSION_MARGIN,
         plot_bgcolor="white",
         showlegend=False,
         clickmode="event+select",

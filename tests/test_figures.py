@@ -39,6 +39,17 @@ def test_confusion_difference_colours_good_news_blue_and_bad_news_red():
     assert list(trace.marker.colorbar.ticktext) == ["worse", "0", "better"]
 
 
+@pytest.mark.parametrize("n, difference", [(2, False), (10, False), (10, True), (30, True)])
+def test_confusion_figure_is_wide_enough_for_square_cells(n, difference):
+    """The figure carries its own width: a page that squeezes it into a narrow column draws
+    markers bigger than their cells, and the counts of a 10 × 10 matrix overlap (issue 12, item 9)."""
+    fig = figures.confusion_figure(np.eye(n, dtype=int), list(range(n)), title="m", difference=difference)
+    m = fig.layout.margin
+    plot_w = fig.layout.width - m.l - m.r - (70 if difference else 0)
+    plot_h = fig.layout.height - m.t - m.b
+    assert plot_w >= plot_h and fig.data[0].marker.size <= plot_h / n
+
+
 def test_many_classes_drop_the_cell_text():
     fig = figures.confusion_figure(np.eye(20, dtype=int), list(range(20)), title="big")
     assert fig.data[0].mode == "markers"

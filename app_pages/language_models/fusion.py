@@ -7,7 +7,7 @@ from dashboard import keys as K
 from dashboard.lm import DEFAULT_MAX_TOKENS, cached_landscape, cached_suggestion, lm_run, models_for, scored_for, \
     token_context
 from dashboard.text import literal
-from dashboard.ui import fragment, local_root_note, percent, user_errors
+from dashboard.ui import CHART_CONFIG, fragment, local_root_note, percent, user_errors
 from dashboard.view import WEIGHT_MAX, WEIGHT_STEP
 from ensemble_core.lm import Sampling, generate, generate_stream, most_contested, token_comparison
 from ensemble_core.lm.figures import simplex_figure, weight_curve_figure
@@ -106,7 +106,7 @@ def fusion_view() -> None:
             land = cached_landscape(run, pool, scored)
             draw = weight_curve_figure if len(names) == 2 else simplex_figure
             st.plotly_chart(draw(land, current=list(quick.weights)), width="stretch",
-                            config={"displayModeBar": False})
+                            config=CHART_CONFIG)
 
     st.subheader("Weights that hold up", divider="gray")
     if st.button("Suggest weights", icon=":material/auto_fix_high:", key="lm_suggest"):

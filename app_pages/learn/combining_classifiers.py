@@ -6,7 +6,7 @@ import streamlit as st
 from dashboard.actions import current, set_view
 from dashboard.navigation import BUILD_LAB, ENSEMBLE
 from dashboard.text import literal
-from dashboard.ui import number_or_dash, page_link, percent, points_column, signed_points, user_errors
+from dashboard.ui import CHART_CONFIG, number_or_dash, page_link, percent, points_column, signed_points, user_errors
 from ensemble_core import figures
 from ensemble_core.build.why import independence_gap, jury_curve
 from ensemble_core.registry import strategy
@@ -65,7 +65,7 @@ with user_errors():
     )
     box.plotly_chart(figures.model_accuracy_figure(names, [acc[n] for n in names], ensemble=soft.metrics.accuracy,
                                                    oracle=ev.oracle_accuracy_),
-                     width="stretch", config={"displayModeBar": False})
+                     width="stretch", config=CHART_CONFIG)
 
     box = strategy_step(2, "hard", "one model, one vote")
     box.markdown(
@@ -141,7 +141,7 @@ with user_errors():
             "pair by pair): the more alike their mistakes, the less a vote can fix."
         )
         box.plotly_chart(figures.jury_figure(sizes, jury_curve(mean_acc, sizes), mean_acc, actual=gap.actual,
-                                             n_models=len(names)), width="stretch", config={"displayModeBar": False})
+                                             n_models=len(names)), width="stretch", config=CHART_CONFIG)
         with box:
             page_link(BUILD_LAB, "Build lab: grow an ensemble and watch it happen", ":material/construction:")
     else:
