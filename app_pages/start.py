@@ -6,6 +6,7 @@ from dashboard import keys as K
 from dashboard.actions import current, evaluate, switch_demo, view
 from dashboard.navigation import DATA, DISAGREEMENT, DIVERSITY, ENSEMBLE, LEARN
 from dashboard.sources import available_demos
+from dashboard.tuning import plain_headline
 from dashboard.text import literal
 from dashboard.ui import metric_row, page_link, percent, user_errors
 from ensemble_core.demo import DEMOS
@@ -65,6 +66,7 @@ else:
                       help="Share of examples at least one included model gets right: a ceiling for any combination.")
             st.metric("Models disagree on", percent(loaded.evaluator.disagreement_rate_, 1), "of examples",
                       delta_color="off", delta_arrow="off", width="content")
+        st.markdown(literal(plain_headline(loaded, result)))
 
 st.header("3 · Explore", divider="gray")
 tour = st.columns(4)

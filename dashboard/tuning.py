@@ -18,6 +18,7 @@ import streamlit as st
 
 from ensemble_core import (
     EnsembleResult,
+    GainStatistics,
     WeightSuggestion,
     WeightSweeps,
     describe_gain,
@@ -25,7 +26,7 @@ from ensemble_core import (
     weight_sweeps,
 )
 from ensemble_core import landscape_figures as lf
-from ensemble_core import registry
+from ensemble_core import plain, registry
 from ensemble_core.registry import METHOD_SPECS, SUGGESTED_STRATEGY
 
 from . import keys as K
@@ -153,11 +154,30 @@ def suggest_controls(loaded: Loaded) -> None:
               help="Back to the strategy and weights you had before the suggestion.")
 
 
-def gain_sentence(loaded: Loaded, result: EnsembleResult) -> str:
-    """The gain over the best single model with its bootstrap interval and McNemar's p, in words."""
+def _gain_statistics(loaded: Loaded, result: EnsembleResult) -> GainStatistics:
     ev = loaded.evaluator
-    stats = gain_statistics(result.y_pred == loaded.pset.y_true, ev.correct_[ev.best_index_], seed=SEED)
-    return describe_gain(stats, baseline=ev.best_name_)
+    return gain_statistics(result.y_pred == loaded.pset.y_true, ev.correct_[ev.best_index_], seed=SEED)
+
+
+def gain_sentence(loaded: Loaded, result: EnsembleResult) -> str:
+    """The gain over the best single model with its bootstrap interval and McNemar's p, in words,
+    after what it means in plain words (:func:`ensemble_core.plain.gain_reading`)."""
+    stats = _gain_statistics(loaded, result)
+    baseline = loaded.evaluator.best_name_
+    return f"{plain.gain_reading(stats, baseline=baseline)} In numbers: {describe_gain(stats, baseline=baseline)}"
+
+
+def plain_headline(loaded: Loaded, result: EnsembleResult) -> str:
+    """The headline numbers in plain words (:mod:`ensemble_core.plain`): what combining fixes and
+    breaks against the best single model, and what a perfect combiner could still get."""
+    ev, pset = loaded.evaluator, loaded.pset
+    return " ".join([
+        plain.headline(n_models=pset.n_models, n_samples=pset.n_samples, accuracy=result.metrics.accuracy,
+                       best_name=ev.best_name_, best_accuracy=ev.best_accuracy_, fixes=result.fixes,
+                       breaks=result.breaks),
+        plain.headroom_reading(n_samples=pset.n_samples, accuracy=result.metrics.accuracy,
+                               oracle_accuracy=ev.oracle_accuracy_),
+    ])
 
 
 def _evidence_table(s: WeightSuggestion) -> pd.DataFrame:

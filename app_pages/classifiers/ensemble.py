@@ -14,6 +14,7 @@ from dashboard.tuning import (
     apply_requested_suggestion,
     gain_sentence,
     landscape_panel,
+    plain_headline,
     suggest_controls,
     suggestion_panel,
 )
@@ -126,6 +127,7 @@ def ensemble_view() -> None:
                       f"oracle: {percent(ev.oracle_accuracy_)}", delta_color="off", delta_arrow="off",
                       help=f"The oracle ({percent(ev.oracle_accuracy_)}) counts an example as right when any "
                       "included model is: what a perfect combiner could still gain.", width="content")
+        st.markdown(literal(plain_headline(loaded, result)))
         st.markdown(f"**Is the gain real?** {literal(gain_sentence(loaded, result))}.",
                     help="95% bootstrap interval of the gain (2,000 resamples of the examples, paired) and McNemar's "
                     f"test of the ensemble against {literal(ev.best_name_)} on the same examples. Weights tuned "
