@@ -33,7 +33,7 @@ from . import keys as K
 from .actions import mirror, set_view, view
 from .caches import FOLDS, SEED, Loaded, cached_calibration, cached_landscape, cached_suggestion
 from .text import literal
-from .ui import CHART_CONFIG, metric_row, percent, user_errors
+from .ui import CHART_CONFIG, metric_row, model_colours, percent, user_errors
 from .view import WEIGHT_MAX, WEIGHT_STEP
 
 METHOD_LABELS = {spec.name: spec.label for spec in METHOD_SPECS}
@@ -319,7 +319,7 @@ def landscape_panel(loaded: Loaded) -> None:
         sweeps = _sweeps(loaded, strategy, weights)
         if sweeps is None:
             return
-        fig = lf.sweep_figure(sweeps, metric=metric)
+        fig = lf.sweep_figure(sweeps, metric=metric, colours=model_colours(loaded))
         note = ("Each curve moves one model's weight from 0 to 1 while the others keep their shares; all curves "
                 "pass through the sliders' point (the dots).")
     st.plotly_chart(fig, key="landscape", width="stretch", config=CHART_CONFIG)

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from ensemble_core import EnsembleInputError, EnsembleResult
+from ensemble_core import EnsembleInputError, EnsembleResult, figures
 from ensemble_core.demo import DEMOS
 from ensemble_core.explore import STRATEGY_LABELS
 
@@ -135,6 +135,12 @@ def local_root_note() -> None:
 #: has every figure as SVG).
 CHART_CONFIG: dict = {"displayModeBar": "hover", "displaylogo": False,
                       "toImageButtonOptions": {"format": "png", "scale": 2}}
+
+
+def model_colours(loaded: Loaded) -> dict[str, str]:
+    """Each loaded model's colour in every chart (:func:`ensemble_core.figures.model_colours`, over
+    all loaded models: leaving one out of the ensemble does not repaint the others)."""
+    return figures.model_colours(loaded.full.pset.names)
 
 
 def metric_row() -> DeltaGenerator:

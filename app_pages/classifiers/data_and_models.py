@@ -17,7 +17,7 @@ from dashboard.actions import (
 from dashboard.sources import UPLOAD_TYPES
 from dashboard.text import literal
 from dashboard.tuning import reliability_panel
-from dashboard.ui import CHART_CONFIG, local_root_note, number_or_dash
+from dashboard.ui import CHART_CONFIG, local_root_note, model_colours, number_or_dash
 from ensemble_core import figures
 from ensemble_core.explore import model_table, model_warnings
 from ensemble_core.metrics import calibration_curve
@@ -175,7 +175,8 @@ with st.expander("Calibration of each model", icon=":material/show_chart:"):
             conf, acc, _ = calibration_curve(pset.y_true, pset.probas[m])
             curves[name] = (conf, acc)
     if curves:
-        st.plotly_chart(figures.calibration_figure(curves), width="stretch", config=CHART_CONFIG)
+        st.plotly_chart(figures.calibration_figure(curves, colours=model_colours(loaded)), width="stretch",
+                        config=CHART_CONFIG)
     else:
         st.caption("Every model gives labels only: there is no confidence to calibrate.")
     if curves and st.toggle("Temperature scaling: each model before and after", key="w_data_temperature",

@@ -6,7 +6,16 @@ import streamlit as st
 from dashboard.actions import current, set_view
 from dashboard.navigation import BUILD_LAB, ENSEMBLE
 from dashboard.text import literal
-from dashboard.ui import CHART_CONFIG, number_or_dash, page_link, percent, points_column, signed_points, user_errors
+from dashboard.ui import (
+    CHART_CONFIG,
+    model_colours,
+    number_or_dash,
+    page_link,
+    percent,
+    points_column,
+    signed_points,
+    user_errors,
+)
 from ensemble_core import figures
 from ensemble_core.build.why import independence_gap, jury_curve
 from ensemble_core.registry import strategy
@@ -64,7 +73,7 @@ with user_errors():
         "there is nothing to gain."
     )
     box.plotly_chart(figures.model_accuracy_figure(names, [acc[n] for n in names], ensemble=soft.metrics.accuracy,
-                                                   oracle=ev.oracle_accuracy_),
+                                                   oracle=ev.oracle_accuracy_, colours=model_colours(loaded)),
                      width="stretch", config=CHART_CONFIG)
 
     box = strategy_step(2, "hard", "one model, one vote")
