@@ -238,7 +238,7 @@ def model_accuracy_figure(
                hovertemplate="%{x}: %{y:.2%}<extra></extra>",
                text=[f"{a:.1%}" for a in accuracy], textposition="outside")
     )
-    fig.add_hline(y=ensemble, line={"color": "#d62728", "width": 2}, annotation_text=f"ensemble {ensemble:.1%}",
+    fig.add_hline(y=ensemble, line={"color": _DARK_TEXT, "width": 2}, annotation_text=f"ensemble {ensemble:.1%}",
                   annotation_position="top left")
     fig.add_hline(y=oracle, line={"color": "#2ca02c", "width": 1, "dash": "dot"},
                   annotation_text=f"oracle {oracle:.1%}", annotation_position="top right")
@@ -420,7 +420,7 @@ def growth_figure(
                   annotation_position="bottom right")
     fig.update_layout(title=plain_text(title), xaxis_title="members", yaxis={"title": "accuracy", "tickformat": ".0%"},
                       yaxis2={"title": "mean pairwise disagreement", "overlaying": "y", "side": "right",
-                              "rangemode": "tozero"},
+                              "rangemode": "tozero", "tickmode": "auto", "tickformat": ".2f", "showgrid": False},
                       legend=LEGEND_ABOVE, margin={"t": 90}, height=420)
     return fig
 

@@ -123,7 +123,7 @@ def line_figure(
     if land.log_loss is not None:
         fig.add_trace(go.Scatter(x=x, y=land.log_loss, name="log loss", mode="lines", yaxis="y2",
                                  line={"dash": "dot"}, hovertemplate="%{y:.4f}<extra>log loss</extra>"))
-        fig.update_layout(yaxis2={"title": "log loss", "overlaying": "y", "side": "right",
+        fig.update_layout(yaxis2={"title": "log loss", "overlaying": "y", "side": "right", "tickmode": "auto",
                                   **loss_axis(land.log_loss)}, legend=LEGEND_ABOVE)
     for label, w, dash in [("current", current, "solid"), ("suggested", suggested, "dash")]:
         if w is not None:
@@ -180,7 +180,8 @@ def selection_path_figure(path: Sequence[SelectionStep], names: Sequence[str], *
     fig.update_layout(
         title="ensemble selection path", xaxis={"title": "round (one model added per round)"},
         yaxis={"title": "log loss", **loss_axis([s.log_loss for s in path])},
-        yaxis2={"title": "accuracy", "overlaying": "y", "side": "right", **share_axis([s.accuracy for s in path])},
+        yaxis2={"title": "accuracy", "overlaying": "y", "side": "right", "tickmode": "auto",
+                **share_axis([s.accuracy for s in path])},
         legend=LEGEND_ABOVE,
     )
     return fig
