@@ -1,6 +1,6 @@
-"""Readable from 1024 px up (issue 12, item 9): at 1024 and 1440 px, with six models and ten
-classes, no headline number is cut ("97.0…"), the formula is not cut for any strategy, and
-the 10 × 10 confusion matrices' counts do not overlap."""
+"""Readable from 1024 px up (issue 12, items 9 and 10): at 1024 and 1440 px, with six models and
+ten classes, no headline number is cut ("97.0…"), no checkbox label is cut ("Calibrate each m…"),
+the formula is not cut for any strategy, and the 10 × 10 confusion matrices' counts do not overlap."""
 
 from __future__ import annotations
 
@@ -16,6 +16,12 @@ CLIPPED_METRICS = """() => [...document.querySelectorAll(
         '[data-testid="stMetricLabel"], [data-testid="stMetricValue"], [data-testid="stMetricDelta"]')]
     .filter(e => e.offsetParent !== null)
     .flatMap(e => [e, ...e.querySelectorAll('div, p')])
+    .filter(e => e.scrollWidth > e.clientWidth + 1)
+    .map(e => e.innerText)"""
+#: Checkbox and toggle labels cut by an ellipsis ("Calibrate each m…").
+CUT_LABELS = """() => [...document.querySelectorAll('[data-testid="stCheckbox"] [data-testid="stMarkdownContainer"]')]
+    .filter(e => e.offsetParent !== null)
+    .flatMap(e => [e, ...e.querySelectorAll('p')])
     .filter(e => e.scrollWidth > e.clientWidth + 1)
     .map(e => e.innerText)"""
 #: Formula pieces wider than their box (a few pixels of italic overhang allowed).
@@ -55,6 +61,7 @@ def _check(page: Page, where: str) -> None:
     # Let the layout follow the new width before measuring.
     page.wait_for_timeout(500)
     assert page.evaluate(CLIPPED_METRICS) == [], where
+    assert page.evaluate(CUT_LABELS) == [], where
     assert page.evaluate(CUT_FORMULA) == [], where
     assert page.evaluate(OVERLAPPING_COUNTS) == [], where
 
