@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dashboard import keys as K
-from dashboard.actions import current, evaluate, switch_demo, view
+from dashboard.actions import current, evaluate, switch_demo, use_own_data, view
 from dashboard.navigation import DATA, DISAGREEMENT, DIVERSITY, ENSEMBLE, LEARN
 from dashboard.sources import available_demos
 from dashboard.tuning import plain_headline
@@ -36,8 +36,19 @@ for column, (name, demo) in zip(columns, DEMOS.items()):
             icon=":material/check:" if active else ":material/play_arrow:",
         )
 with columns[-1].container(border=True):
-    st.markdown("**Your own data**")
-    st.caption("A labelled CSV/Parquet file and one prediction file per model (or the models themselves).")
+    st.markdown("**Your data**")
+    own = st.session_state.get(K.OWN_SOURCE)
+    if own is None:
+        st.caption("A labelled CSV/Parquet file and one prediction file per model (or the models themselves).")
+    else:
+        # Kept when a demo is picked, so trying a demo never throws the user's files away.
+        kept = ("Kept on this machine while the app runs, also across a reload of the page."
+                if st.session_state.get(K.OWN_KEPT) else "Too large to keep across a reload of the page.")
+        st.caption(f"{literal(own.title)}: {len(own.predictions)} models. {kept}")
+        active = loaded is not None and loaded.source.key == own.key
+        st.button("Loaded" if active else "Use your data", key="own_data", on_click=use_own_data,
+                  disabled=active, type="secondary" if active else "primary",
+                  icon=":material/check:" if active else ":material/folder_open:")
     page_link(DATA, "Load files on Data & models")
 
 st.header("2 · What is loaded now", divider="gray")

@@ -7,6 +7,12 @@ either goes through :func:`set_view` or :func:`set_source`; the data changing re
 the view (:func:`~dashboard.view.valid_for`), so a page never sees a choice the data lacks.
 The URL is read once, when the session starts (:func:`init_session`), and written after
 every run (:func:`sync_url`).
+
+The user's own data (uploads, files read by path, scored models) is kept on this machine
+under a key in the URL (:mod:`dashboard.kept`): a reload brings it back, and after a demo
+is picked it stays one click away ("Use your data" on Start). A shared link made on
+someone's own data that is not here loads nothing and says so; its view waits until files
+with its models' names are loaded (:data:`~dashboard.keys.LINK_WAITING`).
 """
 
 from __future__ import annotations
@@ -18,12 +24,14 @@ from pathlib import Path
 import streamlit as st
 
 from ensemble_core import EnsembleInputError, EnsembleResult
+from ensemble_core.config import parse_config
 
 from . import keys as K
-from .caches import Loaded, loaded_for, prediction_set
+from .caches import FOLDS, SEED, Loaded, kept_data, loaded_for, prediction_set
+from .kept import KEPT_BYTES, fresh, new_key
 from .sources import DataSource, Upload, available_demos, demo_source, folder_source, upload_entries, upload_source
 from .text import literal
-from .view import View, from_query, to_query, valid_for
+from .view import WEIGHT_MAX, View, from_query, snap_weight, to_query, valid_for
 
 
 def _ss():
@@ -49,8 +57,12 @@ def _use_source(source: DataSource, wanted: View) -> list[str]:
     """Make ``source`` current with ``wanted`` validated for its data: every model gets a
     weight (its own, else the default), in the data's order. Returns the validation's notes."""
     pset = prediction_set(source)
-    valid, notes = valid_for(replace(wanted, data=source.demo), pset)
     ss = _ss()
+    if source.kind != "demo":
+        ss[K.OWN_SOURCE] = source
+        ss[K.OWN_KEY] = ss.get(K.OWN_KEY) or new_key()
+        ss[K.OWN_KEPT] = kept_data().put(ss[K.OWN_KEY], source)
+    valid, notes = valid_for(replace(wanted, data=source.demo, own=ss.get(K.OWN_KEY)), pset)
     ss[K.SOURCE] = source
     ss[K.VIEW] = replace(valid, weights=tuple(zip(pset.names, valid.weights_for(pset.names))))
     ss[K.VIEW_KEY] = source.key
@@ -58,13 +70,46 @@ def _use_source(source: DataSource, wanted: View) -> list[str]:
     return notes
 
 
-def set_source(source: DataSource) -> None:
+def link_models(link: View) -> list[str]:
+    """The models a shared link's view weighs (a link names every model of its data)."""
+    return [name for name, _ in link.weights]
+
+
+def waiting_link_note(link: View) -> str:
+    """What a session says when a shared link's data is not on this machine."""
+    models = link_models(link)
+    return ("it was made on data its author loaded themselves (uploaded or read from their machine), and that "
+            "data is not on this machine (or the app has restarted since), so nothing is loaded. Load the same "
+            "files on Data & models and the link's settings apply to them"
+            + (f" (weights for {', '.join(models)}, matched by model name)" if models else ""))
+
+
+def set_source(source: DataSource, wanted: View | None = None) -> list[str]:
     """Load a source (raises :class:`EnsembleInputError` on bad files) and make it current.
 
-    All its models are included and no example or cell is selected; weights of models
-    already known keep their value, and so does the compared model if it is still loaded.
+    With no ``wanted`` view, all its models are included and no example or cell is
+    selected; weights of models already known keep their value, and so does the compared
+    model if it is still loaded. When a shared link's view is waiting for its data and
+    ``source`` is the user's own with every model the link weighs, the link's view is
+    used instead. Returns what to tell the user (as markdown).
     """
-    _use_source(source, replace(view(), off=(), example=None, cell=None))
+    ss = _ss()
+    waiting = ss.get(K.LINK_WAITING)
+    if waiting is not None and source.kind != "demo" and set(link_models(waiting)) <= set(source.model_names):
+        notes = _use_source(source, waiting)
+        ss[K.LINK_WAITING] = None
+        return ["The shared link's settings now apply to these files (strategy, left-out models and weights for "
+                f"{literal(', '.join(link_models(waiting)))}, matched by model name)."
+                + "".join(f" Not applied: {literal(note)}." for note in notes)]
+    if wanted is None:
+        # A waiting link's weights are for its own models, not for same-named ones of other data.
+        base = View() if waiting is not None and ss.get(K.SOURCE) is None else view()
+        wanted = replace(base, off=(), example=None, cell=None)
+    _use_source(source, wanted)
+    if source.kind != "demo" and not ss.get(K.OWN_KEPT):
+        return [f"These files are too large to keep for a reload (this machine keeps {KEPT_BYTES // 2**20} MB of "
+                "uploads): reloading the page will drop them."]
+    return []
 
 
 def current() -> Loaded | None:
@@ -86,20 +131,49 @@ def init_session(params: Mapping[str, str | Sequence[str]]) -> None:
     if ss.get(K.SESSION_READY):
         return
     wanted, notes = from_query(params)
-    ss[K.VIEW] = replace(wanted, data=None)
+    ss[K.VIEW] = replace(wanted, data=None, own=None)
     ss[K.LOAD_ERROR] = None
+    own = None if wanted.own is None else kept_data().get(wanted.own)
+    if own is not None:  # a reload, or a link opened where its data is kept: the key is in the URL
+        own = fresh(own)  # files read by path are hashed again
+        ss[K.OWN_KEY], ss[K.OWN_SOURCE], ss[K.OWN_KEPT] = wanted.own, own, True
     demos = available_demos()
     if wanted.data is not None and wanted.data not in demos:
         notes.append(f"the link names the {wanted.data!r} demo, which is not built here")
-    name = wanted.data if wanted.data in demos else (demos[0] if demos else None)
-    if name is not None:
+    if wanted.data is None and own is not None:
         try:
-            notes += _use_source(demo_source(name), wanted)
+            notes += _use_source(own, wanted)
         except EnsembleInputError as exc:
-            ss[K.LOAD_ERROR] = str(exc)
+            ss[K.LOAD_ERROR] = f"Your data could not be read again: {exc}"
+    elif not params.get("data") and (wanted.own is not None or not _default_demo_has(link_models(wanted), demos)):
+        # Made on its author's own data (a link on a demo names the demo; an older link on own data has no
+        # key but weighs models the default demo lacks): load nothing rather than another dataset, and keep
+        # the link's view (and so the URL) until files with its models are loaded.
+        ss[K.LINK_WAITING] = wanted
+        ss[K.VIEW] = wanted
+        notes.append(waiting_link_note(wanted))
+    else:
+        if wanted.own is not None and own is None:
+            notes.append("its author had also loaded data of their own, which is not on this machine")
+        name = wanted.data if wanted.data in demos else (demos[0] if demos else None)
+        if name is not None:
+            try:
+                notes += _use_source(demo_source(name), wanted)
+            except EnsembleInputError as exc:
+                ss[K.LOAD_ERROR] = str(exc)
     ss[K.URL_NOTES] = notes
     ss[K.START_VIEW] = view()
     ss[K.SESSION_READY] = True
+
+
+def _default_demo_has(models: list[str], demos: list[str]) -> bool:
+    """Whether the demo a session starts on has every one of ``models`` (read from its file names)."""
+    if not models:
+        return True
+    try:
+        return bool(demos) and set(models) <= set(demo_source(demos[0]).model_names)
+    except EnsembleInputError:
+        return False
 
 
 def sync_url() -> None:
@@ -147,19 +221,26 @@ def load_and_report(make_source: Callable[..., DataSource], *args, clears: tuple
     """
     try:
         source = make_source(*args)
-        set_source(source)
+        messages = set_source(source)
     except EnsembleInputError as exc:
         st.error(literal(exc), icon=":material/error:")
         return False
     pset = prediction_set(source)
     ss = _ss()
-    ss[K.FLASH] = f"Loaded {pset.n_samples:,} examples, {pset.n_classes} classes and {pset.n_models} models."
+    ss[K.FLASH] = " ".join([f"Loaded {pset.n_samples:,} examples, {pset.n_classes} classes and {pset.n_models} "
+                            "models.", *messages])
+    _clear(clears)
+    return True
+
+
+def _clear(widgets: tuple[str, ...]) -> None:
+    """Empty the file widgets named (see :func:`upload_key`) on the next run."""
+    ss = _ss()
     rounds = ss.get(K.UPLOAD_ROUND)
     if not isinstance(rounds, dict):  # absent, or a session from a version that kept one count
         rounds = ss[K.UPLOAD_ROUND] = {}
-    for name in clears:
+    for name in widgets:
         rounds[name] = rounds.get(name, 0) + 1
-    return True
 
 
 def upload_key(name: str) -> str:
@@ -195,11 +276,37 @@ def add_uploaded_predictions(predictions: list[Upload]) -> bool:
 
 
 def switch_demo(name: str) -> None:
-    """Load a bundled demo (a button callback); errors are kept for the page to show."""
+    """Load a bundled demo (a button callback); errors are kept for the page to show. The
+    user's own data, if it was loaded, stays one click away (:func:`use_own_data`), with its view."""
+    ss = _ss()
+    before = ss.get(K.SOURCE)
+    mine = before is not None and before.kind != "demo"
+    if mine:
+        ss[K.OWN_VIEW] = view()
     try:
         set_source(demo_source(name))
     except EnsembleInputError as exc:
-        _ss()[K.LOAD_ERROR] = str(exc)
+        ss[K.LOAD_ERROR] = str(exc)
+        return
+    if mine:
+        ss[K.FLASH] = (f"Switched to the {literal(ss[K.SOURCE].title)} demo. Your data ({literal(before.title)}) "
+                       "is kept: **Use your data** on Start brings it back with its settings.")
+
+
+def use_own_data() -> None:
+    """Make the user's own data current again, with the view it had (a button callback)."""
+    ss = _ss()
+    source = ss.get(K.OWN_SOURCE)
+    if source is None:
+        return
+    wanted = ss.get(K.OWN_VIEW) or replace(view(), off=(), example=None, cell=None)
+    try:
+        set_source(source, wanted)
+    except EnsembleInputError as exc:
+        ss[K.LOAD_ERROR] = f"Your data could not be read again: {exc}"
+        return
+    ss[K.LOAD_ERROR] = None
+    ss[K.FLASH] = f"Back to your data: {literal(source.title)}."
 
 
 def score_models(
@@ -254,3 +361,49 @@ def score_models(
         return source.with_predictions(entries)
 
     return load_and_report(scored, clears=("up_models", "path_model"))
+
+
+def apply_config(data: bytes | str, name: str) -> list[str]:
+    """Set the view from an ensemble config (the JSON the Ensemble page exports, read by
+    :func:`ensemble_core.config.parse_config`) for the loaded data: its strategy, weights,
+    meta-learner, left-out models and temperature scaling. Returns notes on what the page
+    does differently (weights brought onto the sliders' scale; the page's own folds, seed
+    and cross-fitted temperatures).
+
+    Raises
+    ------
+    EnsembleInputError
+        One line naming ``name``: not JSON, a bad value, or models that do not fit the loaded data.
+    """
+    config = parse_config(data, source=name)
+    loaded = current()
+    if loaded is None:
+        raise EnsembleInputError(f"{name}: load the data it was made for first; a config names models, not data")
+    names = loaded.full.pset.names
+    config.check_models(names, source=name)
+    notes: list[str] = []
+    changes: dict = {"strategy": config.strategy, "off": tuple(n for n in names if n not in config.models),
+                     "calibrated": config.temperatures is not None, "example": None, "cell": None}
+    if config.meta is not None:
+        changes["meta"] = config.meta
+    if config.weights is not None:
+        top = max(config.weights.values())
+        # Only the weights' ratios count (they are normalised), so a scale beyond the sliders' is brought onto it.
+        scale = WEIGHT_MAX / top if top > WEIGHT_MAX else 1.0
+        weights = {n: snap_weight(w * scale) for n, w in config.weights.items()}
+        if any(abs(weights[n] - w * scale) > 1e-9 for n, w in config.weights.items()):
+            notes.append("weights rounded to the sliders' steps" + (f" after scaling by {scale:.3g} (only their "
+                         "ratios count)" if scale != 1.0 else ""))
+        elif scale != 1.0:
+            notes.append(f"weights scaled by {scale:.3g} to fit the sliders (only their ratios count)")
+        changes["weights"] = weights
+    if (config.folds or FOLDS) != FOLDS or (config.seed or SEED) != SEED:
+        notes.append(f"the page fits stacking with {FOLDS} folds and seed {SEED}; the config's "
+                     f"{config.folds or FOLDS} folds and seed {config.seed or SEED} apply in "
+                     "`ensemble-explorer evaluate --config`")
+    if config.temperatures is not None:
+        notes.append("the page temperature-scales the members with its own cross-fitted temperatures, not the "
+                     "config's")
+    set_view(**changes)
+    _clear(("up_config",))
+    return notes

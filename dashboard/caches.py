@@ -31,7 +31,9 @@ from ensemble_core import (
 )
 
 from ensemble_core.deploy.frontier import Frontier, cost_accuracy_frontier
+from ensemble_core.labels_only import has_log_loss, smooth_labels_only
 
+from .kept import KeptData
 from .sources import DataSource, load_source
 from .view import View
 
@@ -85,7 +87,7 @@ def _cached_calibrated_set(key: str, _full: PredictionSet) -> PredictionSet:
     """The set with every model temperature-scaled, each example with a temperature fitted without it."""
     cal = cached_calibration(key, _full)
     return _frozen(PredictionSet(cal.probas, _full.y_true, _full.classes, _full.names, hard=_full.hard,
-                                 ids=_full.ids, content=_full.content))
+                                 ids=_full.ids, content=_full.content, smoothing=_full.smoothing))
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -100,7 +102,7 @@ def cached_landscape(key: str, included: tuple[str, ...], strategy: str, _pset: 
     """Accuracy (and log loss) over every weighting of two or three models; ``key`` as above."""
     resolution = LINE_RESOLUTION if _pset.n_models == 2 else TERNARY_RESOLUTION
     return simplex_landscape(_pset.probas, _pset.y_true, strategy=strategy, resolution=resolution,
-                             names=_pset.names)
+                             names=_pset.names, with_log_loss=has_log_loss(_pset))
 
 
 @st.cache_data(max_entries=16, show_spinner="Scoring every subset of the models…")
@@ -146,15 +148,31 @@ class Loaded:
         return _cached_diversity(self.key, self.pset.names, self.evaluator)
 
 
+@st.cache_resource(show_spinner=False)
+def kept_data() -> KeptData:
+    """The one store of the users' own data for reloads, shared by every session (it locks)."""
+    return KeptData()
+
+
 def prediction_set(source: DataSource) -> PredictionSet:
     """The source's prediction set, read once (raises :class:`~ensemble_core.EnsembleInputError`)."""
     return _cached_set(source.key, source)
 
 
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _cached_smoothed_set(key: str, smoothing: float, _full: PredictionSet) -> PredictionSet:
+    """The set with its labels-only models label-smoothed with ``smoothing`` instead."""
+    return _frozen(smooth_labels_only(_full, smoothing))
+
+
 def loaded_for(source: DataSource, view: View) -> Loaded:
-    """The evaluators for a source and the view's included models and temperature scaling."""
+    """The evaluators for a source and the view's included models, labels-only models' label
+    smoothing and temperature scaling."""
     key = source.key
     full = _cached_set(key, source)
+    if full.hard.any() and view.smoothing != full.smoothing:
+        full = _cached_smoothed_set(key, view.smoothing, full)
+        key = f"{key}|smoothing={view.smoothing:g}"
     included = view.included(full.names)
     loaded = Loaded(source=source, key=key, full=_cached_evaluator(key, full.names, full),
                     evaluator=_cached_evaluator(key, included, full))

@@ -27,13 +27,25 @@ from ensemble_core import (
 )
 from ensemble_core import landscape_figures as lf
 from ensemble_core import plain, registry
+from ensemble_core.labels_only import has_log_loss
 from ensemble_core.registry import METHOD_SPECS, SUGGESTED_STRATEGY
 
 from . import keys as K
 from .actions import mirror, set_view, view
 from .caches import FOLDS, SEED, Loaded, cached_calibration, cached_landscape, cached_suggestion
 from .text import literal
-from .ui import CHART_CONFIG, metric_row, model_colours, percent, user_errors
+from .ui import (
+    BEST_MODELS_DIFFER,
+    BEST_ON_ALL_ROWS,
+    BEST_PER_FOLD,
+    CHART_CONFIG,
+    MISSING,
+    metric_row,
+    model_colours,
+    number_or_dash,
+    percent,
+    user_errors,
+)
 from .view import WEIGHT_MAX, WEIGHT_STEP
 
 METHOD_LABELS = {spec.name: spec.label for spec in METHOD_SPECS}
@@ -184,11 +196,19 @@ def _evidence_table(s: WeightSuggestion) -> pd.DataFrame:
     rows = [
         ("Suggested weights", s.heldout),
         ("Equal weights (soft vote)", s.uniform),
-        ("Best single model, chosen on the other folds", s.best_single),
+        (BEST_PER_FOLD[0].upper() + BEST_PER_FOLD[1:], s.best_single),
         ("Suggested weights on the rows they were fitted on (optimistic)", s.in_sample),
     ]
     return pd.DataFrame({"combination": [r[0] for r in rows], "accuracy": [r[1].accuracy for r in rows],
-                         "log loss": [r[1].log_loss for r in rows]})
+                         "log loss": number_or_dash(r[1].log_loss for r in rows)})
+
+
+def _log_loss_change(s: WeightSuggestion, other, against: str) -> str | None:
+    """The suggestion's held-out log loss minus ``other``'s, in words; None where either has none
+    (labels-only models have no log loss: :mod:`ensemble_core.labels_only`)."""
+    if s.heldout.log_loss is None or other.log_loss is None:
+        return None
+    return f"{s.heldout.log_loss - other.log_loss:+.4f}{against}"
 
 
 def suggestion_panel(loaded: Loaded) -> None:
@@ -203,17 +223,21 @@ def suggestion_panel(loaded: Loaded) -> None:
         f"**{METHOD_LABELS[s.method]}**{calibrated}. Held-out numbers: {s.folds}-fold nested cross-validation, "
         "each fold scored with weights chosen without it, so the expected gain is not flattered by tuning."
     )
+    picked = ", ".join(dict.fromkeys(s.best_single_names))
     with metric_row():
-        st.metric("Held-out log loss", f"{s.heldout.log_loss:.4f}",
-                  f"{s.heldout.log_loss - s.uniform.log_loss:+.4f} vs equal weights", delta_color="inverse",
-                  width="content")
+        st.metric("Held-out log loss", number_or_dash([s.heldout.log_loss])[0],
+                  _log_loss_change(s, s.uniform, " vs equal weights"), delta_color="inverse", width="content")
         st.metric("Held-out accuracy", percent(s.heldout.accuracy),
                   f"{100 * (s.heldout.accuracy - s.uniform.accuracy):+.2f} pts vs equal weights", width="content")
-        st.metric("Vs the best single model", f"{s.heldout.log_loss - s.best_single.log_loss:+.4f} log loss",
+        st.metric(f"Vs the {BEST_PER_FOLD}", _log_loss_change(s, s.best_single, " log loss") or MISSING,
                   f"{100 * (s.heldout.accuracy - s.best_single.accuracy):+.2f} pts accuracy", width="content",
-                  help="The best single model is chosen on the other folds, as the weights are.")
-    worse_than = [name for name, other in [("equal weights", s.uniform), ("the best single model", s.best_single)]
-                  if s.heldout.log_loss > other.log_loss]
+                  help="Picked in each fold on the other folds, as the weights are."
+                  + (" It gives labels only, so there is no log loss to compare." if s.best_single.log_loss is None
+                     else ""))
+    st.caption(f"The headline's {BEST_ON_ALL_ROWS} is {literal(loaded.evaluator.best_name_)}; here the "
+               f"{BEST_PER_FOLD} was {literal(picked)}. {BEST_MODELS_DIFFER}")
+    worse_than = [name for name, other in [("equal weights", s.uniform), (f"the {BEST_PER_FOLD}", s.best_single)]
+                  if None not in (s.heldout.log_loss, other.log_loss) and s.heldout.log_loss > other.log_loss]
     if worse_than:
         st.warning(f"On held-out examples the suggestion has a higher log loss than {' and than '.join(worse_than)}: "
                    "on this data it does not generalise, and the simpler choice is the safer one.",
@@ -221,7 +245,8 @@ def suggestion_panel(loaded: Loaded) -> None:
     left, right = st.columns([1.4, 1])
     left.dataframe(_evidence_table(s), hide_index=True, width="stretch",
                    column_config={"accuracy": st.column_config.NumberColumn(format="percent"),
-                                  "log loss": st.column_config.NumberColumn(format="%.4f")})
+                                  "log loss": st.column_config.TextColumn(
+                                      help="A dash where there is none: labels-only models have no log loss.")})
     weights = pd.DataFrame({"model": s.names, "suggested share": s.weights,
                             "slider": [applied.slider_weights[n] for n in s.names]})
     if s.temperatures is not None:
@@ -263,7 +288,7 @@ def _sweeps(loaded: Loaded, strategy: str, weights: list[float]) -> WeightSweeps
     pset = loaded.pset
     if pset.n_models * pset.n_samples <= LIVE_SWEEP_PAIRS:
         return weight_sweeps(pset.probas, pset.y_true, weights, strategy=strategy, resolution=SWEEP_RESOLUTION,
-                             names=pset.names)
+                             names=pset.names, with_log_loss=has_log_loss(pset))
     ss = st.session_state
     params = (loaded.key, pset.names, strategy, tuple(weights))
     stored = ss.get(K.SWEEPS)
@@ -275,7 +300,7 @@ def _sweeps(loaded: Loaded, strategy: str, weights: list[float]) -> WeightSweeps
         return None
     with st.spinner("Sweeping each weight…", show_time=True):
         sweeps = weight_sweeps(pset.probas, pset.y_true, weights, strategy=strategy, resolution=SWEEP_RESOLUTION,
-                               names=pset.names)
+                               names=pset.names, with_log_loss=has_log_loss(pset))
     ss[K.SWEEPS] = (params, sweeps)
     return sweeps
 
@@ -299,7 +324,8 @@ def landscape_panel(loaded: Loaded) -> None:
                  if found is not None and strategy == SUGGESTED_STRATEGY and found[0].calibrate == loaded.calibrated
                  else None)
     metric = "accuracy"
-    if len(names) != 2 and registry.strategy(strategy).pools_probabilities:  # a log-loss landscape exists
+    # A log-loss landscape exists for soft voting, unless every model is labels-only (no log loss).
+    if len(names) != 2 and registry.strategy(strategy).pools_probabilities and has_log_loss(loaded.pset):
         metric = st.radio("Colour by", list(LANDSCAPE_METRICS), format_func=LANDSCAPE_METRICS.get,
                           key=K.WIDGET_LANDSCAPE_METRIC, horizontal=True)
     if len(names) <= 3:

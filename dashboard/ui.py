@@ -13,6 +13,7 @@ from streamlit.delta_generator import DeltaGenerator
 from ensemble_core import EnsembleInputError, EnsembleResult, figures
 from ensemble_core.demo import DEMOS
 from ensemble_core.explore import STRATEGY_LABELS
+from ensemble_core.labels_only import describe, is_labels_only
 
 from . import keys as K
 from .actions import current, evaluate, sync_url, view
@@ -30,9 +31,11 @@ def page_link(entry: PageEntry, label: str | None = None, icon: str | None = Non
 
 def page_header(entry: PageEntry) -> None:
     """The page's title and introduction, the shared link's notes on the page it opened
-    (and on Start), and a message left by the last action."""
+    (and on Start), a note where labels-only models take part, and a message left by the last action."""
     st.title(entry.heading or entry.title)
     st.markdown(entry.intro)
+    if entry.needs_data:  # Data & models draws it by the model table, after a load in the same run
+        labels_only_note(current())
     ss = st.session_state
     if entry.url_path == ss.get(K.LANDING) or entry is START:
         for note in ss.get(K.URL_NOTES, []):
@@ -40,6 +43,18 @@ def page_header(entry: PageEntry) -> None:
     flash = ss.pop(K.FLASH, None)
     if flash:
         st.success(flash, icon=":material/check_circle:")
+
+
+def labels_only_note(loaded: Loaded | None) -> None:
+    """Say how the included labels-only models enter the combinations (one sentence,
+    :func:`ensemble_core.labels_only.describe`), where ε is changed, and nothing when there are none."""
+    if loaded is None:
+        return
+    pset = loaded.pset
+    names = [n for n, hard in zip(pset.names, is_labels_only(pset)) if hard]
+    if names:
+        st.info(literal(describe(names, pset.smoothing, pset.n_classes)) + ". Change ε on Data & models.",
+                icon=":material/label:")
 
 
 def no_data() -> None:
@@ -160,6 +175,17 @@ def formula(pieces: list[list[str]]) -> None:
 
 def percent(x: float, digits: int = 2) -> str:
     return f"{100 * x:.{digits}f} %"
+
+
+#: The two "best single model"s, named apart (issue 12): the headline's is the best on every row,
+#: the suggestion's is picked on the training folds only, as the weights are.
+BEST_ON_ALL_ROWS = "best single model (on all rows)"
+BEST_PER_FOLD = "best single model, chosen per fold"
+BEST_MODELS_DIFFER = (
+    "The best single model on all rows is picked after seeing every example, so it can be a lucky pick; the one "
+    "chosen per fold is picked without the examples it is scored on, as the suggested weights are, so it can "
+    "differ from fold to fold and score lower."
+)
 
 
 #: How a table shows a gain (a difference of two shares, given in points): as the metrics do, "+0.73 pts".

@@ -21,13 +21,21 @@ Examples
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
 from ensemble_core.demo import DEMOS
 from ensemble_core.predictions import PredictionSet
-from ensemble_core.registry import META_LEARNERS, METHODS, STRATEGIES, strategy
+from ensemble_core.registry import (
+    LABELS_ONLY_SMOOTHING,
+    LABELS_ONLY_SMOOTHING_RANGE,
+    META_LEARNERS,
+    METHODS,
+    STRATEGIES,
+    strategy,
+)
 from ensemble_core.report.slices import CLASS_SLICING, MAX_BINS
 
 DEFAULT_STRATEGY = "soft"
@@ -40,6 +48,9 @@ WEIGHT_STEP = 0.1
 DEFAULT_BINS = 4
 #: The confusion matrices a cell can be picked in; "difference" lists the examples either side predicts so.
 CHARTS: tuple[str, ...] = ("ensemble", "model", "difference")
+
+#: What a key to the user's own data kept on this machine looks like (``secrets.token_urlsafe``).
+OWN_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 Chart = Literal["ensemble", "model", "difference"]
 Query = dict[str, str | list[str]]
@@ -72,10 +83,14 @@ class View:
     number from 1 when the data has no ids), as in the URL. ``method`` and
     ``calibrate_suggestion`` are the "Suggest weights" controls. ``slice_by`` (a content
     column, or ``"label"`` for the true class) and ``bins`` are the Slices page's slicing;
-    ``slice`` is the slice chosen there, which filters the Disagreement page.
+    ``slice`` is the slice chosen there, which filters the Disagreement page. ``smoothing`` is
+    the ε labels-only models' one-hot rows are label-smoothed with (:mod:`ensemble_core.labels_only`).
+    ``own`` is the key under which this machine keeps the data the user loaded (uploaded, read by
+    path or scored; see :mod:`dashboard.kept`), so a reload brings it back; ``data`` names a demo.
     """
 
     data: str | None = None
+    own: str | None = None
     strategy: str = DEFAULT_STRATEGY
     meta: str = DEFAULT_META
     weights: tuple[tuple[str, float], ...] = ()
@@ -89,6 +104,7 @@ class View:
     slice_by: str | None = None
     bins: int = DEFAULT_BINS
     slice: str | None = None
+    smoothing: float = LABELS_ONLY_SMOOTHING
 
     def weight(self, name: str) -> float:
         """The raw weight of model ``name``."""
@@ -182,6 +198,22 @@ def _bins(params, notes: list[str]) -> int:
     return DEFAULT_BINS
 
 
+def _smoothing(params, notes: list[str]) -> float:
+    value = _last(params, "eps")
+    if value is None:
+        return LABELS_ONLY_SMOOTHING
+    low, high = LABELS_ONLY_SMOOTHING_RANGE
+    try:
+        eps = float(value)
+    except ValueError:
+        eps = float("nan")
+    if low <= eps <= high:
+        return eps
+    notes.append(f"eps={value!r} in the link is not a label smoothing from {low:g} to {high:g}; "
+                 f"using {LABELS_ONLY_SMOOTHING:g}")
+    return LABELS_ONLY_SMOOTHING
+
+
 def from_query(params: Mapping[str, str | Sequence[str]]) -> tuple[View, list[str]]:
     """A shared link's query parameters as a view, and a note per part that could not be used.
 
@@ -209,6 +241,10 @@ def from_query(params: Mapping[str, str | Sequence[str]]) -> tuple[View, list[st
     if data is not None and data not in DEMOS:
         notes.append(f"the link names data {data!r}, which is not a bundled demo")
         data = None
+    own = _last(params, "own") or None
+    if own is not None and not OWN_KEY.fullmatch(own):
+        notes.append("the link's key to its author's own data is malformed; ignored")
+        own = None
     chosen = _choice(params, "strategy", STRATEGIES, "strategy", DEFAULT_STRATEGY, notes)
     meta = _choice(params, "meta", META_LEARNERS, "meta-learner", DEFAULT_META, notes)
     method = _choice(params, "suggest", METHODS, "weight-suggestion method", DEFAULT_METHOD, notes)
@@ -220,6 +256,7 @@ def from_query(params: Mapping[str, str | Sequence[str]]) -> tuple[View, list[st
         chosen_slice = None
     view = View(
         data=data,
+        own=own,
         strategy=chosen,
         meta=meta,
         weights=_parse_weights(_values(params, "w"), notes),
@@ -233,23 +270,28 @@ def from_query(params: Mapping[str, str | Sequence[str]]) -> tuple[View, list[st
         slice_by=slice_by,
         bins=_bins(params, notes),
         slice=chosen_slice,
+        smoothing=_smoothing(params, notes),
     )
     return view, notes
 
 
 def to_query(view: View) -> Query:
-    """The view as query parameters: ``data`` (a demo), ``strategy``, ``meta`` (when
+    """The view as query parameters: ``data`` (a demo), ``own`` (the key to the user's own
+    data kept on this machine), ``strategy``, ``meta`` (when
     stacking or not the default), ``cal=1`` (temperature-scaled members), ``w``
     (``name:weight``, repeated), ``off`` (left-out models, repeated), ``vs`` (compared
     model), ``example`` (id, or row number from 1), ``cell`` (``chart:true:predicted``
     class indices), ``suggest`` and ``suggest_cal=1`` (the suggestion's method and
     calibration, when not the defaults), ``slice_by``, ``bins`` (when not the default) and
-    ``slice`` (with ``slice_by`` only). ``from_query(to_query(v)) == (v, [])`` for
+    ``slice`` (with ``slice_by`` only), ``eps`` (labels-only models' label smoothing, when not the
+    default). ``from_query(to_query(v)) == (v, [])`` for
     every valid view.
     """
     params: Query = {}
     if view.data is not None:
         params["data"] = view.data
+    if view.own is not None:
+        params["own"] = view.own
     params["strategy"] = view.strategy
     if not view.uses_weights or view.meta != DEFAULT_META:
         params["meta"] = view.meta
@@ -275,6 +317,8 @@ def to_query(view: View) -> Query:
             params["slice"] = view.slice
     if view.bins != DEFAULT_BINS:
         params["bins"] = str(view.bins)
+    if view.smoothing != LABELS_ONLY_SMOOTHING:
+        params["eps"] = f"{view.smoothing:g}"
     return params
 
 

@@ -54,6 +54,8 @@ _EXPORTS = {
     "caruana_selection": ".weight_search",
     "log_loss_weights": ".weight_search",
     "suggest_weights": ".weight_search",
+    "is_labels_only": ".labels_only",
+    "smooth_labels_only": ".labels_only",
 }
 
 
@@ -110,4 +112,6 @@ __all__ = [
     "soft_vote",
     "vote_entropy",
     "write_predictions",
+    "is_labels_only",
+    "smooth_labels_only",
 ]

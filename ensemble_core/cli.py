@@ -93,6 +93,12 @@ def _add_evaluation_arguments(ev) -> None:
         "class); repeat for several",
     )
     ev.add_argument("--bins", type=int, default=4, help="quantile bins for numeric columns and text length (default: 4)")
+    low, high = registry.LABELS_ONLY_SMOOTHING_RANGE
+    ev.add_argument(
+        "--labels-only-smoothing", type=float, metavar="EPSILON",
+        help="a labels-only model (a 'prediction' column) enters every combination as its one-hot row "
+        f"label-smoothed with this ε ({low:g} to {high:g}; default: {registry.LABELS_ONLY_SMOOTHING:g})",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -177,7 +183,7 @@ def _print_table(report: dict) -> None:
         )
     best = report["best_single"]
     print(
-        f"gain over best single ({best['name']}, {best['accuracy']:.4f}): {report['gain_over_best']:+.4f}; "
+        f"gain over best single on all rows ({best['name']}, {best['accuracy']:.4f}): {report['gain_over_best']:+.4f}; "
         f"fixes {report['fixes']}, breaks {report['breaks']}"
     )
     if "gain_summary" in report:  # a streamed evaluation has no intervals
@@ -207,8 +213,10 @@ def _print_suggestion(s: dict) -> None:
     print(f"held-out ({s['folds']}-fold nested CV: weights chosen without the rows they are scored on):")
     print("                       accuracy  log_loss")
     for label, key in [("suggested weights", "heldout"), ("uniform soft vote", "uniform"),
-                       ("best single model", "best_single"), ("(in-sample, optimistic)", "in_sample")]:
+                       ("best single, per fold", "best_single"), ("(in-sample, optimistic)", "in_sample")]:
         print(f"  {label:<23} {_fmt(s[key]['accuracy']):>8}  {_fmt(s[key]['log_loss']):>8}")
+    print("  (the best single model per fold is picked on the other folds, as the weights are; the headline's is "
+          "the best on all rows, picked after seeing every row)")
     if s["path"]:
         kept = s["path_kept"]
         print(f"selection path (weights from the first {kept} of {len(s['path'])} picks): "
@@ -224,22 +232,25 @@ class _Settings:
     meta: str
     folds: int
     seed: int
+    smoothing: float
 
 
 def _settings(args, config) -> _Settings:
     given = {"--strategy": args.strategy, "--weights": args.weights, "--meta": args.meta,
-             "--folds": args.folds, "--seed": args.seed}
+             "--folds": args.folds, "--seed": args.seed, "--labels-only-smoothing": args.labels_only_smoothing}
     if config is not None:
         from_config = {"--strategy": config.strategy, "--weights": config.weights, "--meta": config.meta,
-                       "--folds": config.folds, "--seed": config.seed}
+                       "--folds": config.folds, "--seed": config.seed,
+                       "--labels-only-smoothing": config.labels_only_smoothing}
         clash = [flag for flag, value in given.items() if value is not None and from_config[flag] is not None]
         if clash:
             raise EnsembleInputError(f"{clash[0]} and --config {args.config} both set it; give it in one place")
         given = {flag: from_config[flag] if value is None else value for flag, value in given.items()}
-    defaults = {"--strategy": "soft", "--meta": "logistic", "--folds": 5, "--seed": 0}
+    defaults = {"--strategy": "soft", "--meta": "logistic", "--folds": 5, "--seed": 0,
+                "--labels-only-smoothing": registry.LABELS_ONLY_SMOOTHING}
     resolved = {flag: defaults.get(flag) if value is None else value for flag, value in given.items()}
     return _Settings(resolved["--strategy"], resolved["--weights"], resolved["--meta"], resolved["--folds"],
-                     resolved["--seed"])
+                     resolved["--seed"], resolved["--labels-only-smoothing"])
 
 
 @dataclass(frozen=True)
@@ -277,6 +288,7 @@ def _run_evaluation(args) -> _Evaluation:
     from .config import read_config, weights_by_name
     from .ensemble import EnsembleEvaluator
     from .io import load_prediction_set
+    from .labels_only import check_smoothing, smooth_labels_only
 
     config = read_config(args.config) if args.config else None
     run = _settings(args, config)
@@ -287,7 +299,8 @@ def _run_evaluation(args) -> _Evaluation:
         raise EnsembleInputError(f"--folds must be at least 2; got {run.folds}")
     if args.calibrate and not args.optimize:
         raise EnsembleInputError("--calibrate needs --optimize (it calibrates the models the weights are chosen for)")
-    pset = load_prediction_set(args.labels, args.predictions, args.names)
+    epsilon = check_smoothing(run.smoothing, source="--labels-only-smoothing")
+    pset = smooth_labels_only(load_prediction_set(args.labels, args.predictions, args.names), epsilon)
     notes, temperatures = [], None
     if config is not None:
         pset, notes, temperatures = config.apply_to(pset, source=args.config)
@@ -333,7 +346,7 @@ def _evaluate(args) -> int:
     if args.save_meta:
         fit_stacker(
             pset.probas, pset.y_true, pset.classes, pset.names, meta=run.meta, seed=run.seed, ids=pset.ids,
-            temperatures=ev.temperatures,
+            temperatures=ev.temperatures, smoothing=pset.smoothing,
         ).save(args.save_meta)
     if args.json:
         print(json.dumps(ev.report, allow_nan=False, default=_json_default))
@@ -369,8 +382,8 @@ def _apply(args) -> int:
     entries, names = prediction_entries(args.predictions, args.names)
     order = stacker.model_order(names, source=args.meta_model)
     rows = LabelsFile(args.data, classes=stacker.classes)
-    probas, _ = read_aligned_predictions(rows, [entries[i] for i in order])
-    probas = stacker.scale(probas)  # as it was fitted: with the config's temperatures, if any
+    probas, hard = read_aligned_predictions(rows, [entries[i] for i in order])
+    probas = stacker.scale(probas, hard)  # as it was fitted: the config's temperatures, labels-only rows smoothed
     stacked = stacker.predict_proba(probas)
     write_predictions(args.out, stacker.classes, probas=stacked, ids=rows.ids)
     summary = f"wrote {args.out}: {rows.n_samples} examples"

@@ -2,8 +2,9 @@
 
 A JSON object: ``strategy``, ``models`` (the included models, by name),
 ``weights`` (name → weight; null for stacking), for stacking ``meta``, ``folds``
-and ``seed``, optionally ``excluded`` (models left out) and ``temperatures``
-(name → temperature, when the members were temperature-scaled).
+and ``seed``, optionally ``excluded`` (models left out), ``temperatures``
+(name → temperature, when the members were temperature-scaled) and
+``labels_only_smoothing`` (the ε labels-only models were label-smoothed with).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING
 from . import registry
 from ._validation import MAX_SEED, EnsembleInputError
 from .calibration import TEMPERATURE_RANGE
+from .labels_only import check_smoothing
 from .registry import META_LEARNERS, STRATEGIES
 
 if TYPE_CHECKING:
@@ -26,7 +28,8 @@ if TYPE_CHECKING:
 #: A config is a few hundred bytes; anything much larger is not one.
 MAX_CONFIG_BYTES = 1 * 2**20
 #: Every key a config may have ("note" is the page's remark on stacking); any other is a typo.
-CONFIG_KEYS = ("strategy", "models", "weights", "meta", "folds", "seed", "excluded", "temperatures", "note")
+CONFIG_KEYS = ("strategy", "models", "weights", "meta", "folds", "seed", "excluded", "temperatures", "note",
+               "labels_only_smoothing")
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,7 @@ class EnsembleConfig:
     meta, folds, seed : stacking's meta-learner and cross-fitting (None where not given)
     excluded : models left out of the ensemble
     temperatures : name → temperature of every included model, or None
+    labels_only_smoothing : the ε of labels-only models' rows (:mod:`.labels_only`), or None
     """
 
     strategy: str
@@ -51,6 +55,7 @@ class EnsembleConfig:
     seed: int | None = None
     excluded: tuple[str, ...] = ()
     temperatures: Mapping[str, float] | None = None
+    labels_only_smoothing: float | None = None
 
     def apply_to(self, pset: PredictionSet, *, source: object = "config") -> tuple[PredictionSet, list[str], list[float] | None]:
         """The prediction set as this config has it: its models, in the set's order (any
@@ -70,26 +75,49 @@ class EnsembleConfig:
             in the config's models nor in its excluded ones.
         """
         from .calibration import apply_temperatures
+        from .labels_only import smooth_labels_only
         from .predictions import PredictionSet
 
-        missing = [m for m in self.models if m not in pset.names]
-        if missing:
-            raise EnsembleInputError(
-                f"{source}: no prediction file for model {missing[0]!r} (files give the models "
-                f"{', '.join(pset.names)}; a file's model name is its stem, or use --names)"
-            )
-        unknown = [n for n in pset.names if n not in self.models and n not in self.excluded]
-        if unknown:
-            raise EnsembleInputError(f"{source}: model {unknown[0]!r} is neither in its 'models' nor in 'excluded'")
+        self.check_models(pset.names, source=source)
         pset = pset.select([n for n in pset.names if n in self.models])
+        if self.labels_only_smoothing is not None:
+            pset = smooth_labels_only(pset, self.labels_only_smoothing)
         if self.temperatures is None:
             return pset, [], None
         temperatures = [self.temperatures[n] for n in pset.names]
         scaled = PredictionSet(apply_temperatures(pset.probas, temperatures), pset.y_true, pset.classes,
-                               pset.names, hard=pset.hard, ids=pset.ids, content=pset.content)
+                               pset.names, hard=pset.hard, ids=pset.ids, content=pset.content,
+                               smoothing=pset.smoothing)
         note = ("members temperature-scaled with the config's temperatures, as given (fitted on the data the "
                 "config was made on: on those rows the scaling is in-sample, unlike the page's cross-fitted members)")
         return scaled, [note], temperatures
+
+    def check_models(self, names: Sequence[str], *, source: object = "config") -> None:
+        """Refuse loaded models ``names`` that do not fit this config: each of its models must
+        be loaded, and each loaded model must be in its models or its excluded ones.
+
+        Raises
+        ------
+        EnsembleInputError
+            Naming the first model that does not fit.
+
+        Examples
+        --------
+        >>> EnsembleConfig("soft", ("a", "b"), {"a": 1.0, "b": 2.0}).check_models(["b", "a"])
+        >>> EnsembleConfig("soft", ("a", "c"), {"a": 1.0, "c": 2.0}).check_models(["a", "b"])
+        Traceback (most recent call last):
+        ...
+        ensemble_core._validation.EnsembleInputError: config: no prediction file for model 'c' (files give the models a, b; a file's model name is its stem, or use --names)
+        """
+        missing = [m for m in self.models if m not in names]
+        if missing:
+            raise EnsembleInputError(
+                f"{source}: no prediction file for model {missing[0]!r} (files give the models "
+                f"{', '.join(names)}; a file's model name is its stem, or use --names)"
+            )
+        unknown = [n for n in names if n not in self.models and n not in self.excluded]
+        if unknown:
+            raise EnsembleInputError(f"{source}: model {unknown[0]!r} is neither in its 'models' nor in 'excluded'")
 
     @classmethod
     def from_dict(cls, obj: object, *, source: object = "config") -> EnsembleConfig:
@@ -145,7 +173,13 @@ class EnsembleConfig:
             missing = [m for m in models if m not in temperatures]
             if missing:
                 raise fail(f"'temperatures' has no temperature for model {missing[0]!r}")
-        return cls(strategy, models, weights, meta, folds, seed, excluded, temperatures)
+        smoothing = obj.get("labels_only_smoothing")
+        if smoothing is not None:
+            if type(smoothing) not in (int, float):
+                raise fail(f"'labels_only_smoothing' must be a number; got {smoothing!r}")
+            check_smoothing(smoothing, source=f"{source}: 'labels_only_smoothing'")
+            smoothing = float(smoothing)
+        return cls(strategy, models, weights, meta, folds, seed, excluded, temperatures, smoothing)
 
 
 def _names(value: object, key: str, fail) -> tuple[str, ...]:
@@ -181,14 +215,39 @@ def read_config(path: str | Path) -> EnsembleConfig:
     from .models.base import read_regular
 
     path = Path(path)
-    data = read_regular(path, MAX_CONFIG_BYTES)
+    return parse_config(read_regular(path, MAX_CONFIG_BYTES), source=path)
+
+
+def parse_config(data: bytes | str, *, source: object = "config") -> EnsembleConfig:
+    """An ensemble config from its JSON text (a file's bytes, or text pasted in the app): the
+    one reading both :func:`read_config` and the dashboard use.
+
+    Raises
+    ------
+    EnsembleInputError
+        One line naming ``source``: too large, not JSON, a key twice, or a bad value.
+
+    Examples
+    --------
+    >>> parse_config('{"strategy": "soft", "models": ["a", "b"], "weights": {"a": 3, "b": 1}}').weights
+    {'a': 3.0, 'b': 1.0}
+    >>> parse_config("{strategy: soft}")
+    Traceback (most recent call last):
+    ...
+    ensemble_core._validation.EnsembleInputError: config: not valid JSON (Expecting property name enclosed in double quotes: line 1 column 2 (char 1))
+    """
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    if len(data) > MAX_CONFIG_BYTES:
+        raise EnsembleInputError(f"{source}: {len(data):,} bytes is too large for a config "
+                                 f"(at most {MAX_CONFIG_BYTES:,})")
     try:
         obj = json.loads(data.decode("utf-8-sig"), object_pairs_hook=_no_repeated_keys)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise EnsembleInputError(f"{path}: not valid JSON ({exc})") from None
+        raise EnsembleInputError(f"{source}: not valid JSON ({exc})") from None
     except _RepeatedKey as exc:
-        raise EnsembleInputError(f"{path}: key {exc.args[0]!r} appears twice in one object; give it once") from None
-    return EnsembleConfig.from_dict(obj, source=path)
+        raise EnsembleInputError(f"{source}: key {exc.args[0]!r} appears twice in one object; give it once") from None
+    return EnsembleConfig.from_dict(obj, source=source)
 
 
 class _RepeatedKey(Exception):

@@ -30,6 +30,7 @@ from ._lazy import Lazy
 from ._validation import EnsembleInputError, check_weights
 from .combine import log_probas, model_labels, output_block, soft_vote
 from .decision import LOG_POOL_ATOL, decide
+from .labels_only import dominance, dominance_note, is_labels_only, one_hot
 from .metrics import ClassifierMetrics, classifier_metrics, metrics_from_rows
 from .predictions import PredictionSet
 from .stacking import cross_fit_stacking, make_meta_learner
@@ -63,6 +64,12 @@ class EnsembleResult:
         Examples the ensemble gets right and the best single model wrong, and the reverse.
     notes : tuple of str
         Things the user should know (weights ignored by stacking, say).
+    warnings : tuple of str
+        Things that make the numbers mislead: a labels-only model that decides the
+        combination alone (:func:`~ensemble_core.labels_only.dominance`).
+    labels_only : tuple of str
+        The labels-only models whose (label-smoothed) rows enter this combination: those with
+        a positive weight, or all for stacking; none for hard voting, which reads only labels.
     """
 
     strategy: str
@@ -75,6 +82,8 @@ class EnsembleResult:
     fixes: int
     breaks: int
     notes: tuple[str, ...] = ()
+    labels_only: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 class EnsembleEvaluator:
@@ -95,8 +104,12 @@ class EnsembleEvaluator:
         y = pset.y_true
         self.labels_ = model_labels(pset.probas)
         self.correct_ = self.labels_ == y[None, :]
+        labels_only = is_labels_only(pset)
+        # A labels-only model is scored on the labels it gave (one-hot), not on its smoothed row.
         self.model_metrics_: dict[str, ClassifierMetrics] = {
-            name: classifier_metrics(y, self.labels_[m], pset.probas[m], has_probas=not pset.hard[m])
+            name: classifier_metrics(y, self.labels_[m],
+                                     one_hot(self.labels_[m], pset.n_classes) if labels_only[m] else pset.probas[m],
+                                     has_probas=not labels_only[m])
             for m, name in enumerate(pset.names)
         }
         acc = self.correct_.mean(axis=1)
@@ -196,7 +209,11 @@ class EnsembleEvaluator:
         w = self._weights_for(spec, weights)
         p = self.pset
         y = p.y_true
-        has_probas = spec.has_probabilities and not (spec.pools_probabilities and p.hard.all())
+        labels_only = is_labels_only(p)
+        # A combination of labels-only models alone has no log loss: its probabilities would be ε's.
+        has_probas = spec.has_probabilities and not (
+            spec.uses_weights and labels_only[w > 0].all()
+        )
         combined = spec.evaluate()(self, w, meta=meta, folds=folds, seed=seed)
         y_pred, probas = combined.y_pred, combined.probas
         if combined.row_stats is None:
@@ -211,6 +228,12 @@ class EnsembleEvaluator:
         if not spec.uses_weights and weights is not None:
             notes.append(f"{strategy} ignores the weights: the meta-learner learns how to combine the models")
         notes += combined.notes
+        # Hard voting reads only labels: there a labels-only model is like any other.
+        taking_part = (labels_only if w is None else labels_only & (w > 0)) & spec.has_probabilities
+        warnings = []
+        if spec.uses_weights and taking_part.any():
+            warnings = [dominance_note(p.names[d.model], d, p.smoothing)
+                        for d in dominance(self.labels_, labels_only, w, y_pred, n_classes=p.n_classes)]
         return EnsembleResult(
             strategy=strategy,
             weights=w,
@@ -222,6 +245,8 @@ class EnsembleEvaluator:
             fixes=int(np.count_nonzero(correct & ~best)),
             breaks=int(np.count_nonzero(~correct & best)),
             notes=tuple(notes),
+            labels_only=tuple(p.names[m] for m in np.flatnonzero(taking_part)),
+            warnings=tuple(warnings),
         )
 
 

@@ -22,6 +22,7 @@ from .decision import decide
 from .disagreement import DiversityMatrices, example_disagreement
 from .ensemble import EnsembleEvaluator, EnsembleResult
 from .io import label_key
+from .labels_only import is_labels_only
 from .stacking import meta_learner_name
 
 #: A member whose accuracy is this far (absolute) below the other members' median is flagged.
@@ -169,11 +170,14 @@ def example_probabilities(
     Returns
     -------
     probas : ndarray of shape (n_models + 1, n_classes)
-    names : the row labels; the ensemble's says when it holds vote shares (hard voting)
+    names : the row labels; a labels-only model's says its row is label-smoothed (as it enters
+        every combination), the ensemble's when it holds vote shares (hard voting)
     """
     pset = evaluator.pset
     stack = np.vstack([pset.probas[:, row, :], result.probas[row][None, :]])
-    return stack, [*pset.names, "ensemble" + ("" if result.has_probas else " (vote shares)")]
+    names = [f"{n} (labels only, ε = {pset.smoothing:g})" if hard else n
+             for n, hard in zip(pset.names, is_labels_only(pset))]
+    return stack, [*names, "ensemble" + ("" if result.has_probas else " (vote shares)")]
 
 
 def overview_points(evaluator: EnsembleEvaluator, result: EnsembleResult) -> tuple[np.ndarray, ...]:
@@ -392,12 +396,14 @@ def ensemble_config(
     folds: int = 5,
     seed: int = 0,
     excluded: Sequence[str] = (),
+    labels_only_smoothing: float | None = None,
 ) -> dict:
     """The ensemble's configuration as a JSON-ready dict.
 
     ``weights`` are the user's raw weights by model name (only the included
     models'); stacking records its meta-learner, folds and seed instead, and says
-    that weights are ignored.
+    that weights are ignored. ``labels_only_smoothing`` (given when labels-only models
+    are loaded) is the ε their rows were label-smoothed with.
     """
     config: dict = {"strategy": strategy, "models": list(names)}
     if not registry.strategy(strategy).uses_weights:
@@ -407,6 +413,8 @@ def ensemble_config(
         config["weights"] = {n: float(weights[n]) for n in names}
     if excluded:
         config["excluded"] = list(excluded)
+    if labels_only_smoothing is not None:
+        config["labels_only_smoothing"] = float(labels_only_smoothing)
     return config
 
 

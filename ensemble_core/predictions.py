@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 
 from ._validation import EnsembleInputError
+from .labels_only import check_smoothing, smooth
+from .registry import LABELS_ONLY_SMOOTHING
 
 
 @dataclass(frozen=True, eq=False)
@@ -19,7 +21,8 @@ class PredictionSet:
     ----------
     probas : ndarray of shape (n_models, n_samples, n_classes), float32
         Each model's class probabilities; a model that gives only hard labels
-        (``hard[m]`` true) holds one-hot rows.
+        (``hard[m]`` true) holds its one-hot rows label-smoothed with ``smoothing``
+        (see :mod:`ensemble_core.labels_only`).
     y_true : ndarray of shape (n_samples,), int
         True labels encoded as indices into ``classes``.
     classes : ndarray of shape (n_classes,)
@@ -32,6 +35,10 @@ class PredictionSet:
         Example ids, as strings.
     content : DataFrame, optional
         Per-example content for display (text, features), one row per sample.
+    smoothing : float
+        The ε of the labels-only models' rows: ``(1 − ε)`` one-hot plus ``ε / K``
+        (:data:`~ensemble_core.registry.LABELS_ONLY_SMOOTHING` by default; 0 keeps them one-hot).
+        Applied here, from each labels-only model's labels, so every consumer sees the same rows.
 
     Examples
     --------
@@ -49,6 +56,7 @@ class PredictionSet:
     hard: np.ndarray | None = None
     ids: np.ndarray | None = None
     content: pd.DataFrame | None = field(default=None, repr=False)
+    smoothing: float = LABELS_ONLY_SMOOTHING
 
     def __post_init__(self) -> None:
         probas = np.ascontiguousarray(self.probas, dtype=np.float32)
@@ -76,7 +84,9 @@ class PredictionSet:
         hard = np.zeros(n_models, bool) if self.hard is None else np.asarray(self.hard, bool)
         if hard.shape != (n_models,):
             raise EnsembleInputError(f"hard must have shape ({n_models},); got {hard.shape}")
-        object.__setattr__(self, "probas", probas)
+        smoothing = check_smoothing(self.smoothing)
+        object.__setattr__(self, "smoothing", smoothing)
+        object.__setattr__(self, "probas", smooth(probas, hard, smoothing))
         object.__setattr__(self, "y_true", y_true.astype(np.intp, copy=False))
         object.__setattr__(self, "classes", classes)
         object.__setattr__(self, "names", names)
@@ -116,6 +126,7 @@ class PredictionSet:
             hard=self.hard[idx],
             ids=self.ids,
             content=self.content,
+            smoothing=self.smoothing,
         )
 
     def fingerprint(self) -> str:

@@ -110,11 +110,14 @@ class MetaLearnerSpec(Spec):
 @dataclass(frozen=True)
 class MethodSpec(Spec):
     """A weight-search method (how suggested weights are chosen). ``implementation()`` is
-    ``(probas, y_true, *, rounds, init_size, bags, seed) -> (weights, path, n_kept)``;
-    ``metric`` (``"log_loss"`` or ``"accuracy"``) is what it optimises, and how the
-    baseline best single model is picked."""
+    ``(probas, y_true, *, rounds, init_size, bags, seed, rows, shared) -> (weights, path, n_kept)``
+    (``rows``: the rows to fit on, None for all; ``shared``: arrays of all rows made once,
+    ``weight_search.Shared``); ``metric`` (``"log_loss"`` or ``"accuracy"``) is what it
+    optimises, and how the baseline best single model is picked; ``selects``: it adds up the
+    models' probabilities (so the shared arrays include them class-major)."""
 
     metric: str = "log_loss"
+    selects: bool = False
 
 
 @dataclass(frozen=True)
@@ -211,13 +214,13 @@ META_LEARNER_SPECS: tuple[MetaLearnerSpec, ...] = (
 METHOD_SPECS: tuple[MethodSpec, ...] = (
     MethodSpec("caruana", "Caruana selection (25 rounds, log loss)",
                "Greedy selection with replacement (AutoGluon's weighted ensemble), weight = share of picks.",
-               "ensemble_core.weight_search:caruana_weights"),
+               "ensemble_core.weight_search:caruana_weights", selects=True),
     MethodSpec("logloss", "Log loss (continuous weights)",
                "The weights that minimise the soft vote's log loss over all weightings.",
                "ensemble_core.weight_search:logloss_weights"),
     MethodSpec("accuracy", "Caruana selection on accuracy",
                "The same selection judged by accuracy (ties broken by log loss).",
-               "ensemble_core.weight_search:accuracy_weights", metric="accuracy"),
+               "ensemble_core.weight_search:accuracy_weights", metric="accuracy", selects=True),
 )
 
 # Directory kinds are tried in this order: a folder with ensemble_model.json is an
@@ -478,6 +481,20 @@ def lm_pool(name: str) -> LMPoolSpec:
 
 #: The strategy whose weights the weight search suggests (its evidence is for this strategy only).
 SUGGESTED_STRATEGY = "soft"
+
+#: A labels-only model (a prediction file with a ``prediction`` column) enters every combination
+#: as its one-hot row label-smoothed with this ε: (1 − ε) on its label plus ε / K on every class
+#: (see :mod:`ensemble_core.labels_only`). 0.1 is the usual label-smoothing value (Szegedy et al.,
+#: 2016). Changed with ``--labels-only-smoothing`` and on the Data & models page.
+LABELS_ONLY_SMOOTHING = 0.1
+#: The ε a user may choose: 0 (the bare one-hot row, a veto in the geometric mean) to 0.5 (the
+#: model's own label still holds more than half the row's mass).
+LABELS_ONLY_SMOOTHING_RANGE = (0.0, 0.5)
+#: A labels-only model *dominates* a combination when, on the rows where its label differs from the
+#: other members' weighted vote, the ensemble sides with it at least this often (and on at least
+#: :data:`LABELS_ONLY_DOMINANCE_MIN_ROWS` such rows): then it decides alone, and a note says so.
+LABELS_ONLY_DOMINANCE = 0.9
+LABELS_ONLY_DOMINANCE_MIN_ROWS = 10
 
 #: The names alone, for argparse choices and quick membership tests.
 STRATEGIES: tuple[str, ...] = tuple(s.name for s in STRATEGY_SPECS)

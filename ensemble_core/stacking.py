@@ -263,7 +263,9 @@ class StackingModel:
     when they had ids) tell :meth:`fitted_rows` whether new rows are those rows; both are
     None in files saved before they were kept. ``temperatures`` (one per model, or None)
     are applied to each model's probabilities before the meta-learner sees them, as they
-    were when it was fitted.
+    were when it was fitted, and so is ``smoothing``: the ε its labels-only inputs were
+    label-smoothed with (:mod:`.labels_only`; 0 in files saved before it was kept, whose
+    labels-only inputs were one-hot).
     """
 
     estimator: object
@@ -273,6 +275,7 @@ class StackingModel:
     input_fingerprints: np.ndarray | None = None
     id_fingerprints: np.ndarray | None = None
     temperatures: tuple[float, ...] | None = None
+    smoothing: float = 0.0
 
     def model_order(self, names: Sequence[str], *, source: object = "the stacker") -> list[int]:
         """For each of the stacker's models, in its order, the position of that model in ``names``.
@@ -297,14 +300,17 @@ class StackingModel:
             )
         return [list(names).index(n) for n in self.names]
 
-    def scale(self, probas: np.ndarray) -> np.ndarray:
+    def scale(self, probas: np.ndarray, hard: np.ndarray | None = None) -> np.ndarray:
         """The models' probabilities as the meta-learner was fitted on them: temperature-scaled
-        with the stacker's temperatures, if it has them, else unchanged."""
-        if self.temperatures is None:
-            return probas
-        from .calibration import apply_temperatures
+        with the stacker's temperatures, if it has them, and the labels-only models' rows
+        (``hard``: one flag per model) label-smoothed with its ``smoothing``."""
+        from .labels_only import smooth
 
-        return apply_temperatures(probas, np.asarray(self.temperatures))
+        if self.temperatures is not None:
+            from .calibration import apply_temperatures
+
+            probas = apply_temperatures(probas, np.asarray(self.temperatures))
+        return probas if hard is None else smooth(probas, hard, self.smoothing)
 
     def predict_proba(self, probas: np.ndarray) -> np.ndarray:
         """Stacked probabilities, shape (n_samples, n_classes), for probas of shape
@@ -354,6 +360,7 @@ class StackingModel:
                 "input_fingerprints": self.input_fingerprints,
                 "id_fingerprints": self.id_fingerprints,
                 "temperatures": None if self.temperatures is None else list(self.temperatures),
+                "smoothing": self.smoothing,
             },
             Path(path),
         )
@@ -379,7 +386,10 @@ class StackingModel:
                 None if inputs is None else np.asarray(inputs, dtype=np.uint64),
                 None if ids is None else np.asarray(ids, dtype=np.uint64),
                 None if temperatures is None else tuple(float(t) for t in temperatures),
+                float(obj.get("smoothing", 0.0)),
             )
+            if not 0.0 <= stacker.smoothing < 1.0:
+                raise ValueError("smoothing")
             if stacker.temperatures is not None and (
                 len(stacker.temperatures) != len(stacker.names)
                 or not all(np.isfinite(t) and t > 0 for t in stacker.temperatures)
@@ -400,11 +410,14 @@ def fit_stacker(
     seed: int = 0,
     ids: np.ndarray | None = None,
     temperatures: Sequence[float] | None = None,
+    smoothing: float = 0.0,
 ) -> StackingModel:
     """Fit a meta-learner on all rows (for new data; see :class:`StackingModel`).
 
     ``probas`` are the models' probabilities as the meta-learner is to see them: when
-    they were temperature-scaled, pass the ``temperatures`` used, so that the stacker
+    they were temperature-scaled, pass the ``temperatures`` used, and when labels-only
+    models' rows were label-smoothed, the ``smoothing`` (a set's
+    :attr:`~ensemble_core.predictions.PredictionSet.smoothing`), so that the stacker
     scales new probabilities the same way. ``ids`` (the rows' ids, if any) are kept,
     hashed, with the fingerprints of the training rows.
     """
@@ -420,4 +433,5 @@ def fit_stacker(
         np.unique(row_fingerprints(probas)),
         None if ids is None else np.unique(id_fingerprints(ids)),
         None if temperatures is None else tuple(float(t) for t in temperatures),
+        float(smoothing),
     )

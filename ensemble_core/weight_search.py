@@ -47,6 +47,7 @@ from ._validation import EnsembleInputError
 from .calibration import apply_temperatures, fit_temperatures
 from .combine import model_labels, soft_vote
 from .decision import DECISION_ATOL, decide
+from .labels_only import has_log_loss, is_labels_only
 from .metrics import LOG_LOSS_EPS, mean_nll
 from .predictions import PredictionSet
 from .registry import METHODS, Method  # noqa: F401 - defined in registry, kept importable from here
@@ -97,6 +98,45 @@ def true_class_matrix(probas: np.ndarray, y_true: np.ndarray) -> np.ndarray:
     The soft vote's log loss depends on the weights only through this matrix.
     """
     return np.take_along_axis(probas, y_true[None, :, None], axis=2)[:, :, 0].T.astype(np.float64)
+
+
+@dataclass(frozen=True, eq=False)
+class Shared:
+    """What every fit of the weights reads, computed once over all rows and shared read-only
+    by the folds of a nested cross-validation (threads): each fold then names its rows
+    instead of copying them. Built by :func:`shared_arrays`.
+
+    Attributes
+    ----------
+    true : ndarray of shape (n_models, n_samples), float32
+        Each model's probability of the true class.
+    labels : ndarray of shape (n_models, n_samples)
+        Each model's predicted class (:func:`~ensemble_core.combine.model_labels`).
+    scores : ndarray of shape (n_models, n_classes, n_samples), float32, or None
+        The probabilities class-major (what selection adds up); None for methods that
+        only need ``true``.
+    """
+
+    true: np.ndarray
+    labels: np.ndarray
+    scores: np.ndarray | None
+
+    def q(self, rows: np.ndarray | None) -> np.ndarray:
+        """:func:`true_class_matrix` of these rows (all when None), shape (n_rows, n_models), float64."""
+        true = self.true if rows is None else self.true[:, rows]
+        return true.T.astype(np.float64)
+
+
+def shared_arrays(probas: np.ndarray, y_true: np.ndarray, *, scores: bool = True) -> Shared:
+    """The :class:`Shared` arrays of ``probas`` (n_models, n_samples, n_classes); ``scores``
+    only when a selection method will run (it is the size of ``probas``)."""
+    true = np.take_along_axis(probas, y_true[None, :, None], axis=2)[:, :, 0]
+    class_major = np.ascontiguousarray(probas.transpose(0, 2, 1)) if scores else None
+    # Model by model: the decision rule's temporaries are then one model's size, not all of them.
+    labels = np.empty(probas.shape[:2], np.min_scalar_type(max(probas.shape[2] - 1, 0)))
+    for m in range(probas.shape[0]):
+        labels[m] = model_labels(probas[m:m + 1])[0]
+    return Shared(true, labels, class_major)
 
 
 def _nll(p_true: np.ndarray) -> np.ndarray:
@@ -219,18 +259,30 @@ def _select_once(
     rounds: int,
     metric: SelectionMetric,
     init_size: int,
+    rows: np.ndarray | None = None,
 ) -> tuple[np.ndarray, tuple[SelectionStep, ...], int]:
-    """One selection run over ``candidates``; ``scores`` are class-major probabilities."""
-    n_models, _, n = scores.shape
+    """One selection run over ``candidates``; ``scores`` are class-major probabilities of all
+    rows, ``q`` the true-class matrix of the selection rows only, and ``rows`` (bool, over all
+    rows; None = all) says which rows select. The sums run over every row (a column's sum never
+    depends on another's), but only the selection rows are counted: the same numbers as on a
+    copy of those rows, without the copy."""
+    n_models = scores.shape[0]
+    n = q.shape[0]
     picks = np.zeros(n_models, np.intp)
     sums = np.zeros(scores.shape[1:], np.float32)
     s_true = np.zeros(n)
     q_cand = q[:, candidates]
     scores_cand = scores if len(candidates) == n_models else scores[candidates]
+    everywhere = rows is None
+
+    def counted(correct: np.ndarray) -> np.ndarray:
+        return correct if everywhere else correct[..., rows]
+
     path: list[SelectionStep] = []
     keys: list[tuple[float, float]] = []
     single_ll = _nll(q_cand)
-    single_acc = correct_class_major(scores_cand, y_true).mean(axis=1)
+    # One model at a time: correct_class_major's temporaries are the size of what it is given.
+    single_acc = np.array([counted(correct_class_major(model, y_true)).mean() for model in scores_cand])
     order = np.lexsort((single_ll, -single_acc) if metric == "accuracy" else (-single_acc, single_ll))
     init = candidates[order[: max(0, min(init_size, rounds))]]
     for t in range(rounds):
@@ -247,7 +299,10 @@ def _select_once(
                 # at most 1), so only contested rows are recounted.
                 atol_next = (t + 1) * DECISION_ATOL
                 contested = _top_two_gap(sums) <= 1.0 + atol_next
-                settled = int(np.count_nonzero(correct_class_major(sums, y_true, atol=t * DECISION_ATOL) & ~contested))
+                if not everywhere:
+                    contested &= rows
+                settled = int(np.count_nonzero(counted(correct_class_major(sums, y_true, atol=t * DECISION_ATOL)
+                                                       & ~contested)))
                 acc = (settled + _correct_with_each(scores_cand, sums, y_true, contested, atol=atol_next)) / n
                 m = int(candidates[_choose(acc, -ll, picks[candidates], 0.5 / n)])
             else:
@@ -256,7 +311,7 @@ def _select_once(
         sums += scores[m]
         s_true += q[:, m]
         step = SelectionStep(
-            m, float(np.mean(correct_class_major(sums, y_true, atol=(t + 1) * DECISION_ATOL))),
+            m, float(np.mean(counted(correct_class_major(sums, y_true, atol=(t + 1) * DECISION_ATOL)))),
             float(_nll(s_true / (t + 1))),
         )
         path.append(step)
@@ -277,6 +332,8 @@ def caruana_selection(
     bags: int = 1,
     bag_fraction: float = 0.5,
     seed: int = 0,
+    rows: np.ndarray | None = None,
+    shared: Shared | None = None,
 ) -> SelectionResult:
     """Greedy forward ensemble selection with replacement (Caruana et al., 2004).
 
@@ -294,6 +351,12 @@ def caruana_selection(
     rounds : int, total picks per run
     metric : {"log_loss", "accuracy"}
         Accuracy ties are broken by log loss; metric ties by the least-picked model.
+    rows : ndarray of int, optional
+        Select on these rows only (sorted indices; default all): the same result as on
+        ``probas[:, rows]``, without copying them.
+    shared : Shared, optional
+        :func:`shared_arrays` of ``probas`` (with ``scores``), when the caller made them once
+        for several fits.
 
     Returns
     -------
@@ -306,8 +369,14 @@ def caruana_selection(
     if bags < 1 or not 0 < bag_fraction <= 1:
         raise EnsembleInputError(f"bags must be >= 1 and bag_fraction in (0, 1]; got {bags}, {bag_fraction}")
     n_models = probas.shape[0]
-    q = true_class_matrix(probas, y_true)
-    scores = np.ascontiguousarray(probas.transpose(0, 2, 1))
+    if shared is None or shared.scores is None:
+        shared = shared_arrays(probas, y_true)
+    q = shared.q(rows)
+    mask = None
+    if rows is not None:
+        mask = np.zeros(y_true.shape[0], bool)
+        mask[rows] = True
+    scores = shared.scores
     rng = np.random.default_rng(seed)
     bag_weights = np.empty((bags, n_models))
     path: tuple[SelectionStep, ...] = ()
@@ -319,7 +388,7 @@ def caruana_selection(
             size = max(1, int(round(bag_fraction * n_models)))
             candidates = np.sort(rng.choice(n_models, size=size, replace=False))
         w, bag_path, kept = _select_once(
-            scores, q, y_true, candidates, rounds=rounds, metric=metric, init_size=init_size
+            scores, q, y_true, candidates, rounds=rounds, metric=metric, init_size=init_size, rows=mask
         )
         bag_weights[b] = w
         if b == 0:
@@ -327,7 +396,8 @@ def caruana_selection(
     return SelectionResult(bag_weights.mean(axis=0), path, n_kept, metric, bag_weights)
 
 
-def log_loss_weights(probas: np.ndarray, y_true: np.ndarray, *, max_iter: int = 500) -> np.ndarray:
+def log_loss_weights(probas: np.ndarray, y_true: np.ndarray, *, max_iter: int = 500,
+                     rows: np.ndarray | None = None, shared: Shared | None = None) -> np.ndarray:
     """Soft-voting weights minimising log loss over the simplex.
 
     ``w = softmax(theta)``, minimised by L-BFGS from uniform with the analytic gradient
@@ -339,6 +409,7 @@ def log_loss_weights(probas: np.ndarray, y_true: np.ndarray, *, max_iter: int = 
     ----------
     probas : ndarray of shape (n_models, n_samples, n_classes)
     y_true : ndarray of shape (n_samples,), class indices
+    rows, shared : as for :func:`caruana_selection`
 
     Returns
     -------
@@ -346,7 +417,7 @@ def log_loss_weights(probas: np.ndarray, y_true: np.ndarray, *, max_iter: int = 
     """
     from scipy.optimize import minimize
 
-    q = true_class_matrix(probas, y_true)
+    q = (shared or shared_arrays(probas, y_true, scores=False)).q(rows)
     n_models = q.shape[1]
     q_rows = np.ascontiguousarray(q.T)  # (n_models, n_samples): both products run along rows
 
@@ -374,10 +445,11 @@ def log_loss_weights(probas: np.ndarray, y_true: np.ndarray, *, max_iter: int = 
 
 @dataclass(frozen=True)
 class HeldOutScores:
-    """Accuracy and log loss of one way of combining, on out-of-fold predictions."""
+    """Accuracy and log loss of one way of combining, on out-of-fold predictions; ``log_loss``
+    is None where there is none (labels-only models: :mod:`.labels_only`)."""
 
     accuracy: float
-    log_loss: float
+    log_loss: float | None
 
     def to_dict(self) -> dict:
         return {"accuracy": self.accuracy, "log_loss": self.log_loss}
@@ -396,6 +468,9 @@ class WeightSuggestion:
     heldout, uniform, best_single : HeldOutScores
         Out-of-fold scores of the suggestion (weights chosen without the fold), of uniform
         soft voting and of the best single model (chosen on the other folds), same folds.
+        ``best_single.log_loss`` is None when a fold chose a labels-only model (by accuracy:
+        by log loss only models with probabilities are ranked); every log loss is None when
+        every model is labels-only.
     in_sample : HeldOutScores
         The final weights scored on the rows they were fitted on (optimistic; for contrast).
     heldout_probas : ndarray of shape (n_samples, n_classes), float32
@@ -450,9 +525,10 @@ class WeightSuggestion:
 
 def _selection_weights(
     probas: np.ndarray, y_true: np.ndarray, *, metric: SelectionMetric, rounds: int = DEFAULT_ROUNDS,
-    init_size: int = 1, bags: int = 1, seed: int = 0,
+    init_size: int = 1, bags: int = 1, seed: int = 0, rows: np.ndarray | None = None, shared: Shared | None = None,
 ) -> tuple[np.ndarray, tuple[SelectionStep, ...], int]:
-    sel = caruana_selection(probas, y_true, rounds=rounds, metric=metric, init_size=init_size, bags=bags, seed=seed)
+    sel = caruana_selection(probas, y_true, rounds=rounds, metric=metric, init_size=init_size, bags=bags, seed=seed,
+                            rows=rows, shared=shared)
     return sel.weights, sel.path, sel.n_kept
 
 
@@ -462,9 +538,10 @@ caruana_weights = partial(_selection_weights, metric="log_loss")
 accuracy_weights = partial(_selection_weights, metric="accuracy")
 
 
-def logloss_weights(probas: np.ndarray, y_true: np.ndarray, **_) -> tuple[np.ndarray, tuple[SelectionStep, ...], int]:
+def logloss_weights(probas: np.ndarray, y_true: np.ndarray, *, rows: np.ndarray | None = None,
+                    shared: Shared | None = None, **_) -> tuple[np.ndarray, tuple[SelectionStep, ...], int]:
     """The ``logloss`` method: :func:`log_loss_weights`; (weights, (), 0): no selection path."""
-    return log_loss_weights(probas, y_true), (), 0
+    return log_loss_weights(probas, y_true, rows=rows, shared=shared), (), 0
 
 
 def _method(method: str) -> registry.MethodSpec:
@@ -485,9 +562,17 @@ def fit_weights(
     init_size: int = 1,
     bags: int = 1,
     seed: int = 0,
+    rows: np.ndarray | None = None,
+    shared: Shared | None = None,
 ) -> tuple[np.ndarray, tuple[SelectionStep, ...], int]:
     """Weights by one method (:data:`~ensemble_core.registry.METHOD_SPECS`) on the given rows
     (no held-out evaluation).
+
+    Parameters
+    ----------
+    rows : sorted row indices to fit on (default all): the same weights as on
+        ``probas[:, rows]``, ``y_true[rows]``, without copying the rows
+    shared : :func:`shared_arrays` of ``probas``, made once for several fits
 
     Returns
     -------
@@ -495,19 +580,24 @@ def fit_weights(
     path : tuple of SelectionStep (empty for ``logloss``)
     n_kept : int, picks of ``path`` the weights come from (0 for ``logloss``)
     """
-    return _method(method).implementation()(probas, y_true, rounds=rounds, init_size=init_size, bags=bags, seed=seed)
+    return _method(method).implementation()(probas, y_true, rounds=rounds, init_size=init_size, bags=bags, seed=seed,
+                                            rows=rows, shared=shared)
 
 
-def _best_single_score(probas: np.ndarray, y_true: np.ndarray, metric: str) -> np.ndarray:
-    """Each model's loss by the method's metric (lower is better), shape (n_models,)."""
-    if metric == "accuracy":
-        return -(model_labels(probas) == y_true).mean(axis=1)
-    return _nll(true_class_matrix(probas, y_true))
+def _best_single_score(shared: Shared, y_true: np.ndarray, rows: np.ndarray | None, metric: str,
+                       hard: np.ndarray) -> np.ndarray:
+    """Each model's loss on ``rows`` (all when None) by the method's metric (lower is better), shape
+    (n_models,). By log loss a labels-only model is not ranked (it has none), unless every model is
+    labels-only: then by accuracy."""
+    if metric == "accuracy" or hard.all():
+        labels, y = (shared.labels, y_true) if rows is None else (shared.labels[:, rows], y_true[rows])
+        return -(labels == y).mean(axis=1)
+    return np.where(hard, np.inf, _nll(shared.q(rows)))
 
 
-def _scores(y_true: np.ndarray, probas: np.ndarray) -> HeldOutScores:
+def _scores(y_true: np.ndarray, probas: np.ndarray, *, log_loss: bool = True) -> HeldOutScores:
     p_true = probas[np.arange(y_true.shape[0]), y_true].astype(np.float64)
-    return HeldOutScores(float(np.mean(decide(probas) == y_true)), float(_nll(p_true)))
+    return HeldOutScores(float(np.mean(decide(probas) == y_true)), float(_nll(p_true)) if log_loss else None)
 
 
 @dataclass(frozen=True, eq=False)
@@ -522,28 +612,30 @@ class _FoldFit:
 
 
 def _weights_fold(probas: np.ndarray, y: np.ndarray, hard: np.ndarray, method: Method, calibrate: bool,
-                  options: dict, train: np.ndarray, test: np.ndarray) -> _FoldFit:
+                  options: dict, shared: Shared, train: np.ndarray, test: np.ndarray) -> _FoldFit:
     """Temperatures (with ``calibrate``), weights and the best single model fitted on ``train``;
-    ``test`` predicted with them."""
-    raw_train = probas[:, train]
-    p_train, p_test = raw_train, probas[:, test]
-    if calibrate:
-        t = fit_temperatures(p_train, y[train], hard)
-        p_train, p_test = apply_temperatures(p_train, t), apply_temperatures(p_test, t)
-    w = fit_weights(p_train, y[train], method, **options)[0]
-    b = int(np.argmin(_best_single_score(raw_train, y[train], _method(method).metric)))
+    ``test`` predicted with them. Without calibration the fold reads ``shared`` (all rows) at its
+    training rows instead of copying them."""
+    p_test = probas[:, test]
+    if calibrate:  # the temperatures change every probability: the fold needs its own copy
+        t = fit_temperatures(probas[:, train], y[train], hard)
+        p_train, p_test = apply_temperatures(probas[:, train], t), apply_temperatures(p_test, t)
+        w = fit_weights(p_train, y[train], method, **options)[0]
+    else:
+        w = fit_weights(probas, y, method, rows=train, shared=shared, **options)[0]
+    b = int(np.argmin(_best_single_score(shared, y, train, _method(method).metric, hard)))
     return _FoldFit(w, b, soft_vote(p_test, w), probas[b, test])
 
 
 def _weights_on_all_rows(probas: np.ndarray, y: np.ndarray, hard: np.ndarray, method: Method, calibrate: bool,
-                         options: dict) -> tuple[np.ndarray | None, np.ndarray, tuple[SelectionStep, ...], int,
-                                                 HeldOutScores]:
+                         options: dict, shared: Shared) -> tuple[np.ndarray | None, np.ndarray,
+                                                                 tuple[SelectionStep, ...], int, HeldOutScores]:
     """The suggestion itself: temperatures (with ``calibrate``), weights, selection path and picks
     kept, fitted on every row, and the in-sample scores of its soft vote."""
     temperatures = fit_temperatures(probas, y, hard) if calibrate else None
     p_all = apply_temperatures(probas, temperatures) if calibrate else probas
-    weights, path, n_kept = fit_weights(p_all, y, method, **options)
-    return temperatures, weights, path, n_kept, _scores(y, soft_vote(p_all, weights))
+    weights, path, n_kept = fit_weights(p_all, y, method, shared=None if calibrate else shared, **options)
+    return temperatures, weights, path, n_kept, _scores(y, soft_vote(p_all, weights), log_loss=not hard.all())
 
 
 def suggest_weights(
@@ -582,23 +674,29 @@ def suggest_weights(
     WeightSuggestion
     """
     _method(method)  # an unknown method is refused here, before any fold runs
-    probas, y = pset.probas, pset.y_true
+    probas, y, labels_only = pset.probas, pset.y_true, is_labels_only(pset)
     n_models = probas.shape[0]
     # The folds and the fit on all rows are independent: NumPy releases the GIL in its array
     # work, so by default a few threads use the cores (each result is the same as run alone).
     options = {"rounds": rounds, "init_size": init_size, "bags": bags, "seed": seed}
-    fit = cross_fit(partial(_weights_fold, probas, y, pset.hard, method, calibrate, options), y, folds=folds,
-                    seed=seed, operation="weight_search", executor=executor,
-                    refit=partial(_weights_on_all_rows, probas, y, pset.hard, method, calibrate, options))
+    # Made once and read by every fold (bounded memory: the folds name their rows, no copies).
+    shared = shared_arrays(probas, y, scores=not calibrate and _method(method).selects)
+    fit = cross_fit(partial(_weights_fold, probas, y, labels_only, method, calibrate, options, shared), y,
+                    folds=folds, seed=seed, operation="weight_search", executor=executor,
+                    refit=partial(_weights_on_all_rows, probas, y, labels_only, method, calibrate, options, shared))
     temperatures, weights, path, n_kept, in_sample = fit.refit
     oof = fit.out_of_fold([f.heldout for f in fit.folds])
+    # Log loss compares only models with probabilities: none for labels-only models alone, and none
+    # for the best single model when a fold picked a labels-only one (by accuracy).
+    any_probas = has_log_loss(pset)
+    best_has_probas = any_probas and not any(labels_only[f.best] for f in fit.folds)
     return WeightSuggestion(
         method=method,
         names=pset.names,
         weights=weights,
-        heldout=_scores(y, oof),
-        uniform=_scores(y, soft_vote(probas, np.full(n_models, 1.0 / n_models))),
-        best_single=_scores(y, fit.out_of_fold([f.best_heldout for f in fit.folds])),
+        heldout=_scores(y, oof, log_loss=any_probas),
+        uniform=_scores(y, soft_vote(probas, np.full(n_models, 1.0 / n_models)), log_loss=any_probas),
+        best_single=_scores(y, fit.out_of_fold([f.best_heldout for f in fit.folds]), log_loss=best_has_probas),
         in_sample=in_sample,
         heldout_probas=oof,
         fold_weights=np.array([f.weights for f in fit.folds]),

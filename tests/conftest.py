@@ -50,6 +50,36 @@ def crafted_files(n: int = 40, seed: int = 3) -> tuple[tuple[str, bytes], list[t
     return (ATTACK_LABELS_NAME, labels.to_csv(index=False).encode()), predictions
 
 
+def labels_only_files(folder, n: int = 400, seed: int = 0):
+    """The issue-12 case on disk: three classes, five models with probabilities and ``llm``, a
+    labels-only model (a ``prediction`` column) right on about 82% of the rows, the best single
+    model. With its bare one-hot row the geometric mean *is* ``llm`` on every row.
+
+    Returns (labels path, [prediction paths], the labels-only model's labels as class indices).
+    """
+    import pandas as pd
+
+    from ensemble_core import write_predictions
+
+    rng = np.random.default_rng(seed)
+    classes = np.array(["a", "b", "c"])
+    y = rng.integers(0, 3, n)
+    ids = [f"r{i}" for i in range(n)]
+    folder.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame({"id": ids, "label": classes[y], "text": [f"example {i}" for i in range(n)]}).to_csv(
+        folder / "labels.csv", index=False)
+    paths = []
+    for m, skill in enumerate([1.0, 1.2, 0.8, 1.5, 0.9]):
+        z = rng.normal(size=(n, 3))
+        z[np.arange(n), y] += skill
+        write_predictions(folder / f"m{m}.csv", classes, probas=np.exp(z) / np.exp(z).sum(1, keepdims=True), ids=ids)
+        paths.append(folder / f"m{m}.csv")
+    llm = np.where(rng.random(n) < 0.82, y, rng.integers(0, 3, n))
+    write_predictions(folder / "llm.csv", classes, labels=llm, ids=ids)
+    paths.append(folder / "llm.csv")
+    return folder / "labels.csv", paths, llm
+
+
 def random_probas(rng: np.random.Generator, n_models: int, n_samples: int, n_classes: int) -> np.ndarray:
     """Dirichlet probabilities of shape (n_models, n_samples, n_classes), float32."""
     return rng.dirichlet(np.ones(n_classes), size=(n_models, n_samples)).astype(np.float32)

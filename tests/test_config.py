@@ -104,3 +104,31 @@ def test_apply_to_selects_the_configs_models_and_scales_them():
         EnsembleConfig("soft", ("a", "b"), None).apply_to(pset, source="c.json")
     with pytest.raises(EnsembleInputError, match=r"c\.json: no prediction file for model 'd'"):
         EnsembleConfig("soft", ("a", "d"), None, excluded=("b", "c")).apply_to(pset, source="c.json")
+
+
+@pytest.mark.parametrize("text", ['{"strategy": "soft", "models": ["a"], "weights": {"a": 1}, "models": ["a"]}',
+                                  "{strategy: soft}", "[1, 2]", '{"strategy": "soft"}'])
+def test_pasted_text_and_a_file_are_read_by_one_rule(tmp_path, text):
+    from ensemble_core.config import parse_config
+
+    (tmp_path / "c.json").write_text(text)
+    with pytest.raises(EnsembleInputError) as from_file:
+        read_config(tmp_path / "c.json")
+    with pytest.raises(EnsembleInputError) as pasted:
+        parse_config(text, source=tmp_path / "c.json")
+    assert str(pasted.value) == str(from_file.value)
+    assert "\n" not in str(pasted.value)
+
+
+def test_pasted_text_is_bounded_too():
+    from ensemble_core.config import MAX_CONFIG_BYTES, parse_config
+
+    with pytest.raises(EnsembleInputError, match="the pasted config: .* too large"):
+        parse_config(" " * (MAX_CONFIG_BYTES + 1), source="the pasted config")
+
+
+def test_check_models_refuses_a_loaded_model_the_config_does_not_know():
+    cfg = EnsembleConfig("soft", ("a",), {"a": 1.0}, excluded=("b",))
+    cfg.check_models(["b", "a"])
+    with pytest.raises(EnsembleInputError, match="model 'c' is neither in its 'models' nor in 'excluded'"):
+        cfg.check_models(["a", "c"], source="x.json")

@@ -178,7 +178,8 @@ def test_example_probabilities_and_overview_points(evaluator, strategy):
     stack, names = explore.example_probabilities(evaluator, result, 7)
     np.testing.assert_array_equal(stack[:4], evaluator.pset.probas[:, 7])
     np.testing.assert_array_equal(stack[4], result.probas[7])
-    assert names[:4] == list(evaluator.pset.names)
+    # The labels-only model's row is the label-smoothed one every combination reads, and says so.
+    assert names[:4] == ["good", "labels (labels only, ε = 0.1)", "weak1", "weak2"]
     assert names[4] == ("ensemble (vote shares)" if strategy == "hard" else "ensemble")
 
     share_right, confidence, right = explore.overview_points(evaluator, result)

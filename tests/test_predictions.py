@@ -43,12 +43,14 @@ def test_probas_are_float32_and_hard_defaults_to_false():
 
 
 def test_select_reorders_models_by_name_or_index():
-    p = np.stack([np.full((3, 2), 0.5), np.tile([0.9, 0.1], (3, 1))]).astype(np.float32)
-    ps = _ps(probas=p, hard=np.array([False, True]))
+    p = np.stack([np.full((3, 2), 0.5), np.tile([1.0, 0.0], (3, 1))]).astype(np.float32)
+    ps = _ps(probas=p, hard=np.array([False, True]), smoothing=0.2)
     sel = ps.select(["m2", 0])
     assert sel.names == ("m2", "m1")
     assert sel.hard.tolist() == [True, False]
-    np.testing.assert_array_equal(sel.probas[0], p[1])
+    assert sel.smoothing == 0.2
+    np.testing.assert_allclose(sel.probas[0], np.tile([0.9, 0.1], (3, 1)), rtol=1e-6)
+    np.testing.assert_array_equal(sel.probas[1], p[0])
     with pytest.raises(EnsembleInputError, match="at least one model"):
         ps.select([])
 

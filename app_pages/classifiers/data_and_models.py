@@ -6,31 +6,42 @@ import streamlit as st
 from dashboard import keys as K
 from dashboard.actions import (
     add_uploaded_predictions,
+    apply_config,
     current,
+    link_models,
     load_folder,
     load_uploads,
     mirror,
     score_models,
     set_view,
     upload_key,
+    view,
 )
 from dashboard.sources import UPLOAD_TYPES
 from dashboard.text import literal
 from dashboard.tuning import reliability_panel
-from dashboard.ui import CHART_CONFIG, local_root_note, model_colours, number_or_dash
+from dashboard.ui import CHART_CONFIG, labels_only_note, local_root_note, model_colours, number_or_dash, user_errors
 from ensemble_core import figures
 from ensemble_core.explore import model_table, model_warnings
+from ensemble_core.labels_only import is_labels_only
 from ensemble_core.metrics import calibration_curve
-from ensemble_core.registry import LOADER_SPECS
+from ensemble_core.registry import LABELS_ONLY_SMOOTHING, LABELS_ONLY_SMOOTHING_RANGE, LOADER_SPECS
 
 #: Model files an upload may be: those that cannot run code when loaded.
 MODEL_UPLOAD_TYPES = [suffix.lstrip(".") for spec in LOADER_SPECS if not spec.needs_trust for suffix in spec.suffixes]
 
 loaded = current()
+waiting = st.session_state.get(K.LINK_WAITING)
+if waiting is not None:
+    models = link_models(waiting)
+    st.info("A shared link is waiting for its data: load files " + (
+        f"with the models {literal(', '.join(models))} " if models else "") + "and its settings apply to them.",
+        icon=":material/link:")
 
 st.header("Load data", divider="gray")
-upload_tab, add_tab, score_tab, disk_tab, format_tab = st.tabs(
-    ["Upload files", "Add models to the loaded data", "Score model files", "Files on this machine", "File formats"]
+upload_tab, add_tab, score_tab, disk_tab, config_tab, format_tab = st.tabs(
+    ["Upload files", "Add models to the loaded data", "Score model files", "Files on this machine",
+     "Ensemble config", "File formats"]
 )
 with upload_tab:
     with st.form("upload_form", border=False):
@@ -95,6 +106,26 @@ with disk_tab:
     if read:
         if load_folder(labels_path, folder_path):
             st.rerun()
+with config_tab:
+    st.caption("An ensemble config exported on the Ensemble page (JSON), for the data loaded now: it sets the "
+               "strategy, the weights, the meta-learner and the models left out.")
+    with st.form("config_form", border=False):
+        config_file = st.file_uploader("Config file", type=["json"], key=upload_key("up_config"))
+        config_text = st.text_area("Or paste it", key="config_text", height=120,
+                                   placeholder='{"strategy": "soft", "models": ["forest", "knn"], ...}')
+        apply = st.form_submit_button("Apply config", icon=":material/data_object:")
+    if apply:
+        notes = None
+        with user_errors():
+            if config_file is not None:
+                notes = apply_config(config_file.getvalue(), config_file.name)
+            elif config_text.strip():
+                notes = apply_config(config_text, "the pasted config")
+            else:
+                st.error("Choose a config file or paste one.", icon=":material/error:")
+        if notes is not None:
+            st.session_state[K.FLASH] = "Applied the config." + "".join(f" Note: {literal(n)}." for n in notes)
+            st.rerun()
 with format_tab:
     st.markdown(
         """
@@ -148,6 +179,17 @@ st.dataframe(
 )
 for warning in model_warnings(full):
     st.warning(literal(warning), icon=":material/warning:")
+if is_labels_only(pset).any():
+    labels_only_note(loaded)
+    low, high = LABELS_ONLY_SMOOTHING_RANGE
+    mirror(K.WIDGET_SMOOTHING, view().smoothing)
+    st.number_input(
+        "Label smoothing ε of labels-only models", min_value=low, max_value=high, step=0.01, format="%.2f",
+        key=K.WIDGET_SMOOTHING, on_change=lambda: set_view(smoothing=round(float(st.session_state[K.WIDGET_SMOOTHING]), 4)),
+        help="A labels-only model enters every combination as its one-hot row label-smoothed with ε: 1 − ε + ε/K "
+        "on its label, ε/K on each other class. 0 keeps the bare one-hot row, which vetoes every other class in the "
+        f"geometric mean; larger ε lets the other models count more. Default {LABELS_ONLY_SMOOTHING:g}.",
+    )
 
 
 def _on_members_change() -> None:

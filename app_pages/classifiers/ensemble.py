@@ -19,6 +19,8 @@ from dashboard.tuning import (
     suggestion_panel,
 )
 from dashboard.ui import (
+    BEST_MODELS_DIFFER,
+    BEST_ON_ALL_ROWS,
     CHART_CONFIG,
     formula,
     fragment,
@@ -120,9 +122,10 @@ def ensemble_view() -> None:
         with metric_row():
             st.metric("Ensemble accuracy", percent(m.accuracy), "out-of-fold" if stacking else None,
                       delta_color="off", delta_arrow="off", width="content")
-            st.metric("Gain over the best model", signed_points(result.gain),
+            st.metric(f"Gain over the {BEST_ON_ALL_ROWS}", signed_points(result.gain),
                       f"best: {literal(ev.best_name_)}, {percent(ev.best_accuracy_)}", delta_color="off",
-                      delta_arrow="off", width="content")
+                      delta_arrow="off", width="content",
+                      help=f"The included model most often right on all the examples. {BEST_MODELS_DIFFER}")
             st.metric("Oracle headroom", signed_points(ev.oracle_accuracy_ - m.accuracy),
                       f"oracle: {percent(ev.oracle_accuracy_)}", delta_color="off", delta_arrow="off",
                       help=f"The oracle ({percent(ev.oracle_accuracy_)}) counts an example as right when any "
@@ -136,12 +139,15 @@ def ensemble_view() -> None:
         with metric_row():
             st.metric("Macro-F1", f"{m.macro_f1:.4f}", width="content")
             st.metric("Log loss", "—" if m.log_loss is None else f"{m.log_loss:.4f}", width="content",
-                      help="Hard voting gives vote shares, not probabilities: no log loss." if m.log_loss is None
+                      help="Hard voting gives vote shares, and labels-only models alone give no probabilities: "
+                      "no log loss." if m.log_loss is None
                       else "Mean negative log-probability of the true class; lower is better.")
             st.metric("Fixes / breaks", f"{result.fixes} / {result.breaks}", width="content",
                       help=f"Examples the ensemble gets right and {literal(ev.best_name_)} wrong / the reverse.")
         for note in result.notes:
             st.info(literal(note[0].upper() + note[1:] + "."), icon=":material/info:")
+        for warning in result.warnings:
+            st.warning(literal(warning[0].upper() + warning[1:] + "."), icon=":material/warning:")
         st.markdown("**The formula, with the current weights**")
         formula(formula_pieces(result.strategy, names, result.weights, meta=chosen.meta))
         note = strategy(result.strategy).formula_note
@@ -186,9 +192,14 @@ def ensemble_view() -> None:
                                     f"{compare}_confidence": st.column_config.NumberColumn(format="%.3f")})
 
     st.subheader("Share and export", divider="gray")
-    st.caption("The address bar holds this view (data, strategy, weights, models): copy it to share the view.")
+    st.caption("The address bar holds this view (data, strategy, weights, models): copy it to share the view. "
+               "With your own data it also holds the key to it on this machine: whoever opens the link here sees "
+               "that data; elsewhere the link waits for the same files. A config loads back on Data & models "
+               "(Ensemble config).")
+    full_pset = loaded.full.pset
     config = ensemble_config(result.strategy, names, dict(chosen.weights), meta=chosen.meta,
-                             excluded=loaded.excluded)
+                             excluded=loaded.excluded,
+                             labels_only_smoothing=full_pset.smoothing if full_pset.hard.any() else None)
     if loaded.calibrated:
         raw = loaded.as_loaded
         temperatures = cached_calibration(raw.key, raw.full.pset).temperatures

@@ -7,6 +7,7 @@ from dashboard.actions import current, set_view
 from dashboard.navigation import BUILD_LAB, ENSEMBLE
 from dashboard.text import literal
 from dashboard.ui import (
+    BEST_ON_ALL_ROWS,
     CHART_CONFIG,
     model_colours,
     number_or_dash,
@@ -18,6 +19,7 @@ from dashboard.ui import (
 )
 from ensemble_core import figures
 from ensemble_core.build.why import independence_gap, jury_curve
+from ensemble_core.labels_only import is_labels_only
 from ensemble_core.registry import strategy
 
 #: Above this many examples, stacking is fitted only when asked (it takes a while).
@@ -29,6 +31,7 @@ names = pset.names
 equal = {n: 1.0 for n in names}
 acc = {n: ev.model_metrics_[n].accuracy for n in names}
 weakest = min(names, key=acc.get)
+labels_only = [n for n, hard in zip(names, is_labels_only(pset)) if hard]
 
 
 def step(number: int, title: str) -> st.delta_generator.DeltaGenerator:
@@ -53,7 +56,7 @@ def try_button(box, label: str, key: str, **view) -> None:
 def outcome(box, result, label: str) -> None:
     cols = box.columns(3)
     cols[0].metric(label, percent(result.metrics.accuracy))
-    cols[1].metric("Gain over the best model", signed_points(result.gain))
+    cols[1].metric(f"Gain over the {BEST_ON_ALL_ROWS}", signed_points(result.gain))
     cols[2].metric("Fixes / breaks", f"{result.fixes} / {result.breaks}")
 
 
@@ -89,8 +92,8 @@ with user_errors():
     box.markdown(
         "The top class of the average wins. A model that is sure can outvote two that "
         f"hesitate. Here that changes accuracy by {signed_points(change)} against hard voting. Averaging also "
-        "gives probabilities, so it has a log loss "
-        f"({soft.metrics.log_loss:.3f}); a badly calibrated member can pull it off course."
+        f"gives probabilities, so it has a log loss ({number_or_dash([soft.metrics.log_loss], 3)[0]}); a badly "
+        "calibrated member can pull it off course."
     )
     outcome(box, soft, "Soft average accuracy")
     try_button(box, "Set the controls: soft average, equal weights", "learn_soft", strategy="soft", weights=equal)
@@ -117,6 +120,15 @@ with user_errors():
         "than the plain average. "
         f"Here: {signed_points(geo.metrics.accuracy - soft.metrics.accuracy)} against soft averaging."
     )
+    if labels_only:
+        box.markdown(
+            f"{literal(', '.join(labels_only))} {'gives' if len(labels_only) == 1 else 'give'} labels only. A bare "
+            "one-hot row has zeros, so in the geometric mean it would veto every class it did not pick and the "
+            "ensemble would simply be that model; here it enters label-smoothed "
+            f"(ε = {pset.smoothing:g}), so the other models can outvote it."
+        )
+    for note in geo.warnings:
+        box.warning(literal(note[0].upper() + note[1:] + "."), icon=":material/warning:")
     outcome(box, geo, "Geometric mean accuracy")
     try_button(box, "Set the controls: geometric mean, equal weights", "learn_geo", strategy="geometric",
                weights=equal)
@@ -168,7 +180,7 @@ with user_errors():
         hide_index=True,
         column_config={"accuracy": st.column_config.NumberColumn(format="percent"),
                        "gain over best": points_column(),
-                       "log loss": st.column_config.TextColumn(help="None for the hard vote: vote shares are "
-                                                               "not probabilities.")},
+                       "log loss": st.column_config.TextColumn(help="A dash for the hard vote (vote shares are not "
+                                                               "probabilities) and for labels-only models alone.")},
     )
     page_link(ENSEMBLE, "Open the Ensemble page with the controls you set")

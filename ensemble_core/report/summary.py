@@ -33,6 +33,7 @@ def evaluation_summary(pset, result, evaluator, *, seed: int = 0) -> dict:
     seed : the bootstrap's seed
     """
     from ..io import label_key
+    from ..labels_only import describe
     from ..significance import describe_gain, gain_statistics
 
     stats = gain_statistics(result.y_pred == pset.y_true, evaluator.correct_[evaluator.best_index_], seed=seed)
@@ -54,7 +55,9 @@ def evaluation_summary(pset, result, evaluator, *, seed: int = 0) -> dict:
         "disagreement_rate": evaluator.disagreement_rate_,
         "fixes": result.fixes,
         "breaks": result.breaks,
-        "notes": list(result.notes),
+        # How labels-only models entered the combination comes first: every number depends on it.
+        "notes": ([describe(result.labels_only, pset.smoothing, pset.n_classes)] if result.labels_only else [])
+        + list(result.notes) + list(result.warnings),
     }
 
 

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from dashboard.view import (
     CHARTS,
     DEFAULT_META,
+    OWN_KEY,
     DEFAULT_METHOD,
     WEIGHT_MAX,
     Cell,
@@ -32,6 +33,7 @@ grid_weights = st.integers(0, round(WEIGHT_MAX * 10)).map(lambda k: snap_weight(
 views = st.builds(
     View,
     data=st.none() | st.sampled_from(list(DEMOS)),
+    own=st.none() | st.from_regex(OWN_KEY, fullmatch=True),
     strategy=st.sampled_from(STRATEGIES),
     meta=st.sampled_from(META_LEARNERS),
     weights=st.dictionaries(names, grid_weights, max_size=5).map(lambda d: tuple(d.items())),
@@ -43,6 +45,7 @@ views = st.builds(
     method=st.sampled_from(METHODS),
     calibrate_suggestion=st.booleans(),
     bins=st.integers(2, 50),
+    smoothing=st.integers(0, 5000).map(lambda k: k / 10_000),  # what the Data page stores: 4 decimals
 ).flatmap(lambda v: st.tuples(st.none() | names.filter(bool), names.filter(bool) | st.none()).map(
     lambda s: replace(v, slice_by=s[0], slice=s[1] if s[0] is not None else None)))
 
@@ -165,3 +168,23 @@ def test_a_slicing_by_a_column_the_data_lacks_is_cleared():
     assert (view.slice_by, view.slice) == (None, None)
     assert notes == ["the link slices by 'length', which is not a column of this data; cleared"]
     assert valid_for(View(slice_by="label", slice="c1"), _pset()) == (View(slice_by="label", slice="c1"), [])
+
+
+@pytest.mark.parametrize(
+    ("value", "smoothing", "notes"),
+    [("0.25", 0.25, []), ("0", 0.0, []),
+     ("0.6", 0.1, ["eps='0.6' in the link is not a label smoothing from 0 to 0.5; using 0.1"]),
+     ("x", 0.1, ["eps='x' in the link is not a label smoothing from 0 to 0.5; using 0.1"])],
+    ids=["quarter", "zero", "above-half", "text"],
+)
+def test_the_labels_only_smoothing_in_the_link(value, smoothing, notes):
+    view, got = from_query({"eps": value})
+    assert (view.smoothing, got) == (smoothing, notes)
+    assert "eps" not in to_query(View())  # the default stays out of the link
+
+
+@pytest.mark.parametrize("key", ["short", "a" * 65, "../etc/passwd" + "x" * 10, "key with spaces in it!!"])
+def test_a_malformed_own_data_key_is_dropped_with_a_note(key):
+    view, notes = from_query({"own": key, "strategy": "hard"})
+    assert view.own is None and view.strategy == "hard"
+    assert notes == ["the link's key to its author's own data is malformed; ignored"]
