@@ -5,7 +5,8 @@ own noise (models of about 60–80 % accuracy that mostly agree). Timed, alterna
 run: the whole frontier (:func:`cost_accuracy_frontier`), and as the baseline one
 ``EnsembleEvaluator.evaluate("soft")`` pass over all ten models (evaluator built once,
 outside the timing); the ratio is frontier / one pass. Also printed: the rows settled once
-for every subset and the row-subset pairs recomputed in float32 near the threshold.
+for every subset and the row-subset pairs recomputed in float32 near the threshold, and the time
+to re-price the cached subset accuracies with other costs (what a typed cost costs the page).
 ``--busy`` runs a CPU-bound neighbour on every core.
 
 ``--students``: instead, training a distillation student (logistic, MLP; λ = 0.5, T = 2, 30 epochs of
@@ -22,7 +23,7 @@ import argparse
 import numpy as np
 from _timing import alternate, busy, conditions
 
-from ensemble_core.deploy.frontier import cost_accuracy_frontier
+from ensemble_core.deploy.frontier import cost_accuracy_frontier, frontier_for_costs, subset_accuracies
 from ensemble_core.ensemble import EnsembleEvaluator
 from ensemble_core.predictions import PredictionSet
 
@@ -53,10 +54,13 @@ def main() -> None:
     weights = np.linspace(1.0, 2.0, 10)
     evaluator = EnsembleEvaluator(pset)
     frontier = cost_accuracy_frontier(pset, costs, weights)
+    accuracies = subset_accuracies(pset, weights)
+    other_costs = costs[::-1].copy()
     with busy(args.busy):
         times = alternate({
             "frontier": lambda: cost_accuracy_frontier(pset, costs, weights),
             "soft": lambda: evaluator.evaluate("soft", weights),
+            "reprice": lambda: frontier_for_costs(accuracies, other_costs),
         }, args.repeats, warmup=1)
         where = conditions(args.busy)
     f, s = times["frontier"], times["soft"]
@@ -67,6 +71,9 @@ def main() -> None:
     print(f"| {args.rows:,} × 10 models × 10 classes (members {min(acc):.2f}–{max(acc):.2f} accurate) | "
           f"{f.describe()} | {s.describe(1000, 1)} | {f.median / s.median:.0f}× | {frontier.n_settled:,} | "
           f"{frontier.n_recomputed:,} | {where}; {args.repeats} repeats |")
+    r = times["reprice"]
+    print(f"\nA typed cost (the page re-prices the cached subset accuracies, frontier_for_costs): "
+          f"{r.describe(1000, 2)} ms, {r.median / s.median:.2f}× one soft pass.")
 
 
 

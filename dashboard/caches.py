@@ -30,7 +30,8 @@ from ensemble_core import (
     suggest_weights,
 )
 
-from ensemble_core.deploy.frontier import Frontier, cost_accuracy_frontier
+from ensemble_core.deploy.frontier import EXHAUSTIVE_MAX_MODELS, Frontier, SubsetAccuracies, \
+    cost_accuracy_frontier, frontier_for_costs, subset_accuracies
 from ensemble_core.labels_only import has_log_loss, smooth_labels_only
 
 from .kept import KeptData
@@ -106,10 +107,25 @@ def cached_landscape(key: str, included: tuple[str, ...], strategy: str, _pset: 
 
 
 @st.cache_data(max_entries=16, show_spinner="Scoring every subset of the models…")
+def _cached_subset_accuracies(key: str, names: tuple[str, ...], weights: tuple[float, ...],
+                              _pset: PredictionSet) -> SubsetAccuracies:
+    return subset_accuracies(_pset, weights)
+
+
+@st.cache_data(max_entries=16, show_spinner="Scoring every subset of the models…")
+def _cached_greedy_frontier(key: str, names: tuple[str, ...], weights: tuple[float, ...], costs: tuple[float, ...],
+                            _pset: PredictionSet) -> Frontier:
+    return cost_accuracy_frontier(_pset, costs, weights)
+
+
 def cached_frontier(key: str, names: tuple[str, ...], weights: tuple[float, ...], costs: tuple[float, ...],
                     _pset: PredictionSet) -> Frontier:
-    """The cost–accuracy frontier of ``_pset`` (models ``names``); ``key`` is the data's content hash."""
-    return cost_accuracy_frontier(_pset, costs, weights)
+    """The cost–accuracy frontier of ``_pset`` (models ``names``); ``key`` is the data's content hash.
+    Up to :data:`~ensemble_core.deploy.frontier.EXHAUSTIVE_MAX_MODELS` models the subsets' accuracies
+    are cached by the weights alone, so a typed cost only re-prices them (milliseconds)."""
+    if len(names) <= EXHAUSTIVE_MAX_MODELS:
+        return frontier_for_costs(_cached_subset_accuracies(key, names, weights, _pset), costs)
+    return _cached_greedy_frontier(key, names, weights, costs, _pset)
 
 
 @dataclass(frozen=True, eq=False)

@@ -72,6 +72,18 @@ COST_FRONTIER = PageEntry(
     "accuracy against total cost, the Pareto front of the subsets worth shipping. Click a point to open that "
     "subset on the Ensemble page.",
 )
+DISTILL = PageEntry(
+    "app_pages/deploy/distill.py", "Distill", ":material/science:", "Distill",
+    "Train one small student on the ensemble's outputs over a transfer set (the hard labels plus λ times the "
+    "ensemble's softened probabilities at temperature T), then compare it on the loaded rows, which it never "
+    "saw, with the ensemble, each member and the same student trained on the labels alone.",
+)
+COMPRESS = PageEntry(
+    "app_pages/deploy/compress.py", "Compress", ":material/compress:", "Compress",
+    "Make a saved student (or another linear or MLP scikit-learn model) smaller: magnitude pruning at chosen "
+    "sparsities, int8 quantisation through ONNX; each compressed model saved and scored on the loaded rows "
+    "beside the original, the ensemble and its members.",
+)
 LEARN = PageEntry(
     "app_pages/learn/combining_classifiers.py", "Learn", ":material/school:", "Learn",
     "Seven short steps through the ways to combine classifiers, and why combining works, with numbers from the data loaded now. "
@@ -98,7 +110,7 @@ LANGUAGE_MODELS = PageEntry(
 SECTIONS: dict[str, tuple[PageEntry, ...]] = {
     "": (START,),
     "Classifier ensembles": (DATA, ENSEMBLE, DISAGREEMENT, DIVERSITY, SLICES),
-    "Deploy": (COST_FRONTIER,),
+    "Deploy": (COST_FRONTIER, DISTILL, COMPRESS),
     "Language models": (LANGUAGE_MODELS,),
     "Learn": (LEARN, BUILD_LAB),
 }

@@ -173,18 +173,20 @@ def load_source(source: DataSource) -> PredictionSet:
     return load_prediction_set(read_labels(source), [entry.reader() for entry in source.predictions], names=names)
 
 
-def demo_source(name: str) -> DataSource:
-    """A bundled demo's test split."""
+def demo_source(name: str, split: str = "test") -> DataSource:
+    """A bundled demo's split (the test split, which the pages show; ``train`` and ``val`` are
+    transfer sets for distillation)."""
     if name not in DEMOS:
         raise EnsembleInputError(f"unknown demo {name!r}; expected one of {', '.join(DEMOS)}")
     demo = DEMOS[name]
-    if not demo.available():
-        raise EnsembleInputError(f"the {name} demo is not built: its files are missing under {demo.folder}")
+    if not demo.available(split):
+        raise EnsembleInputError(f"the {name} demo is not built: its {split} files are missing under {demo.folder}")
+    labels = demo.split_labels_path(split)
     return DataSource(
         "demo",
-        demo.title,
-        FileEntry(demo.labels_path.name, path=str(demo.labels_path)),
-        tuple(FileEntry(p.name, path=str(p)) for p in demo.prediction_paths()),
+        demo.title if split == "test" else f"{demo.title} ({split} split)",
+        FileEntry(labels.name, path=str(labels)),
+        tuple(FileEntry(p.name, path=str(p)) for p in demo.prediction_paths(split)),
         demo=name,
     )
 

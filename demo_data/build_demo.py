@@ -10,8 +10,10 @@ Writes, for each demo NAME under ``DIR/NAME/`` (``DIR`` defaults to this folder)
   content: ``text`` for sentiment, ``pixel_0`` … ``pixel_63`` for digits);
 - ``models/``: the trained models (skops pipelines, an ONNX export, transformers
   directories) exactly as a user would bring them;
-- ``predictions/val/<model>.csv`` and ``predictions/test/<model>.csv``: each model's
-  class probabilities (columns named by class) with ``id``. The digits models are
+- ``predictions/train/<model>.csv``, ``predictions/val/<model>.csv`` and
+  ``predictions/test/<model>.csv``: each model's class probabilities (columns named by
+  class) with ``id``. The train split's are in-sample (the models were fitted on those
+  rows); they are there as a distillation transfer set (``ensemble-explorer distill``). The digits models are
   scored in this script; the sentiment models through the product's own API
   (``ensemble_core.models.load_model`` + ``score_model``, what ``ensemble-explorer
   score`` runs), so the demo also exercises the loaders.
@@ -58,6 +60,8 @@ SEED = 0
 #: Train / validation / test shares, stratified by label.
 SPLIT = (0.55, 0.15, 0.30)
 SPLITS = ("train", "val", "test")
+#: The splits each model's predictions are written for (``train`` in-sample: a distillation transfer set).
+PREDICTED = SPLITS
 
 
 def log(message: str) -> None:
@@ -114,7 +118,7 @@ def write_model_predictions(
     ids: dict[str, np.ndarray],
     y_true: dict[str, np.ndarray],
 ) -> ModelScore:
-    """Write one model's val/test prediction files and return its accuracies.
+    """Write one model's prediction files (every split) and return its val/test accuracies.
 
     Parameters
     ----------
@@ -122,7 +126,7 @@ def write_model_predictions(
     y_true : split -> ndarray of shape (n_split,), class labels
     """
     acc = {}
-    for split in ("val", "test"):
+    for split in PREDICTED:
         write_predictions(
             folder / "predictions" / split / f"{name}.csv", classes, probas=probas[split], ids=ids[split]
         )
@@ -247,7 +251,7 @@ def build_digits(out: Path) -> list[ModelScore]:
         t0 = time.perf_counter()
         model.fit(data["train"], y_true["train"])
         save_skops(model, folder / "models" / f"{name}.skops")
-        probas = {s: model.predict_proba(data[s]) for s in ("val", "test")}
+        probas = {s: model.predict_proba(data[s]) for s in PREDICTED}
         scores.append(write_model_predictions(folder, name, classes, probas, ids, y_true))
         log(f"  {name}: fitted and saved in {time.perf_counter() - t0:.1f} s")
         if name == "logreg":
@@ -540,8 +544,10 @@ def train_tiny_bert(
     return TinyBertRun(model.eval(), tokenizer, tuple(history), best_epoch)
 
 
-def score_with_product(folder: Path, model_path: Path, name: str) -> ModelScore:
-    """Write a model's val/test prediction files through the product's own API.
+def score_with_product(folder: Path, model_path: Path, name: str,
+                       splits: tuple[str, ...] = PREDICTED) -> ModelScore | None:
+    """Write a model's prediction files (``splits``) through the product's own API; returns
+    its val/test accuracies when both were scored.
 
     ``load_model`` (with its safety checks: skops allow-list, safetensors only,
     local files) and ``score_model`` on the labels files as written, exactly what
@@ -555,7 +561,7 @@ def score_with_product(folder: Path, model_path: Path, name: str) -> ModelScore:
 
     model = load_model(model_path, name=name)
     acc = {}
-    for split in ("val", "test"):
+    for split in splits:
         labels = LabelsFile(folder / f"{split}.csv")
         with tqdm(total=labels.n_samples, desc=f"  {name} {split}", unit="rows", disable=None) as bar:
             probas = score_model(
@@ -569,7 +575,7 @@ def score_with_product(folder: Path, model_path: Path, name: str) -> ModelScore:
             folder / "predictions" / split / f"{name}.csv", labels.classes, probas=probas, ids=labels.ids
         )
         acc[split] = float(np.mean(probas.argmax(axis=1) == labels.y_true))
-    return ModelScore(name, acc["val"], acc["test"])
+    return ModelScore(name, acc["val"], acc["test"]) if {"val", "test"} <= acc.keys() else None
 
 
 def build_sentiment(out: Path) -> list[ModelScore]:

@@ -2,9 +2,10 @@
 
 Layout, for each demo NAME under ``demo_data/NAME/``, written by
 ``demo_data/build_demo.py``: ``train.csv``, ``val.csv`` and ``test.csv`` (the labels
-files of a fixed stratified split), ``predictions/val/<model>.csv`` and
-``predictions/test/<model>.csv`` (one prediction file per model), and ``models/``
-(the trained models: skops pipelines, an ONNX export, transformers directories).
+files of a fixed stratified split), ``predictions/<split>/<model>.csv`` for each of
+the three splits (one prediction file per model; on ``train`` they are in-sample, the
+models having been fitted there: a distillation transfer set, not an evaluation), and
+``models/`` (the trained models: skops pipelines, an ONNX export, transformers directories).
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from .predictions import PredictionSet
 
 DEMO_ROOT = Path(__file__).resolve().parent.parent / "demo_data"
 
-#: The splits that have prediction files (the models were trained on ``train``).
-Split = Literal["val", "test"]
-SPLITS: tuple[str, ...] = ("val", "test")
+#: The splits that have prediction files (the models were trained on ``train``: their
+#: predictions there are in-sample).
+Split = Literal["train", "val", "test"]
+SPLITS: tuple[str, ...] = ("train", "val", "test")
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ DEMOS: dict[str, Demo] = {
 
 
 def load_demo(name: str, split: Split = "test") -> PredictionSet:
-    """A demo's split (``"test"`` or ``"val"``) and its models' predictions on it.
+    """A demo's split (``"test"``, ``"val"`` or ``"train"``) and its models' predictions on it.
 
     Examples
     --------

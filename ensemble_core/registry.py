@@ -326,10 +326,12 @@ ENGINE_SPECS: tuple[EngineSpec, ...] = (
 class StudentSpec(Spec):
     """A distillation student (:mod:`ensemble_core.deploy.distill`): what it reads (``input``:
     numeric feature columns, or a text column through TF-IDF fitted on the transfer set) and
-    whether it has a hidden layer (an MLP) or none (softmax regression). Saved as ``.skops``."""
+    whether it has a hidden layer (an MLP) or none (softmax regression); ``saves``: a ``.skops``
+    pipeline, or a transformers directory (the transformer student)."""
 
     input: Literal["features", "text"] = "features"
     hidden: bool = False
+    saves: Literal["skops", "transformers"] = "skops"
 
 
 STUDENT_SPECS: tuple[StudentSpec, ...] = (
@@ -341,6 +343,11 @@ STUDENT_SPECS: tuple[StudentSpec, ...] = (
                 "column.", "ensemble_core.deploy.distill:fit_student", input="text"),
     StudentSpec("tfidf-mlp", "TF-IDF + small MLP", "One hidden ReLU layer on TF-IDF of a text column.",
                 "ensemble_core.deploy.distill:fit_student", input="text", hidden=True),
+    StudentSpec("transformer", "Small transformer (BERT)", "A 2-layer BERT built from a config (the demo's tiny "
+                "BERT architecture) with a WordPiece vocabulary learnt from the transfer set, trained from scratch on "
+                "a text column; saved as a transformers folder.",
+                "ensemble_core.deploy.transformer_student:fit_transformer_student", input="text", hidden=True,
+                saves="transformers"),
 )
 
 

@@ -61,9 +61,9 @@ def committed_probas(demo: str, model: str, split: str = "test") -> tuple[Labels
     return labels, probas
 
 
-def rescore_slice(model_name: str, path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """(re-scored, committed) probabilities of the first SLICE test rows, via the product's API."""
-    labels, expected = committed_probas("sentiment", model_name)
+def rescore_slice(model_name: str, path: Path, split: str = "test") -> tuple[np.ndarray, np.ndarray]:
+    """(re-scored, committed) probabilities of the first SLICE rows of ``split``, via the product's API."""
+    labels, expected = committed_probas("sentiment", model_name, split)
     model = load_model(path, name=model_name)
     got = score_model(model, labels.content.iloc[:SLICE], classes=labels.classes, text_column="text")
     return got, expected[:SLICE]
@@ -76,6 +76,7 @@ def test_sentiment_demo_loads_with_text_and_five_models(sentiment):
     # Big enough that one point of accuracy is ~38 reviews.
     assert sentiment.n_samples > 3500
     assert load_demo("sentiment", "val").names == SENTIMENT_MODELS
+    assert load_demo("sentiment", "train").names == SENTIMENT_MODELS  # the distillation transfer set
 
 
 def test_sentiment_soft_vote_beats_the_best_model_and_the_oracle_beats_both(sentiment):
@@ -122,6 +123,12 @@ def test_sentiment_skops_pipelines_reproduce_their_predictions(model):
     np.testing.assert_allclose(got, expected, atol=PROBA_TOL)
 
 
+def test_sentiment_train_predictions_are_the_committed_models_in_sample():
+    """The train split's prediction files (a distillation transfer set) are the committed models' own."""
+    got, expected = rescore_slice("tfidf_logreg", DEMOS["sentiment"].models_folder / "tfidf_logreg.skops", "train")
+    np.testing.assert_allclose(got, expected, atol=PROBA_TOL)
+
+
 def test_minilm_head_references_the_installed_encoder():
     folder = DEMOS["sentiment"].models_folder / "minilm_logreg"
     spec = read_spec(folder / SPEC_FILE)
@@ -161,7 +168,7 @@ def test_digits_demo_has_ten_classes_and_five_models(digits):
     assert DEMOS["digits"].image_shape == (8, 8)
 
 
-@pytest.mark.parametrize("split", ["val", "test"])
+@pytest.mark.parametrize("split", ["train", "val", "test"])
 def test_digits_splits_are_disjoint_and_aligned(split):
     demo = DEMOS["digits"]
     ids = {s: set(pd.read_csv(demo.folder / f"{s}.csv")["id"]) for s in ("train", "val", "test")}
@@ -196,8 +203,8 @@ def test_digits_logreg_onnx_export_matches_its_predictions():
 def test_load_demo_refuses_an_unknown_demo_or_split():
     with pytest.raises(EnsembleInputError, match="unknown demo 'cats'; expected one of sentiment, digits"):
         load_demo("cats")
-    with pytest.raises(EnsembleInputError, match="unknown split 'train'; expected one of val, test"):
-        load_demo("digits", "train")
+    with pytest.raises(EnsembleInputError, match="unknown split 'holdout'; expected one of train, val, test"):
+        load_demo("digits", "holdout")
 
 
 @pytest.mark.slow
@@ -213,7 +220,7 @@ def test_digits_build_is_reproducible(tmp_path: Path):
     committed = DEMOS["digits"].folder
     rebuilt = tmp_path / "digits"
     files = sorted(p.relative_to(committed) for p in committed.rglob("*.csv"))
-    assert len(files) == 3 + 2 * len(DIGITS_MODELS)
+    assert len(files) == 3 + 3 * len(DIGITS_MODELS)
     assert sorted(p.relative_to(rebuilt) for p in rebuilt.rglob("*.csv")) == files
     for rel in files:
         assert (rebuilt / rel).read_bytes() == (committed / rel).read_bytes(), rel

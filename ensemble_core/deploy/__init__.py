@@ -11,3 +11,12 @@ Pareto front), :mod:`.distill` (a student trained on the ensemble's soft outputs
 #: command line's help reads them without importing NumPy.
 DEFAULT_ALPHA = 0.5
 DEFAULT_TEMPERATURE = 2.0
+
+
+class Stopped(Exception):
+    """A long run (training a student, compressing a model) was asked to stop and did, between two
+    steps; nothing was saved. ``done`` and ``total``: the steps done and planned."""
+
+    def __init__(self, done: int, total: int):
+        super().__init__(f"stopped after {done} of {total} steps")
+        self.done, self.total = done, total

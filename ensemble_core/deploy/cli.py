@@ -71,7 +71,8 @@ def add_distill_command(sub) -> None:
         description="Train a student on a transfer set (labelled rows with their content and the members' "
         "predictions on them) with (1-λ)·CE(labels) + λ·T²·KL(teacher_T ‖ student_T), the teacher being the "
         "ensemble; report the student, the same student on hard labels only (λ=0), the ensemble and each member "
-        "on the held-out split, which no training step sees. The student is saved as .skops ('score' loads it).",
+        "on the held-out split, which no training step sees. The student is saved as .skops, the transformer "
+        "student as a transformers folder ('score' loads both).",
     )
     di.add_argument("--train-labels", required=True, help="the transfer set: labels file with content columns")
     di.add_argument("--train-predictions", required=True, nargs="+", help="the members' predictions on it")
@@ -90,7 +91,8 @@ def add_distill_command(sub) -> None:
     di.add_argument("--epochs", type=int, default=30, help="passes over the transfer set (default: 30)")
     di.add_argument("--seed", type=_seed, default=0, help="initialisation and shuffling (default: 0)")
     di.add_argument("--costs", help="members' ms per 1,000 examples (rf=12.5,...); else their held-out sidecars")
-    di.add_argument("--out", required=True, help="where to save the student (.skops)")
+    di.add_argument("--out", required=True,
+                    help="where to save the student (.skops; for --student transformer a new folder)")
     di.add_argument("--json", action="store_true", help="print one JSON object")
     di.set_defaults(handler=_distill)
 

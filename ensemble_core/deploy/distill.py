@@ -1,8 +1,9 @@
 """Distillation: one student trained on the ensemble's outputs over a transfer set.
 
 The **transfer set** is labelled rows with their content (feature columns or a text column)
-and the members' predictions on them (e.g. the demo's ``val`` split, which the members were
-not trained on); the **held-out** split is only ever scored, never trained or selected on.
+and the members' predictions on them (e.g. the demo's ``train`` split, the members' own
+training rows, where their predictions are in-sample and over-confident; or ``val``, which no
+member saw); the **held-out** split is only ever scored, never trained or selected on.
 The teacher is the ensemble as the user combines it (strategy and weights) on the transfer
 set. The loss, per row averaged over the transfer set:
 
@@ -26,7 +27,7 @@ saved as ``.skops``, which ``score`` loads through the safe loader.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -38,7 +39,12 @@ from .._validation import EnsembleInputError
 from ..decision import decide
 from ..metrics import classifier_metrics
 from ..predictions import PredictionSet
-from . import DEFAULT_ALPHA, DEFAULT_TEMPERATURE
+from . import DEFAULT_ALPHA, DEFAULT_TEMPERATURE, Stopped
+
+#: ``progress(done, total)``: called after each epoch (``total`` the epochs of the whole run).
+Progress = Callable[[int, int], None]
+#: ``should_stop()``: asked between mini-batches; True stops the run (:class:`~ensemble_core.deploy.Stopped`).
+ShouldStop = Callable[[], bool]
 
 
 @dataclass(frozen=True)
@@ -183,7 +189,9 @@ def _batch(torch, x, rows: np.ndarray):
 
 
 def fit_student(x_raw, y: np.ndarray, teacher: np.ndarray | None, classes: np.ndarray,
-                settings: StudentSettings) -> _Student:
+                settings: StudentSettings, *, progress: Progress | None = None,
+                should_stop: ShouldStop | None = None, epochs_before: int = 0,
+                epochs_total: int | None = None) -> _Student:
     """Train a student on the transfer set.
 
     Parameters
@@ -193,6 +201,15 @@ def fit_student(x_raw, y: np.ndarray, teacher: np.ndarray | None, classes: np.nd
     teacher : ndarray of shape (n, n_classes), the ensemble's probabilities; None with ``alpha == 0``
     classes : the dataset's classes
     settings : :class:`StudentSettings`
+    progress : called ``progress(epochs_before + epoch, epochs_total)`` after each epoch
+    should_stop : asked before each mini-batch; when it says True, :class:`~ensemble_core.deploy.Stopped`
+        is raised (with the epochs completed)
+    epochs_before, epochs_total : where this run sits in a longer one (default: alone)
+
+    Raises
+    ------
+    Stopped
+        When ``should_stop()`` said so.
     """
     torch = import_torch()
     spec = registry.student(settings.kind)
@@ -206,13 +223,16 @@ def fit_student(x_raw, y: np.ndarray, teacher: np.ndarray | None, classes: np.nd
         torch.manual_seed(settings.seed)
         module = _module(spec, x.shape[1], len(classes), settings.hidden)
         optimiser = torch.optim.Adam(module.parameters(), lr=settings.learning_rate)
-        y_t = torch.from_numpy(np.asarray(y, dtype=np.int64))
+        y_t = torch.from_numpy(np.array(y, dtype=np.int64))  # a copy: torch wants writable memory
         t_t = None if teacher is None else torch.from_numpy(np.asarray(teacher, dtype=np.float32))
         rng = np.random.default_rng(settings.seed)
         n = len(y)
-        for _ in range(settings.epochs):
+        total = settings.epochs if epochs_total is None else epochs_total
+        for epoch in range(settings.epochs):
             order = rng.permutation(n)
             for start in range(0, n, settings.batch_size):
+                if should_stop is not None and should_stop():
+                    raise Stopped(epochs_before + epoch, total)
                 rows = order[start:start + settings.batch_size]
                 rows_t = torch.from_numpy(rows)
                 logits = module(_batch(torch, x, rows))
@@ -221,6 +241,8 @@ def fit_student(x_raw, y: np.ndarray, teacher: np.ndarray | None, classes: np.nd
                 optimiser.zero_grad()
                 loss.backward()
                 optimiser.step()
+            if progress is not None:
+                progress(epochs_before + epoch + 1, total)
     return _Student(settings.kind, prep, module, np.asarray(classes))
 
 
@@ -329,6 +351,9 @@ def distill(
     text_column: str | None = None,
     feature_columns: Sequence[str] | None = None,
     member_costs: Sequence | None = None,
+    meta: str = "logistic",
+    progress: Progress | None = None,
+    should_stop: ShouldStop | None = None,
 ) -> DistillReport:
     """Train the student (and the λ = 0 student beside it) on ``transfer``; save the student
     to ``out`` (``.skops``); report everything on ``held_out``.
@@ -338,8 +363,10 @@ def distill(
     transfer, held_out : prediction sets with ``content``, the same classes and the same
         members (matched by name)
     settings : :class:`StudentSettings`
-    out : where to save the student (``.skops``)
-    strategy, weights : the ensemble the student learns from
+    out : where to save the student (``.skops``; the transformer student: a new folder)
+    strategy, weights, meta : the ensemble the student learns from (``meta``: stacking's meta-learner)
+    progress, should_stop : as :func:`fit_student`'s, over both students' epochs (``2 × epochs``);
+        nothing is saved when the run stops
     member_costs : per member (held-out order), a :class:`~ensemble_core.deploy.costs.ModelCost` or None
 
     Raises
@@ -347,12 +374,18 @@ def distill(
     EnsembleInputError
         On sets whose classes or members differ, content that does not fit the student, or
         an output that is not ``.skops``.
+    Stopped
+        When ``should_stop()`` said so.
     """
     from ..ensemble import EnsembleEvaluator
 
     out = Path(out)
-    if out.suffix.lower() != ".skops":
+    spec = registry.student(settings.kind)
+    if spec.saves == "skops" and out.suffix.lower() != ".skops":
         raise EnsembleInputError(f"{out}: the student is saved as .skops; give a path ending in .skops")
+    if spec.saves == "transformers" and (out.suffix or (out.exists() and any(out.iterdir()))):
+        raise EnsembleInputError(f"{out}: the {spec.name} student is saved as a transformers folder; give a new "
+                                 "folder's path (no suffix)")
     if [str(c) for c in transfer.classes] != [str(c) for c in held_out.classes]:
         raise EnsembleInputError("the transfer set and the held-out split have different classes: "
                                  f"{list(transfer.classes)} and {list(held_out.classes)}")
@@ -362,7 +395,6 @@ def distill(
         raise EnsembleInputError(f"member {missing[0]!r} has no predictions on the {side}; "
                                  "give the same members on both (matched by name)")
     transfer = transfer.select(list(held_out.names))
-    spec = registry.student(settings.kind)
     for pset, where in ((transfer, "transfer set"), (held_out, "held-out split")):
         if pset.content is None or len(pset.content.columns) == 0:
             raise EnsembleInputError(f"{where}: no content columns (features or text); the student needs the rows' content")
@@ -370,20 +402,22 @@ def distill(
                              where="transfer set")
     x_test = student_inputs(held_out.content, spec, text_column=text_column, feature_columns=feature_columns,
                             where="held-out split")
-    teacher = EnsembleEvaluator(transfer).evaluate(strategy, weights)
+    teacher = EnsembleEvaluator(transfer).evaluate(strategy, weights, meta=meta)
     if not teacher.has_probas:
         raise EnsembleInputError(f"the {strategy} ensemble gives no probabilities here; the soft term needs them")
     classes = held_out.classes
-    soft = fit_student(x_train, transfer.y_true, teacher.probas, classes, settings)
-    hard = fit_student(x_train, transfer.y_true, None, classes,
-                       StudentSettings(**{**asdict(settings), "alpha": 0.0}))
-    soft_pipe, hard_pipe = to_pipeline(soft), to_pipeline(hard)
-    soft_bytes = _dump(soft_pipe)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(soft_bytes)
+    run = {"progress": progress, "should_stop": should_stop, "epochs_total": 2 * settings.epochs}
+    hard_settings = StudentSettings(**{**asdict(settings), "alpha": 0.0})
+    if spec.saves == "transformers":
+        scored = _transformer_students(x_train, x_test, transfer.y_true, teacher.probas, classes, settings,
+                                       hard_settings, out, run)
+    else:
+        scored = _linear_students(x_train, x_test, transfer.y_true, teacher.probas, classes, settings,
+                                  hard_settings, out, run)
+    (soft_p, soft_ms, soft_size), (hard_p, hard_ms, hard_size) = scored
 
     held_eval = EnsembleEvaluator(held_out)
-    ensemble = held_eval.evaluate(strategy, weights)
+    ensemble = held_eval.evaluate(strategy, weights, meta=meta)
     reference = ensemble.y_pred
     y = held_out.y_true
     costs = list(member_costs) if member_costs is not None else [None] * held_out.n_models
@@ -401,17 +435,67 @@ def distill(
                size=sum(c.size_bytes for c in costs) if known and all(c.size_bytes is not None for c in costs)
                else None,
                source="sum of the members'" if known else None)
-    soft_p, soft_ms = _score_pipeline(soft_pipe, x_test, classes)
-    hard_p, hard_ms = _score_pipeline(hard_pipe, x_test, classes)
     notes = []
     if not known:
         notes.append("members without a cost (no NAME.cost.json beside their held-out prediction file, no --costs): "
                      "the ensemble's cost is unknown")
     return DistillReport(
         student=_row(f"student ({settings.kind}, λ={settings.alpha:g}, T={settings.temperature:g})", y, soft_p,
-                     reference, ms=soft_ms, size=len(soft_bytes), source="measured"),
+                     reference, ms=soft_ms, size=soft_size, source="measured"),
         hard_label_student=_row(f"student ({settings.kind}, λ=0)", y, hard_p, reference, ms=hard_ms,
-                                size=len(_dump(hard_pipe)), source="measured"),
+                                size=hard_size, source="measured"),
         ensemble=ens, members=members, student_path=str(out), settings=asdict(settings), notes=tuple(notes),
     )
 
+
+
+def _linear_students(x_train, x_test, y, teacher, classes, settings, hard_settings, out: Path, run):
+    """Train the student and its λ = 0 twin (scikit-learn pipelines), save the student as ``.skops``;
+    each one's held-out probabilities, ms per 1,000 and size."""
+    soft = fit_student(x_train, y, teacher, classes, settings, **run)
+    hard = fit_student(x_train, y, None, classes, hard_settings, epochs_before=settings.epochs, **run)
+    soft_pipe, hard_pipe = to_pipeline(soft), to_pipeline(hard)
+    soft_bytes = _dump(soft_pipe)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(soft_bytes)
+    return ((*_score_pipeline(soft_pipe, x_test, classes), len(soft_bytes)),
+            (*_score_pipeline(hard_pipe, x_test, classes), len(_dump(hard_pipe))))
+
+
+def _transformer_students(x_train, x_test, y, teacher, classes, settings, hard_settings, out: Path, run):
+    """As :func:`_linear_students` for the transformer student: both saved as transformers folders
+    (the twin in a temporary one) and scored through ``score``'s loader."""
+    import shutil
+    import tempfile
+
+    from .costs import size_on_disk
+    from .transformer_student import fit_transformer_student
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        twin = Path(tmp) / "hard"
+        fit_transformer_student(x_train, y, teacher, classes, settings, out, **run)
+        try:
+            fit_transformer_student(x_train, y, None, classes, hard_settings, twin, epochs_before=settings.epochs,
+                                    **run)
+        except BaseException:
+            shutil.rmtree(out, ignore_errors=True)  # a stopped run keeps nothing
+            raise
+        return ((*_score_saved(out, x_test, classes), size_on_disk(out)),
+                (*_score_saved(twin, x_test, classes), size_on_disk(twin)))
+
+
+def _score_saved(path: Path, texts, classes) -> tuple[np.ndarray, float]:
+    """A saved model's held-out probabilities and ms per 1,000 rows, as ``score`` computes them."""
+    import pandas as pd
+
+    from ..models.loading import load_model
+    from ..models.scoring import score_model
+    from .costs import measure_call
+
+    model = load_model(path, name="student")
+    frame = pd.DataFrame({"text": texts.to_numpy()})
+    score_model(model, frame[:8], classes=classes, text_column="text")  # warm-up: loads the network
+    probas, cost = measure_call(lambda: score_model(model, frame, classes=classes, text_column="text"),
+                                name="student", n_rows=len(frame), batch_size=model.batch_size)
+    return np.asarray(probas, dtype=np.float32), cost.ms_per_1000

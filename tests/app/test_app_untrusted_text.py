@@ -19,7 +19,7 @@ from google.protobuf.message import Message
 from streamlit.testing.v1 import AppTest
 
 from dashboard import keys as K
-from dashboard.navigation import COST_FRONTIER, DATA, DISAGREEMENT, DIVERSITY, ENSEMBLE, LEARN
+from dashboard.navigation import COMPRESS, COST_FRONTIER, DATA, DISAGREEMENT, DISTILL, DIVERSITY, ENSEMBLE, LEARN
 from dashboard.sources import upload_source
 from dashboard.text import literal
 from dashboard.view import Cell, View
@@ -129,7 +129,8 @@ def test_the_crafted_set_loads_under_its_names(crafted):
 
 
 @pytest.mark.parametrize("page", [None, DATA.path, ENSEMBLE.path,
-                                  DISAGREEMENT.path, DIVERSITY.path, LEARN.path, COST_FRONTIER.path])
+                                  DISAGREEMENT.path, DIVERSITY.path, LEARN.path, COST_FRONTIER.path,
+                                  DISTILL.path, COMPRESS.path])
 def test_no_page_renders_file_content_as_markdown(crafted, page):
     if page is not None:
         crafted.switch_page(page).run()

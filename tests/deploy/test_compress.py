@@ -74,3 +74,48 @@ def test_compress_takes_only_skops(tmp_path, feature_splits):
     (tmp_path / "m.onnx").write_bytes(b"")
     with pytest.raises(EnsembleInputError, match="compress takes a .skops student"):
         compress(tmp_path / "m.onnx", "prune", labels=feature_splits / "held_out.csv", out=tmp_path / "o.skops")
+
+
+def test_compare_compressions_gives_compress_s_rows_and_scores_the_original_once(students, feature_splits, tmp_path):
+    """Every setting's row equals what compress() reports for it alone (accuracy, agreement; the size is its
+    file's: skl2onnx's generated names make ONNX bytes differ by a few between calls)."""
+    from ensemble_core.deploy.compress import CompressionSetting, compare_compressions
+    from ensemble_core.io import LabelsFile
+
+    model, labels = students / "mlp.skops", feature_splits / "held_out.csv"
+    settings = [CompressionSetting("int8"), CompressionSetting("prune", 0.3), CompressionSetting("prune", 0.9)]
+    seen = []
+    original, rows = compare_compressions(model, settings, labels=LabelsFile(labels), out_dir=tmp_path / "out",
+                                          progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(1, 4), (2, 4), (3, 4), (4, 4)]
+    assert [r.name for r in rows] == ["mlp.int8.onnx", "mlp.prune-30.skops", "mlp.prune-90.skops"]
+    for setting, row in zip(settings, rows):
+        out = tmp_path / f"alone{'.onnx' if setting.method == 'int8' else '.skops'}"
+        alone = compress(model, setting.method, labels=labels, out=out, sparsity=setting.sparsity or 0.5)
+        assert (row.accuracy, row.agreement) == (alone.compressed.accuracy, alone.compressed.agreement)
+        assert row.size_bytes == (tmp_path / "out" / row.name).stat().st_size
+        assert original.accuracy == alone.original.accuracy and original.agreement == 1.0
+
+
+def test_compare_compressions_stops_between_models(students, feature_splits, tmp_path):
+    from ensemble_core.deploy import Stopped
+    from ensemble_core.deploy.compress import CompressionSetting, compare_compressions
+
+    with pytest.raises(Stopped) as stopped:
+        compare_compressions(students / "mlp.skops", [CompressionSetting("prune", 0.5)] * 2,
+                             labels=feature_splits / "held_out.csv", out_dir=tmp_path, should_stop=lambda: True)
+    assert (stopped.value.done, stopped.value.total) == (1, 3)
+    with pytest.raises(EnsembleInputError, match="choose at least one compression"):
+        compare_compressions(students / "mlp.skops", [], labels=feature_splits / "held_out.csv", out_dir=tmp_path)
+
+
+def test_int8_takes_a_logistic_regression_whose_export_lists_an_opset_twice(tmp_path):
+    """Regression: skl2onnx lists the default opset twice for the digits demo's LogisticRegression, and
+    onnxruntime's quantiser refused it ("Failed to find proper ai.onnx domain")."""
+    from ensemble_core.demo import DEMOS
+
+    digits = DEMOS["digits"]
+    report = compress(digits.models_folder / "logreg.skops", "int8", labels=digits.labels_path,
+                      out=tmp_path / "logreg.onnx")
+    assert report.compressed.agreement > 0.95
+    assert report.compressed.size_bytes < report.original.size_bytes

@@ -136,3 +136,56 @@ def test_text_students(text_splits, tmp_path, kind):
 def test_bad_settings(settings, match):
     with pytest.raises(EnsembleInputError, match=match):
         StudentSettings(**settings)
+
+
+def test_progress_counts_both_students_epochs_and_a_stop_saves_nothing(feature_splits, tmp_path):
+    """Progress runs over the student's and its λ = 0 twin's epochs; asked to stop, the run raises
+    Stopped with the epochs done and writes no student."""
+    from ensemble_core.deploy import Stopped
+
+    transfer, held = _sets(feature_splits)
+    seen = []
+    distill(transfer, held, settings=StudentSettings(kind="logistic", epochs=3), out=tmp_path / "s.skops",
+            progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(i, 6) for i in range(1, 7)]
+
+    seen.clear()
+    with pytest.raises(Stopped) as stopped:
+        distill(transfer, held, settings=StudentSettings(kind="logistic", epochs=3), out=tmp_path / "t.skops",
+                progress=lambda done, total: seen.append((done, total)), should_stop=lambda: len(seen) >= 4)
+    assert (stopped.value.done, stopped.value.total) == (4, 6)  # the twin's first epoch done, then asked
+    assert not (tmp_path / "t.skops").exists()
+
+
+def test_a_stop_check_that_never_fires_changes_nothing(feature_splits):
+    torch = import_torch()
+    transfer, _ = _sets(feature_splits)
+    settings = StudentSettings(kind="mlp", epochs=2)
+    teacher = transfer.probas.mean(axis=0)
+    plain = fit_student(transfer.content, transfer.y_true, teacher, transfer.classes, settings)
+    watched = fit_student(transfer.content, transfer.y_true, teacher, transfer.classes, settings,
+                          should_stop=lambda: False, progress=lambda done, total: None)
+    for a, b in zip(plain.module.parameters(), watched.module.parameters()):
+        assert torch.equal(a, b)
+
+
+@pytest.mark.slow
+def test_transformer_student_is_a_folder_that_score_reproduces(text_splits, tmp_path, capsys):
+    """The transformer student (a tiny BERT from a config) is saved as a transformers folder; 'score'
+    loads it and gives the reported accuracy; it learns the words that carry the class."""
+    from ensemble_core.cli import main
+
+    transfer, held = _sets(text_splits, members=("lr", "nb"))
+    settings = StudentSettings(kind="transformer", epochs=25, hidden=16, max_features=100)
+    seen = []
+    report = distill(transfer, held, settings=settings, out=tmp_path / "bert",
+                     progress=lambda done, total: seen.append(done))
+    assert seen == list(range(1, 51))
+    assert (tmp_path / "bert" / "config.json").is_file() and (tmp_path / "bert" / "model.safetensors").is_file()
+    assert report.student.accuracy > 0.7
+    status = main(["score", "--model", str(tmp_path / "bert"), "--data", str(text_splits / "held_out.csv"),
+                   "--out", str(tmp_path / "bert.csv"), "--no-cache"])
+    assert status == 0
+    assert f"accuracy {report.student.accuracy:.4f}" in capsys.readouterr().out
+    with pytest.raises(EnsembleInputError, match="saved as a transformers folder"):
+        distill(transfer, held, settings=settings, out=tmp_path / "bert.skops")

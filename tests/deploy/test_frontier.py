@@ -158,3 +158,17 @@ def test_any_small_set_equals_brute_force(seed, n_models, k, grid, zero):
     pset = _pset(p, rng.integers(0, k, n))
     frontier = cost_accuracy_frontier(pset, rng.uniform(0, 5, n_models), weights)
     assert {q.models: q.accuracy for q in frontier.points} == _brute(pset, weights)
+
+
+def test_pricing_the_cached_accuracies_is_the_frontier():
+    """frontier_for_costs(subset_accuracies(...)) is cost_accuracy_frontier for any costs (the page
+    caches the accuracies by weights and re-prices them when a cost is typed)."""
+    from ensemble_core.deploy.frontier import frontier_for_costs, subset_accuracies
+
+    rng = np.random.default_rng(3)
+    probas = rng.dirichlet(np.ones(3), size=(5, 80)).astype(np.float32)
+    pset = PredictionSet(probas, rng.integers(0, 3, 80), np.arange(3), tuple("abcde"))
+    weights = [1.0, 2.0, 0.5, 1.5, 1.0]
+    accuracies = subset_accuracies(pset, weights)
+    for costs in ([1, 2, 3, 4, 5], [5, 4, 3, 2, 1], [0, 0, 1, 1, 9]):
+        assert frontier_for_costs(accuracies, costs) == cost_accuracy_frontier(pset, costs, weights)
