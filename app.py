@@ -8,12 +8,16 @@ import streamlit as st
 
 from dashboard import keys as K
 from dashboard.actions import current, init_session, sync_url
+from dashboard.icons import APP_ICON, favicon
 from dashboard.navigation import navigation
 from dashboard.ui import no_data, page_header, sidebar_summary
 
+# A favicon before st.navigation: else the browser fetches the page's :material/ icon from
+# fonts.gstatic.com until the page's own (local) one below arrives (dashboard/icons.py).
+st.set_page_config(page_icon=favicon(APP_ICON))
 page, entries = navigation()
 entry = entries[page.url_path]
-st.set_page_config(page_title=f"{entry.title} · ensemble-explorer", page_icon=entry.icon, layout="wide")
+st.set_page_config(page_title=f"{entry.title} · ensemble-explorer", page_icon=favicon(entry.icon), layout="wide")
 if not st.session_state.get(K.SESSION_READY):
     st.session_state[K.LANDING] = entry.url_path
     init_session({key: st.query_params.get_all(key) for key in st.query_params})

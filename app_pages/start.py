@@ -6,8 +6,9 @@ from dashboard import keys as K
 from dashboard.actions import current, evaluate, switch_demo, use_own_data, view
 from dashboard.navigation import DATA, DISAGREEMENT, DIVERSITY, ENSEMBLE, LEARN
 from dashboard.sources import available_demos
+from dashboard.tuning import plain_headline
 from dashboard.text import literal
-from dashboard.ui import page_link, percent, user_errors
+from dashboard.ui import metric_row, page_link, percent, user_errors
 from ensemble_core.demo import DEMOS
 from ensemble_core.explore import STRATEGY_LABELS
 
@@ -63,19 +64,20 @@ else:
     )
     with user_errors():
         result = evaluate(loaded)
-        cols = st.columns(4)
-        cols[0].metric("Best single model", percent(full.best_accuracy_), literal(full.best_name_), delta_color="off",
-                       delta_arrow="off")
-        cols[1].metric(
-            f"Ensemble ({STRATEGY_LABELS[view().strategy].lower()})",
-            percent(result.metrics.accuracy),
-            f"{100 * result.gain:+.2f} pts over the best",
-        )
-        cols[2].metric("Oracle", percent(loaded.evaluator.oracle_accuracy_),
-                       "some model is right", delta_color="off", delta_arrow="off",
-                       help="Share of examples at least one included model gets right: a ceiling for any combination.")
-        cols[3].metric("Models disagree on", percent(loaded.evaluator.disagreement_rate_, 1), "of examples",
-                       delta_color="off", delta_arrow="off")
+        with metric_row():
+            st.metric("Best single model", percent(full.best_accuracy_), literal(full.best_name_), delta_color="off",
+                      delta_arrow="off", width="content")
+            st.metric(
+                f"Ensemble ({STRATEGY_LABELS[view().strategy].lower()})",
+                percent(result.metrics.accuracy),
+                f"{100 * result.gain:+.2f} pts over the best", width="content",
+            )
+            st.metric("Oracle", percent(loaded.evaluator.oracle_accuracy_),
+                      "some model is right", delta_color="off", delta_arrow="off", width="content",
+                      help="Share of examples at least one included model gets right: a ceiling for any combination.")
+            st.metric("Models disagree on", percent(loaded.evaluator.disagreement_rate_, 1), "of examples",
+                      delta_color="off", delta_arrow="off", width="content")
+        st.markdown(literal(plain_headline(loaded, result)))
 
 st.header("3 · Explore", divider="gray")
 tour = st.columns(4)

@@ -1,6 +1,6 @@
 """The Ensemble page's presentation mode: for a demo to people who do not read confidence
 intervals. Controls, sidebar and jargon are hidden; the headline numbers are large and the
-result is said in plain sentences (:mod:`ensemble_core.report.plain`), every number read
+result is said in plain sentences (:mod:`ensemble_core.plain`), every number read
 from the ``evaluate --json`` summary of the view (:func:`dashboard.report.summary_for`)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import streamlit as st
 from ensemble_core import EnsembleResult
 from ensemble_core.report.html import headline_sentence
 from ensemble_core.registry import strategy
-from ensemble_core.report.plain import plain_sentences
+from ensemble_core.plain import plain_sentences
 
 from .caches import Loaded
 from .report import summary_for

@@ -9,7 +9,7 @@ from ensemble_core import figures
 
 from .caches import FOLDS, Loaded, cached_stacking_insight
 from .text import literal
-from .ui import user_errors
+from .ui import CHART_CONFIG, user_errors
 
 #: Up to this many examples the panel is computed as soon as stacking is shown; above it on
 #: request (it refits stacking's folds and predicts each fold's rows 5 times per model).
@@ -41,7 +41,7 @@ def stacking_panel(loaded: Loaded, meta: str) -> None:
         st.plotly_chart(
             figures.stacking_importance_figure(insight.names, insight.accuracy_drop, insight.accuracy_drop_std,
                                                insight.log_loss_increase, insight.log_loss_increase_std),
-            key="stacking_importance", width="stretch", config={"displayModeBar": False})
+            key="stacking_importance", width="stretch", config=CHART_CONFIG)
         st.caption(f"Permutation importance, cross-fitted ({insight.folds} folds): on each fold's rows, which its "
                    "meta-learner never saw, one model's probabilities are shuffled across the rows "
                    f"({insight.n_repeats} times) and the stacked accuracy and log loss measured again. A model "
@@ -55,7 +55,7 @@ def stacking_panel(loaded: Loaded, meta: str) -> None:
             return
         st.markdown("**Which model it trusts for which class**")
         st.plotly_chart(figures.stacking_trust_figure(trust, insight.names, insight.score_classes),
-                        key="stacking_trust", width="stretch", config={"displayModeBar": False})
+                        key="stacking_trust", width="stretch", config=CHART_CONFIG)
         if len(insight.classes) == 2:
             reading = (f"the weight of each model's probability of {literal(insight.score_classes[0])} in the "
                        "meta-learner's log-odds of that class")

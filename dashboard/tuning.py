@@ -20,6 +20,7 @@ import streamlit as st
 
 from ensemble_core import (
     EnsembleResult,
+    GainStatistics,
     WeightSuggestion,
     WeightSweeps,
     describe_gain,
@@ -27,7 +28,7 @@ from ensemble_core import (
     weight_sweeps,
 )
 from ensemble_core import landscape_figures as lf
-from ensemble_core import registry
+from ensemble_core import plain, registry
 from ensemble_core.labels_only import has_log_loss
 from ensemble_core.registry import METHOD_SPECS, SUGGESTED_STRATEGY
 
@@ -39,7 +40,10 @@ from .ui import (
     BEST_MODELS_DIFFER,
     BEST_ON_ALL_ROWS,
     BEST_PER_FOLD,
+    CHART_CONFIG,
     MISSING,
+    metric_row,
+    model_colours,
     number_or_dash,
     percent,
     user_errors,
@@ -182,9 +186,10 @@ def suggest_controls(loaded: Loaded) -> None:
     st.selectbox("Method", list(METHOD_LABELS), format_func=METHOD_LABELS.get, key=K.WIDGET_SUGGEST_METHOD,
                  help=METHOD_HELP, on_change=_copy_to_view, args=(K.WIDGET_SUGGEST_METHOD, "method"))
     mirror(K.WIDGET_SUGGEST_CALIBRATE, view().calibrate_suggestion)
-    st.checkbox("Calibrate each model first (temperature scaling)", key=K.WIDGET_SUGGEST_CALIBRATE,
+    st.checkbox("Calibrate models first", key=K.WIDGET_SUGGEST_CALIBRATE,
                 on_change=_copy_to_view, args=(K.WIDGET_SUGGEST_CALIBRATE, "calibrate_suggestion"),
-                help="Fit one temperature per model before choosing weights (inside the cross-validation), and "
+                help="Temperature scaling: fit one temperature per model before choosing weights (inside the "
+                "cross-validation), and "
                 "combine temperature-scaled members when the weights are applied. The evidence below then shows "
                 "each model's reliability before and after.")
     too_few = loaded.pset.n_models < 2
@@ -198,11 +203,30 @@ def suggest_controls(loaded: Loaded) -> None:
               help="Back to the strategy and weights you had before the suggestion.")
 
 
-def gain_sentence(loaded: Loaded, result: EnsembleResult) -> str:
-    """The gain over the best single model with its bootstrap interval and McNemar's p, in words."""
+def _gain_statistics(loaded: Loaded, result: EnsembleResult) -> GainStatistics:
     ev = loaded.evaluator
-    stats = gain_statistics(result.y_pred == loaded.pset.y_true, ev.correct_[ev.best_index_], seed=SEED)
-    return describe_gain(stats, baseline=ev.best_name_)
+    return gain_statistics(result.y_pred == loaded.pset.y_true, ev.correct_[ev.best_index_], seed=SEED)
+
+
+def gain_sentence(loaded: Loaded, result: EnsembleResult) -> str:
+    """The gain over the best single model with its bootstrap interval and McNemar's p, in words,
+    after what it means in plain words (:func:`ensemble_core.plain.gain_reading`)."""
+    stats = _gain_statistics(loaded, result)
+    baseline = loaded.evaluator.best_name_
+    return f"{plain.gain_reading(stats, baseline=baseline)} In numbers: {describe_gain(stats, baseline=baseline)}"
+
+
+def plain_headline(loaded: Loaded, result: EnsembleResult) -> str:
+    """The headline numbers in plain words (:mod:`ensemble_core.plain`): what combining fixes and
+    breaks against the best single model, and what a perfect combiner could still get."""
+    ev, pset = loaded.evaluator, loaded.pset
+    return " ".join([
+        plain.headline(n_models=pset.n_models, n_samples=pset.n_samples, accuracy=result.metrics.accuracy,
+                       best_name=ev.best_name_, best_accuracy=ev.best_accuracy_, fixes=result.fixes,
+                       breaks=result.breaks),
+        plain.headroom_reading(n_samples=pset.n_samples, accuracy=result.metrics.accuracy,
+                               oracle_accuracy=ev.oracle_accuracy_),
+    ])
 
 
 def _evidence_table(s: WeightSuggestion) -> pd.DataFrame:
@@ -236,17 +260,17 @@ def suggestion_panel(loaded: Loaded) -> None:
         f"**{METHOD_LABELS[s.method]}**{calibrated}. Held-out numbers: {s.folds}-fold nested cross-validation, "
         "each fold scored with weights chosen without it, so the expected gain is not flattered by tuning."
     )
-    cols = st.columns(3)
-    cols[0].metric("Held-out log loss", number_or_dash([s.heldout.log_loss])[0],
-                   _log_loss_change(s, s.uniform, " vs equal weights"), delta_color="inverse")
-    cols[1].metric("Held-out accuracy", percent(s.heldout.accuracy),
-                   f"{100 * (s.heldout.accuracy - s.uniform.accuracy):+.2f} pts vs equal weights")
     picked = ", ".join(dict.fromkeys(s.best_single_names))
-    cols[2].metric(f"Vs the {BEST_PER_FOLD}", _log_loss_change(s, s.best_single, " log loss") or MISSING,
-                   f"{100 * (s.heldout.accuracy - s.best_single.accuracy):+.2f} pts accuracy",
-                   help="Picked in each fold on the other folds, as the weights are."
-                   + (" It gives labels only, so there is no log loss to compare." if s.best_single.log_loss is None
-                      else ""))
+    with metric_row():
+        st.metric("Held-out log loss", number_or_dash([s.heldout.log_loss])[0],
+                  _log_loss_change(s, s.uniform, " vs equal weights"), delta_color="inverse", width="content")
+        st.metric("Held-out accuracy", percent(s.heldout.accuracy),
+                  f"{100 * (s.heldout.accuracy - s.uniform.accuracy):+.2f} pts vs equal weights", width="content")
+        st.metric(f"Vs the {BEST_PER_FOLD}", _log_loss_change(s, s.best_single, " log loss") or MISSING,
+                  f"{100 * (s.heldout.accuracy - s.best_single.accuracy):+.2f} pts accuracy", width="content",
+                  help="Picked in each fold on the other folds, as the weights are."
+                  + (" It gives labels only, so there is no log loss to compare." if s.best_single.log_loss is None
+                     else ""))
     st.caption(f"The headline's {BEST_ON_ALL_ROWS} is {literal(loaded.evaluator.best_name_)}; here the "
                f"{BEST_PER_FOLD} was {literal(picked)}. {BEST_MODELS_DIFFER}")
     worse_than = [name for name, other in [("equal weights", s.uniform), (f"the {BEST_PER_FOLD}", s.best_single)]
@@ -274,7 +298,7 @@ def suggestion_panel(loaded: Loaded) -> None:
     )
     if s.path:
         st.plotly_chart(lf.selection_path_figure(s.path, s.names, n_kept=s.n_kept), key="selection_path",
-                        width="stretch", config={"displayModeBar": False})
+                        width="stretch", config=CHART_CONFIG)
         st.caption(f"Selection on all examples, one model added per round; the weights are the shares of the "
                    f"first {s.n_kept} picks (the best prefix).")
     if applied.calibrate:
@@ -361,10 +385,10 @@ def landscape_panel(loaded: Loaded) -> None:
         sweeps = _sweeps(loaded, strategy, weights)
         if sweeps is None:
             return
-        fig = lf.sweep_figure(sweeps, metric=metric)
+        fig = lf.sweep_figure(sweeps, metric=metric, colours=model_colours(loaded))
         note = ("Each curve moves one model's weight from 0 to 1 while the others keep their shares; all curves "
                 "pass through the sliders' point (the dots).")
-    st.plotly_chart(fig, key=K.WIDGET_LANDSCAPE_CHART, width="stretch", config={"displayModeBar": False}, **clicks)
+    st.plotly_chart(fig, key=K.WIDGET_LANDSCAPE_CHART, width="stretch", config=CHART_CONFIG, **clicks)
     st.caption(note + " Computed on all labelled examples (in-sample).")
 
 
@@ -390,7 +414,7 @@ def reliability_panel(loaded: Loaded, *, widget_key: str, included_only: bool = 
     model = st.selectbox("Reliability diagram of", soft, index=soft.index(worst), format_func=pset.names.__getitem__,
                          key=widget_key)
     st.plotly_chart(lf.reliability_figure(cal, pset.names, model), key=f"{widget_key}::figure", width="stretch",
-                    config={"displayModeBar": False})
+                    config=CHART_CONFIG)
     st.caption(f"T > 1 softens an over-confident model, T < 1 sharpens a timid one; the predicted class never "
                f"changes. 'After' is cross-fitted ({FOLDS} folds): each example is calibrated with a temperature "
                "fitted without it.")

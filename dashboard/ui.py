@@ -8,8 +8,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
-from ensemble_core import EnsembleInputError, EnsembleResult
+from ensemble_core import EnsembleInputError, EnsembleResult, figures
 from ensemble_core._validation import problems_of
 from ensemble_core.demo import DEMOS
 from ensemble_core.explore import STRATEGY_LABELS
@@ -141,6 +142,36 @@ def local_root_note() -> None:
         st.caption(f"Paths are read only under **{literal(root)}** (where they really are: a symlink that leads "
                    f"out is refused). To read elsewhere, start the app with `{ROOT_VARIABLE}` set to that folder, "
                    f"e.g. `{ROOT_VARIABLE}=/data bash scripts/run-demo.sh`.")
+
+
+#: Every chart's Plotly config, the one place it is declared (pages pass ``config=CHART_CONFIG``):
+#: the toolbar shows on hover, so each chart can be saved as an image ("Download plot as a PNG",
+#: at twice the screen's resolution, for slides) and zoomed and reset. Streamlit sends the config
+#: as JSON, so the toolbar can hold Plotly's own buttons only: one image format (the HTML report
+#: has every figure as SVG).
+CHART_CONFIG: dict = {"displayModeBar": "hover", "displaylogo": False,
+                      "toImageButtonOptions": {"format": "png", "scale": 2}}
+
+
+def model_colours(loaded: Loaded) -> dict[str, str]:
+    """Each loaded model's colour in every chart (:func:`ensemble_core.figures.model_colours`, over
+    all loaded models: leaving one out of the ensemble does not repaint the others)."""
+    return figures.model_colours(loaded.full.pset.names)
+
+
+def metric_row() -> DeltaGenerator:
+    """A row for headline metrics (``st.metric(..., width="content")`` inside it) that wraps
+    to the next line where the page is too narrow: equal columns cut a number ("97.0…")."""
+    return st.container(horizontal=True, gap="medium")
+
+
+def formula(pieces: list[list[str]]) -> None:
+    """A combination rule, one wrapping row per equation (:func:`ensemble_core.explore.formula_pieces`):
+    it breaks between terms at the width there is, where one display formula would be cut."""
+    for row in pieces:
+        with st.container(horizontal=True, gap=None, vertical_alignment="center"):
+            for piece in row:
+                st.latex(piece, width="content")
 
 
 def percent(x: float, digits: int = 2) -> str:

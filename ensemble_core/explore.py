@@ -271,15 +271,42 @@ def _tex_name(name: str) -> str:
     return r"\text{" + "".join(special.get(ch, ch) for ch in name) + "}"
 
 
-def _aligned(rows: list[tuple[str, list[str], str]], *, per_line: int = 3, tail: str = "") -> str:
-    """An ``aligned`` block; each row is (left-hand side, terms, joiner), wrapped every
-    ``per_line`` terms; ``tail`` ends the last row."""
+@dataclass(frozen=True)
+class Equation:
+    """One equation of a combination rule, in LaTeX: ``lhs = opening term₁ joiner term₂ … closing``.
+
+    ``joiner`` is ``"+"`` (a sum) or ``","`` (a function's arguments). The rule is drawn
+    either as one ``aligned`` block (:func:`formula_latex`) or as pieces that each render
+    alone, so that a page can let them wrap to its width (:func:`formula_pieces`).
+    """
+
+    lhs: str
+    terms: tuple[str, ...]
+    joiner: str = "+"
+    opening: str = ""
+    closing: str = ""
+    #: A last term after the sum, on its own (``- \\log Z(x)``).
+    tail: str = ""
+
+
+def _aligned(equations: Sequence[Equation], *, per_line: int = 3) -> str:
+    """An ``aligned`` block, each equation's terms wrapped every ``per_line``."""
     out = []
-    for lhs, terms, joiner in rows:
-        chunks = [joiner.join(terms[i : i + per_line]) for i in range(0, len(terms), per_line)]
-        out.append(lhs + " &= " + (r" \\ &\quad " + joiner.strip() + " ").join(chunks))
-    out[-1] += tail
+    for eq in equations:
+        inside, wrap = (", ", r", \\ &\quad ") if eq.joiner == "," else (f" {eq.joiner} ", rf" \\ &\quad {eq.joiner} ")
+        chunks = [inside.join(eq.terms[i : i + per_line]) for i in range(0, len(eq.terms), per_line)]
+        out.append(eq.lhs + " &= " + eq.opening + wrap.join(chunks) + eq.closing + eq.tail)
     return r"\begin{aligned}" + r" \\ ".join(out) + r"\end{aligned}"
+
+
+def _equations(strategy: str, names: Sequence[str], weights: np.ndarray | None, meta) -> list[Equation]:
+    try:
+        spec = registry.strategy(strategy)
+    except KeyError:
+        raise EnsembleInputError(f"unknown strategy {strategy!r}") from None
+    if spec.uses_weights and weights is None:
+        raise EnsembleInputError(f"strategy {strategy!r} needs weights")
+    return spec.latex()(names, weights, meta=meta)
 
 
 def formula_latex(
@@ -287,9 +314,10 @@ def formula_latex(
 ) -> str:
     """The ensemble's combination rule with the current (normalised) weights, as LaTeX.
 
-    Each strategy's own function writes it (its ``latex_path`` in
+    Each strategy's own function writes its equations (its ``latex_path`` in
     :data:`~ensemble_core.registry.STRATEGY_SPECS`: :func:`hard_latex`, :func:`soft_latex`,
-    :func:`geometric_latex`, :func:`stacking_latex`).
+    :func:`geometric_latex`, :func:`stacking_latex`); this draws them as one ``aligned``
+    block, three terms a line.
 
     Parameters
     ----------
@@ -302,38 +330,61 @@ def formula_latex(
     >>> print(formula_latex("soft", ["rf", "knn"], np.array([0.75, 0.25])))
     \\begin{aligned}p(c \\mid x) &= 0.75\\,p_{\\text{rf}}(c \\mid x) + 0.25\\,p_{\\text{knn}}(c \\mid x)\\end{aligned}
     """
-    try:
-        spec = registry.strategy(strategy)
-    except KeyError:
-        raise EnsembleInputError(f"unknown strategy {strategy!r}") from None
-    if spec.uses_weights and weights is None:
-        raise EnsembleInputError(f"strategy {strategy!r} needs weights")
-    return spec.latex()(names, weights, meta=meta)
+    return _aligned(_equations(strategy, names, weights, meta))
 
 
-def stacking_latex(names: Sequence[str], weights: None = None, *, meta: str = "logistic") -> str:
+def formula_pieces(
+    strategy: str, names: Sequence[str], weights: np.ndarray | None, *, meta: str = "logistic"
+) -> list[list[str]]:
+    r"""The same rule as :func:`formula_latex`, cut into pieces that each render alone: per
+    equation, ``lhs = term₁``, then ``{} + term₂``, … (or ``term₂,`` for a function's arguments).
+    Laid side by side in a wrapping row, they break between terms at any width; a display
+    formula cannot (it is cut or scrolls).
+
+    Examples
+    --------
+    >>> print(*formula_pieces("soft", ["rf", "knn"], np.array([0.75, 0.25]))[0], sep="\n")
+    p(c \mid x) = 0.75\,p_{\text{rf}}(c \mid x)
+    {} + 0.25\,p_{\text{knn}}(c \mid x)
+    >>> print(*formula_pieces("stacking", ["rf", "knn"], None)[0], sep="\n")
+    p(c \mid x) = g_{\text{logistic}}\big(p_{\text{rf}}(x),\;
+    p_{\text{knn}}(x)\big)_c
+    """
+    rows = []
+    for eq in _equations(strategy, names, weights, meta):
+        if eq.joiner == ",":
+            pieces = [t + r",\;" for t in eq.terms[:-1]] + [eq.terms[-1]]
+        else:
+            pieces = [eq.terms[0]] + [f"{{}} {eq.joiner} {t}" for t in eq.terms[1:]]  # {}: a binary +
+        pieces[0] = f"{eq.lhs} = {eq.opening}{pieces[0]}"
+        pieces[-1] += eq.closing
+        rows.append(pieces + ([f"{{}}{eq.tail}"] if eq.tail else []))
+    return rows
+
+
+def stacking_latex(names: Sequence[str], weights: None = None, *, meta: str = "logistic") -> list[Equation]:
     """Stacking's rule: the meta-learner ``g`` over every model's probabilities."""
-    args = [rf"p_{{{_tex_name(n)}}}(x)" for n in names]
+    args = tuple(rf"p_{{{_tex_name(n)}}}(x)" for n in names)
     name = _tex_name(meta_learner_name(meta))
-    return _aligned([(rf"p(c \mid x)", [rf"g_{{{name}}}\big(" + ", ".join(args) + r"\big)_c"], "")])
+    return [Equation(r"p(c \mid x)", args, ",", opening=rf"g_{{{name}}}\big(", closing=r"\big)_c")]
 
 
-def hard_latex(names: Sequence[str], weights: np.ndarray, *, meta: str = "logistic") -> str:
+def hard_latex(names: Sequence[str], weights: np.ndarray, *, meta: str = "logistic") -> list[Equation]:
     """Hard voting's rule: the weighted count of votes, and its top class."""
-    terms = [rf"{w:.2f}\,[\hat y_{{{_tex_name(n)}}}(x) = c]" for n, w in zip(names, weights)]
-    return _aligned([(r"\hat y(x)", [r"\arg\max_c \, \mathrm{votes}(c)"], ""), (r"\mathrm{votes}(c)", terms, " + ")])
+    terms = tuple(rf"{w:.2f}\,[\hat y_{{{_tex_name(n)}}}(x) = c]" for n, w in zip(names, weights))
+    return [Equation(r"\hat y(x)", (r"\arg\max_c \, \mathrm{votes}(c)",)), Equation(r"\mathrm{votes}(c)", terms)]
 
 
-def soft_latex(names: Sequence[str], weights: np.ndarray, *, meta: str = "logistic") -> str:
+def soft_latex(names: Sequence[str], weights: np.ndarray, *, meta: str = "logistic") -> list[Equation]:
     """Soft voting's rule: the weighted average of probabilities."""
-    terms = [rf"{w:.2f}\,p_{{{_tex_name(n)}}}(c \mid x)" for n, w in zip(names, weights)]
-    return _aligned([(rf"p(c \mid x)", terms, " + ")])
+    terms = tuple(rf"{w:.2f}\,p_{{{_tex_name(n)}}}(c \mid x)" for n, w in zip(names, weights))
+    return [Equation(rf"p(c \mid x)", terms)]
 
 
-def geometric_latex(names: Sequence[str], weights: np.ndarray, *, meta: str = "logistic") -> str:
+def geometric_latex(names: Sequence[str], weights: np.ndarray, *, meta: str = "logistic") -> list[Equation]:
     """Geometric voting's rule: the log-linear pool; Z(x) renormalises the product over the classes."""
-    terms = [rf"{w:.2f}\,\log p_{{{_tex_name(n)}}}(c \mid x)" for n, w in zip(names, weights)]
-    return _aligned([(r"\log p(c \mid x)", terms, " + ")], tail=r" - \log Z(x)")
+    terms = tuple(rf"{w:.2f}\,\log p_{{{_tex_name(n)}}}(c \mid x)" for n, w in zip(names, weights))
+    return [Equation(r"\log p(c \mid x)", terms, tail=r" - \log Z(x)")]
 
 
 def ensemble_config(

@@ -15,6 +15,7 @@ import html
 from collections.abc import Sequence
 
 import numpy as np
+import plotly.colors
 import plotly.graph_objects as go
 
 from .io import label_key
@@ -24,6 +25,59 @@ from .metrics import confusion_benefit
 _DARK_TEXT = "#262730"
 _LIGHT_TEXT = "#ffffff"
 _CONFUSION_HEIGHT = 420
+_CONFUSION_MARGIN = {"l": 60, "r": 20, "t": 50, "b": 60}
+#: The room a difference's colour bar takes, right of the cells.
+_COLOURBAR_PX = 70
+
+
+#: Colours for models: Plotly's T10 (Tableau's ten, tell-apart for most colour-blind readers) then
+#: Alphabet's 26, so 36 models get 36 different colours (a 37th repeats the first).
+MODEL_PALETTE: tuple[str, ...] = (*plotly.colors.qualitative.T10, *plotly.colors.qualitative.Alphabet)
+#: Legend placement on charts with a right-hand axis: above the plot, left-aligned, where it
+#: cannot cover that axis's labels (Plotly's default puts it at the right edge, over them).
+LEGEND_ABOVE = {"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0}
+
+
+def model_colours(names: Sequence[str]) -> dict[str, str]:
+    """Each model's colour: the one rule every chart follows, so a model keeps its colour from
+    page to page. Pass every loaded model's name, in load order (not only those in the ensemble),
+    so leaving one out does not repaint the others.
+
+    >>> model_colours(["forest", "knn"])
+    {'forest': '#4C78A8', 'knn': '#F58518'}
+    >>> len(set(model_colours([f"m{i}" for i in range(36)]).values()))
+    36
+    """
+    return {name: MODEL_PALETTE[i % len(MODEL_PALETTE)] for i, name in enumerate(names)}
+
+
+def share_axis(values: Sequence[float] | np.ndarray, *, min_span: float = 0.01) -> dict:
+    """A y-axis for accuracies (shares): percent ticks with one decimal, and a range at least
+    ``min_span`` wide, so that a nearly flat curve shows as flat instead of ticks like "0.82015".
+
+    >>> share_axis([0.8201, 0.8203])
+    {'tickformat': '.1%', 'range': [0.8152, 0.8252]}
+    """
+    return {"tickformat": ".1%", "range": _padded_range(values, min_span)}
+
+
+def loss_axis(values: Sequence[float] | np.ndarray, *, min_span: float = 0.01) -> dict:
+    """A y-axis for log loss: three decimals, a range at least ``min_span`` wide.
+
+    >>> loss_axis([0.41, 0.43])
+    {'tickformat': '.3f', 'range': [0.409, 0.431]}
+    """
+    return {"tickformat": ".3f", "range": _padded_range(values, min_span)}
+
+
+def _padded_range(values, min_span: float) -> list[float]:
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if not v.size:
+        return [0.0, 1.0]
+    low, high = float(v.min()), float(v.max())
+    pad = max(min_span - (high - low), 0.0) / 2 + 0.05 * (high - low)
+    return [round(low - pad, 4), round(high + pad, 4)]
 
 
 def plain_text(value: object) -> str:
@@ -50,7 +104,7 @@ def confusion_figure(
     *,
     title: str,
     difference: bool = False,
-    height: int = _CONFUSION_HEIGHT,
+    height: int | None = None,
 ) -> go.Figure:
     """A confusion matrix as clickable square markers.
 
@@ -63,13 +117,23 @@ def confusion_figure(
     title : figure title
     difference : ``cm`` is a change of counts: colour it as good news (blue: more right answers on the
         diagonal, fewer mistakes off it) or bad news (red), by :func:`~ensemble_core.metrics.confusion_benefit`
-    height : figure height in pixels; the markers fill their cells at this height
+    height : figure height in pixels (default: from the number of classes, 300 to 420); the
+        figure is as wide as its square of cells needs (plus the colour bar of a difference), so
+        the markers fill their cells and never overlap: a page lays the figures side by side
+        at their own width and lets them wrap, rather than squeezing them into columns
+
+    Examples
+    --------
+    >>> fig = confusion_figure(np.eye(10, dtype=int), list(range(10)), title="digits")
+    >>> fig.layout.height, fig.layout.width
+    (420, 390)
     """
     n = len(classes)
     cm = np.asarray(cm)
+    height = height or int(np.clip(180 + 24 * n, 300, _CONFUSION_HEIGHT))
     true_idx, pred_idx = np.indices((n, n))
     true_idx, pred_idx, values = true_idx.ravel(), pred_idx.ravel(), cm.ravel()
-    plot_px = height - 130  # margins, title and axis labels
+    plot_px = height - _CONFUSION_MARGIN["t"] - _CONFUSION_MARGIN["b"]  # a square of n × n cells
     size = max(6.0, 0.92 * plot_px / n)
     if difference:
         benefit = confusion_benefit(cm).ravel()
@@ -107,7 +171,8 @@ def confusion_figure(
     fig.update_layout(
         title={"text": plain_text(title), "font": {"size": 15}},
         height=height,
-        margin={"l": 60, "r": 10, "t": 50, "b": 60},
+        width=plot_px + _CONFUSION_MARGIN["l"] + _CONFUSION_MARGIN["r"] + (_COLOURBAR_PX if difference else 0),
+        margin=_CONFUSION_MARGIN,
         plot_bgcolor="white",
         showlegend=False,
         clickmode="event+select",
@@ -161,41 +226,51 @@ def diversity_heatmap(
 
 
 def model_accuracy_figure(
-    names: Sequence[str], accuracy: Sequence[float], *, ensemble: float, oracle: float
+    names: Sequence[str], accuracy: Sequence[float], *, ensemble: float, oracle: float,
+    colours: dict[str, str] | None = None,
 ) -> go.Figure:
-    """Each model's accuracy as a bar, with the ensemble's and the oracle's as lines."""
+    """Each model's accuracy as a bar (in its colour, :func:`model_colours`), with the ensemble's
+    and the oracle's as lines. The axis starts near the lowest bar, and its title says so: bars
+    that do not start at 0 exaggerate the differences."""
+    colours = colours or model_colours(names)
     fig = go.Figure(
-        go.Bar(x=[plain_text(n) for n in names], y=list(accuracy), marker_color="#8fb3d9",
+        go.Bar(x=[plain_text(n) for n in names], y=list(accuracy), marker_color=[colours[n] for n in names],
                hovertemplate="%{x}: %{y:.2%}<extra></extra>",
                text=[f"{a:.1%}" for a in accuracy], textposition="outside")
     )
-    fig.add_hline(y=ensemble, line={"color": "#d62728", "width": 2}, annotation_text=f"ensemble {ensemble:.1%}",
+    fig.add_hline(y=ensemble, line={"color": _DARK_TEXT, "width": 2}, annotation_text=f"ensemble {ensemble:.1%}",
                   annotation_position="top left")
     fig.add_hline(y=oracle, line={"color": "#2ca02c", "width": 1, "dash": "dot"},
                   annotation_text=f"oracle {oracle:.1%}", annotation_position="top right")
-    low = min(min(accuracy), ensemble)
+    low = max(0.0, np.floor((min(min(accuracy), ensemble) - 0.1) * 20) / 20)  # a round 5 % below the lowest
     fig.update_layout(
         title={"text": "Each model's accuracy, the ensemble's and the oracle's", "font": {"size": 15}},
         height=320,
         margin={"l": 10, "r": 10, "t": 50, "b": 10},
-        yaxis={"tickformat": ".0%", "range": [max(0.0, low - 0.1), 1.02], "title": "accuracy"},
+        yaxis={"tickformat": ".0%", "range": [low, 1.02],
+               "title": "accuracy" if low == 0 else f"accuracy (axis starts at {low:.0%}, not 0)"},
     )
     return fig
 
 
-def calibration_figure(curves: dict[str, tuple[np.ndarray, np.ndarray]]) -> go.Figure:
+def calibration_figure(
+    curves: dict[str, tuple[np.ndarray, np.ndarray]], *, colours: dict[str, str] | None = None
+) -> go.Figure:
     """A reliability diagram: per model, accuracy against mean confidence per bin.
 
     Parameters
     ----------
     curves : model name -> (mean confidence per bin, accuracy per bin); NaN bins are skipped
+    colours : model name -> colour (:func:`model_colours` of every loaded model; default: of these)
     """
+    colours = colours or model_colours(list(curves))
     fig = go.Figure(
         go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line={"color": "#999", "dash": "dash"}, name="perfectly calibrated")
     )
     for name, (conf, acc) in curves.items():
         keep = ~(np.isnan(conf) | np.isnan(acc))
-        fig.add_trace(go.Scatter(x=conf[keep], y=acc[keep], mode="lines+markers", name=plain_text(name)))
+        fig.add_trace(go.Scatter(x=conf[keep], y=acc[keep], mode="lines+markers", name=plain_text(name),
+                                 line={"color": colours[name]}))
     fig.update_layout(
         title={"text": "Calibration: how often a model is right at each confidence", "font": {"size": 15}},
         height=380,
@@ -345,8 +420,8 @@ def growth_figure(
                   annotation_position="bottom right")
     fig.update_layout(title=plain_text(title), xaxis_title="members", yaxis={"title": "accuracy", "tickformat": ".0%"},
                       yaxis2={"title": "mean pairwise disagreement", "overlaying": "y", "side": "right",
-                              "rangemode": "tozero"},
-                      legend={"orientation": "h"}, height=420)
+                              "rangemode": "tozero", "tickmode": "auto", "tickformat": ".2f", "showgrid": False},
+                      legend=LEGEND_ABOVE, margin={"t": 90}, height=420)
     return fig
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from .calibration import CalibrationResult
-from .figures import plain_text
+from .figures import LEGEND_ABOVE, loss_axis, model_colours, plain_text, share_axis
 from .landscape import Landscape, WeightSweeps
 from .weight_search import SelectionStep
 
@@ -22,6 +22,12 @@ LandscapeMetric = Literal["accuracy", "log_loss"]
 _TITLES = {"accuracy": "accuracy", "log_loss": "log loss"}
 #: A clicked (selected) point and the others look as before the click.
 _KEEP_LOOK_WHEN_SELECTED = {"selected": {"marker": {"opacity": 1}}, "unselected": {"marker": {"opacity": 1}}}
+#: The hover and colour-bar number format of each metric.
+_FORMATS = {"accuracy": ".2%", "log_loss": ".4f"}
+
+
+def _axis(metric: LandscapeMetric, values: np.ndarray) -> dict:
+    return share_axis(values) if metric == "accuracy" else loss_axis(values)
 
 
 def _values(land: Landscape | WeightSweeps, metric: LandscapeMetric) -> np.ndarray:
@@ -71,10 +77,11 @@ def ternary_figure(
             a=a, b=b, c=c, mode="markers", name=_TITLES[metric],
             marker={"color": values, "colorscale": "Viridis" if metric == "accuracy" else "Viridis_r",
                     "symbol": "hexagon", "size": max(4, 300 // land.resolution),
-                    "colorbar": {"title": _TITLES[metric]}, "line": {"width": 0}},
+                    "colorbar": {"title": _TITLES[metric], "tickformat": _axis(metric, values)["tickformat"]},
+                    "line": {"width": 0}},
             customdata=land.weights.tolist(), **_KEEP_LOOK_WHEN_SELECTED,
-            hovertemplate=(f"{names[0]} %{{a:.2f}}<br>{names[1]} %{{b:.2f}}<br>"
-                           f"{names[2]} %{{c:.2f}}<br>{_TITLES[metric]} %{{marker.color:.4f}}<extra></extra>"),
+            hovertemplate=(f"{names[0]} %{{a:.2f}}<br>{names[1]} %{{b:.2f}}<br>{names[2]} %{{c:.2f}}<br>"
+                           f"{_TITLES[metric]} %{{marker.color:{_FORMATS[metric]}}}<extra></extra>"),
         )
     )
     add_ternary_marks(fig, land.weights[best], current=current, suggested=suggested)
@@ -122,11 +129,13 @@ def line_figure(
     if land.weights.shape[1] != 2:
         raise ValueError(f"a line figure needs a two-model landscape; got {land.weights.shape[1]} models")
     x = land.weights[:, 0]
-    fig = go.Figure(go.Scatter(x=x, y=land.accuracy, name="accuracy", mode="lines"))
+    fig = go.Figure(go.Scatter(x=x, y=land.accuracy, name="accuracy", mode="lines",
+                               hovertemplate="%{y:.2%}<extra>accuracy</extra>"))
     if land.log_loss is not None:
         fig.add_trace(go.Scatter(x=x, y=land.log_loss, name="log loss", mode="lines", yaxis="y2",
-                                 line={"dash": "dot"}))
-        fig.update_layout(yaxis2={"title": "log loss", "overlaying": "y", "side": "right"})
+                                 line={"dash": "dot"}, hovertemplate="%{y:.4f}<extra>log loss</extra>"))
+        fig.update_layout(yaxis2={"title": "log loss", "overlaying": "y", "side": "right", "tickmode": "auto",
+                                  **loss_axis(land.log_loss)}, legend=LEGEND_ABOVE)
     for label, w, dash in [("current", current, "solid"), ("suggested", suggested, "dash")]:
         if w is not None:
             fig.add_vline(x=float(w), line_dash=dash, annotation_text=label)
@@ -134,28 +143,36 @@ def line_figure(
     fig.update_layout(
         title=f"{land.strategy} voting along the weights of {first} and {second}",
         xaxis={"title": f"weight of {first} (the rest on {second})", "range": [0, 1]},
-        yaxis={"title": "accuracy"},
+        yaxis={"title": "accuracy", **share_axis(land.accuracy)},
     )
     return fig
 
 
-def sweep_figure(sweeps: WeightSweeps, *, metric: LandscapeMetric = "accuracy") -> go.Figure:
+def sweep_figure(
+    sweeps: WeightSweeps, *, metric: LandscapeMetric = "accuracy", colours: dict[str, str] | None = None
+) -> go.Figure:
     """One curve per model: ``metric`` as its weight goes 0 → 1, the others keeping their shares.
 
-    Each curve's marker is the current weights, where all curves meet in value.
+    Each curve's marker is the current weights, where all curves meet in value. A model's curve and
+    marker have its colour (``colours``: :func:`~ensemble_core.figures.model_colours` of every loaded
+    model; default: of these), not the next in Plotly's cycle: with a marker trace per model, six
+    models used up its ten colours and two drew in the same blue.
     """
     values = _values(sweeps, metric)
+    colours = colours or model_colours(sweeps.names)
     fig = go.Figure()
-    for m, name in enumerate(map(plain_text, sweeps.names)):
-        trace = go.Scatter(x=sweeps.grid, y=values[m], mode="lines", name=name, legendgroup=name)
-        fig.add_trace(trace)
+    for m, raw in enumerate(sweeps.names):
+        name, colour = plain_text(raw), colours[raw]
+        fig.add_trace(go.Scatter(x=sweeps.grid, y=values[m], mode="lines", name=name, legendgroup=name,
+                                 line={"color": colour},
+                                 hovertemplate=f"weight %{{x:.2f}}: %{{y:{_FORMATS[metric]}}}<extra>{name}</extra>"))
         here = float(np.interp(sweeps.current[m], sweeps.grid, values[m]))
         fig.add_trace(go.Scatter(x=[sweeps.current[m]], y=[here], mode="markers", legendgroup=name,
-                                 showlegend=False, marker={"size": 9}, name=f"{name} now"))
+                                 showlegend=False, marker={"size": 9, "color": colour}, name=f"{name} now"))
     fig.update_layout(
         title=f"{sweeps.strategy} voting: each weight swept around the current point",
         xaxis={"title": "the swept model's weight", "range": [0, 1]},
-        yaxis={"title": _TITLES[metric]},
+        yaxis={"title": _TITLES[metric], **_axis(metric, values)},
     )
     return fig
 
@@ -173,7 +190,10 @@ def selection_path_figure(path: Sequence[SelectionStep], names: Sequence[str], *
         fig.add_vline(x=n_kept, line_dash="dash", annotation_text="weights from here back")
     fig.update_layout(
         title="ensemble selection path", xaxis={"title": "round (one model added per round)"},
-        yaxis={"title": "log loss"}, yaxis2={"title": "accuracy", "overlaying": "y", "side": "right"},
+        yaxis={"title": "log loss", **loss_axis([s.log_loss for s in path])},
+        yaxis2={"title": "accuracy", "overlaying": "y", "side": "right", "tickmode": "auto",
+                **share_axis([s.accuracy for s in path])},
+        legend=LEGEND_ABOVE,
     )
     return fig
 

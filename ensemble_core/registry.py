@@ -70,7 +70,8 @@ class StrategySpec(Spec):
     what the other consumers call: ``evaluate_path`` the evaluator's step
     ``(evaluator, weights, *, meta, folds, seed) -> Combined``
     (:mod:`ensemble_core.ensemble`); ``latex_path`` the rule with the current weights
-    ``(names, weights, *, meta) -> str`` (:func:`ensemble_core.explore.formula_latex`);
+    ``(names, weights, *, meta) -> list[Equation]``, LaTeX equations
+    (:func:`ensemble_core.explore.formula_latex`, :func:`~ensemble_core.explore.formula_pieces`);
     ``scores_path`` what the weights add up linearly, ``(probas) -> scores`` of the same
     shape, for the weight landscape (empty: the strategy is not a linear pool).
     """
@@ -92,7 +93,7 @@ class StrategySpec(Spec):
         return resolve(self.evaluate_path)
 
     def latex(self) -> Any:
-        """``(names, weights, *, meta) -> str``: the rule with the current weights, as LaTeX."""
+        """``(names, weights, *, meta) -> list[Equation]``: the rule with the current weights, as LaTeX."""
         return resolve(self.latex_path)
 
     def scores(self) -> Any:

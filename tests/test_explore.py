@@ -132,6 +132,26 @@ def test_formula_wraps_long_sums():
     assert tex.count(r"\\") == 2  # three lines of at most three terms
 
 
+@pytest.mark.parametrize("strategy", ["hard", "soft", "geometric", "stacking"])
+def test_formula_pieces_cut_the_formula_between_terms(strategy):
+    """Each piece renders alone (balanced braces; a \\big( closed in the same row), one piece per
+    model, so a page can wrap the rule at any width; the terms are the aligned block's."""
+    names = [f"model_{i}" for i in range(6)]
+    w = None if strategy == "stacking" else np.full(6, 1 / 6)
+    rows = explore.formula_pieces(strategy, names, w, meta="logistic")
+    tex = explore.formula_latex(strategy, names, w, meta="logistic")
+    for piece in (p for row in rows for p in row):
+        assert piece.count("{") == piece.count("}") and "&" not in piece and r"\\" not in piece
+    last = rows[-1]
+    assert sum(r"\text{model\_" in p for p in last) == 6  # one model a piece
+    flat = " ".join(p for row in rows for p in row)
+    for name in names:
+        assert flat.count(rf"\text{{{name.replace('_', chr(92) + '_')}}}") == tex.count(
+            rf"\text{{{name.replace('_', chr(92) + '_')}}}") == 1
+    if strategy == "geometric":
+        assert last[-1] == r"{} - \log Z(x)" and tex.endswith(r" - \log Z(x)\end{aligned}")
+
+
 def test_ensemble_config_is_json_ready():
     cfg = explore.ensemble_config("soft", ["a", "b"], {"a": 2.0, "b": 0.5, "c": 1.0}, excluded=["c"])
     assert json.loads(json.dumps(cfg)) == {"strategy": "soft", "models": ["a", "b"],

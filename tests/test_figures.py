@@ -39,6 +39,17 @@ def test_confusion_difference_colours_good_news_blue_and_bad_news_red():
     assert list(trace.marker.colorbar.ticktext) == ["worse", "0", "better"]
 
 
+@pytest.mark.parametrize("n, difference", [(2, False), (10, False), (10, True), (30, True)])
+def test_confusion_figure_is_wide_enough_for_square_cells(n, difference):
+    """The figure carries its own width: a page that squeezes it into a narrow column draws
+    markers bigger than their cells, and the counts of a 10 × 10 matrix overlap (issue 12, item 9)."""
+    fig = figures.confusion_figure(np.eye(n, dtype=int), list(range(n)), title="m", difference=difference)
+    m = fig.layout.margin
+    plot_w = fig.layout.width - m.l - m.r - (70 if difference else 0)
+    plot_h = fig.layout.height - m.t - m.b
+    assert plot_w >= plot_h and fig.data[0].marker.size <= plot_h / n
+
+
 def test_many_classes_drop_the_cell_text():
     fig = figures.confusion_figure(np.eye(20, dtype=int), list(range(20)), title="big")
     assert fig.data[0].mode == "markers"
@@ -51,6 +62,30 @@ def test_diversity_heatmap_keeps_names_and_range():
     assert isinstance(trace, go.Heatmap)
     assert list(trace.x) == ["p", "q"] and list(trace.y) == ["p", "q"]
     assert (trace.zmin, trace.zmax) == (0, 1)
+
+
+def test_the_learn_bar_chart_says_where_its_axis_starts():
+    """Issue 12 item 10: bars on an axis that starts at 60 % exaggerate, unless the axis says so."""
+    fig = figures.model_accuracy_figure(["a", "b"], [0.71, 0.8], ensemble=0.82, oracle=0.9)
+    low = fig.layout.yaxis.range[0]
+    assert 0 < low <= 0.61 and fig.layout.yaxis.title.text == f"accuracy (axis starts at {low:.0%}, not 0)"
+    assert list(fig.data[0].marker.color) == [figures.model_colours(["a", "b"])[n] for n in "ab"]
+    weak = figures.model_accuracy_figure(["a"], [0.05], ensemble=0.08, oracle=0.1)
+    assert weak.layout.yaxis.range[0] == 0 and weak.layout.yaxis.title.text == "accuracy"
+
+
+def test_the_growth_chart_keeps_its_legend_off_the_right_axis():
+    fig = figures.growth_figure(np.arange(1, 4), np.array([.8, .9, .95]), np.array([.7, .75, .8]), .8, .7,
+                                np.array([np.nan, .2, .25]), title="bagging")
+    assert fig.layout.yaxis2.side == "right" and fig.layout.legend.orientation == "h" and fig.layout.legend.y > 1
+
+
+def test_a_model_keeps_its_colour_when_others_are_left_out():
+    loaded = ["forest", "knn", "logreg", "mlp"]
+    colours = figures.model_colours(loaded)
+    fig = figures.calibration_figure({n: (np.array([0.5]), np.array([0.5])) for n in ["knn", "mlp"]}, colours=colours)
+    assert [t.line.color for t in fig.data[1:]] == [colours["knn"], colours["mlp"]]
+    assert len(set(figures.model_colours([f"m{i}" for i in range(12)]).values())) == 12
 
 
 def test_calibration_figure_skips_empty_bins():

@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 import pytest
 
 from ensemble_core.calibration import cross_fit_temperatures
+from ensemble_core.figures import model_colours
 from ensemble_core.landscape import simplex_landscape, weight_sweeps
 from ensemble_core.landscape_figures import (
     line_figure,
@@ -86,6 +87,44 @@ def test_sweep_figure_draws_one_curve_and_one_marker_per_model(problem):
     np.testing.assert_array_equal(curves[2].y, sw.log_loss[2])
     markers = [t for t in fig.data if t.mode == "markers"]
     assert [m.x[0] for m in markers] == pytest.approx([0.2, 0.3, 0.5])
+
+
+def test_six_models_sweep_in_six_colours_their_markers_too(problem):
+    """Issue 12 item 10: with a marker trace per model, Plotly's ten-colour cycle gave the sixth
+    model the first one's blue. Now each model has its colour, the same as on every page."""
+    p, y = problem
+    six = np.concatenate([p, p[::-1]])
+    names = tuple(f"model_{i}" for i in range(6))
+    sw = weight_sweeps(six, y, np.full(6, 1 / 6), resolution=10, names=names)
+    everyone = ("left_out", *names)  # every loaded model, one of them not in the ensemble
+    fig = sweep_figure(sw, colours=model_colours(everyone))
+    curves = [t for t in fig.data if t.mode == "lines"]
+    markers = [t for t in fig.data if t.mode == "markers"]
+    assert len({c.line.color for c in curves}) == 6
+    assert [m.marker.color for m in markers] == [c.line.color for c in curves]
+    assert [c.line.color for c in curves] == [model_colours(everyone)[n] for n in names]
+
+
+def _flat_axis_is_readable(axis, values):
+    """Ticks without five decimals: a format with few of them, and a range wide enough for it."""
+    assert axis.tickformat in (".1%", ".3f")
+    low, high = axis.range
+    assert high - low >= 0.01 and low <= min(values) and high >= max(values)
+
+
+def test_two_axis_charts_keep_the_legend_off_the_right_axis_and_ticks_short(problem):
+    p, y = problem
+    land = simplex_landscape(p[:2], y, resolution=20, names=NAMES[:2])
+    sel = caruana_selection(p, y, rounds=6)
+    for fig in (line_figure(land, current=0.5), selection_path_figure(sel.path, NAMES, n_kept=sel.n_kept)):
+        assert fig.layout.yaxis2.side == "right"
+        assert fig.layout.legend.orientation == "h" and fig.layout.legend.y > 1  # above the plot
+    fig = line_figure(land)
+    _flat_axis_is_readable(fig.layout.yaxis, land.accuracy)
+    _flat_axis_is_readable(fig.layout.yaxis2, land.log_loss)
+    sw = weight_sweeps(p, y, [0.2, 0.3, 0.5], resolution=10, names=NAMES)
+    _flat_axis_is_readable(sweep_figure(sw).layout.yaxis, sw.accuracy.ravel())
+    assert ternary_figure(simplex_landscape(p, y, resolution=10, names=NAMES)).data[0].marker.colorbar.tickformat
 
 
 def test_path_and_reliability_figures(problem):

@@ -20,7 +20,7 @@ from dashboard.actions import (
 from dashboard.sources import UPLOAD_TYPES
 from dashboard.text import literal
 from dashboard.tuning import reliability_panel
-from dashboard.ui import labels_only_note, local_root_note, number_or_dash, user_errors
+from dashboard.ui import CHART_CONFIG, labels_only_note, local_root_note, model_colours, number_or_dash, user_errors
 from ensemble_core import figures
 from ensemble_core.explore import model_table, model_warnings
 from ensemble_core.labels_only import is_labels_only
@@ -217,7 +217,8 @@ with st.expander("Calibration of each model", icon=":material/show_chart:"):
             conf, acc, _ = calibration_curve(pset.y_true, pset.probas[m])
             curves[name] = (conf, acc)
     if curves:
-        st.plotly_chart(figures.calibration_figure(curves), width="stretch")
+        st.plotly_chart(figures.calibration_figure(curves, colours=model_colours(loaded)), width="stretch",
+                        config=CHART_CONFIG)
     else:
         st.caption("Every model gives labels only: there is no confidence to calibrate.")
     if curves and st.toggle("Temperature scaling: each model before and after", key="w_data_temperature",

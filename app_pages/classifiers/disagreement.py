@@ -5,7 +5,7 @@ import streamlit as st
 from dashboard.actions import set_view, view
 from dashboard.report import slice_mask
 from dashboard.text import literal
-from dashboard.ui import evaluated, image_columns, percent, text_column, user_errors
+from dashboard.ui import CHART_CONFIG, evaluated, image_columns, percent, text_column, user_errors
 from dashboard.view import example_name, example_row
 from ensemble_core import figures
 from ensemble_core.explore import (
@@ -105,7 +105,7 @@ if row is not None:
             cols, shape = image
             st.plotly_chart(figures.digit_figure(pset.content.loc[row, cols].to_numpy(), shape,
                                                  title=f"{label} (true {classes[y_i]})"),
-                            config={"displayModeBar": False})
+                            config=CHART_CONFIG)
         elif pset.content is not None and len(pset.content.columns):
             st.dataframe(pset.content.iloc[[row]].T.rename(columns={row: "value"}), width="stretch")
         else:
@@ -113,12 +113,12 @@ if row is not None:
     with proba_col:
         stack, rows = example_probabilities(ev, result, row)
         st.plotly_chart(figures.example_probabilities_figure(stack, rows, pset.classes, true_index=y_i),
-                        width="stretch", config={"displayModeBar": False})
+                        width="stretch", config=CHART_CONFIG)
 
 with st.expander("Overview: every example at once", icon=":material/scatter_plot:"):
     st.plotly_chart(
         figures.disagreement_scatter(*overview_points(ev, result)),
-        width="stretch",
+        width="stretch", config=CHART_CONFIG,
     )
     st.caption("Bottom right: the ensemble is unsure although most models are right. "
                "Red points on the right are the ensemble's breaks; blue points on the left its rescues.")

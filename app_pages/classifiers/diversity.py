@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dashboard.actions import current
-from dashboard.ui import points_column
+from dashboard.ui import CHART_CONFIG, points_column
 from ensemble_core import figures
 from ensemble_core.explore import pair_table
 
@@ -31,7 +31,7 @@ for row in range(2):
         top = float(max(matrix.max(), 1e-9)) if zmax is None else zmax
         column.plotly_chart(figures.diversity_heatmap(matrix, names, title=title, zmin=zmin, zmax=top,
                                                       colorscale=scale),
-                            width="stretch", config={"displayModeBar": False})
+                            width="stretch", config=CHART_CONFIG)
         column.caption(caption)
 
 st.subheader("Which pairs add most", divider="gray")

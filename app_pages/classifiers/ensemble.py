@@ -16,6 +16,7 @@ from dashboard.tuning import (
     apply_requested_suggestion,
     gain_sentence,
     landscape_panel,
+    plain_headline,
     report_suggestion,
     suggest_controls,
     suggestion_panel,
@@ -23,7 +24,10 @@ from dashboard.tuning import (
 from dashboard.ui import (
     BEST_MODELS_DIFFER,
     BEST_ON_ALL_ROWS,
+    CHART_CONFIG,
+    formula,
     fragment,
+    metric_row,
     percent,
     refresh_sidebar_if_stale,
     signed_points,
@@ -37,7 +41,7 @@ from ensemble_core.explore import (
     cell_examples,
     ensemble_config,
     ensemble_predictions_frame,
-    formula_latex,
+    formula_pieces,
 )
 from ensemble_core.io import label_key
 from ensemble_core.registry import META_LEARNER_SPECS, STRATEGIES, strategy
@@ -82,7 +86,7 @@ def ensemble_view() -> None:
             presentation(loaded, evaluate(loaded))
         return
     stacking = not chosen.uses_weights
-    controls, results = st.columns([1.25, 2.4], gap="large")
+    controls, results = st.columns([1.5, 2.4], gap="large")
     with controls:
         mirror(K.WIDGET_STRATEGY, chosen.strategy)
         st.radio("Strategy", STRATEGIES, format_func=STRATEGY_LABELS.get, key=K.WIDGET_STRATEGY,
@@ -94,7 +98,7 @@ def ensemble_view() -> None:
             st.selectbox("Meta-learner", list(META_LABELS), format_func=META_LABELS.get, key=K.WIDGET_META,
                          on_change=_copy, args=(K.WIDGET_META, "meta"))
         mirror(K.WIDGET_CALIBRATED, chosen.calibrated)
-        st.toggle("Temperature-scaled members", key=K.WIDGET_CALIBRATED, on_change=_copy,
+        st.toggle("Calibrated members", key=K.WIDGET_CALIBRATED, on_change=_copy,
                   args=(K.WIDGET_CALIBRATED, "calibrated"),
                   help="Combine each model's probabilities after temperature scaling (one temperature per model, "
                   "cross-fitted: each example scaled with a temperature fitted without it). The predicted classes "
@@ -107,11 +111,11 @@ def ensemble_view() -> None:
             mirror(key, round(chosen.weight(name), 2))
             st.slider(literal(name), 0.0, WEIGHT_MAX, step=WEIGHT_STEP, key=key, format="%.1f",
                       on_change=_copy_weight, args=(name,), disabled=stacking)
-        left, right = st.columns(2)
-        left.button("Equal", on_click=_equal_weights, args=(names,), disabled=stacking,
-                    icon=":material/balance:", width="stretch", help="Give every model weight 1.")
-        right.button("Reset", on_click=_reset, icon=":material/restart_alt:", width="stretch",
-                     help="Back to the strategy and weights this session started with (a shared link's, or equal).")
+        with st.container(horizontal=True):
+            st.button("Equal", on_click=_equal_weights, args=(names,), disabled=stacking,
+                      icon=":material/balance:", help="Give every model weight 1.")
+            st.button("Reset", on_click=_reset, icon=":material/restart_alt:",
+                      help="Back to the strategy and weights this session started with (a shared link's, or equal).")
         suggest_controls(loaded)
 
     with results:
@@ -122,36 +126,37 @@ def ensemble_view() -> None:
             return
         ev = loaded.evaluator
         m = result.metrics
-        cols = st.columns(3)
-        cols[0].metric("Ensemble accuracy", percent(m.accuracy), "out-of-fold" if stacking else None,
-                       delta_color="off", delta_arrow="off")
-        cols[1].metric(f"Gain over the {BEST_ON_ALL_ROWS}", signed_points(result.gain),
-                       f"best: {literal(ev.best_name_)}, {percent(ev.best_accuracy_)}", delta_color="off",
-                       delta_arrow="off",
-                       help=f"The included model most often right on all the examples. {BEST_MODELS_DIFFER}")
-        cols[2].metric("Oracle headroom", signed_points(ev.oracle_accuracy_ - m.accuracy),
-                       f"oracle: {percent(ev.oracle_accuracy_)}", delta_color="off", delta_arrow="off",
-                       help=f"The oracle ({percent(ev.oracle_accuracy_)}) counts an example as right when any "
-                       "included model is: what a perfect combiner could still gain.")
+        with metric_row():
+            st.metric("Ensemble accuracy", percent(m.accuracy), "out-of-fold" if stacking else None,
+                      delta_color="off", delta_arrow="off", width="content")
+            st.metric(f"Gain over the {BEST_ON_ALL_ROWS}", signed_points(result.gain),
+                      f"best: {literal(ev.best_name_)}, {percent(ev.best_accuracy_)}", delta_color="off",
+                      delta_arrow="off", width="content",
+                      help=f"The included model most often right on all the examples. {BEST_MODELS_DIFFER}")
+            st.metric("Oracle headroom", signed_points(ev.oracle_accuracy_ - m.accuracy),
+                      f"oracle: {percent(ev.oracle_accuracy_)}", delta_color="off", delta_arrow="off",
+                      help=f"The oracle ({percent(ev.oracle_accuracy_)}) counts an example as right when any "
+                      "included model is: what a perfect combiner could still gain.", width="content")
+        st.markdown(literal(plain_headline(loaded, result)))
         st.markdown(f"**Is the gain real?** {literal(gain_sentence(loaded, result))}.",
                     help="95% bootstrap interval of the gain (2,000 resamples of the examples, paired) and McNemar's "
                     f"test of the ensemble against {literal(ev.best_name_)} on the same examples. Weights tuned "
                     "while looking at these examples make any gain look better than it will be on new ones; a "
                     "suggestion's held-out numbers do not.")
-        cols = st.columns(3)
-        cols[0].metric("Macro-F1", f"{m.macro_f1:.4f}")
-        cols[1].metric("Log loss", "—" if m.log_loss is None else f"{m.log_loss:.4f}",
-                       help="Hard voting gives vote shares, and labels-only models alone give no probabilities: "
-                       "no log loss." if m.log_loss is None
-                       else "Mean negative log-probability of the true class; lower is better.")
-        cols[2].metric("Fixes / breaks", f"{result.fixes} / {result.breaks}",
-                       help=f"Examples the ensemble gets right and {literal(ev.best_name_)} wrong / the reverse.")
+        with metric_row():
+            st.metric("Macro-F1", f"{m.macro_f1:.4f}", width="content")
+            st.metric("Log loss", "—" if m.log_loss is None else f"{m.log_loss:.4f}", width="content",
+                      help="Hard voting gives vote shares, and labels-only models alone give no probabilities: "
+                      "no log loss." if m.log_loss is None
+                      else "Mean negative log-probability of the true class; lower is better.")
+            st.metric("Fixes / breaks", f"{result.fixes} / {result.breaks}", width="content",
+                      help=f"Examples the ensemble gets right and {literal(ev.best_name_)} wrong / the reverse.")
         for note in result.notes:
             st.info(literal(note[0].upper() + note[1:] + "."), icon=":material/info:")
         for warning in result.warnings:
             st.warning(literal(warning[0].upper() + warning[1:] + "."), icon=":material/warning:")
         st.markdown("**The formula, with the current weights**")
-        st.latex(formula_latex(result.strategy, names, result.weights, meta=chosen.meta))
+        formula(formula_pieces(result.strategy, names, result.weights, meta=chosen.meta))
         note = strategy(result.strategy).formula_note
         if note:
             st.caption(note)
@@ -176,9 +181,10 @@ def ensemble_view() -> None:
         "difference": figures.confusion_figure(m.confusion_matrix - model_cm, classes,
                                                title=f"Ensemble − {compare}", difference=True),
     }
-    for column, (chart, fig) in zip(st.columns(3), charts.items()):
-        column.plotly_chart(fig, key=K.WIDGET_CELL_PREFIX + chart, on_select=partial(_on_cell_click, chart),
-                            selection_mode="points", width="stretch", config={"displayModeBar": False})
+    with st.container(horizontal=True, gap="medium"):  # each at its own width, wrapping: cells never squeezed
+        for chart, fig in charts.items():
+            st.plotly_chart(fig, key=K.WIDGET_CELL_PREFIX + chart, on_select=partial(_on_cell_click, chart),
+                            selection_mode="points", width="content", config=CHART_CONFIG)
     st.caption("Rows are true classes, columns predicted ones. In the difference, blue is good news (more right "
                "answers on the diagonal, fewer mistakes off it) and red is bad news; the numbers are the change in "
                "counts. Click a cell to list its examples.")

@@ -9,7 +9,7 @@ from dashboard.actions import mirror, set_view, view
 from dashboard.navigation import DISAGREEMENT
 from dashboard.report import slice_columns, slice_rows_for, slicing_for
 from dashboard.text import literal
-from dashboard.ui import evaluated, page_link, percent, points_column, text_column, user_errors
+from dashboard.ui import CHART_CONFIG, evaluated, page_link, percent, points_column, text_column, user_errors
 from ensemble_core import figures
 from ensemble_core.explore import STRATEGY_LABELS
 from ensemble_core.report.slices import CLASS_SLICING, MAX_BINS
@@ -81,7 +81,7 @@ def _draw_slicing(slicing, rows: list[dict], *, first: bool, compact: bool) -> N
         figures.slice_gain_figure(labels, table["gain"], table["gain_ci"].str[0], table["gain_ci"].str[1],
                                   table["worse"], title=f"Gain by slice of {_column_label(column)}"),
         key=key, on_select=lambda: _on_slice_click(labels, column, key), selection_mode="points",
-        width="stretch", config={"displayModeBar": False},
+        width="stretch", config=CHART_CONFIG,
     )
     _slices_table(rows, compact)
 

@@ -9,7 +9,7 @@ from dashboard.actions import current, mirror, set_view, view
 from dashboard.caches import cached_frontier
 from dashboard.navigation import ENSEMBLE
 from dashboard.text import literal
-from dashboard.ui import percent, user_errors
+from dashboard.ui import CHART_CONFIG, percent, user_errors
 from ensemble_core.deploy.costs import ModelCost, model_cost
 from ensemble_core.deploy.figures import frontier_figure
 
@@ -92,7 +92,7 @@ st.caption(f"{len(frontier.points):,} subsets ({frontier.method}"
            "its subset on the Ensemble page.")
 st.plotly_chart(frontier_figure(frontier), key=K.WIDGET_FRONTIER_CHART,
                 on_select=lambda: _on_point_click(subsets, names), selection_mode="points", width="stretch",
-                config={"displayModeBar": False})
+                config=CHART_CONFIG)
 front = frontier.pareto
 st.markdown(f"**The Pareto front: {len(front)} subsets**")
 st.dataframe(pd.DataFrame({

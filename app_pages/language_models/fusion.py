@@ -9,7 +9,7 @@ from dashboard import keys as K
 from dashboard.lm import DEFAULT_MAX_TOKENS, cached_landscape, cached_suggestion, lm_run, models_for, scored_for, \
     token_context
 from dashboard.text import literal
-from dashboard.ui import fragment, local_root_note, percent, user_errors
+from dashboard.ui import CHART_CONFIG, fragment, local_root_note, percent, user_errors
 from dashboard.view import WEIGHT_MAX, WEIGHT_STEP
 from ensemble_core import EnsembleInputError
 from ensemble_core.lm import Sampling, generate_stream, most_contested, token_comparison
@@ -116,7 +116,7 @@ def fusion_view() -> None:
                 with contextlib.suppress(EnsembleInputError):  # shown below, in its own section
                     suggested = [cached_suggestion(run, pool, scored).weights[n] for n in names]
             st.plotly_chart(draw(land, current=list(quick.weights), suggested=suggested), width="stretch",
-                            config={"displayModeBar": False})
+                            config=CHART_CONFIG)
 
     st.subheader("Weights that hold up", divider="gray")
     # A callback, so that the run it starts draws the suggestion on the weight curve above too.

@@ -11,7 +11,7 @@ from dashboard.build import ADD_MEMBERS_MAX, BV_MEMBERS, BV_ROUNDS, LEANED_ON, L
 from dashboard.navigation import ENSEMBLE
 from ensemble_core.build.boosting import leaned_on
 from dashboard.text import literal
-from dashboard.ui import page_link, percent, user_errors
+from dashboard.ui import CHART_CONFIG, page_link, percent, user_errors
 from ensemble_core import figures
 from ensemble_core.registry import BASE_LEARNER_SPECS, BUILD_METHOD_SPECS, build_method
 
@@ -86,7 +86,7 @@ if curve is not None:
     st.plotly_chart(figures.growth_figure(
         curve.sizes, curve.train_accuracy, curve.test_accuracy, curve.base_train_accuracy,
         curve.base_test_accuracy, curve.diversity,
-        title=f"{METHOD_LABELS[run[1]]} of {BASE_LABELS[run[2]].lower()}s"), width="stretch")
+        title=f"{METHOD_LABELS[run[1]]} of {BASE_LABELS[run[2]].lower()}s"), width="stretch", config=CHART_CONFIG)
     cols = st.columns(4)
     cols[0].metric("Held-out accuracy", percent(float(curve.test_accuracy[-1])), f"{run[3]} members",
                    delta_color="off", delta_arrow="off")
@@ -159,7 +159,8 @@ if asked is not None and asked[0] == demo:
         parts = cached_bias_variance(*asked)
         names = list(parts)
         st.plotly_chart(figures.bias_variance_figure(names, [p.bias for p in parts.values()],
-                                                     [p.net_variance for p in parts.values()]), width="stretch")
+                                                     [p.net_variance for p in parts.values()]), width="stretch",
+                        config=CHART_CONFIG)
         st.dataframe(pd.DataFrame({"learner": names, "loss": [p.loss for p in parts.values()],
                                    "bias": [p.bias for p in parts.values()],
                                    "variance": [p.variance for p in parts.values()],

@@ -7,6 +7,8 @@ from dashboard.navigation import BUILD_LAB, ENSEMBLE
 from dashboard.text import literal
 from dashboard.ui import (
     BEST_ON_ALL_ROWS,
+    CHART_CONFIG,
+    model_colours,
     number_or_dash,
     page_link,
     percent,
@@ -66,7 +68,7 @@ def outcome(box, result, label: str) -> None:
     cols[2].metric("Fixes / breaks", f"{result.fixes} / {result.breaks}")
     # Keyed by the step: two strategies can fix and break the same examples (an identical chart).
     box.plotly_chart(figures.fixes_breaks_figure(result.fixes, result.breaks, best=ev.best_name_), width="stretch",
-                     config={"displayModeBar": False}, key=f"learn_outcome::{label}")
+                     config=CHART_CONFIG, key=f"learn_outcome::{label}")
 
 
 with user_errors():
@@ -85,8 +87,8 @@ with user_errors():
         "there is nothing to gain."
     )
     box.plotly_chart(figures.model_accuracy_figure(names, [acc[n] for n in names], ensemble=soft.metrics.accuracy,
-                                                   oracle=ev.oracle_accuracy_),
-                     width="stretch", config={"displayModeBar": False})
+                                                   oracle=ev.oracle_accuracy_, colours=model_colours(loaded)),
+                     width="stretch", config=CHART_CONFIG)
 
     box = strategy_step(2, "hard", "one model, one vote")
     box.markdown(
@@ -122,7 +124,7 @@ with user_errors():
         stack, rows = example_probabilities(ev, soft, row)
         box.plotly_chart(figures.example_probabilities_figure(stack, [*rows[:-1], "soft average"], pset.classes,
                                                               true_index=true_i), width="stretch",
-                         config={"displayModeBar": False})
+                         config=CHART_CONFIG)
     try_button(box, "Set the controls: soft average, equal weights", "learn_soft", strategy="soft", weights=equal)
 
     box = step(4, "Weights: trust some models more")
@@ -189,7 +191,7 @@ with user_errors():
             "pair by pair): the more alike their mistakes, the less a vote can fix."
         )
         box.plotly_chart(figures.jury_figure(sizes, jury_curve(mean_acc, sizes), mean_acc, actual=gap.actual,
-                                             n_models=len(names)), width="stretch", config={"displayModeBar": False})
+                                             n_models=len(names)), width="stretch", config=CHART_CONFIG)
         with box:
             page_link(BUILD_LAB, "Build lab: grow an ensemble and watch it happen", ":material/construction:")
     else:

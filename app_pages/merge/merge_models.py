@@ -7,7 +7,7 @@ from dashboard import keys as K
 from dashboard.merge import DEFAULT_ROWS, checked, curve_for, demo_available, demo_notes, demo_run, merge_for, \
     shared_start, user_run
 from dashboard.text import literal
-from dashboard.ui import local_root_note, percent, signed_points, user_errors
+from dashboard.ui import CHART_CONFIG, local_root_note, percent, signed_points, user_errors
 from ensemble_core.merge.figures import interpolation_figure
 from ensemble_core.registry import MERGE_METHOD_SPECS
 
@@ -95,7 +95,7 @@ else:
     with user_errors():
         curve = curve_for(run, a, b)
     if curve is not None:
-        st.plotly_chart(interpolation_figure(curve, (a, b)), width="stretch", config={"displayModeBar": False},
+        st.plotly_chart(interpolation_figure(curve, (a, b)), width="stretch", config=CHART_CONFIG,
                         key="merge_curve")
         st.markdown(literal(curve.describe_barrier()))
         w, o = curve.weight_space, curve.output_space

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .. import plain
 from ..metrics import confusion_benefit
 from ..registry import strategy as strategy_spec
 from .slices import Slicing, slice_table
@@ -224,19 +225,12 @@ def _num(x: float | None, digits: int = 4) -> str:
 
 
 def headline_sentence(summary: dict) -> str:
-    """The result in plain words, for people who do not read confidence intervals."""
+    """The result in plain words, for people who do not read confidence intervals (the
+    dashboard's sentence: :func:`ensemble_core.plain.headline`)."""
     best = summary["best_single"]
-    gain = summary["gain_over_best"]
-    if abs(gain) < 0.0005:
-        change = "the same"
-    else:
-        change = f"{abs(gain) * 100:.1f} points {'better' if gain > 0 else 'worse'}"
-    return (
-        f"Combining the {len(summary['names'])} models is right on {_pct(summary['accuracy'])} of "
-        f"{summary['n_samples']:,} examples, against {_pct(best['accuracy'])} for the best single model "
-        f"({best['name']}): {change}. It fixes {summary['fixes']:,} examples {best['name']} got wrong and "
-        f"breaks {summary['breaks']:,} it got right."
-    )
+    return plain.headline(n_models=len(summary["names"]), n_samples=summary["n_samples"],
+                          accuracy=summary["accuracy"], best_name=best["name"], best_accuracy=best["accuracy"],
+                          fixes=summary["fixes"], breaks=summary["breaks"])
 
 
 _CSS = """

@@ -125,7 +125,7 @@ def test_a_cell_selected_on_other_data_does_not_crash_the_page(run_page, shown):
 def test_presentation_mode_hides_the_controls_and_shows_evaluates_numbers_plainly(run_page, capsys):
     from dashboard.sources import demo_source
     from ensemble_core.cli import main
-    from ensemble_core.report.plain import plain_sentences
+    from ensemble_core.plain import plain_sentences
 
     at = run_page(ENSEMBLE.path, query={"data": "sentiment", "strategy": "soft"})
     assert at.slider
@@ -145,3 +145,24 @@ def test_presentation_mode_hides_the_controls_and_shows_evaluates_numbers_plainl
         assert sentence in shown
     at.toggle(key="w_presenting").set_value(False).run()
     assert at.slider and "present" not in at.query_params
+
+
+@pytest.mark.parametrize("page", [PAGE, START.path], ids=["ensemble", "start"])
+def test_headline_numbers_are_read_out_in_plain_words(run_page, metric_value, shown, page):
+    """Issue 12 item 11: next to "Fixes / breaks" and "Oracle headroom", a sentence a demo audience
+    follows, with the same numbers (and on Start, the same sentence)."""
+    at = run_page(page)
+    assert not at.exception
+    ev = EnsembleEvaluator(load_demo("sentiment"))
+    result = ev.evaluate("soft")
+    sentence = next(shown(m.value) for m in at.markdown if shown(m.value).startswith("Combining the 5 models"))
+    assert (f"It fixes {result.fixes} examples {ev.best_name_} got wrong and breaks {result.breaks} it got right."
+            in sentence)
+    more = round((ev.oracle_accuracy_ - result.metrics.accuracy) * ev.pset.n_samples)
+    assert f"On {more} more examples at least one model is right" in sentence
+    if page == PAGE:
+        assert metric_value(at, "Fixes / breaks") == f"{result.fixes} / {result.breaks}"
+        real = next(shown(m.value) for m in at.markdown if m.value.startswith("**Is the gain real?**"))
+        assert real.startswith(("**Is the gain real?** Very likely real", "**Is the gain real?** Could be luck"))
+        assert "In numbers: +" in real and "McNemar p" in real
+
