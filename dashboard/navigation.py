@@ -143,4 +143,5 @@ def navigation() -> tuple[StreamlitPage, dict[str, PageEntry]]:
         for section, entries in SECTIONS.items()
     }
     by_path = {e.url_path: e for entries in SECTIONS.values() for e in entries}
-    return st.navigation(pages), by_path
+    # Every page listed: with more than twelve, Streamlit would otherwise hide all but ten behind "View more".
+    return st.navigation(pages, expanded=True), by_path

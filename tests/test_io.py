@@ -38,7 +38,8 @@ def test_hard_labels_become_one_hot_rows(tmp_path, labels):
     pred = _write(tmp_path / "llm.csv", "prediction\npos\npos\nneg\n")
     ps = load_prediction_set(labels, [pred], names=["an LLM"])
     assert ps.hard.tolist() == [True]
-    np.testing.assert_array_equal(ps.probas[0], [[0, 1], [0, 1], [1, 0]])
+    # One-hot rows, label-smoothed with the default ε = 0.1 over 2 classes (ensemble_core.labels_only).
+    np.testing.assert_allclose(ps.probas[0], [[0.05, 0.95], [0.05, 0.95], [0.95, 0.05]], rtol=1e-6)
     assert ps.names == ("an LLM",)
 
 

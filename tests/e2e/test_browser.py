@@ -45,7 +45,7 @@ def no_exception(page: Page) -> None:
 
 def test_demo_loads_on_start(page: Page):
     page.goto("/")
-    expect(page.get_by_text("Best single model")).to_be_visible()
+    expect(page.get_by_text("Best single model", exact=True)).to_be_visible()
     settle(page)
     expect(page.get_by_text(DEMOS["sentiment"].title).first).to_be_visible()
     # The default demo is movie-review sentiment: its button says it is loaded.
