@@ -517,6 +517,10 @@ LABELS_ONLY_DOMINANCE_MIN_ROWS = 10
 #: (the parsed frames, the evaluator's copies): a quarter leaves room for that and for the rest of
 #: the machine. Over the budget, ``evaluate`` streams (:mod:`ensemble_core.scale.budget`).
 MEMORY_BUDGET_FRACTION = 0.25
+#: The app opens a store over the memory budget on a stratified sample (by label) of at most this
+#: many rows (fewer where the budget holds fewer): enough that a class of 1% has 2,000 rows, few
+#: enough that the sliders' recomputation stays interactive.
+STORE_SAMPLE_ROWS = 200_000
 
 #: The names alone, for argparse choices and quick membership tests.
 STRATEGIES: tuple[str, ...] = tuple(s.name for s in STRATEGY_SPECS)
