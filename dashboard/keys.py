@@ -74,4 +74,5 @@ WIDGET_STORE_DATA = "w_store_data"  # the data file the models score
 WIDGET_STORE_TEXT_COLUMN = "w_store_text_column"
 WIDGET_STORE_SHARD_ROWS = "w_store_shard_rows"
 WIDGET_STORE_LABELS = "w_store_labels"  # the labels file the store is evaluated against and opened with
+WIDGET_STORE_BUDGET_MB = "w_store_budget_mb"  # the memory budget (MB) over which the store opens on a sample
 STORE_STREAMED = "store_streamed"  # (folder, labels, StreamedEvaluation) | None: the store's streamed numbers

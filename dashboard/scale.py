@@ -10,7 +10,7 @@ from ensemble_core import EnsembleInputError
 from ensemble_core.scale.store import StoreContents, StoreResult, store_contents
 from ensemble_core.scale.streaming import StreamedEvaluation
 
-from .sources import path_under_root
+from .sources import DataSource, FileEntry, path_under_root
 
 
 def store_here(folder: str) -> StoreContents | None:
@@ -84,3 +84,37 @@ def evaluate_store(labels: str, contents: StoreContents, *, batch_rows: int = 65
         raise EnsembleInputError("give the labels file the store was scored on")
     return stream_soft_evaluation(path_under_root(labels.strip()), [m.path for m in contents.models],
                                   batch_rows=batch_rows)
+
+
+def sample_rows_for(contents: StoreContents, budget_mb: float) -> int | None:
+    """The rows of the stratified sample a store opens on, or None when it fits ``budget_mb``
+    whole: :data:`~ensemble_core.registry.STORE_SAMPLE_ROWS`, or fewer when the budget holds fewer."""
+    from ensemble_core import registry
+    from ensemble_core.scale.budget import budget_bytes
+
+    budget = budget_bytes(budget_mb)
+    if contents.memory_bytes <= budget or not contents.n_rows:
+        return None
+    per_row = contents.memory_bytes // contents.n_rows
+    return max(1, min(registry.STORE_SAMPLE_ROWS, budget // per_row))
+
+
+def store_sample_source(labels: str, contents: StoreContents, rows: int) -> DataSource:
+    """A source holding a stratified sample (by label) of ``rows`` rows of the store, its files
+    in memory; its title says how many of how many examples.
+
+    Raises
+    ------
+    EnsembleInputError
+        On a path outside the root, or what the sample refuses.
+    """
+    from ensemble_core.scale.sample import sample_store
+
+    if not labels.strip():
+        raise EnsembleInputError("give the labels file the store was scored on")
+    sample = sample_store(path_under_root(labels.strip()), [m.path for m in contents.models], rows)
+    return DataSource(
+        "upload", f"Sample of {sample.n_sampled:,} of {sample.n_rows:,} examples (stratified by label) of {contents.folder.name}",
+        FileEntry("labels.parquet", data=sample.labels),
+        tuple(FileEntry(name, data=data) for name, data in sample.predictions),
+    )

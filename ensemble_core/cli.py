@@ -130,6 +130,11 @@ def build_parser() -> argparse.ArgumentParser:
         "rows at a time, for files larger than memory: the soft vote with fixed weights; no intervals",
     )
     ev.add_argument("--batch-rows", type=int, default=65_536, help="with --stream: rows read at a time (default 65,536)")
+    ev.add_argument(
+        "--memory-budget", type=float, metavar="MB",
+        help="prediction arrays (rows x classes x 4 bytes per file, read from Parquet footers) over this many MB "
+        f"are streamed as with --stream (default: {registry.MEMORY_BUDGET_FRACTION * 100:g}%% of the machine's RAM)",
+    )
     ev.set_defaults(handler=_evaluate)
 
     ap = sub.add_parser("apply", help="apply a saved stacker to new prediction files")
@@ -377,10 +382,19 @@ def _evaluate(args) -> int:
     from .io import write_predictions
     from .stacking import fit_stacker
 
+    from .scale.budget import stream_by_budget
+
+    over = stream_by_budget(args)
+    if over is not None:
+        args.stream = True
+        print(f"evaluate: {over.describe()}: streaming them {args.batch_rows:,} rows at a time (as --stream)",
+              file=sys.stderr)
     if args.stream:
         from .scale.streaming import streamed_report
 
         report = streamed_report(args)
+        if over is not None:
+            report["memory_budget"] = {**over.to_dict(), "streamed": "automatically"}
         print(json.dumps(report, allow_nan=False, default=_json_default)) if args.json else _print_table(report)
         return 0
     ev = _run_evaluation(args)

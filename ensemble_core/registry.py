@@ -512,6 +512,16 @@ LABELS_ONLY_SMOOTHING_RANGE = (0.0, 0.5)
 LABELS_ONLY_DOMINANCE = 0.9
 LABELS_ONLY_DOMINANCE_MIN_ROWS = 10
 
+#: ``evaluate``'s memory budget unless ``--memory-budget`` sets one: this fraction of the machine's
+#: RAM for the prediction files' arrays (float32). Loading them whole takes several times the arrays
+#: (the parsed frames, the evaluator's copies): a quarter leaves room for that and for the rest of
+#: the machine. Over the budget, ``evaluate`` streams (:mod:`ensemble_core.scale.budget`).
+MEMORY_BUDGET_FRACTION = 0.25
+#: The app opens a store over the memory budget on a stratified sample (by label) of at most this
+#: many rows (fewer where the budget holds fewer): enough that a class of 1% has 2,000 rows, few
+#: enough that the sliders' recomputation stays interactive.
+STORE_SAMPLE_ROWS = 200_000
+
 #: The names alone, for argparse choices and quick membership tests.
 STRATEGIES: tuple[str, ...] = tuple(s.name for s in STRATEGY_SPECS)
 META_LEARNERS: tuple[str, ...] = tuple(s.name for s in META_LEARNER_SPECS)

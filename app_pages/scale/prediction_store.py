@@ -7,17 +7,19 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import keys as K
-from dashboard.actions import load_folder
+from dashboard.actions import load_and_report, load_folder
 from dashboard.navigation import ENSEMBLE
-from dashboard.scale import evaluate_store, score_into_store, store_here
+from dashboard.scale import evaluate_store, sample_rows_for, score_into_store, store_here, store_sample_source
 from dashboard.text import literal
 from dashboard.ui import local_root_note, user_errors
 from ensemble_core import registry
+from ensemble_core.scale.budget import MB, default_budget_bytes
 from ensemble_core.scale.store import DEFAULT_SHARD_ROWS
 
 ss = st.session_state
 ss.setdefault(K.WIDGET_STORE_FOLDER, "store")
 ss.setdefault(K.WIDGET_STORE_SHARD_ROWS, DEFAULT_SHARD_ROWS)
+ss.setdefault(K.WIDGET_STORE_BUDGET_MB, float(round(default_budget_bytes() / MB)))
 
 
 def _mib(n: int) -> str:
@@ -100,19 +102,37 @@ if score:
 st.subheader("Evaluate or open it")
 labels = st.text_input("Labels file the store was scored on", key=K.WIDGET_STORE_LABELS,
                        placeholder="data/test.csv")
+budget_mb = st.number_input(
+    "Memory budget for opening (MB)", min_value=0.001, step=100.0, format="%g", key=K.WIDGET_STORE_BUDGET_MB,
+    help=f"A store whose probabilities (as float32) exceed this opens on a stratified sample (by label) of at most "
+    f"{registry.STORE_SAMPLE_ROWS:,} examples for the sliders (default {registry.MEMORY_BUDGET_FRACTION:.0%} of "
+    "this machine's RAM, as `evaluate --memory-budget`).")
+sample_rows = None if contents is None else sample_rows_for(contents, budget_mb)
 left, right = st.columns(2)
 if left.button("Exact numbers, streamed", icon=":material/functions:", disabled=not contents or not contents.models,
                help="The soft vote with equal weights over every row, read 65,536 rows at a time: memory stays "
                "one batch whatever the store's size (evaluate --stream)."):
     with user_errors(), st.spinner("Reading the store batch by batch…", show_time=True):
         ss[K.STORE_STREAMED] = (folder, labels, evaluate_store(labels, contents))
-if right.button("Open in the explorer", icon=":material/tune:", disabled=not contents or not contents.models,
-                help="Loads every model's probabilities into memory and opens the Ensemble page."):
-    if load_folder(labels, folder):
+if right.button("Open in the explorer" if sample_rows is None else "Open a sample in the explorer",
+                icon=":material/tune:", disabled=not contents or not contents.models,
+                help="Loads every model's probabilities into memory and opens the Ensemble page." if sample_rows is None
+                else f"Loads a stratified sample (by label) of {sample_rows:,} examples and opens the Ensemble page."):
+    if sample_rows is None:
+        opened = load_folder(labels, folder)
+    else:
+        with st.spinner("Drawing the sample batch by batch…", show_time=True):
+            opened = load_and_report(store_sample_source, labels, contents, sample_rows)
+        if opened:
+            ss[K.FLASH] += (f" A stratified sample (by label): {sample_rows:,} of {contents.n_rows:,} examples, "
+                            "for the sliders; the exact numbers of every row: **Exact numbers, streamed** on the "
+                            "Prediction store page.")
+    if opened:
         st.switch_page(ENSEMBLE.path)
-if contents is not None and contents.memory_bytes > 2**30:
-    st.caption(f"Opening loads {_mib(contents.memory_bytes)} of probabilities; for a store larger than memory, "
-               "use the streamed numbers.")
+if sample_rows is not None:
+    st.caption(f"The store's {_mib(contents.memory_bytes)} of probabilities exceed the memory budget: it opens on a "
+               f"stratified sample of {sample_rows:,} of {contents.n_rows:,} examples (their id and label only); "
+               "the streamed numbers are every row's.")
 streamed = ss.get(K.STORE_STREAMED)
 if streamed is not None and streamed[:2] == (folder, labels):
     result = streamed[2]

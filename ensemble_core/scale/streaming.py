@@ -240,6 +240,16 @@ def stream_soft_evaluation(
                               int(breaks[best]), oracle / n, disagree / n, n, tuple(float(x) for x in w))
 
 
+def stream_refusal(args) -> str | None:
+    """The first option of ``evaluate``'s ``args`` a streamed evaluation cannot do, or None."""
+    return next((flag for flag, value in (
+        ("--strategy other than soft", args.strategy not in (None, "soft")), ("--optimize", args.optimize),
+        ("--calibrate", args.calibrate), ("--temperature-scale", args.temperature_scale), ("--config", args.config),
+        ("--slice-by", args.slice_by), ("--out", args.out), ("--save-meta", args.save_meta), ("--names", args.names),
+        ("--weights by name", isinstance(args.weights, dict)),
+    ) if value), None)
+
+
 def streamed_report(args) -> dict:
     """``evaluate --stream``: the report of :func:`stream_soft_evaluation` with the keys of
     ``evaluate``'s report that a stream can give (no intervals, no McNemar test).
@@ -249,14 +259,9 @@ def streamed_report(args) -> dict:
     EnsembleInputError
         On an option a streamed evaluation does not take.
     """
-    refused = [flag for flag, value in (
-        ("--strategy other than soft", args.strategy not in (None, "soft")), ("--optimize", args.optimize),
-        ("--calibrate", args.calibrate), ("--temperature-scale", args.temperature_scale), ("--config", args.config), ("--slice-by", args.slice_by),
-        ("--out", args.out), ("--save-meta", args.save_meta), ("--names", args.names),
-        ("--weights by name", isinstance(args.weights, dict)),
-    ) if value]
+    refused = stream_refusal(args)
     if refused:
-        raise EnsembleInputError(f"--stream evaluates the soft vote with fixed weights; it does not take {refused[0]}")
+        raise EnsembleInputError(f"--stream evaluates the soft vote with fixed weights; it does not take {refused}")
     result = stream_soft_evaluation(args.labels, args.predictions, args.weights, batch_rows=args.batch_rows)
     best = result.names.index(result.best_name)
     return {
