@@ -427,3 +427,13 @@ def test_learn_closes_with_distillation_merging_and_fusion_linked_to_their_pages
         assert links[f"Open {entry.title}"] == entry.url_path, links
     text = " ".join(m.value for m in at.markdown)
     assert "Distillation" in text and "model soup" in text and "next-token probabilities" in text
+
+
+def test_start_pages_link_to_load_files_fits_its_column(run_page):
+    """Issue 12 item 9: in the "Your data" column (a third of the page) "Load files on Data & models"
+    was cut at 1024 px; the label is short (it fits in about 190 px) and the page is named in its tooltip."""
+    at = run_page()
+    assert not at.exception
+    (link,) = [link.proto for link in at.get("page_link") if link.proto.page == DATA.url_path]
+    assert len(link.label) <= 16, link.label
+    assert DATA.title in link.help
