@@ -49,7 +49,9 @@ with columns[-1].container(border=True):
         st.button("Loaded" if active else "Use your data", key="own_data", on_click=use_own_data,
                   disabled=active, type="secondary" if active else "primary",
                   icon=":material/check:" if active else ":material/folder_open:")
-    page_link(DATA, "Load files on Data & models")
+    # Short: the column is a third of the page, and a longer label was cut at 1024 px (issue 12 item 9).
+    page_link(DATA, "Load your files", help=f"Opens {DATA.title}: a labels file and one prediction file or model "
+              "per model.")
 
 st.header("2 · What is loaded now", divider="gray")
 if loaded is None:

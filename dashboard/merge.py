@@ -201,7 +201,7 @@ def merge_for(run: MergeRun, members: tuple[str, ...], method: str, weights: tup
         tune, heldout = halves(run)
         cache = PredictionCache()
         with tempfile.TemporaryDirectory(prefix="merge-page-") as scratch:
-            out = Path(scratch) / f"merged-{method}"
+            out = Path(scratch) / merged_name(method)
             with st.spinner(f"Merging ({spec.label.lower()}) and measuring…", show_time=True):
                 result = merge_models(method, models, out, weights=None if weights is None else list(weights),
                                       base=run.base if spec.needs_base else None, tune=tune, cache=cache)
@@ -217,3 +217,44 @@ def zip_folder(folder: Path) -> bytes:
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):
             archive.write(path, f"{folder.name}/{path.relative_to(folder)}")
     return buffer.getvalue()
+
+
+def merged_name(method: str) -> str:
+    """The explorer's name for a model merged with ``method`` (also its folder's name in the zip).
+
+    >>> merged_name("uniform-soup")
+    'merged-uniform-soup'
+    """
+    return f"merged-{method}"
+
+
+def add_merged(run: MergeRun, outcome: MergeOutcome, method: str) -> bool:
+    """Score the merged model on the loaded data's rows (as ``score`` would) and add it to the loaded
+    models, the seam :func:`~dashboard.build.add_lab_members` and Distill use. The page's own rows are
+    not the loaded ones in general, so its predictions there are not reused. Errors are shown in the page.
+    """
+    from ensemble_core.models import load_model, score_model
+
+    from .actions import load_and_report
+    from .sources import read_labels, scored_entry
+
+    source = st.session_state.get(K.SOURCE)
+    name, text = merged_name(method), run.text_column or "text"
+
+    def extended():
+        if source is None:
+            raise EnsembleInputError("load data first: the merged model is scored on the loaded rows")
+        source.check_new_model(name, "the merged model")
+        labels = read_labels(source)
+        if labels.content is None or text not in labels.content.columns:
+            raise EnsembleInputError(f"the loaded data has no {text!r} column to score the merged model on; "
+                                     "load the rows it should classify")
+        with tempfile.TemporaryDirectory(prefix="merge-add-") as scratch:
+            with zipfile.ZipFile(io.BytesIO(outcome.archive)) as archive:
+                archive.extractall(scratch)
+            with st.spinner(f"Scoring {name} on the {len(labels.content):,} loaded rows…", show_time=True):
+                probas = score_model(load_model(Path(scratch) / name, name=name), labels.content,
+                                     classes=labels.classes, text_column=text)
+        return source.with_predictions([scored_entry(name, probas, labels)])
+
+    return load_and_report(extended)

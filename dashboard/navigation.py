@@ -87,7 +87,8 @@ COMPRESS = PageEntry(
 LEARN = PageEntry(
     "app_pages/learn/combining_classifiers.py", "Learn", ":material/school:", "Learn",
     "Seven short steps through the ways to combine classifiers, and why combining works, with numbers from the data loaded now. "
-    "Each step's button sets the live controls, so the Ensemble page shows exactly that step.",
+    "Each step's button sets the live controls, so the Ensemble page shows exactly that step; the end points to "
+    "distillation, merging and language-model fusion.",
 )
 
 BUILD_LAB = PageEntry(

@@ -25,9 +25,10 @@ from .text import literal, literal_problems
 from .view import to_query
 
 
-def page_link(entry: PageEntry, label: str | None = None, icon: str | None = None) -> None:
-    """A link to another page that carries the current view in its URL."""
-    st.page_link(entry.path, label=label or entry.title, icon=icon or entry.icon, query_params=to_query(view()))
+def page_link(entry: PageEntry, label: str | None = None, icon: str | None = None, help: str | None = None) -> None:
+    """A link to another page that carries the current view in its URL (``help``: its tooltip)."""
+    st.page_link(entry.path, label=label or entry.title, icon=icon or entry.icon, query_params=to_query(view()),
+                 help=help)
 
 
 def page_header(entry: PageEntry) -> None:

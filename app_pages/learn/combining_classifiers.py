@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dashboard.actions import current, set_view
-from dashboard.navigation import BUILD_LAB, ENSEMBLE
+from dashboard.navigation import BUILD_LAB, DISTILL, ENSEMBLE, LANGUAGE_MODELS, MERGE
 from dashboard.text import literal
 from dashboard.ui import (
     BEST_ON_ALL_ROWS,
@@ -213,3 +213,25 @@ with user_errors():
                                                                "probabilities) and for labels-only models alone.")},
     )
     page_link(ENSEMBLE, "Open the Ensemble page with the controls you set")
+
+#: The closing section: the families beyond combining outputs, each in plain words with a link to its page.
+BEYOND = (
+    (DISTILL, "Distillation: one model that learned from the ensemble",
+     "An ensemble runs every member for each prediction. Distillation trains one small student on the "
+     "ensemble's probabilities as well as the labels, so it keeps some of the ensemble's gain at one model's "
+     "cost; the page compares it with the same student trained on the labels alone."),
+    (MERGE, "Merging: average the weights, not the outputs",
+     "Models fine-tuned from one start can be averaged parameter by parameter into one model (a model soup). "
+     "It costs one model to run, and it works only when the models share a start: the page shows the barrier "
+     "when they do not."),
+    (LANGUAGE_MODELS, "Language-model fusion: combine next-word guesses",
+     "The same pooling ideas apply to language models: average each model's next-token probabilities, or "
+     "their logarithms (like the geometric mean above). The page measures the pool on your text, with a "
+     "weight per model."),
+)
+st.subheader("Beyond combining outputs", divider="gray")
+for column, (entry, title, text) in zip(st.columns(len(BEYOND)), BEYOND):
+    with column:
+        st.markdown(f"**{title}**")
+        st.markdown(text)
+        page_link(entry, f"Open {entry.title}")

@@ -4,10 +4,12 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import keys as K
-from dashboard.merge import DEFAULT_ROWS, checked, curve_for, demo_available, demo_notes, demo_run, merge_for, \
-    shared_start, user_run
+from dashboard.actions import current
+from dashboard.merge import DEFAULT_ROWS, add_merged, checked, curve_for, demo_available, demo_notes, demo_run, merge_for, \
+    merged_name, shared_start, user_run
+from dashboard.navigation import ENSEMBLE
 from dashboard.text import literal
-from dashboard.ui import CHART_CONFIG, local_root_note, percent, signed_points, user_errors
+from dashboard.ui import CHART_CONFIG, local_root_note, page_link, percent, signed_points, user_errors
 from ensemble_core.merge.figures import interpolation_figure
 from ensemble_core.registry import MERGE_METHOD_SPECS
 
@@ -153,3 +155,17 @@ if ss.get("merge_asked") == (run, tuple(members), method, weights):
         st.download_button("Download the merged model (zip)", outcome.archive, file_name=f"merged-{method}.zip",
                            mime="application/zip", icon=":material/download:", key="merge_download")
         st.caption("Unzip it and `ensemble-explorer score` loads it like any transformers directory.")
+        loaded = current()
+        name = merged_name(method)
+        if loaded is None:
+            st.caption("Load data on Data & models to add the merged model to the ensemble.")
+        else:
+            if st.button("Add to the ensemble", icon=":material/add_circle:", key="merge_add",
+                         disabled=name in loaded.source.model_names) and add_merged(run, outcome, method):
+                st.rerun()
+            st.caption(f"Scores {literal(name)} on the {loaded.pset.n_samples:,} loaded rows "
+                       f"({literal(loaded.source.title)}), as `score` would, and adds it as one more model. Those are "
+                       "not the rows measured above: its numbers on the other pages are its own on the loaded rows."
+                       + (" The greedy soup was chosen on the first half of the rows above; where those are loaded "
+                          "rows, its numbers there are optimistic." if method == "greedy-soup" else ""))
+            page_link(ENSEMBLE, "Combine it on the Ensemble page")

@@ -147,3 +147,27 @@ def test_the_page_opens_on_the_demo(run_page):
     at.selectbox(key="merge_b").set_value("other_start").run()
     assert not at.exception
     assert any("share no starting point" in _plain(w.value) for w in at.warning)
+
+
+def test_add_to_the_ensemble_scores_the_merged_model_on_the_loaded_rows(mine, merge_root, tmp_path):
+    """Issue 16: the merged model joins the loaded models with its scores on the loaded rows
+    (the sentiment demo), equal to scoring the same merge directly."""
+    from ensemble_core.merge.methods import merge_models
+    from ensemble_core.models import load_model, score_model
+
+    at = mine("a\nb")
+    at.selectbox(key="merge_method").set_value("uniform-soup")
+    at.button(key="merge_go").click().run()
+    assert not at.exception and not at.error
+    at.button(key="merge_add").click().run()
+    assert not at.exception and not at.error
+    source = at.session_state["source"]
+    assert source.model_names[-1] == "merged-uniform-soup"
+    from dashboard.sources import load_source, read_labels
+
+    pset = load_source(source)
+    labels = read_labels(source)
+    merge_models("uniform-soup", [merge_root / "a", merge_root / "b"], tmp_path / "soup")
+    expected = score_model(load_model(tmp_path / "soup"), labels.content, classes=labels.classes, text_column="text")
+    np.testing.assert_allclose(pset.probas[pset.names.index("merged-uniform-soup")], expected, atol=1e-6)
+    assert at.button(key="merge_add").disabled

@@ -412,3 +412,28 @@ def test_every_learn_step_has_a_figure(run_page):
             steps[titles[0]] = sum(e.type == "plotly_chart" for e in block.children.values())
     assert len(steps) == 7, steps
     assert all(charts >= 1 for charts in steps.values()), steps
+
+
+def test_learn_closes_with_distillation_merging_and_fusion_linked_to_their_pages(run_page):
+    """Issue 19: the Learn page says what distillation, merging and language-model fusion are and
+    links to each page."""
+    from dashboard.navigation import DISTILL, LANGUAGE_MODELS, MERGE
+
+    at = run_page(LEARN.path, query={"data": "digits"})
+    assert not at.exception
+    assert "Beyond combining outputs" in [s.value for s in at.subheader]
+    links = {link.proto.label: link.proto.page for link in at.get("page_link")}
+    for entry in (DISTILL, MERGE, LANGUAGE_MODELS):
+        assert links[f"Open {entry.title}"] == entry.url_path, links
+    text = " ".join(m.value for m in at.markdown)
+    assert "Distillation" in text and "model soup" in text and "next-token probabilities" in text
+
+
+def test_start_pages_link_to_load_files_fits_its_column(run_page):
+    """Issue 12 item 9: in the "Your data" column (a third of the page) "Load files on Data & models"
+    was cut at 1024 px; the label is short (it fits in about 190 px) and the page is named in its tooltip."""
+    at = run_page()
+    assert not at.exception
+    (link,) = [link.proto for link in at.get("page_link") if link.proto.page == DATA.url_path]
+    assert len(link.label) <= 16, link.label
+    assert DATA.title in link.help
