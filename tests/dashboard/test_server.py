@@ -4,6 +4,7 @@ scopes (the real server's handshakes are in tests/e2e/test_host_check.py)."""
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from streamlit import config
@@ -100,7 +101,10 @@ def _call(scope: dict) -> tuple[list[dict], list[dict]]:
     async def send(message):
         sent.append(message)
 
-    asyncio.run(HostCheckMiddleware(app)(scope, receive, send))
+    # On a thread of its own: a browser test's Playwright may hold a running event loop in this
+    # worker's main thread, and asyncio.run refuses to start inside one.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, HostCheckMiddleware(app)(scope, receive, send)).result()
     return seen, sent
 
 
